@@ -1,0 +1,2 @@
+// Placeholder until the CLI lands (ops::runCli).
+int main() { return 0; }

@@ -1,0 +1,25 @@
+#include "dropd/uv/error.hpp"
+
+#include <uv.h>
+
+#include <cstring>
+
+namespace dropd {
+
+std::string Error::message() const {
+  if (sys == 0) {
+    return context;
+  }
+  return context + ": " + uv_strerror(sys);
+}
+
+tl::unexpected<Error> uvError(int rc, std::string context) {
+  return tl::unexpected<Error>(Error{ErrorCode::kSystem, rc, std::move(context)});
+}
+
+tl::unexpected<Error> sysError(int err, std::string context) {
+  // libuv's UV_E* codes are -errno on Unix, so uv_strerror() names both.
+  return tl::unexpected<Error>(Error{ErrorCode::kSystem, -err, std::move(context)});
+}
+
+}  // namespace dropd

@@ -1,0 +1,46 @@
+#pragma once
+
+// The error type of everything that runs after uv_run() has started: no
+// exceptions there, functions return Result<T> or Status instead. Plain data,
+// usable from any thread. Does not include uv.h, so modules that must not
+// know libuv (config, file stats) can still use it.
+
+#include <string>
+#include <string_view>
+
+#include <tl/expected.hpp>
+
+namespace dropd {
+
+enum class ErrorCode {
+  kSystem,     // a syscall or libuv call failed; `sys` holds the negative errno / UV_E* code
+  kTimeout,    // a deadline passed
+  kCancelled,  // the operation was stopped on purpose (shutdown, close)
+  kProtocol,   // the peer broke the protocol (bad HTTP, bad JSON)
+  kInvalid,    // bad input that belongs to the caller (bad URL, bad file)
+};
+
+struct Error {
+  ErrorCode code = ErrorCode::kSystem;
+  int sys = 0;          // libuv/errno code (negative), 0 when not a system error
+  std::string context;  // the call and its argument, e.g. "open(/x/y)"
+
+  // "context: strerror" for system errors, else the context.
+  [[nodiscard]] std::string message() const;
+};
+
+template <typename T>
+using Result = tl::expected<T, Error>;
+using Status = tl::expected<void, Error>;
+
+[[nodiscard]] inline tl::unexpected<Error> makeError(ErrorCode code, std::string context) {
+  return tl::unexpected<Error>(Error{code, 0, std::move(context)});
+}
+
+// A libuv return code (negative UV_E*, which equals -errno on Linux).
+[[nodiscard]] tl::unexpected<Error> uvError(int rc, std::string context);
+
+// errno after a failed syscall.
+[[nodiscard]] tl::unexpected<Error> sysError(int err, std::string context);
+
+}  // namespace dropd

@@ -1,0 +1,57 @@
+#include "dropd/llm/response.hpp"
+
+#include <catch2/catch.hpp>
+
+using dropd::llm::FailureClass;
+using dropd::llm::parseResponse;
+
+TEST_CASE("parseResponse reads content, finish_reason and usage", "[llm]") {
+  const auto r = parseResponse(200, R"({"id":"x","object":"chat.completion","choices":[
+      {"index":0,"message":{"role":"assistant","content":"hi there"},"finish_reason":"stop"}],
+      "usage":{"prompt_tokens":12,"completion_tokens":3,"total_tokens":15}})");
+  REQUIRE(r);
+  CHECK(r->content == "hi there");
+  CHECK(r->finish_reason == "stop");
+  CHECK(r->usage.prompt_tokens == 12);
+  CHECK(r->usage.completion_tokens == 3);
+}
+
+TEST_CASE("parseResponse treats a 200 with a broken body as retryable", "[llm]") {
+  for (const char* body : {"not json", "[]", R"({"choices":[]})", R"({"choices":[{"x":1}]})"}) {
+    const auto r = parseResponse(200, body);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().cls == FailureClass::kRetry);
+    CHECK(r.error().kind == "bad_response");
+  }
+}
+
+TEST_CASE("parseResponse classifies HTTP errors", "[llm]") {
+  const auto cls = [](int status, const char* body = "{}") {
+    return parseResponse(status, body).error().cls;
+  };
+  CHECK(cls(429) == FailureClass::kRetry);
+  CHECK(cls(500) == FailureClass::kRetry);
+  CHECK(cls(503) == FailureClass::kRetry);
+  CHECK(cls(408) == FailureClass::kRetry);
+  CHECK(cls(401) == FailureClass::kPauseEndpoint);
+  CHECK(cls(403) == FailureClass::kPauseEndpoint);
+  CHECK(cls(429, R"({"error":{"code":"insufficient_quota","message":"no"}})") ==
+        FailureClass::kPauseEndpoint);
+  CHECK(cls(400) == FailureClass::kFailFile);
+  CHECK(cls(404) == FailureClass::kFailFile);
+  CHECK(cls(413) == FailureClass::kFailFile);
+  CHECK(cls(422) == FailureClass::kFailFile);
+
+  SECTION("a context-length 400 names its kind and keeps an excerpt") {
+    const auto r =
+        parseResponse(400, R"({"error":{"code":"context_length_exceeded","message":"too long"}})");
+    CHECK(r.error().kind == "context_length");
+    CHECK(r.error().http_status == 400);
+    CHECK(r.error().message.find("too long") != std::string::npos);
+  }
+}
+
+TEST_CASE("bodyExcerpt is one bounded line", "[llm]") {
+  CHECK(dropd::llm::bodyExcerpt("a\nb\r\nc") == "a b  c");
+  CHECK(dropd::llm::bodyExcerpt(std::string(500, 'x'), 10) == "xxxxxxxxxx...");
+}

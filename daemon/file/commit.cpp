@@ -1,0 +1,258 @@
+#include "dropd/file/commit.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <map>
+#include <set>
+#include <system_error>
+
+namespace dropd::file {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string errnoText(const char* call, const fs::path& path, int err) {
+  return std::string(call) + "(" + path.string() + "): " + std::strerror(err);
+}
+
+bool makeDirs(const fs::path& dir, std::string& error) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) {
+    error = "mkdir(" + dir.string() + "): " + ec.message();
+    return false;
+  }
+  return true;
+}
+
+// The temp name sits beside the final one so the rename stays in one folder;
+// the leading dot keeps it out of include globs if output is ever watched.
+fs::path tempPathFor(const fs::path& final_path) {
+  return final_path.parent_path() / ("." + final_path.filename().string() + ".dropd-tmp");
+}
+
+bool writeFile(const fs::path& path, const std::string& data, std::string& error) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    error = errnoText("open", path, errno);
+    return false;
+  }
+  std::size_t done = 0;
+  while (done < data.size()) {
+    const ssize_t n = ::write(fd, data.data() + done, data.size() - done);
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n < 0) {
+      error = errnoText("write", path, errno);
+      ::close(fd);
+      ::unlink(path.c_str());
+      return false;
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  if (::close(fd) != 0) {
+    error = errnoText("close", path, errno);
+    ::unlink(path.c_str());
+    return false;
+  }
+  return true;
+}
+
+// fsync(2) on a folder makes the names created or renamed in it durable.
+// `how` is syncfs for a whole file system or fsync for the folder alone.
+bool syncDir(const fs::path& dir, bool whole_fs, std::string& error) {
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) {
+    error = errnoText("open", dir, errno);
+    return false;
+  }
+  const int rc = whole_fs ? ::syncfs(fd) : ::fsync(fd);
+  const int err = errno;
+  ::close(fd);
+  if (rc != 0) {
+    error = errnoText(whole_fs ? "syncfs" : "fsync", dir, err);
+    return false;
+  }
+  return true;
+}
+
+// One folder per file system: syncfs there flushes every temp file on it.
+std::map<dev_t, fs::path> fileSystemsOf(const std::set<fs::path>& dirs) {
+  std::map<dev_t, fs::path> by_dev;
+  for (const fs::path& dir : dirs) {
+    struct stat st {};
+    if (::stat(dir.c_str(), &st) == 0) {
+      by_dev.emplace(st.st_dev, dir);
+    }
+  }
+  return by_dev;
+}
+
+// Copy, flush, then rename: for a done folder on another file system.
+bool copyAcross(const fs::path& from, const fs::path& to, std::string& error) {
+  const fs::path temp = tempPathFor(to);
+  std::error_code ec;
+  fs::copy_file(from, temp, fs::copy_options::overwrite_existing, ec);
+  if (ec) {
+    error = "copy(" + from.string() + "): " + ec.message();
+    return false;
+  }
+  const int fd = ::open(temp.c_str(), O_RDONLY | O_CLOEXEC);
+  const bool synced = fd >= 0 && ::fsync(fd) == 0;
+  if (fd >= 0) {
+    ::close(fd);
+  }
+  if (!synced || ::rename(temp.c_str(), to.c_str()) != 0) {
+    error = errnoText("rename", temp, errno);
+    ::unlink(temp.c_str());
+    return false;
+  }
+  if (::unlink(from.c_str()) != 0) {
+    error = errnoText("unlink", from, errno);
+    return false;
+  }
+  return true;
+}
+
+// rename without replacing: renameat2(RENAME_NOREPLACE), trying ".1", ".2"...
+bool moveSource(const fs::path& from, const fs::path& to, fs::path& moved_to,
+                std::string& error) {
+  if (!makeDirs(to.parent_path(), error)) {
+    return false;
+  }
+  for (int n = 0; n < 10000; ++n) {
+    moved_to = n == 0 ? to : fs::path(to.string() + "." + std::to_string(n));
+    if (::renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, moved_to.c_str(), RENAME_NOREPLACE) == 0) {
+      return true;
+    }
+    if (errno == EXDEV) {
+      return !fs::exists(moved_to) ? copyAcross(from, moved_to, error) : false;
+    }
+    if (errno != EEXIST) {
+      error = errnoText("rename", from, errno);
+      return false;
+    }
+  }
+  error = "rename(" + from.string() + "): no free name at " + to.string();
+  return false;
+}
+
+void disposeSource(const CommitItem& item, CommitOutcome& out, std::set<fs::path>& dirty) {
+  switch (item.disposal) {
+    case Disposal::kKeep:
+      out.source_disposed = true;
+      return;
+    case Disposal::kDelete:
+      out.source_disposed = ::unlink(item.source.c_str()) == 0 || errno == ENOENT;
+      if (!out.source_disposed) {
+        out.error = errnoText("unlink", item.source, errno);
+      }
+      break;
+    case Disposal::kMove:
+      out.source_disposed = moveSource(item.source, item.move_to, out.moved_to, out.error);
+      dirty.insert(out.moved_to.parent_path());
+      break;
+  }
+  dirty.insert(item.source.parent_path());
+}
+
+// The phases of one batch; `staged[i]` says item i is still on its way.
+struct Batch {
+  const std::vector<CommitItem>& items;
+  std::vector<CommitOutcome> out;
+  std::vector<bool> staged;
+  std::set<fs::path> record_dirs;
+
+  void fail(std::size_t i, std::string error) {
+    staged[i] = false;
+    if (out[i].error.empty()) {
+      out[i].error = std::move(error);
+    }
+    ::unlink(tempPathFor(items[i].record_path).c_str());
+  }
+
+  void writeTemps() {
+    for (std::size_t i = 0; i < items.size(); ++i) {
+      const fs::path dir = items[i].record_path.parent_path();
+      staged[i] = makeDirs(dir, out[i].error) &&
+                  writeFile(tempPathFor(items[i].record_path), items[i].record, out[i].error);
+      if (staged[i]) {
+        record_dirs.insert(dir);
+      }
+    }
+  }
+
+  // One flush of every temp file's data, per file system.
+  void flushTemps() {
+    for (const auto& [dev, dir] : fileSystemsOf(record_dirs)) {
+      std::string error;
+      if (!syncDir(dir, /*whole_fs=*/true, error)) {
+        for (std::size_t i = 0; i < items.size(); ++i) {
+          if (staged[i]) {
+            fail(i, error);  // nothing is known to be on disk
+          }
+        }
+      }
+    }
+  }
+
+  void renameTemps() {
+    for (std::size_t i = 0; i < items.size(); ++i) {
+      const fs::path temp = tempPathFor(items[i].record_path);
+      if (staged[i] && ::rename(temp.c_str(), items[i].record_path.c_str()) != 0) {
+        fail(i, errnoText("rename", temp, errno));
+      }
+    }
+  }
+
+  // The renames become durable with their folders; only then may a source go.
+  void syncRecordDirs() {
+    for (const fs::path& dir : record_dirs) {
+      std::string error;
+      if (syncDir(dir, /*whole_fs=*/false, error)) {
+        continue;
+      }
+      for (std::size_t i = 0; i < items.size(); ++i) {
+        if (staged[i] && items[i].record_path.parent_path() == dir) {
+          staged[i] = false;
+          out[i].error = error;
+        }
+      }
+    }
+  }
+
+  void disposeSources() {
+    std::set<fs::path> source_dirs;
+    for (std::size_t i = 0; i < items.size(); ++i) {
+      out[i].record_written = staged[i];
+      if (staged[i]) {
+        disposeSource(items[i], out[i], source_dirs);
+      }
+    }
+    for (const fs::path& dir : source_dirs) {
+      std::string ignored;  // a lost folder sync only risks a redo after power loss
+      (void)syncDir(dir, /*whole_fs=*/false, ignored);
+    }
+  }
+};
+
+}  // namespace
+
+std::vector<CommitOutcome> commitBatch(const std::vector<CommitItem>& items) {
+  Batch batch{items, std::vector<CommitOutcome>(items.size()),
+              std::vector<bool>(items.size(), false), {}};
+  batch.writeTemps();
+  batch.flushTemps();
+  batch.renameTemps();
+  batch.syncRecordDirs();
+  batch.disposeSources();
+  return std::move(batch.out);
+}
+
+}  // namespace dropd::file

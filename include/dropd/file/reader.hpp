@@ -1,0 +1,60 @@
+#pragma once
+
+// Reading one file whole for sending, with its stats computed in the same
+// pass (the chunk just read is measured while it is still in cache).
+// Blocking: runs on the libuv threadpool (pipeline passes it by value through
+// uv::queueWork), never on the loop thread. Pure apart from the file system.
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <string>
+
+#include "dropd/file/stats.hpp"
+
+namespace dropd::file {
+
+// Who a file is: changes to any of these mean a different file or new content.
+struct FileIdentity {
+  std::uint64_t dev = 0;
+  std::uint64_t ino = 0;
+  std::uint64_t size = 0;
+  std::chrono::system_clock::time_point mtime;
+  bool operator==(const FileIdentity&) const = default;
+};
+
+enum class ReadStatus {
+  kOk,          // content and stats are filled
+  kVanished,    // deleted or renamed away before we opened it
+  kNotRegular,  // a symlink, folder, fifo, device...: never read (a symlink could point anywhere)
+  kTooLarge,    // over max_bytes: not read
+  kUnsettled,   // modified after `settled_before`: still being written, try again later
+  kChanged,     // modified while we read it: try again later
+  kError,       // any other system error, in `error`
+};
+
+struct ReadRequest {
+  std::filesystem::path path;
+  std::uint64_t max_bytes = 0;
+  // A file whose mtime is later than this is still being written.
+  std::chrono::system_clock::time_point settled_before;
+};
+
+struct ReadOutcome {
+  ReadStatus status = ReadStatus::kError;
+  FileIdentity identity;  // from fstat; zero for kVanished
+  std::string content;    // kOk only
+  Stats stats;            // kOk only
+  std::string error;      // kError: "open(PATH): reason"
+};
+
+[[nodiscard]] ReadOutcome readWhole(const ReadRequest& request);
+
+// stat(2) without following a symlink, as a FileIdentity; kVanished,
+// kNotRegular or kError in `status` otherwise.
+[[nodiscard]] ReadStatus statFile(const std::filesystem::path& path, FileIdentity& identity,
+                                  std::string& error);
+
+[[nodiscard]] std::string_view toString(ReadStatus status);
+
+}  // namespace dropd::file

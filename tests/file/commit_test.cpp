@@ -1,0 +1,64 @@
+#include "dropd/file/commit.hpp"
+
+#include <catch2/catch.hpp>
+
+#include "support/temp_dir.hpp"
+
+using dropd::file::commitBatch;
+using dropd::file::CommitItem;
+using dropd::file::Disposal;
+namespace fs = std::filesystem;
+
+TEST_CASE("commitBatch writes records, then moves or removes sources", "[file]") {
+  dropd::test::TempDir dir;
+  const auto a = dir.write("in/sub/a.txt", "A");
+  const auto b = dir.write("in/b.txt", "B");
+  const auto c = dir.write("in/c.txt", "C");
+  std::vector<CommitItem> items = {
+      {dir.path() / "out/sub/a.txt.json", "{\"a\":1}", a, Disposal::kMove,
+       dir.path() / "done/sub/a.txt"},
+      {dir.path() / "out/b.txt.json", "{\"b\":1}", b, Disposal::kDelete, {}},
+      {dir.path() / "out/c.txt.json", "{\"c\":1}", c, Disposal::kKeep, {}},
+  };
+  const auto out = commitBatch(items);
+  REQUIRE(out.size() == 3);
+  for (const auto& o : out) {
+    CHECK(o.record_written);
+    CHECK(o.source_disposed);
+    CHECK(o.error.empty());
+  }
+  CHECK(dropd::test::TempDir::read(dir.path() / "out/sub/a.txt.json") == "{\"a\":1}");
+  CHECK(dropd::test::TempDir::read(dir.path() / "done/sub/a.txt") == "A");
+  CHECK_FALSE(fs::exists(a));
+  CHECK_FALSE(fs::exists(b));
+  CHECK(fs::exists(c));
+  CHECK(out[0].moved_to == dir.path() / "done/sub/a.txt");
+
+  SECTION("no temp file is left behind") {
+    for (const auto& e : fs::recursive_directory_iterator(dir.path())) {
+      CHECK(e.path().filename().string().find("dropd-tmp") == std::string::npos);
+    }
+  }
+  SECTION("a move never replaces an earlier source of the same name") {
+    const auto again = dir.write("in/sub/a.txt", "A2");
+    const auto second = commitBatch({{dir.path() / "out/sub/a.txt.json", "{}", again,
+                                      Disposal::kMove, dir.path() / "done/sub/a.txt"}});
+    REQUIRE(second[0].source_disposed);
+    CHECK(second[0].moved_to == dir.path() / "done/sub/a.txt.1");
+    CHECK(dropd::test::TempDir::read(dir.path() / "done/sub/a.txt") == "A");
+    CHECK(dropd::test::TempDir::read(dir.path() / "done/sub/a.txt.1") == "A2");
+  }
+}
+
+TEST_CASE("commitBatch leaves the source alone when its record cannot be written", "[file]") {
+  dropd::test::TempDir dir;
+  const auto a = dir.write("in/a.txt", "A");
+  dir.write("blocker", "a file where a folder should be");
+  const auto out = commitBatch(
+      {{dir.path() / "blocker/a.txt.json", "{}", a, Disposal::kMove, dir.path() / "done/a.txt"}});
+  CHECK_FALSE(out[0].record_written);
+  CHECK_FALSE(out[0].source_disposed);
+  CHECK(out[0].error.find("blocker") != std::string::npos);
+  CHECK(fs::exists(a));
+  CHECK_FALSE(fs::exists(dir.path() / "done/a.txt"));
+}

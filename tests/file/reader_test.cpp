@@ -1,0 +1,90 @@
+#include "dropd/file/reader.hpp"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+
+#include "support/temp_dir.hpp"
+
+using dropd::file::ReadRequest;
+using dropd::file::ReadStatus;
+using dropd::file::readWhole;
+
+namespace {
+
+ReadRequest requestFor(const std::filesystem::path& path, std::uint64_t max_bytes = 1 << 20) {
+  // Settled means: not modified after a moment well in the future.
+  return {path, max_bytes, std::chrono::system_clock::now() + std::chrono::hours(1)};
+}
+
+}  // namespace
+
+TEST_CASE("readWhole returns content, stats and identity of a settled file", "[file]") {
+  dropd::test::TempDir dir;
+  const std::string text = "one two\nthree\n";
+  const auto path = dir.write("a.txt", text);
+  const auto out = readWhole(requestFor(path));
+  REQUIRE(out.status == ReadStatus::kOk);
+  CHECK(out.content == text);
+  CHECK(out.stats.bytes == text.size());
+  CHECK(out.stats.words == 3);
+  CHECK(out.stats.lines == 2);
+  CHECK(out.identity.size == text.size());
+  CHECK(out.identity.ino != 0);
+
+  SECTION("an empty file is read as empty") {
+    const auto empty = readWhole(requestFor(dir.write("e.txt", "")));
+    REQUIRE(empty.status == ReadStatus::kOk);
+    CHECK(empty.content.empty());
+    CHECK(empty.stats.bytes == 0);
+  }
+  SECTION("a file larger than several chunks keeps every byte") {
+    std::string big(3 * 256 * 1024 + 17, 'x');
+    big[big.size() - 1] = '\n';
+    const auto got = readWhole(requestFor(dir.write("big.txt", big)));
+    REQUIRE(got.status == ReadStatus::kOk);
+    CHECK(got.content == big);
+    CHECK(got.stats.lines == 1);
+  }
+}
+
+TEST_CASE("readWhole refuses what it must not read", "[file]") {
+  dropd::test::TempDir dir;
+  const auto path = dir.write("a.txt", "hello");
+
+  SECTION("a missing file has vanished") {
+    CHECK(readWhole(requestFor(dir.path() / "nope")).status == ReadStatus::kVanished);
+  }
+  SECTION("a file over the limit is too large and not read") {
+    const auto out = readWhole(requestFor(path, 4));
+    CHECK(out.status == ReadStatus::kTooLarge);
+    CHECK(out.content.empty());
+    CHECK(out.identity.size == 5);
+  }
+  SECTION("a file modified after the settle mark is unsettled") {
+    auto req = requestFor(path);
+    req.settled_before = std::chrono::system_clock::now() - std::chrono::hours(1);
+    CHECK(readWhole(req).status == ReadStatus::kUnsettled);
+  }
+  SECTION("a symlink is never followed") {
+    const auto link = dir.path() / "link.txt";
+    std::filesystem::create_symlink(path, link);
+    CHECK(readWhole(requestFor(link)).status == ReadStatus::kNotRegular);
+  }
+  SECTION("a folder and a fifo are not regular files") {
+    std::filesystem::create_directory(dir.path() / "sub");
+    CHECK(readWhole(requestFor(dir.path() / "sub")).status == ReadStatus::kNotRegular);
+    REQUIRE(::mkfifo((dir.path() / "fifo").c_str(), 0600) == 0);
+    CHECK(readWhole(requestFor(dir.path() / "fifo")).status == ReadStatus::kNotRegular);
+  }
+  SECTION("an unreadable file is an error naming the call and path") {
+    if (::geteuid() == 0) {
+      return;  // root reads anything; the permission check cannot fail
+    }
+    std::filesystem::permissions(path, std::filesystem::perms::none);
+    const auto out = readWhole(requestFor(path));
+    CHECK(out.status == ReadStatus::kError);
+    CHECK(out.error.find("open(") == 0);
+  }
+}

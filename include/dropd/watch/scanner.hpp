@@ -1,0 +1,31 @@
+#pragma once
+
+// A full walk of one watched root: every candidate file (PathFilter) and
+// every folder to watch. Events are hints, the directory is the truth: this
+// runs at start, after an inotify overflow, for a folder that appears, and on
+// the rescan timer. Blocking (readdir on a large tree): threadpool only.
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "dropd/watch/path_filter.hpp"
+
+namespace dropd::watch {
+
+struct ScanRequest {
+  std::filesystem::path root;  // absolute
+  std::string start_rel;       // "" for the whole root, else a folder below it
+  bool recursive = true;
+  PathFilter filter;
+};
+
+struct ScanResult {
+  std::vector<std::string> files;    // relative to root, in no particular order
+  std::vector<std::string> folders;  // relative to root, "" for the root itself
+  std::vector<std::string> errors;   // "opendir(PATH): reason", one per folder that failed
+};
+
+[[nodiscard]] ScanResult scanTree(const ScanRequest& request);
+
+}  // namespace dropd::watch

@@ -1,0 +1,50 @@
+#include "dropd/watch/scanner.hpp"
+
+#include <algorithm>
+
+#include <catch2/catch.hpp>
+
+#include "support/temp_dir.hpp"
+
+using dropd::watch::PathFilter;
+using dropd::watch::scanTree;
+
+namespace {
+
+std::vector<std::string> sorted(std::vector<std::string> v) {
+  std::sort(v.begin(), v.end());
+  return v;
+}
+
+}  // namespace
+
+TEST_CASE("scanTree lists candidate files and folders to watch", "[watch]") {
+  dropd::test::TempDir dir;
+  dir.write("a.txt", "a");
+  dir.write("sub/b.txt", "b");
+  dir.write("sub/deep/c d.txt", "c");
+  dir.write("sub/.git/config", "x");
+  dir.write("x.part", "x");
+  const PathFilter filter({"*"}, {".*", "*.part"});
+
+  SECTION("recursive") {
+    const auto out = scanTree({dir.path(), "", true, filter});
+    CHECK(sorted(out.files) == std::vector<std::string>{"a.txt", "sub/b.txt", "sub/deep/c d.txt"});
+    CHECK(sorted(out.folders) == std::vector<std::string>{"", "sub", "sub/deep"});
+    CHECK(out.errors.empty());
+  }
+  SECTION("flat") {
+    const auto out = scanTree({dir.path(), "", false, filter});
+    CHECK(out.files == std::vector<std::string>{"a.txt"});
+  }
+  SECTION("a subtree only") {
+    const auto out = scanTree({dir.path(), "sub/deep", true, filter});
+    CHECK(out.files == std::vector<std::string>{"sub/deep/c d.txt"});
+  }
+  SECTION("a missing root is an error naming it") {
+    const auto out = scanTree({dir.path() / "nope", "", true, filter});
+    CHECK(out.files.empty());
+    REQUIRE(out.errors.size() == 1);
+    CHECK(out.errors[0].find("nope") != std::string::npos);
+  }
+}

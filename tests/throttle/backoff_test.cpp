@@ -1,0 +1,37 @@
+#include "dropd/throttle/backoff.hpp"
+
+#include <catch2/catch.hpp>
+
+using namespace std::chrono_literals;
+using dropd::throttle::backoffDelay;
+using dropd::throttle::parseRetryAfterSeconds;
+
+TEST_CASE("backoffDelay grows exponentially within its bounds", "[throttle]") {
+  const dropd::throttle::BackoffPolicy policy{1000ms, 60000ms};
+  CHECK(backoffDelay(policy, 1, 0.0) == 1000ms);
+  CHECK(backoffDelay(policy, 1, 0.999) == 1000ms);  // the first retry's window is [1s, 1s]
+  CHECK(backoffDelay(policy, 3, 0.999) <= 4000ms);
+  CHECK(backoffDelay(policy, 3, 0.999) > 3900ms);
+  CHECK(backoffDelay(policy, 3, 0.0) == 1000ms);
+  CHECK(backoffDelay(policy, 40, 0.999) <= 60000ms);
+  CHECK(backoffDelay(policy, 4000000000u, 1.0) == 60000ms);
+
+  SECTION("a longer Retry-After wins, even past max") {
+    CHECK(backoffDelay(policy, 1, 0.5, 120000ms) == 120000ms);
+    CHECK(backoffDelay(policy, 5, 0.5, 10ms) >= 1000ms);
+  }
+  SECTION("odd inputs give a defined answer") {
+    CHECK(backoffDelay(policy, 0, 0.5) == 1000ms);
+    CHECK(backoffDelay(policy, 2, std::nan("")) == 1000ms);
+    CHECK(backoffDelay({5000ms, 10ms}, 2, 0.5) == 5000ms);  // max below initial
+  }
+}
+
+TEST_CASE("parseRetryAfterSeconds reads seconds", "[throttle]") {
+  CHECK(parseRetryAfterSeconds("2") == 2000ms);
+  CHECK(parseRetryAfterSeconds(" 1.5") == 1500ms);
+  CHECK(parseRetryAfterSeconds("0") == 0ms);
+  CHECK_FALSE(parseRetryAfterSeconds("-1"));
+  CHECK_FALSE(parseRetryAfterSeconds("soon"));
+  CHECK_FALSE(parseRetryAfterSeconds(""));
+}

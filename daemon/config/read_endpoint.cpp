@@ -1,0 +1,227 @@
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <charconv>
+
+#include <fmt/format.h>
+
+#include "readers.hpp"
+
+namespace dropd::config::detail {
+namespace {
+
+using namespace std::string_view_literals;
+
+constexpr std::array kEndpointKeys{"url"sv,      "model"sv,  "api_key"sv, "headers"sv, "tls"sv,
+                                   "timeouts"sv, "limits"sv, "retry"sv,   "params"sv,  "stream"sv};
+constexpr std::array kTlsKeys{"ca_file"sv, "verify"sv};
+constexpr std::array kTimeoutKeys{"connect"sv, "request"sv, "idle"sv};
+constexpr std::array kLimitKeys{"max_in_flight"sv, "requests_per_minute"sv, "tokens_per_minute"sv,
+                                "adaptive"sv};
+constexpr std::array kRetryKeys{"max_attempts"sv, "initial_backoff"sv, "max_backoff"sv};
+// Headers dropd writes itself; a second copy would make a broken request.
+constexpr std::array kReservedHeaders{"host"sv, "content-length"sv, "content-type"sv,
+                                      "transfer-encoding"sv, "connection"sv};
+// Request body fields dropd fills; params must not fight over them.
+constexpr std::array kReservedParams{"model"sv, "messages"sv, "stream"sv};
+
+std::optional<std::chrono::milliseconds> readPositiveDuration(Context& ctx, const YAML::Node& node,
+                                                              Path path) {
+  auto duration = readDuration(ctx, node, path);
+  if (duration && duration->count() == 0) {
+    ctx.error(node, path, "must be longer than 0");
+    return std::nullopt;
+  }
+  return duration;
+}
+
+// Empty means "the system's trust store", so "" is allowed here.
+std::optional<std::filesystem::path> readCaFile(Context& ctx, const YAML::Node& node, Path path) {
+  if (node.IsScalar() && node.Scalar().empty()) {
+    return std::filesystem::path{};
+  }
+  return readPath(ctx, node, path);
+}
+
+std::optional<HttpUrl> readUrl(Context& ctx, const YAML::Node& node, Path path) {
+  const auto text = readNonEmptyString(ctx, node, path);
+  if (!text) {
+    return std::nullopt;
+  }
+  auto url = parseHttpUrl(*text);
+  if (!url) {
+    ctx.error(node, path, url.error().context);
+    return std::nullopt;
+  }
+  return *url;
+}
+
+bool isHeaderName(std::string_view name) {
+  constexpr std::string_view kTokenPunct = "!#$%&'*+-.^_`|~";
+  return !name.empty() && std::all_of(name.begin(), name.end(), [&](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) != 0 ||
+           kTokenPunct.find(c) != std::string_view::npos;
+  });
+}
+
+std::string lower(std::string_view text) {
+  std::string out(text);
+  std::transform(out.begin(), out.end(), out.begin(), [](char c) {
+    return static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  });
+  return out;
+}
+
+// Header values may be credentials, so no message here echoes a value.
+std::optional<std::vector<std::pair<std::string, std::string>>> readHeaders(Context& ctx,
+                                                                            const YAML::Node& node,
+                                                                            Path path) {
+  const MapReader map(ctx, node, path, {});
+  std::vector<std::pair<std::string, std::string>> headers;
+  for (const auto& [name, value] : map.entries()) {
+    const std::string key_path = map.pathOf(name);
+    const std::string lowered = lower(name);
+    if (!isHeaderName(name)) {
+      ctx.error(value, key_path, "not a valid HTTP header name");
+    } else if (std::find(kReservedHeaders.begin(), kReservedHeaders.end(), lowered) !=
+               kReservedHeaders.end()) {
+      ctx.error(value, key_path, "dropd sets this header itself");
+    } else if (!value.IsScalar() ||
+               std::any_of(value.Scalar().begin(), value.Scalar().end(),
+                           [](char c) { return static_cast<unsigned char>(c) < 0x20; })) {
+      ctx.error(value, key_path, "a header value must be one line of text");
+    } else {
+      headers.emplace_back(name, value.Scalar());
+    }
+  }
+  return map.isMapping() ? std::optional(std::move(headers)) : std::nullopt;
+}
+
+nlohmann::json scalarToJson(const YAML::Node& node) {
+  const std::string& text = node.Scalar();
+  if (node.Tag() == "!") {  // quoted in the file: always a string
+    return text;
+  }
+  if (text == "true" || text == "false") {
+    return text == "true";
+  }
+  if (text == "null" || text == "~") {
+    return nullptr;
+  }
+  const char* const end = text.data() + text.size();
+  std::int64_t integer = 0;
+  if (auto [stop, ec] = std::from_chars(text.data(), end, integer);
+      ec == std::errc{} && stop == end) {
+    return integer;
+  }
+  double real = 0;
+  if (auto [stop, ec] = std::from_chars(text.data(), end, real); ec == std::errc{} && stop == end) {
+    return real;
+  }
+  return text;
+}
+
+nlohmann::json yamlToJson(const YAML::Node& node) {
+  if (node.IsScalar()) {
+    return scalarToJson(node);
+  }
+  if (node.IsSequence()) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& item : node) {
+      out.push_back(yamlToJson(item));
+    }
+    return out;
+  }
+  if (node.IsMap()) {
+    nlohmann::json out = nlohmann::json::object();
+    for (const auto& item : node) {
+      out[item.first.as<std::string>("")] = yamlToJson(item.second);
+    }
+    return out;
+  }
+  return nullptr;
+}
+
+std::optional<nlohmann::json> readParams(Context& ctx, const YAML::Node& node, Path path) {
+  const MapReader map(ctx, node, path, {});
+  for (const auto& [name, value] : map.entries()) {
+    if (std::find(kReservedParams.begin(), kReservedParams.end(), name) != kReservedParams.end()) {
+      ctx.error(value, map.pathOf(name), "dropd sets this field itself (see model and stream)");
+    }
+  }
+  return map.isMapping() ? std::optional(yamlToJson(node)) : std::nullopt;
+}
+
+void readLimitsAndRetry(Context& ctx, const MapReader& endpoint, Endpoint& out) {
+  if (const YAML::Node node = endpoint.find("limits"); node.IsDefined()) {
+    const MapReader map(ctx, node, endpoint.pathOf("limits"), kLimitKeys);
+    const auto count = [](std::uint64_t min, std::uint64_t max) {
+      return [=](Context& c, const YAML::Node& n, Path p) { return readUInt(c, n, p, {min, max}); };
+    };
+    readField(map, "max_in_flight", out.limits.max_in_flight, count(1, 4096));
+    readField(map, "requests_per_minute", out.limits.requests_per_minute, count(0, 1'000'000));
+    readField(map, "tokens_per_minute", out.limits.tokens_per_minute, count(0, UINT32_MAX));
+    readField(map, "adaptive", out.limits.adaptive, readBool);
+  }
+  if (const YAML::Node node = endpoint.find("retry"); node.IsDefined()) {
+    const MapReader map(ctx, node, endpoint.pathOf("retry"), kRetryKeys);
+    readField(map, "max_attempts", out.retry.max_attempts,
+              [](Context& c, const YAML::Node& n, Path p) {
+                return readUInt(c, n, p, {1, 100});
+              });
+    readField(map, "initial_backoff", out.retry.initial_backoff, readPositiveDuration);
+    readField(map, "max_backoff", out.retry.max_backoff, readPositiveDuration);
+    if (out.retry.initial_backoff > out.retry.max_backoff) {
+      const bool has_max = map.find("max_backoff").IsDefined();
+      const std::string key = has_max ? "max_backoff" : "initial_backoff";
+      ctx.error(map.find(key), map.pathOf(key),
+                "initial_backoff must not be longer than max_backoff");
+    }
+  }
+}
+
+void readTransport(Context& ctx, const MapReader& endpoint, Endpoint& out) {
+  if (const YAML::Node node = endpoint.find("tls"); node.IsDefined()) {
+    const MapReader map(ctx, node, endpoint.pathOf("tls"), kTlsKeys);
+    readField(map, "ca_file", out.tls.ca_file, readCaFile);
+    readField(map, "verify", out.tls.verify, readBool);
+  }
+  if (const YAML::Node node = endpoint.find("timeouts"); node.IsDefined()) {
+    const MapReader map(ctx, node, endpoint.pathOf("timeouts"), kTimeoutKeys);
+    readField(map, "connect", out.timeouts.connect, readPositiveDuration);
+    readField(map, "request", out.timeouts.request, readPositiveDuration);
+    readField(map, "idle", out.timeouts.idle, readPositiveDuration);
+  }
+}
+
+}  // namespace
+
+Endpoint readEndpoint(Context& ctx, const std::string& name, const YAML::Node& node) {
+  Endpoint out;
+  out.name = name;
+  const MapReader map(ctx, node, "endpoints." + name, kEndpointKeys);
+  if (!map.isMapping()) {
+    return out;
+  }
+  if (const YAML::Node url = map.require("url"); url.IsDefined()) {
+    readField(map, "url", out.url, readUrl);
+  }
+  readField(map, "model", out.model, readString);
+  readField(map, "api_key", out.api_key, readSecret);
+  readField(map, "headers", out.headers, readHeaders);
+  readTransport(ctx, map, out);
+  readLimitsAndRetry(ctx, map, out);
+  readField(map, "params", out.params, readParams);
+  readField(map, "stream", out.stream, readBool);
+  if (out.api_key) {
+    for (const auto& header : out.headers) {
+      if (lower(header.first) == "authorization") {
+        ctx.error(map.find("headers"), map.pathOf("headers") + "." + header.first,
+                  "api_key already sets Authorization");
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace dropd::config::detail

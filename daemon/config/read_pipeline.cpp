@@ -1,0 +1,148 @@
+#include <array>
+
+#include <fmt/format.h>
+
+#include "readers.hpp"
+
+namespace dropd::config::detail {
+namespace {
+
+using namespace std::string_view_literals;
+
+constexpr std::array kPipelineKeys{
+    "name"sv,     "watch"sv,           "recursive"sv,     "include"sv,    "exclude"sv,
+    "settle"sv,   "rescan_interval"sv, "max_file_size"sv, "binary"sv,     "dedupe"sv,
+    "endpoint"sv, "prompt"sv,          "output"sv,        "on_success"sv, "on_failure"sv};
+constexpr std::array kPromptKeys{"system"sv, "user"sv};
+constexpr std::array kOutputKeys{"dir"sv};
+constexpr std::array kDisposalKeys{"action"sv, "dir"sv};
+
+constexpr std::array<std::pair<std::string_view, BinaryPolicy>, 2> kBinary{
+    {{"skip", BinaryPolicy::kSkip}, {"send", BinaryPolicy::kSend}}};
+constexpr std::array<std::pair<std::string_view, Dedupe>, 2> kDedupe{
+    {{"none", Dedupe::kNone}, {"sha256", Dedupe::kSha256}}};
+constexpr std::array<std::pair<std::string_view, SourceAction>, 3> kSuccessActions{
+    {{"move", SourceAction::kMove},
+     {"delete", SourceAction::kDelete},
+     {"keep", SourceAction::kKeep}}};
+// A failed file is never deleted: it is the only copy of what failed.
+constexpr std::array<std::pair<std::string_view, SourceAction>, 2> kFailureActions{
+    {{"move", SourceAction::kMove}, {"keep", SourceAction::kKeep}}};
+
+std::optional<std::vector<std::filesystem::path>> readWatch(Context& ctx, const YAML::Node& node,
+                                                            Path path) {
+  if (!node.IsSequence() || node.size() == 0) {
+    ctx.error(node, path,
+              fmt::format("expected a list of folders, got {}",
+                          node.IsSequence() ? "an empty list" : describeType(node)));
+    return std::nullopt;
+  }
+  std::vector<std::filesystem::path> folders;
+  for (std::size_t i = 0; i < node.size(); ++i) {
+    const std::string item_path = fmt::format("{}[{}]", path, i);
+    ctx.diags.remember(item_path, node[i]);
+    if (auto folder = readPath(ctx, node[i], item_path)) {
+      folders.push_back(std::move(*folder));
+    }
+  }
+  return folders.size() == node.size() ? std::optional(std::move(folders)) : std::nullopt;
+}
+
+std::optional<Template> readTemplate(Context& ctx, const YAML::Node& node, Path path) {
+  const auto text = readString(ctx, node, path);
+  if (!text) {
+    return std::nullopt;
+  }
+  auto parsed = parseTemplate(*text);
+  if (!parsed) {
+    const TemplateError& e = parsed.error();
+    ctx.error(node, path,
+              fmt::format("{} at line {}, column {} of the text", e.message, e.line, e.column));
+    return std::nullopt;
+  }
+  return std::move(*parsed);
+}
+
+std::optional<std::uint64_t> readPositiveSize(Context& ctx, const YAML::Node& node, Path path) {
+  auto size = readSize(ctx, node, path);
+  if (size && *size == 0) {
+    ctx.error(node, path, "must be larger than 0");
+    return std::nullopt;
+  }
+  return size;
+}
+
+template <std::size_t N>
+SourceDisposal readDisposal(
+    const MapReader& pipeline, std::string_view key,
+    const std::array<std::pair<std::string_view, SourceAction>, N>& actions) {
+  SourceDisposal out;
+  const YAML::Node node = pipeline.find(key);
+  if (!node.IsDefined()) {
+    return out;
+  }
+  const MapReader map(pipeline.ctx(), node, pipeline.pathOf(key), kDisposalKeys);
+  readField(map, "action", out.action, [&](Context& c, const YAML::Node& n, Path p) {
+    return readEnum<SourceAction>(c, n, p, actions);
+  });
+  readField(map, "dir", out.dir, readPath);
+  const bool has_dir = map.find("dir").IsDefined();
+  if (map.isMapping() && out.action == SourceAction::kMove && !has_dir) {
+    pipeline.ctx().error(node, map.pathOf("dir"), "action move needs a dir");
+  } else if (out.action != SourceAction::kMove && has_dir) {
+    pipeline.ctx().error(map.find("dir"), map.pathOf("dir"), "dir is only used with action move");
+  }
+  return out;
+}
+
+void readPromptAndOutput(const MapReader& pipeline, Pipeline& out) {
+  Context& ctx = pipeline.ctx();
+  if (const YAML::Node node = pipeline.find("prompt"); node.IsDefined()) {
+    const MapReader map(ctx, node, pipeline.pathOf("prompt"), kPromptKeys);
+    readField(map, "system", out.prompt.system, readTemplate);
+    readField(map, "user", out.prompt.user, readTemplate);
+  }
+  if (const YAML::Node node = pipeline.require("output"); node.IsDefined()) {
+    const MapReader map(ctx, node, pipeline.pathOf("output"), kOutputKeys);
+    if (map.require("dir").IsDefined()) {
+      readField(map, "dir", out.output_dir, readPath);
+    }
+  }
+  out.on_success = readDisposal(pipeline, "on_success", kSuccessActions);
+  out.on_failure = readDisposal(pipeline, "on_failure", kFailureActions);
+}
+
+}  // namespace
+
+Pipeline readPipeline(Context& ctx, std::size_t index, const YAML::Node& node) {
+  Pipeline out;
+  out.name = fmt::format("pipeline{}", index);
+  const MapReader map(ctx, node, fmt::format("pipelines[{}]", index), kPipelineKeys);
+  if (!map.isMapping()) {
+    return out;
+  }
+  ctx.diags.remember(fmt::format("pipelines[{}]", index), node);
+  readField(map, "name", out.name, readName);
+  if (map.require("watch").IsDefined()) {
+    readField(map, "watch", out.watch, readWatch);
+  }
+  readField(map, "recursive", out.recursive, readBool);
+  readField(map, "include", out.include, readStringList);
+  readField(map, "exclude", out.exclude, readStringList);
+  readField(map, "settle", out.settle, readDuration);
+  readField(map, "rescan_interval", out.rescan_interval, readDuration);
+  readField(map, "max_file_size", out.max_file_size_bytes, readPositiveSize);
+  readField(map, "binary", out.binary, [](Context& c, const YAML::Node& n, Path p) {
+    return readEnum<BinaryPolicy>(c, n, p, kBinary);
+  });
+  readField(map, "dedupe", out.dedupe, [](Context& c, const YAML::Node& n, Path p) {
+    return readEnum<Dedupe>(c, n, p, kDedupe);
+  });
+  if (map.require("endpoint").IsDefined()) {
+    readField(map, "endpoint", out.endpoint, readNonEmptyString);
+  }
+  readPromptAndOutput(map, out);
+  return out;
+}
+
+}  // namespace dropd::config::detail

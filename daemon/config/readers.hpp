@@ -1,0 +1,33 @@
+#pragma once
+
+// The parts of loading one config file, shared between the .cpp files of
+// this folder. Each reader records problems in ctx.diags and returns what it
+// could read, so loading goes on and every problem of a file is reported.
+
+#include <cstddef>
+#include <optional>
+#include <string>
+
+#include <yaml-cpp/yaml.h>
+
+#include "dropd/config/config.hpp"
+
+#include "yaml_reader.hpp"
+
+namespace dropd::config::detail {
+
+// `{env: NAME}` or `{file: PATH}`, resolved now. Never puts the value, or
+// anything that could be the value, into a message.
+[[nodiscard]] std::optional<Secret> readSecret(Context& ctx, const YAML::Node& node,
+                                               const std::string& path);
+
+// One entry of `endpoints:`; `name` is its key.
+[[nodiscard]] Endpoint readEndpoint(Context& ctx, const std::string& name, const YAML::Node& node);
+
+// pipelines[index].
+[[nodiscard]] Pipeline readPipeline(Context& ctx, std::size_t index, const YAML::Node& node);
+
+// Checks across keys: endpoint names, duplicate names, overlapping folders.
+void validateConfig(const Config& config, Diagnostics& diags);
+
+}  // namespace dropd::config::detail

@@ -1,0 +1,124 @@
+#include <algorithm>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "readers.hpp"
+#include "suggest.hpp"
+
+namespace dropd::config::detail {
+namespace {
+
+namespace fs = std::filesystem;
+
+// A folder of one pipeline that dropd writes into, with its key path.
+struct Folder {
+  fs::path path;  // symlinks resolved where the folder exists
+  std::string key_path;
+};
+
+fs::path comparable(const fs::path& path) {
+  std::error_code ec;
+  fs::path resolved = fs::weakly_canonical(path, ec);
+  return ec ? path.lexically_normal() : resolved;
+}
+
+// True when `inner` is `outer` itself or lies below it.
+bool isSameOrInside(const fs::path& inner, const fs::path& outer) {
+  const auto [outer_end, inner_end] =
+      std::mismatch(outer.begin(), outer.end(), inner.begin(), inner.end());
+  return outer_end == outer.end();
+}
+
+void report(Diagnostics& diags, const std::string& key_path, std::string message) {
+  diags.add(diags.positionOf(key_path), key_path, std::move(message));
+}
+
+std::vector<Folder> writtenFolders(const Pipeline& pipeline, std::size_t index) {
+  const std::string prefix = fmt::format("pipelines[{}].", index);
+  std::vector<Folder> folders;
+  if (!pipeline.output_dir.empty()) {
+    folders.push_back({comparable(pipeline.output_dir), prefix + "output.dir"});
+  }
+  if (pipeline.on_success.action == SourceAction::kMove && !pipeline.on_success.dir.empty()) {
+    folders.push_back({comparable(pipeline.on_success.dir), prefix + "on_success.dir"});
+  }
+  if (pipeline.on_failure.action == SourceAction::kMove && !pipeline.on_failure.dir.empty()) {
+    folders.push_back({comparable(pipeline.on_failure.dir), prefix + "on_failure.dir"});
+  }
+  return folders;
+}
+
+// A watched folder that is (inside) a folder the same pipeline writes, or
+// that holds one while recursive: dropd would read its own output back.
+void checkLoops(const Pipeline& pipeline, std::size_t index, Diagnostics& diags) {
+  const std::vector<Folder> written = writtenFolders(pipeline, index);
+  for (std::size_t w = 0; w < pipeline.watch.size(); ++w) {
+    const fs::path watched = comparable(pipeline.watch[w]);
+    const std::string watch_path = fmt::format("pipelines[{}].watch[{}]", index, w);
+    for (const Folder& folder : written) {
+      if (isSameOrInside(watched, folder.path)) {
+        report(diags, watch_path,
+               fmt::format("watched folder is the same as or inside {}: a loop", folder.key_path));
+      } else if (pipeline.recursive && isSameOrInside(folder.path, watched)) {
+        report(diags, folder.key_path,
+               fmt::format("folder is inside the recursively watched {}: a loop", watch_path));
+      }
+    }
+  }
+}
+
+void checkOutputDirs(const Config& config, Diagnostics& diags) {
+  for (std::size_t j = 0; j < config.pipelines.size(); ++j) {
+    const fs::path mine = comparable(config.pipelines[j].output_dir);
+    for (std::size_t i = 0; i < j && !config.pipelines[j].output_dir.empty(); ++i) {
+      const fs::path theirs = comparable(config.pipelines[i].output_dir);
+      if (config.pipelines[i].output_dir.empty() ||
+          (!isSameOrInside(mine, theirs) && !isSameOrInside(theirs, mine))) {
+        continue;
+      }
+      report(diags, fmt::format("pipelines[{}].output.dir", j),
+             fmt::format("output dir overlaps pipelines[{}].output.dir ({}): results would mix", i,
+                         theirs.string()));
+    }
+  }
+}
+
+void checkNamesAndEndpoints(const Config& config, Diagnostics& diags) {
+  std::vector<std::string_view> endpoint_names;
+  for (const Endpoint& endpoint : config.endpoints) {
+    endpoint_names.push_back(endpoint.name);
+  }
+  for (std::size_t j = 0; j < config.pipelines.size(); ++j) {
+    const Pipeline& pipeline = config.pipelines[j];
+    for (std::size_t i = 0; i < j; ++i) {
+      if (config.pipelines[i].name == pipeline.name) {
+        report(diags, fmt::format("pipelines[{}].name", j),
+               fmt::format("duplicate pipeline name '{}' (also pipelines[{}])", pipeline.name, i));
+        break;
+      }
+    }
+    if (pipeline.endpoint.empty() || config.findEndpoint(pipeline.endpoint) != nullptr ||
+        endpoint_names.empty()) {
+      continue;
+    }
+    const auto hint = nearest(pipeline.endpoint, endpoint_names);
+    report(diags, fmt::format("pipelines[{}].endpoint", j),
+           fmt::format("unknown endpoint '{}' ({} {})", pipeline.endpoint,
+                       hint ? "did you mean" : "defined:",
+                       hint ? fmt::format("'{}'?", *hint)
+                            : fmt::format("{}", fmt::join(endpoint_names, ", "))));
+  }
+}
+
+}  // namespace
+
+void validateConfig(const Config& config, Diagnostics& diags) {
+  checkNamesAndEndpoints(config, diags);
+  checkOutputDirs(config, diags);
+  for (std::size_t i = 0; i < config.pipelines.size(); ++i) {
+    checkLoops(config.pipelines[i], i, diags);
+  }
+}
+
+}  // namespace dropd::config::detail

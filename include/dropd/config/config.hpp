@@ -1,0 +1,136 @@
+#pragma once
+
+// The whole configuration as plain structs (schema: INTERFACE.md, reference:
+// docs/config.md). Every member holds its documented default, so a
+// default-constructed Endpoint or Pipeline is what an empty YAML entry gives.
+// Built once by loadConfigFile() (load.hpp) and read-only afterwards; a
+// reload builds a new Config. All paths are absolute and normalised.
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "dropd/config/secret.hpp"
+#include "dropd/config/template.hpp"
+#include "dropd/config/url.hpp"
+
+namespace dropd::config {
+
+using namespace std::chrono_literals;
+
+enum class LogLevel { kTrace, kDebug, kInfo, kWarn, kError };
+enum class LogFormat { kText, kJson };
+enum class BinaryPolicy { kSkip, kSend };  // what to do with a file that is not text
+enum class Dedupe { kNone, kSha256 };
+// What happens to a source file once its job ends. on_failure allows
+// kMove and kKeep only: a failed file is never deleted.
+enum class SourceAction { kMove, kDelete, kKeep };
+
+// The YAML spelling of each value: "info", "json", "skip", "sha256", "move".
+[[nodiscard]] std::string_view toString(LogLevel level);
+[[nodiscard]] std::string_view toString(LogFormat format);
+[[nodiscard]] std::string_view toString(BinaryPolicy policy);
+[[nodiscard]] std::string_view toString(Dedupe dedupe);
+[[nodiscard]] std::string_view toString(SourceAction action);
+
+struct LogConfig {
+  LogLevel level = LogLevel::kInfo;
+  LogFormat format = LogFormat::kText;
+};
+
+// Present only when the file has a `status:` mapping.
+struct StatusConfig {
+  std::string listen = "127.0.0.1:9464";  // as written
+  ListenAddress address{"127.0.0.1", 9464, true};
+  std::optional<Secret> token;  // required when the address is not loopback
+};
+
+struct TlsConfig {
+  std::filesystem::path ca_file;  // empty: the system's trust store
+  bool verify = true;
+};
+
+struct Timeouts {
+  std::chrono::milliseconds connect = 10s;
+  std::chrono::milliseconds request = 300s;  // whole request, first byte sent to last byte read
+  std::chrono::milliseconds idle = 60s;      // no byte either way
+};
+
+struct Limits {
+  std::uint32_t max_in_flight = 8;        // at least 1
+  std::uint32_t requests_per_minute = 0;  // 0 = no limit
+  std::uint64_t tokens_per_minute = 0;    // 0 = no limit
+  bool adaptive = false;                  // lower max_in_flight on 429s, raise it back slowly
+};
+
+struct RetryPolicy {
+  std::uint32_t max_attempts = 6;  // attempts in all, first one included; at least 1
+  std::chrono::milliseconds initial_backoff = 1s;
+  std::chrono::milliseconds max_backoff = 60s;  // >= initial_backoff
+};
+
+struct Endpoint {
+  std::string name;               // the key under `endpoints:`
+  HttpUrl url;                    // required
+  std::string model;              // empty: the request carries no "model"
+  std::optional<Secret> api_key;  // sent as "Authorization: Bearer ..."
+  std::vector<std::pair<std::string, std::string>> headers;  // in file order
+  TlsConfig tls;
+  Timeouts timeouts;
+  Limits limits;
+  RetryPolicy retry;
+  nlohmann::json params = nlohmann::json::object();  // merged into the request body
+  bool stream = false;
+};
+
+struct Prompt {
+  Template system;  // an empty source means no system message
+  Template user;
+};
+
+// The prompt a pipeline gets when it sets none: system "You summarize
+// documents.", user "Summarize {{filename}}:\n\n{{content}}".
+[[nodiscard]] Prompt defaultPrompt();
+
+struct SourceDisposal {
+  SourceAction action = SourceAction::kKeep;
+  std::filesystem::path dir;  // required for kMove, else may stay empty
+};
+
+struct Pipeline {
+  std::string name;                          // default "pipeline<index>"
+  std::vector<std::filesystem::path> watch;  // required, at least one
+  bool recursive = true;
+  std::vector<std::string> include{"*"};
+  std::vector<std::string> exclude{".*", "*~", "*.tmp", "*.part", "*.swp"};
+  std::chrono::milliseconds settle = 500ms;
+  std::chrono::milliseconds rescan_interval = 60s;  // 0: rescan only at start and on overflow
+  std::uint64_t max_file_size_bytes = 8ull << 20;
+  BinaryPolicy binary = BinaryPolicy::kSkip;
+  Dedupe dedupe = Dedupe::kNone;
+  std::string endpoint;  // required, a key of Config::endpoints
+  Prompt prompt = defaultPrompt();
+  std::filesystem::path output_dir;  // required (`output.dir`)
+  SourceDisposal on_success;
+  SourceDisposal on_failure;
+};
+
+struct Config {
+  std::filesystem::path state_dir = "/var/lib/dropd";
+  LogConfig log;
+  std::optional<StatusConfig> status;  // nullopt: no status server
+  std::vector<Endpoint> endpoints;     // in file order, names unique
+  std::vector<Pipeline> pipelines;
+
+  // The endpoint with that name, or nullptr.
+  [[nodiscard]] const Endpoint* findEndpoint(std::string_view name) const;
+};
+
+}  // namespace dropd::config

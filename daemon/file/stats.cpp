@@ -146,10 +146,7 @@ Stats StatsAccumulator::finish() && {
     opensslFailed();
   }
   stats_.sha256 = toHex(digest, digest_len);
-  stats_.estimated_tokens = estimateTokens({.bytes = stats_.bytes,
-                                            .words = stats_.words,
-                                            .lines = stats_.lines,
-                                            .non_ascii_bytes = stats_.non_ascii_bytes});
+  stats_.estimated_tokens = estimateTokens({.bytes = stats_.bytes, .words = stats_.words});
   return std::move(stats_);
 }
 

@@ -18,6 +18,7 @@
 
 #include <immintrin.h>
 
+#include <algorithm>
 #include <cstring>
 
 #define DROPD_AVX2 __attribute__((target("avx2,popcnt,bmi")))
@@ -110,35 +111,65 @@ DROPD_AVX2 inline std::uint64_t mask64(__m256i lo, __m256i hi) {
          (static_cast<std::uint64_t>(static_cast<std::uint32_t>(_mm256_movemask_epi8(hi))) << 32);
 }
 
+// Whitespace by table lookup on the low nibble: the table holds, for each
+// nibble, the one whitespace byte with that nibble (or a byte no input with
+// that nibble equals); bytes >= 0x80 look up 0 and never match.
 DROPD_AVX2 inline __m256i isSpace(__m256i v) {
-  // \t..\r are 9..13: v - 9 <= 4 unsigned.
-  const __m256i shifted = _mm256_sub_epi8(v, _mm256_set1_epi8(9));
-  const __m256i control = _mm256_cmpeq_epi8(_mm256_min_epu8(shifted, _mm256_set1_epi8(4)), shifted);
-  return _mm256_or_si256(control, _mm256_cmpeq_epi8(v, _mm256_set1_epi8(' ')));
+  const __m256i table =
+      table16(' ', -1, -1, -1, -1, -1, -1, -1, -1, '\t', '\n', '\v', '\f', '\r', -1, -1);
+  return _mm256_cmpeq_epi8(_mm256_shuffle_epi8(table, v), v);
 }
 
 DROPD_AVX2 inline int popcount(std::uint64_t m) { return __builtin_popcountll(m); }
 
-DROPD_AVX2 inline void step64(const unsigned char* p, State& s, RegionCounts& c) {
+// Per-lane byte counters (a compare gives -1, subtracting it adds 1), summed
+// into 64-bit totals before they can wrap: a step adds at most 2 to a lane.
+struct ByteCounters {
+  __m256i lines;
+  __m256i nul;
+  __m256i continuation;
+};
+constexpr std::size_t kStepsPerFlush = 127;
+
+DROPD_AVX2 inline std::uint64_t sumBytes(__m256i counters) {
+  const __m256i sums = _mm256_sad_epu8(counters, _mm256_setzero_si256());
+  return static_cast<std::uint64_t>(_mm256_extract_epi64(sums, 0)) +
+         static_cast<std::uint64_t>(_mm256_extract_epi64(sums, 1)) +
+         static_cast<std::uint64_t>(_mm256_extract_epi64(sums, 2)) +
+         static_cast<std::uint64_t>(_mm256_extract_epi64(sums, 3));
+}
+
+DROPD_AVX2 inline void flush(ByteCounters& k, RegionCounts& c) {
+  c.lines += sumBytes(k.lines);
+  c.nul += sumBytes(k.nul);
+  c.continuation += sumBytes(k.continuation);
+  k = ByteCounters{_mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256()};
+}
+
+DROPD_AVX2 inline __m256i countEqual(__m256i counter, __m256i v0, __m256i v1, __m256i x) {
+  counter = _mm256_sub_epi8(counter, _mm256_cmpeq_epi8(v0, x));
+  return _mm256_sub_epi8(counter, _mm256_cmpeq_epi8(v1, x));
+}
+
+DROPD_AVX2 inline void step64(const unsigned char* p, State& s, ByteCounters& k, RegionCounts& c) {
   const __m256i v0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
   const __m256i v1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 32));
-  const __m256i nl = _mm256_set1_epi8('\n');
   const __m256i zero = _mm256_setzero_si256();
-  // Continuation bytes are 0x80..0xBF, i.e. -128..-65 as signed bytes.
-  const __m256i below_c0 = _mm256_set1_epi8(-64);
+  k.lines = countEqual(k.lines, v0, v1, _mm256_set1_epi8('\n'));
+  k.nul = countEqual(k.nul, v0, v1, zero);
   const std::uint64_t space = mask64(isSpace(v0), isSpace(v1));
-  const std::uint64_t high = mask64(v0, v1);
-  c.lines += popcount(mask64(_mm256_cmpeq_epi8(v0, nl), _mm256_cmpeq_epi8(v1, nl)));
-  c.nul += popcount(mask64(_mm256_cmpeq_epi8(v0, zero), _mm256_cmpeq_epi8(v1, zero)));
   c.words += popcount(~space & ((space << 1) | s.space_carry));
   s.space_carry = space >> 63;
+  const std::uint64_t high = mask64(v0, v1);
   if (high == 0) {
     s.error = _mm256_or_si256(s.error, s.prev_incomplete);
     s.prev_incomplete = zero;
   } else {
     c.non_ascii += popcount(high);
-    c.continuation +=
-        popcount(mask64(_mm256_cmpgt_epi8(below_c0, v0), _mm256_cmpgt_epi8(below_c0, v1)));
+    // Continuation bytes are 0x80..0xBF, i.e. -128..-65 as signed bytes.
+    const __m256i below_c0 = _mm256_set1_epi8(-64);
+    k.continuation = _mm256_sub_epi8(k.continuation, _mm256_cmpgt_epi8(below_c0, v0));
+    k.continuation = _mm256_sub_epi8(k.continuation, _mm256_cmpgt_epi8(below_c0, v1));
     checkVector(v0, s.prev_input, s);
     checkVector(v1, v0, s);
     s.prev_incomplete = incompleteAtEnd(v1);
@@ -153,9 +184,14 @@ DROPD_AVX2 RegionCounts countRegionAvx2(const unsigned char* p, std::size_t n,
   RegionCounts c;
   State s{_mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256(),
           in_word ? 0U : 1U};
+  ByteCounters k{_mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256()};
   std::size_t i = 0;
-  for (; i + 64 <= n; i += 64) {
-    step64(p + i, s, c);
+  while (i + 64 <= n) {
+    const std::size_t steps = std::min((n - i) / 64, kStepsPerFlush);
+    for (std::size_t j = 0; j < steps; ++j, i += 64) {
+      step64(p + i, s, k, c);
+    }
+    flush(k, c);
   }
   if (i < n) {
     // Pad with spaces: they count as nothing, end any word, and make a
@@ -163,7 +199,8 @@ DROPD_AVX2 RegionCounts countRegionAvx2(const unsigned char* p, std::size_t n,
     unsigned char tail[64];
     std::memset(tail, ' ', sizeof tail);
     std::memcpy(tail, p + i, n - i);
-    step64(tail, s, c);
+    step64(tail, s, k, c);
+    flush(k, c);
   }
   s.error = _mm256_or_si256(s.error, s.prev_incomplete);
   c.utf8_valid = _mm256_testz_si256(s.error, s.error) != 0;

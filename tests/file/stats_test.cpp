@@ -9,6 +9,7 @@
 #include <catch2/catch.hpp>
 
 #include "dropd/file/stats_kernel.hpp"
+#include "dropd/file/token_estimate.hpp"
 
 using dropd::file::computeStats;
 using dropd::file::Stats;
@@ -360,4 +361,15 @@ TEST_CASE("looksBinary flags NUL bytes and mostly invalid UTF-8", "[file]") {
   CHECK_FALSE(dropd::file::looksBinary(statsOf("caf\xE9 au lait, Latin-1 but mostly ASCII")));
   CHECK(dropd::file::looksBinary(statsOf("\xFF\xFE\xFD\xFC\x80\x81 ab")));
   CHECK_FALSE(dropd::file::looksBinary(statsOf("plain text\n")));
+}
+
+TEST_CASE("Token estimate follows its documented formula and is total", "[file]") {
+  using dropd::file::estimateTokens;
+  CHECK(estimateTokens({.bytes = 0, .words = 0}) == 0);
+  CHECK(estimateTokens({.bytes = 1024, .words = 0}) == 320);
+  CHECK(estimateTokens({.bytes = 1024, .words = 200}) == (1024 * 320 + 512 - 200 * 87) / 1024);
+  CHECK(estimateTokens({.bytes = 1, .words = 1}) == 0);                   // never below zero
+  CHECK(estimateTokens({.bytes = UINT64_MAX, .words = UINT64_MAX}) > 0);  // no overflow
+  CHECK(statsOf("hello world, this is a test\n").estimated_tokens ==
+        estimateTokens({.bytes = 28, .words = 6}));
 }

@@ -1,0 +1,232 @@
+#include "net/client_connection.hpp"
+
+#include <cassert>
+
+#include "dropd/uv/tcp_listener.hpp"
+
+namespace dropd::net::detail {
+
+namespace {
+
+constexpr std::size_t kMaxHeaderBytes = 64 * 1024;
+
+}  // namespace
+
+ClientConnection::ClientConnection(uv_loop_t& loop, Owner& owner, const Url& url,
+                                   const ClientOptions& options)
+    : loop_(loop),
+      owner_(owner),
+      url_(url),
+      options_(options),
+      parser_(HttpParser::Kind::kResponse,
+              ParserLimits{kMaxHeaderBytes, options.max_response_bytes}) {}
+
+Status ClientConnection::send(Exchange& exchange) {
+  assert(state_ == State::kNew || state_ == State::kIdle);
+  exchange_ = std::move(exchange);
+  const bool fresh = state_ == State::kNew;
+  state_ = State::kBusy;
+  Status started = fresh ? resolve() : writeRequest();
+  if (!started) {
+    exchange = std::move(*exchange_);
+    exchange_.reset();
+    closeSocket();
+  }
+  return started;
+}
+
+std::optional<Exchange> ClientConnection::takeExchange() {
+  std::optional<Exchange> out = std::move(exchange_);
+  exchange_.reset();
+  return out;
+}
+
+Status ClientConnection::resolve() {
+  if (auto armed = armTimer(options_.connect_timeout); !armed) {
+    return armed;
+  }
+  sockaddr_storage addr{};
+  if (uv::parseIpAddress(url_.host, url_.port, addr)) {
+    state_ = State::kConnecting;  // an IP literal needs no trip to the threadpool
+    return startConnect({addr}, 0);
+  }
+  state_ = State::kResolving;
+  auto resolver = uv::Resolver::start(loop_, url_.host, url_.port, [this](auto addrs) {
+    resolver_.reset();
+    if (!addrs || addrs->empty()) {
+      fail(addrs ? Error{ErrorCode::kSystem, UV_EAI_NONAME, "getaddrinfo(" + url_.host + ")"}
+                 : addrs.error());
+      return;
+    }
+    state_ = State::kConnecting;
+    if (auto started = startConnect(std::move(*addrs), 0); !started) {
+      fail(started.error());
+    }
+  });
+  if (!resolver) {
+    return tl::unexpected{resolver.error()};
+  }
+  resolver_.emplace(std::move(*resolver));
+  return {};
+}
+
+Status ClientConnection::startConnect(std::vector<sockaddr_storage> addrs, std::size_t index) {
+  auto stream = uv::TcpStream::create(loop_);
+  if (!stream) {
+    return tl::unexpected{stream.error()};
+  }
+  stream_.emplace(std::move(*stream));
+  const auto& addr = reinterpret_cast<const sockaddr&>(addrs[index]);
+  return stream_->connect(addr, [this, addrs = std::move(addrs), index](Status connected) mutable {
+    onConnected(connected, std::move(addrs), index);
+  });
+}
+
+void ClientConnection::onConnected(Status status, std::vector<sockaddr_storage> addrs,
+                                   std::size_t index) {
+  if (!status && index + 1 < addrs.size()) {
+    // Several addresses (IPv6 and IPv4, say): try the next before giving up.
+    if (auto next = startConnect(std::move(addrs), index + 1); !next) {
+      fail(next.error());
+    }
+    return;
+  }
+  if (!status) {
+    Error error = status.error();
+    error.context = "connect(" + url_.authority() + ")";
+    fail(std::move(error));
+    return;
+  }
+  state_ = State::kBusy;
+  (void)stream_->setNoDelay(true);  // latency matters more than packet count here
+  auto reading = stream_->startRead([this](Result<std::string_view> data) { onRead(data); });
+  if (!reading) {
+    fail(reading.error());
+    return;
+  }
+  if (auto written = writeRequest(); !written) {
+    fail(written.error());
+  }
+}
+
+Status ClientConnection::writeRequest() {
+  write_done_ = false;
+  if (auto armed = armTimer(options_.request_timeout); !armed) {
+    return armed;
+  }
+  // The head is copied (it is small) so that a retry can send it again.
+  return stream_->write(exchange_->head, exchange_->body, [this](Status written) {
+    write_done_ = true;
+    if (!written && state_ == State::kBusy) {
+      fail(written.error());
+    }
+  });
+}
+
+void ClientConnection::onRead(Result<std::string_view> data) {
+  if (!data) {
+    onReadError(data.error());
+    return;
+  }
+  if (state_ != State::kBusy) {
+    // Bytes nobody asked for: the server is confused, do not reuse.
+    closeSocket();
+    owner_.onIdleClosed(*this);
+    return;
+  }
+  auto used = parser_.feed(*data);
+  if (!used) {
+    fail(used.error());
+    return;
+  }
+  if (parser_.complete()) {
+    onResponseComplete(*used == data->size());
+  }
+}
+
+void ClientConnection::onReadError(const Error& error) {
+  if (state_ != State::kBusy) {
+    closeSocket();  // the server closed an idle connection: normal
+    owner_.onIdleClosed(*this);
+    return;
+  }
+  if (error.sys == UV_EOF && parser_.finish() && parser_.complete()) {
+    onResponseComplete(false);  // a body delimited by the end of the connection
+    return;
+  }
+  const char* what = parser_.started() ? "closed inside the response" : "closed before a response";
+  fail(Error{ErrorCode::kSystem, error.sys, "read(" + url_.authority() + "): connection " + what});
+}
+
+void ClientConnection::onResponseComplete(bool reusable) {
+  ParsedMessage message = parser_.take();
+  ++served_;
+  Exchange exchange = std::move(*exchange_);
+  exchange_.reset();
+  // A response that came before our body was fully written leaves the
+  // connection in an unknown state: never reuse it.
+  if (reusable && message.keep_alive && write_done_) {
+    goIdle();
+  } else {
+    closeSocket();
+  }
+  HttpResponse response{message.status, std::move(message.headers), std::move(message.body)};
+  owner_.onExchangeDone(*this, std::move(exchange), std::move(response));
+}
+
+void ClientConnection::goIdle() {
+  state_ = State::kIdle;
+  if (!armTimer(options_.idle_timeout)) {
+    closeSocket();  // no timer, no idle limit: better not to pool it
+  }
+}
+
+void ClientConnection::onTimeout() {
+  switch (state_) {
+    case State::kResolving:
+    case State::kConnecting:
+      fail(Error{ErrorCode::kTimeout, 0, "connect(" + url_.authority() + "): timed out"});
+      return;
+    case State::kBusy:
+      fail(Error{ErrorCode::kTimeout, 0, "request to " + url_.authority() + ": timed out"});
+      return;
+    case State::kIdle:
+      closeSocket();
+      owner_.onIdleClosed(*this);
+      return;
+    case State::kNew:
+    case State::kClosed:
+      return;
+  }
+}
+
+void ClientConnection::fail(Error error) {
+  // The keep-alive race: a pooled connection the server had already closed.
+  // Only safe to retry when not a single byte of a response arrived.
+  stale_failure_ = served_ > 0 && !parser_.started() && error.code == ErrorCode::kSystem;
+  closeSocket();
+  assert(exchange_.has_value());
+  Exchange exchange = std::move(*exchange_);
+  exchange_.reset();
+  owner_.onExchangeDone(*this, std::move(exchange), tl::unexpected{std::move(error)});
+}
+
+void ClientConnection::closeSocket() noexcept {
+  state_ = State::kClosed;
+  resolver_.reset();
+  stream_.reset();  // may run inside this stream's own callback: that is allowed
+  timer_.reset();
+}
+
+Status ClientConnection::armTimer(std::chrono::milliseconds timeout) {
+  if (!timer_) {
+    auto timer = uv::Timer::create(loop_);
+    if (!timer) {
+      return tl::unexpected{timer.error()};
+    }
+    timer_.emplace(std::move(*timer));
+  }
+  return timer_->start(timeout, [this] { onTimeout(); });
+}
+
+}  // namespace dropd::net::detail

@@ -1,0 +1,101 @@
+#pragma once
+
+// One keep-alive TCP connection of an HttpClient, carrying one request at a
+// time. Loop thread only; owned by the HttpClient, which it reports to
+// through Owner. Every report is the last thing the connection does in that
+// callback, so the owner may destroy the connection from inside it.
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <uv.h>
+
+#include "dropd/net/client_options.hpp"
+#include "dropd/net/http_message.hpp"
+#include "dropd/net/http_parser.hpp"
+#include "dropd/net/url.hpp"
+#include "dropd/uv/resolver.hpp"
+#include "dropd/uv/tcp_stream.hpp"
+#include "dropd/uv/timer.hpp"
+
+namespace dropd::net::detail {
+
+using ResponseFn = std::function<void(Result<HttpResponse>)>;
+
+// One request while it is in the client's hands.
+struct Exchange {
+  std::string head;  // request line and headers, serialised once
+  // Shared with an in-flight uv_write, which may outlive the exchange (a
+  // cancelled request) or precede a retry of the same body: no copy either way.
+  std::shared_ptr<const std::string> body;
+  ResponseFn cb;
+  bool retried = false;  // the keep-alive race was retried once already
+};
+
+class ClientConnection {
+ public:
+  class Owner {
+   public:
+    // The exchange ended: a response, or an error. The connection is idle
+    // again if idle(), else closed for good.
+    virtual void onExchangeDone(ClientConnection& conn, Exchange exchange,
+                                Result<HttpResponse> result) = 0;
+    // An idle connection was closed (idle timeout, or the server hung up).
+    virtual void onIdleClosed(ClientConnection& conn) = 0;
+
+   protected:
+    ~Owner() = default;
+  };
+
+  ClientConnection(uv_loop_t& loop, Owner& owner, const Url& url, const ClientOptions& options);
+  ClientConnection(const ClientConnection&) = delete;
+  ClientConnection& operator=(const ClientConnection&) = delete;
+
+  // Sends on this connection, connecting first if needed. On an immediate
+  // failure `exchange` is left with the caller and the connection is dead.
+  [[nodiscard]] Status send(Exchange& exchange);
+  // Hands back the in-flight exchange (for cancellation), if any.
+  [[nodiscard]] std::optional<Exchange> takeExchange();
+
+  // Connected, unused, and free for the next request.
+  [[nodiscard]] bool idle() const noexcept { return state_ == State::kIdle; }
+  // After an error: the keep-alive race (a reused connection that the server
+  // closed before any byte of the response), safe to retry once.
+  [[nodiscard]] bool staleFailure() const noexcept { return stale_failure_; }
+
+ private:
+  enum class State { kNew, kResolving, kConnecting, kIdle, kBusy, kClosed };
+
+  [[nodiscard]] Status resolve();
+  [[nodiscard]] Status startConnect(std::vector<sockaddr_storage> addrs, std::size_t index);
+  void onConnected(Status status, std::vector<sockaddr_storage> addrs, std::size_t index);
+  [[nodiscard]] Status writeRequest();
+  void onRead(Result<std::string_view> data);
+  void onReadError(const Error& error);
+  void onResponseComplete(bool reusable);
+  void onTimeout();
+  void goIdle();
+  void fail(Error error);
+  void closeSocket() noexcept;
+  [[nodiscard]] Status armTimer(std::chrono::milliseconds timeout);
+
+  uv_loop_t& loop_;
+  Owner& owner_;
+  const Url& url_;
+  const ClientOptions& options_;
+  State state_ = State::kNew;
+  std::optional<uv::Resolver> resolver_;
+  std::optional<uv::TcpStream> stream_;
+  std::optional<uv::Timer> timer_;  // connect, request or idle deadline
+  HttpParser parser_;
+  std::optional<Exchange> exchange_;
+  std::uint64_t served_ = 0;  // responses completed on this connection
+  bool write_done_ = false;
+  bool stale_failure_ = false;
+};
+
+}  // namespace dropd::net::detail

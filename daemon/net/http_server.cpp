@@ -1,0 +1,64 @@
+#include "dropd/net/http_server.hpp"
+
+#include "net/server_connection.hpp"
+
+namespace dropd::net {
+
+Result<std::unique_ptr<HttpServer>> HttpServer::listen(uv_loop_t& loop, const std::string& host,
+                                                       int port, Handler handler,
+                                                       ServerOptions options) {
+  // Not make_unique: the constructor is private.
+  std::unique_ptr<HttpServer> server{new HttpServer(std::move(handler), options)};
+  HttpServer* raw = server.get();  // stable: the server never moves
+  auto listener = uv::TcpListener::listen(
+      loop, host, port, [raw](Result<uv::TcpStream> stream) { raw->onAccept(std::move(stream)); });
+  if (!listener) {
+    return tl::unexpected{listener.error()};
+  }
+  server->port_ = listener->port();
+  server->listener_.emplace(std::move(*listener));
+  return server;
+}
+
+HttpServer::HttpServer(Handler handler, ServerOptions options)
+    : handler_(std::move(handler)), options_(options) {}
+
+HttpServer::~HttpServer() { closeNow(); }
+
+void HttpServer::onAccept(Result<uv::TcpStream> stream) {
+  if (!stream) {
+    return;  // EMFILE and friends: the client sees a reset; keep serving the others
+  }
+  const std::uint64_t id = ++accepted_;
+  auto conn = std::make_shared<detail::ServerConnection>(
+      id, std::move(*stream), ParserLimits{options_.max_header_bytes, options_.max_body_bytes});
+  auto started =
+      conn->start(handler_, [this](std::uint64_t closed) { connections_.erase(closed); });
+  if (started) {
+    connections_.emplace(id, std::move(conn));
+  }
+}
+
+void HttpServer::close() {
+  listener_.reset();
+  // Copy first: closing erases from the map.
+  std::vector<std::shared_ptr<detail::ServerConnection>> conns;
+  conns.reserve(connections_.size());
+  for (const auto& [id, conn] : connections_) {
+    conns.push_back(conn);
+  }
+  for (const auto& conn : conns) {
+    conn->closeWhenIdle();
+  }
+}
+
+void HttpServer::closeNow() {
+  listener_.reset();
+  auto conns = std::move(connections_);
+  connections_.clear();
+  for (const auto& [id, conn] : conns) {
+    conn->closeNow();
+  }
+}
+
+}  // namespace dropd::net

@@ -1,0 +1,28 @@
+#pragma once
+
+// Settings of one HttpClient (one endpoint). Plain values.
+
+#include <chrono>
+#include <cstddef>
+#include <string>
+
+namespace dropd::net {
+
+// TLS for https endpoints. Not implemented yet: HttpClient::create() refuses
+// https URLs with kInvalid until the OpenSSL transport lands (see
+// http_client.hpp). The fields are the contract that transport will honour.
+struct TlsOptions {
+  bool verify = true;   // check the chain against the CAs and the name (SNI host)
+  std::string ca_file;  // PEM bundle; empty = the system's CAs
+};
+
+struct ClientOptions {
+  std::chrono::milliseconds connect_timeout{std::chrono::seconds(10)};   // DNS + TCP connect
+  std::chrono::milliseconds request_timeout{std::chrono::seconds(300)};  // write to last byte
+  std::chrono::milliseconds idle_timeout{std::chrono::seconds(60)};      // pooled connection unused
+  std::size_t max_connections = 8;             // per endpoint; further requests wait (FIFO)
+  std::size_t max_response_bytes = 64u << 20;  // body cap; over it the request fails kProtocol
+  TlsOptions tls{};
+};
+
+}  // namespace dropd::net

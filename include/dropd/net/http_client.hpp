@@ -1,0 +1,100 @@
+#pragma once
+
+// HTTP/1.1 client for one endpoint (scheme, host, port), on the loop thread
+// only. It keeps a pool of keep-alive connections: at most
+// `max_connections`, one request per connection at a time, further requests
+// wait in FIFO order. Idle connections close after `idle_timeout`.
+//
+// Each send() callback runs exactly once, on the loop thread, never from
+// inside send() itself (except on a closed client, see below), with:
+//   - an HttpResponse, whatever its status;
+//   - kTimeout: connect (DNS included) or request (write to last byte) deadline;
+//   - kSystem, sys = UV_ECONNREFUSED / UV_ECONNRESET / UV_EOF ...: the network;
+//   - kProtocol: a malformed response or one over max_response_bytes;
+//   - kCancelled: close() was called.
+// A pooled connection that the server closed before any byte of our answer
+// (the keep-alive race) is retried once on a fresh connection.
+//
+// Callbacks may call send() again, close() or destroy the client. Destroying
+// the client drops pending callbacks without calling them (their owner is
+// probably going away too); call close() first to have them cancelled.
+//
+// The request body is moved in and written straight from there (one uv_write
+// of the head and the body): it is never copied.
+//
+// TLS: https URLs are refused with kInvalid for now. The seam is the
+// connection's byte stream: an OpenSSL memory-BIO transport slots in between
+// ClientConnection and uv::TcpStream, configured by ClientOptions::tls.
+
+#include <cstddef>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include <uv.h>
+
+#include "dropd/net/client_options.hpp"
+#include "dropd/net/http_message.hpp"
+#include "dropd/net/url.hpp"
+#include "dropd/uv/error.hpp"
+
+namespace dropd::net {
+
+namespace detail {
+class ClientConnection;
+struct Exchange;
+class ClientEvents;
+}  // namespace detail
+
+class HttpClient {
+ public:
+  using ResponseFn = std::function<void(Result<HttpResponse>)>;
+
+  // `url` gives the endpoint; its target is only a default for requests
+  // whose own target is empty.
+  [[nodiscard]] static Result<std::unique_ptr<HttpClient>> create(uv_loop_t& loop, const Url& url,
+                                                                  ClientOptions options);
+  HttpClient(const HttpClient&) = delete;
+  HttpClient& operator=(const HttpClient&) = delete;
+  ~HttpClient();
+
+  void send(HttpRequest request, ResponseFn cb);
+  // Cancels waiting and in-flight requests (kCancelled) and closes every
+  // connection. Later sends fail at once with kCancelled.
+  void close();
+
+  [[nodiscard]] std::size_t inFlight() const noexcept;  // on a connection now
+  [[nodiscard]] std::size_t waiting() const noexcept;   // queued for a connection
+  [[nodiscard]] std::size_t idleConnections() const noexcept;
+  [[nodiscard]] std::size_t connections() const noexcept;  // all open or opening
+  [[nodiscard]] std::size_t connectionsOpened() const noexcept { return opened_; }
+
+ private:
+  friend class detail::ClientEvents;
+  using Completion = std::pair<ResponseFn, Result<HttpResponse>>;
+  using Completions = std::vector<Completion>;
+
+  HttpClient(uv_loop_t& loop, Url url, ClientOptions options);
+  [[nodiscard]] std::string serialiseHead(const HttpRequest& request) const;
+  void pump(Completions& done);
+  [[nodiscard]] detail::ClientConnection* pickIdle() noexcept;
+  [[nodiscard]] detail::ClientConnection* openConnection(bool fresh_only);
+  void startOn(detail::ClientConnection& conn, Completions& done);
+  void removeConnection(detail::ClientConnection& conn) noexcept;
+  void exchangeDone(detail::ClientConnection& conn, detail::Exchange exchange,
+                    Result<HttpResponse> result);
+  void idleClosed(detail::ClientConnection& conn);
+  static void runCompletions(Completions done) noexcept;
+
+  uv_loop_t& loop_;
+  const Url url_;
+  const ClientOptions options_;
+  std::unique_ptr<detail::ClientEvents> events_;
+  std::deque<std::unique_ptr<detail::Exchange>> waiting_;  // FIFO
+  std::vector<std::unique_ptr<detail::ClientConnection>> connections_;
+  std::size_t opened_ = 0;
+  bool closed_ = false;
+};
+
+}  // namespace dropd::net

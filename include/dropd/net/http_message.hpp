@@ -1,0 +1,57 @@
+#pragma once
+
+// Plain HTTP/1.1 message values shared by the client and the server. Any
+// thread; no I/O.
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace dropd::net {
+
+struct Header {
+  std::string name;
+  std::string value;
+};
+
+// Case-insensitive lookup of the first header named `name`; null if absent.
+[[nodiscard]] const std::string* findHeader(const std::vector<Header>& headers,
+                                            std::string_view name) noexcept;
+[[nodiscard]] bool equalsIgnoreCase(std::string_view a, std::string_view b) noexcept;
+
+// What the client sends. The client adds Host, Content-Length and
+// Connection itself and drops caller headers of those names.
+struct HttpRequest {
+  std::string method = "POST";
+  std::string target = "/";
+  std::vector<Header> headers;
+  std::string body;
+};
+
+struct HttpResponse {
+  int status = 0;
+  std::vector<Header> headers;
+  std::string body;
+
+  [[nodiscard]] const std::string* header(std::string_view name) const noexcept {
+    return findHeader(headers, name);
+  }
+};
+
+// What the server hands its handler.
+struct ServerRequest {
+  std::string method;
+  std::string target;
+  std::vector<Header> headers;
+  std::string body;
+  std::string peer_address;  // "127.0.0.1", for loopback-only endpoints
+
+  [[nodiscard]] const std::string* header(std::string_view name) const noexcept {
+    return findHeader(headers, name);
+  }
+};
+
+// The standard reason phrase ("Not Found"), "Unknown" for codes without one.
+[[nodiscard]] std::string_view reasonPhrase(int status) noexcept;
+
+}  // namespace dropd::net

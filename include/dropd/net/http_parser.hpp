@@ -1,0 +1,87 @@
+#pragma once
+
+// Incremental HTTP/1.1 message parser over llhttp, for requests (server side)
+// and responses (client side). Any thread, one owner. Content-Length,
+// chunked and (responses) read-until-close bodies.
+//
+// feed() stops at the end of each message, so that bytes of a following
+// message stay unread: take() hands the message over and makes the parser
+// ready for the next one. Errors are kProtocol ("HPE_INVALID_CHUNK_SIZE:
+// ..."); once one is reported the parser stays broken (llhttp's rule).
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <llhttp.h>
+
+#include "dropd/net/http_message.hpp"
+#include "dropd/uv/error.hpp"
+
+namespace dropd::net {
+
+struct ParsedMessage {
+  int status = 0;      // responses
+  std::string method;  // requests
+  std::string target;  // requests
+  std::vector<Header> headers;
+  std::string body;
+  bool keep_alive = false;  // the connection may carry another message
+};
+
+struct ParserLimits {
+  std::size_t max_header_bytes = 64 * 1024;
+  std::size_t max_body_bytes = 64 << 20;
+};
+
+class HttpParser {
+ public:
+  enum class Kind { kRequest, kResponse };
+
+  HttpParser(Kind kind, ParserLimits limits);
+  HttpParser(const HttpParser&) = delete;  // llhttp points back at us
+  HttpParser& operator=(const HttpParser&) = delete;
+
+  // Parses as much of `data` as belongs to the current message and returns
+  // how many bytes that was; complete() tells whether the message ended.
+  [[nodiscard]] Result<std::size_t> feed(std::string_view data);
+  // The peer closed: completes a read-until-close body, else an error if a
+  // message had started.
+  [[nodiscard]] Status finish();
+
+  [[nodiscard]] bool complete() const noexcept { return complete_; }
+  // True once any byte of the current message arrived.
+  [[nodiscard]] bool started() const noexcept { return started_; }
+  // True when the body went over the limit (the error was kProtocol).
+  [[nodiscard]] bool tooLarge() const noexcept { return too_large_; }
+
+  // The finished message; resets the parser for the next one.
+  [[nodiscard]] ParsedMessage take();
+
+ private:
+  static llhttp_settings_t makeSettings() noexcept;
+  static int onMessageBegin(llhttp_t* p) noexcept;
+  static int onUrl(llhttp_t* p, const char* at, size_t len) noexcept;
+  static int onHeaderField(llhttp_t* p, const char* at, size_t len) noexcept;
+  static int onHeaderValue(llhttp_t* p, const char* at, size_t len) noexcept;
+  static int onHeaderValueComplete(llhttp_t* p) noexcept;
+  static int onHeadersComplete(llhttp_t* p) noexcept;
+  static int onBody(llhttp_t* p, const char* at, size_t len) noexcept;
+  static int onMessageComplete(llhttp_t* p) noexcept;
+  [[nodiscard]] tl::unexpected<Error> parseError() const;
+  int refuse(const char* reason) noexcept;
+
+  const ParserLimits limits_;
+  llhttp_settings_t settings_;
+  llhttp_t parser_{};
+  ParsedMessage message_;
+  std::string field_;  // header name and value arrive in pieces
+  std::string value_;
+  std::size_t header_bytes_ = 0;
+  bool started_ = false;
+  bool complete_ = false;
+  bool too_large_ = false;
+};
+
+}  // namespace dropd::net

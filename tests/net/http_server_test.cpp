@@ -1,0 +1,113 @@
+#include "dropd/net/http_server.hpp"
+
+#include <optional>
+#include <string>
+
+#include <catch2/catch.hpp>
+
+#include "dropd/uv/tcp_listener.hpp"
+#include "dropd/uv/tcp_stream.hpp"
+
+#include "support/loop_fixture.hpp"
+#include "test_server.hpp"
+
+using namespace dropd;
+using namespace std::chrono_literals;
+using Outcome = std::optional<Result<net::HttpResponse>>;
+
+namespace {
+
+// Connects a raw stream to `port`, writes `wire` and collects what comes back
+// until the server closes.
+struct RawClient {
+  RawClient(uv_loop_t& loop, int port, std::string wire) : stream(*uv::TcpStream::create(loop)) {
+    sockaddr_storage addr{};
+    REQUIRE(uv::parseIpAddress("127.0.0.1", port, addr));
+    REQUIRE(stream->connect(reinterpret_cast<const sockaddr&>(addr),
+                            [this, wire = std::move(wire)](Status connected) {
+                              REQUIRE(connected);
+                              REQUIRE(stream->startRead([this](Result<std::string_view> data) {
+                                if (!data) {
+                                  stream.reset();
+                                  return;
+                                }
+                                got += *data;
+                              }));
+                              REQUIRE(stream->write(wire, nullptr, nullptr));
+                            }));
+  }
+  std::optional<uv::TcpStream> stream;
+  std::string got;
+};
+
+}  // namespace
+
+TEST_CASE("HttpServer answers pipelined requests in order", "[net]") {
+  test::LoopFixture loop;
+  test::TestServer server{loop.get()};
+  server.answer = test::echo;
+  RawClient client{loop.get(), server.server().port(),
+                   "POST / HTTP/1.1\r\nContent-Length: 3\r\n\r\none"
+                   "POST / HTTP/1.1\r\nContent-Length: 3\r\n\r\ntwo"
+                   "GET / HTTP/1.1\r\nConnection: close\r\n\r\n"};
+  loop.runUntil([&] { return !client.stream.has_value(); });
+  const auto one = client.got.find("one");
+  const auto two = client.got.find("two");
+  REQUIRE(one != std::string::npos);
+  REQUIRE(two != std::string::npos);
+  CHECK(one < two);
+  CHECK(server.requests == 3);
+  CHECK(client.got.find("Connection: close") != std::string::npos);
+}
+
+TEST_CASE("HttpServer refuses bad requests and closes", "[net]") {
+  test::LoopFixture loop;
+  test::TestServer server{loop.get(), {.max_body_bytes = 10, .max_header_bytes = 1024}};
+  server.answer = test::echo;
+  SECTION("body over the cap: 413") {
+    RawClient client{loop.get(), server.server().port(),
+                     "POST / HTTP/1.1\r\nContent-Length: 11\r\n\r\nhello world"};
+    loop.runUntil([&] { return !client.stream.has_value(); });
+    CHECK(client.got.rfind("HTTP/1.1 413 ", 0) == 0);
+  }
+  SECTION("garbage: 400") {
+    RawClient client{loop.get(), server.server().port(), "HELLO\r\n\r\n"};
+    loop.runUntil([&] { return !client.stream.has_value(); });
+    CHECK(client.got.rfind("HTTP/1.1 400 ", 0) == 0);
+  }
+  CHECK(server.requests == 0);
+  loop.runUntil([&] { return server.server().connections() == 0; });
+}
+
+TEST_CASE("HttpServer close() lets the request in progress finish", "[net]") {
+  test::LoopFixture loop;
+  test::TestServer server{loop.get()};
+  auto client = net::HttpClient::create(loop.get(), server.url(), {});
+  REQUIRE(client);
+  Outcome outcome;
+  (*client)->send(test::post("x"), [&](auto r) { outcome = std::move(r); });
+  loop.runUntil([&] { return server.received.size() == 1; });
+  server.server().close();
+  CHECK(server.server().connections() == 1);
+  server.received.front().responder.send(200, {}, "late");
+  loop.runUntil([&] { return outcome.has_value(); });
+  REQUIRE(*outcome);
+  CHECK((*outcome)->body == "late");
+  CHECK(*(*outcome)->header("connection") == "close");
+  loop.runUntil([&] { return server.server().connections() == 0; });
+}
+
+TEST_CASE("Responder is a no-op once its connection is gone", "[net]") {
+  test::LoopFixture loop;
+  test::TestServer server{loop.get()};
+  auto client = net::HttpClient::create(loop.get(), server.url(), {});
+  REQUIRE(client);
+  bool called = false;
+  (*client)->send(test::post("x"), [&](auto) { called = true; });
+  loop.runUntil([&] { return server.received.size() == 1; });
+  (*client)->close();
+  loop.runUntil([&] { return server.server().connections() == 0; });
+  CHECK_FALSE(server.received.front().responder.pending());
+  server.received.front().responder.send(200, {}, "nobody listens");
+  CHECK(called);
+}

@@ -143,7 +143,9 @@ nlohmann::json yamlToJson(const YAML::Node& node) {
 }
 
 std::optional<nlohmann::json> readParams(Context& ctx, const YAML::Node& node, Path path) {
-  const MapReader map(ctx, node, path, {});
+  KeySet any_key;
+  any_key.null_values = true;  // JSON null is a fine parameter value
+  const MapReader map(ctx, node, path, any_key);
   for (const auto& [name, value] : map.entries()) {
     if (std::find(kReservedParams.begin(), kReservedParams.end(), name) != kReservedParams.end()) {
       ctx.error(value, map.pathOf(name), "dropd sets this field itself (see model and stream)");

@@ -77,8 +77,7 @@ std::string_view describeType(const YAML::Node& node) {
   return "nothing";
 }
 
-MapReader::MapReader(Context& ctx, const YAML::Node& node, std::string path,
-                     std::span<const std::string_view> known_keys)
+MapReader::MapReader(Context& ctx, const YAML::Node& node, std::string path, KeySet keys)
     : ctx_(ctx), node_(node), path_(std::move(path)), is_mapping_(node.IsMap()) {
   if (!is_mapping_) {
     ctx_.error(node, path_, fmt::format("expected a mapping, got {}", describeType(node)));
@@ -98,12 +97,19 @@ MapReader::MapReader(Context& ctx, const YAML::Node& node, std::string path,
                  fmt::format("duplicate key (first at line {})", positionOf(first->second).line));
       continue;
     }
-    if (!known_keys.empty() &&
-        std::find(known_keys.begin(), known_keys.end(), key) == known_keys.end()) {
-      const auto hint = nearest(key, known_keys);
+    if (!keys.names.empty() &&
+        std::find(keys.names.begin(), keys.names.end(), key) == keys.names.end()) {
+      const auto hint = nearest(key, keys.names);
       ctx_.error(item.first, key_path,
                  hint ? fmt::format("unknown key (did you mean '{}'?)", *hint)
-                      : fmt::format("unknown key (known: {})", quoteList(known_keys)));
+                      : fmt::format("unknown key (known: {})", quoteList(keys.names)));
+      continue;
+    }
+    if (item.second.IsNull() && !keys.null_values) {
+      // A null value's mark points past it, so report at the key. Leaving
+      // the key out keeps the default; writing it without a value is a slip.
+      ctx_.error(item.first, key_path, "has no value");
+      valueless_.push_back(key);
       continue;
     }
     entries_.emplace_back(key, item.second);
@@ -122,7 +128,8 @@ YAML::Node MapReader::find(std::string_view key) const {
 
 YAML::Node MapReader::require(std::string_view key) const {
   YAML::Node value = find(key);
-  if (is_mapping_ && !value.IsDefined()) {
+  const bool valueless = std::find(valueless_.begin(), valueless_.end(), key) != valueless_.end();
+  if (is_mapping_ && !value.IsDefined() && !valueless) {
     ctx_.error(node_, pathOf(key), "missing required key");
   }
   return value;

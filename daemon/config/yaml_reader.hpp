@@ -5,6 +5,7 @@
 // caller keeps its default and goes on with the next key. yaml-cpp stays in
 // daemon/config/ (STYLE.md).
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
@@ -60,13 +61,22 @@ struct Context {
 // "a mapping", "a list", "a scalar", "nothing": for "expected X, got Y".
 [[nodiscard]] std::string_view describeType(const YAML::Node& node);
 
+// The keys a mapping may hold.
+struct KeySet {
+  KeySet() = default;  // any key, no null values
+  template <std::size_t N>
+  KeySet(const std::array<std::string_view, N>& known) : names(known) {}  // NOLINT: implicit
+
+  std::span<const std::string_view> names;  // empty: any key
+  bool null_values = false;                 // true: `key:` with no value is fine (params)
+};
+
 // One YAML mapping with a fixed set of keys. The constructor reports a value
 // that is not a mapping, keys that are not strings, duplicate keys and
 // unknown keys (with the nearest known one as a hint).
 class MapReader {
  public:
-  MapReader(Context& ctx, const YAML::Node& node, std::string path,
-            std::span<const std::string_view> known_keys);
+  MapReader(Context& ctx, const YAML::Node& node, std::string path, KeySet keys);
 
   [[nodiscard]] bool isMapping() const { return is_mapping_; }
   // The value under `key` (remembered under pathOf(key)), or an undefined node.
@@ -87,6 +97,7 @@ class MapReader {
   std::string path_;
   bool is_mapping_ = false;
   std::vector<std::pair<std::string, YAML::Node>> entries_;
+  std::vector<std::string> valueless_;  // keys written with no value (already reported)
 };
 
 // Readers of one value at `path`. Each returns nullopt after reporting.

@@ -353,3 +353,13 @@ pipelines:
                                           "bad.yaml:9:15: pipelines[0].endpoint",
                                           "bad.yaml:10:13: pipelines[0].settle"});
 }
+
+TEST_CASE("A key with no value is an error, not the default", "[config]") {
+  CHECK(onlyError(pipelineWith("    settle:\n")) ==
+        "bad.yaml:8:5: pipelines[0].settle: has no value");
+  CHECK(onlyError(pipelineWith("log:\n")) == "bad.yaml:8:1: log: has no value");
+  CHECK(onlyError("endpoints:\n  local:\n    url:\n" + pipelineWith("").substr(54)) ==
+        "bad.yaml:3:5: endpoints.local.url: has no value");
+  CHECK(onlyError(pipelineWith("    exclude: [\"\"]\n")) ==
+        "bad.yaml:8:15: pipelines[0].exclude[0]: must not be empty");
+}

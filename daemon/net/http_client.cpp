@@ -48,11 +48,10 @@ Result<std::unique_ptr<HttpClient>> HttpClient::create(uv_loop_t& loop, const Ur
   if (options.max_connections == 0) {
     return makeError(ErrorCode::kInvalid, "max_connections must be at least 1");
   }
-  // Not make_unique: the constructor is private.
-  return std::unique_ptr<HttpClient>(new HttpClient(loop, url, std::move(options)));
+  return std::make_unique<HttpClient>(Key{}, loop, url, std::move(options));
 }
 
-HttpClient::HttpClient(uv_loop_t& loop, Url url, ClientOptions options)
+HttpClient::HttpClient(Key /*key*/, uv_loop_t& loop, Url url, ClientOptions options)
     : loop_(loop),
       url_(std::move(url)),
       options_(std::move(options)),

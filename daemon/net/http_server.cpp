@@ -7,8 +7,7 @@ namespace dropd::net {
 Result<std::unique_ptr<HttpServer>> HttpServer::listen(uv_loop_t& loop, const std::string& host,
                                                        int port, Handler handler,
                                                        ServerOptions options) {
-  // Not make_unique: the constructor is private.
-  std::unique_ptr<HttpServer> server{new HttpServer(std::move(handler), options)};
+  auto server = std::make_unique<HttpServer>(Key{}, std::move(handler), options);
   HttpServer* raw = server.get();  // stable: the server never moves
   auto listener = uv::TcpListener::listen(
       loop, host, port, [raw](Result<uv::TcpStream> stream) { raw->onAccept(std::move(stream)); });
@@ -20,7 +19,7 @@ Result<std::unique_ptr<HttpServer>> HttpServer::listen(uv_loop_t& loop, const st
   return server;
 }
 
-HttpServer::HttpServer(Handler handler, ServerOptions options)
+HttpServer::HttpServer(Key /*key*/, Handler handler, ServerOptions options)
     : handler_(std::move(handler)), options_(options) {}
 
 HttpServer::~HttpServer() { closeNow(); }

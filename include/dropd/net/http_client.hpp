@@ -55,6 +55,10 @@ class HttpClient {
   // whose own target is empty.
   [[nodiscard]] static Result<std::unique_ptr<HttpClient>> create(uv_loop_t& loop, const Url& url,
                                                                   ClientOptions options);
+  struct Key {  // only create() can construct: clients live behind a stable pointer
+    explicit Key() = default;
+  };
+  HttpClient(Key key, uv_loop_t& loop, Url url, ClientOptions options);
   HttpClient(const HttpClient&) = delete;
   HttpClient& operator=(const HttpClient&) = delete;
   ~HttpClient();
@@ -75,7 +79,6 @@ class HttpClient {
   using Completion = std::pair<ResponseFn, Result<HttpResponse>>;
   using Completions = std::vector<Completion>;
 
-  HttpClient(uv_loop_t& loop, Url url, ClientOptions options);
   [[nodiscard]] std::string serialiseHead(const HttpRequest& request) const;
   void pump(Completions& done);
   [[nodiscard]] detail::ClientConnection* pickIdle() noexcept;

@@ -44,6 +44,10 @@ class HttpServer {
                                                                   const std::string& host, int port,
                                                                   Handler handler,
                                                                   ServerOptions options = {});
+  struct Key {  // only listen() can construct: the listener points back at us
+    explicit Key() = default;
+  };
+  HttpServer(Key key, Handler handler, ServerOptions options);
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
   ~HttpServer();  // closeNow()
@@ -60,7 +64,6 @@ class HttpServer {
   [[nodiscard]] std::uint64_t accepted() const noexcept { return accepted_; }
 
  private:
-  HttpServer(Handler handler, ServerOptions options);
   void onAccept(Result<uv::TcpStream> stream);
 
   const Handler handler_;

@@ -1,0 +1,129 @@
+#include "dropd/fake_llm/completion.hpp"
+
+namespace dropd::fake_llm {
+
+namespace {
+
+using nlohmann::json;
+
+bool isSpace(char c) noexcept {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
+}
+
+// A message's text: a string, or the "text" of each part of an array.
+std::string contentText(const json& message) {
+  const auto it = message.find("content");
+  if (it == message.end()) {
+    return {};
+  }
+  if (it->is_string()) {
+    return it->get<std::string>();
+  }
+  std::string text;
+  if (it->is_array()) {
+    for (const json& part : *it) {
+      if (part.is_object() && part.contains("text") && part["text"].is_string()) {
+        text += part["text"].get<std::string>();
+      }
+    }
+  }
+  return text;
+}
+
+const char* errorType(int status) noexcept {
+  switch (status) {
+    case 400:
+      return "invalid_request_error";
+    case 401:
+      return "authentication_error";
+    case 403:
+      return "permission_error";
+    case 404:
+      return "not_found_error";
+    case 429:
+      return "rate_limit_error";
+    default:
+      return status >= 500 ? "server_error" : "invalid_request_error";
+  }
+}
+
+}  // namespace
+
+bool readChatRequest(const json& body, ChatRequest& out) {
+  if (!body.is_object() || !body.contains("messages") || !body["messages"].is_array()) {
+    return false;
+  }
+  const auto model = body.find("model");
+  out.model = model != body.end() && model->is_string() ? model->get<std::string>() : "";
+  out.prompt_bytes = 0;
+  out.user_content.clear();
+  for (const json& message : body["messages"]) {
+    if (!message.is_object()) {
+      continue;
+    }
+    std::string text = contentText(message);
+    out.prompt_bytes += text.size();
+    const auto role = message.find("role");
+    if (role != message.end() && role->is_string() && *role == "user") {
+      out.user_content = std::move(text);
+    }
+  }
+  return true;
+}
+
+std::string firstWords(std::string_view text, std::size_t count) {
+  std::string out;
+  std::size_t i = 0;
+  for (std::size_t words = 0; words < count; ++words) {
+    while (i < text.size() && isSpace(text[i])) {
+      ++i;
+    }
+    if (i == text.size()) {
+      break;
+    }
+    const std::size_t start = i;
+    while (i < text.size() && !isSpace(text[i])) {
+      ++i;
+    }
+    out += (out.empty() ? "" : " ");
+    out += text.substr(start, i - start);
+  }
+  return out;
+}
+
+std::string fakeContent(std::string_view user_content) {
+  return "fake: " + firstWords(user_content, 8) + " (" + std::to_string(user_content.size()) +
+         " bytes)";
+}
+
+std::uint64_t estimateTokens(std::size_t bytes) noexcept { return (bytes + 3) / 4; }
+
+std::string completionBody(const ChatRequest& request, std::uint64_t id,
+                           std::int64_t created_unix) {
+  const std::string content = fakeContent(request.user_content);
+  const std::uint64_t prompt_tokens = estimateTokens(request.prompt_bytes);
+  const std::uint64_t completion_tokens = estimateTokens(content.size());
+  const json body = {
+      {"id", "chatcmpl-fake-" + std::to_string(id)},
+      {"object", "chat.completion"},
+      {"created", created_unix},
+      {"model", request.model},
+      {"choices", json::array({{{"index", 0},
+                                {"message", {{"role", "assistant"}, {"content", content}}},
+                                {"finish_reason", "stop"}}})},
+      {"usage",
+       {{"prompt_tokens", prompt_tokens},
+        {"completion_tokens", completion_tokens},
+        {"total_tokens", prompt_tokens + completion_tokens}}}};
+  // Invalid UTF-8 in a user message is echoed with U+FFFD instead of failing.
+  return body.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+std::string errorBody(int status, std::string_view message) {
+  const json body = {
+      {"error",
+       {{"message", std::string(message)}, {"type", errorType(status)}, {"code", status}}}};
+  return body.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+}  // namespace dropd::fake_llm

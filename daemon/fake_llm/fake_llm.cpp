@@ -1,0 +1,222 @@
+#include "dropd/fake_llm/fake_llm.hpp"
+
+#include <nlohmann/json.hpp>
+
+namespace dropd::fake_llm {
+
+struct FakeLlm::Pending {
+  net::Responder responder;
+  ChatRequest chat;
+  FaultPlan plan;
+  std::uint64_t id = 0;
+};
+
+namespace {
+
+using nlohmann::json;
+using Headers = std::vector<net::Header>;
+
+const Headers kJson{{"Content-Type", "application/json"}};
+
+bool isLoopback(const std::string& address) {
+  return address.rfind("127.", 0) == 0 || address == "::1" || address.rfind("::ffff:127.", 0) == 0;
+}
+
+void sendError(const net::Responder& responder, int status, std::string_view message) {
+  responder.send(status, kJson, errorBody(status, message));
+}
+
+// Three chunks, so that a client's chunk reassembly gets exercised.
+std::vector<std::string> threeChunks(const std::string& body) {
+  const std::size_t third = body.size() / 3;
+  return {body.substr(0, third), body.substr(third, third), body.substr(2 * third)};
+}
+
+}  // namespace
+
+Result<std::unique_ptr<FakeLlm>> FakeLlm::start(uv_loop_t& loop, FakeLlmConfig config,
+                                                const Clock& clock) {
+  auto fake = std::make_unique<FakeLlm>(Key{}, loop, std::move(config), clock);
+  if (!fake->config_.request_log.empty()) {
+    auto log = RequestLog::open(fake->config_.request_log);
+    if (!log) {
+      return tl::unexpected{log.error()};
+    }
+    fake->request_log_.emplace(std::move(*log));
+  }
+  FakeLlm* raw = fake.get();  // stable: the FakeLlm never moves
+  auto server =
+      net::HttpServer::listen(loop, fake->config_.host, fake->config_.port,
+                              [raw](net::ServerRequest&& request, net::Responder responder) {
+                                raw->onRequest(std::move(request), std::move(responder));
+                              });
+  if (!server) {
+    return tl::unexpected{server.error()};
+  }
+  fake->server_ = std::move(*server);
+  return fake;
+}
+
+FakeLlm::FakeLlm(Key /*key*/, uv_loop_t& loop, FakeLlmConfig config, const Clock& clock)
+    : loop_(loop), config_(std::move(config)), clock_(clock), picker_(config_.seed) {}
+
+FakeLlm::~FakeLlm() { close(); }
+
+void FakeLlm::close() {
+  if (server_) {
+    server_->closeNow();
+  }
+  delayed_.clear();
+}
+
+void FakeLlm::onRequest(net::ServerRequest&& request, net::Responder responder) {
+  const std::string_view path =
+      std::string_view{request.target}.substr(0, request.target.find('?'));
+  if (path == "/v1/chat/completions") {
+    if (request.method != "POST") {
+      sendError(responder, 405, "use POST");
+      return;
+    }
+    onChat(request, std::move(responder));
+  } else if (path == "/healthz") {
+    responder.send(200, kJson, R"({"status":"ok"})");
+  } else if (path == "/_fake/control") {
+    onControl(request, responder);
+  } else {
+    sendError(responder, 404, "no such endpoint: " + std::string(path));
+  }
+}
+
+void FakeLlm::onChat(const net::ServerRequest& request, net::Responder responder) {
+  ++chat_requests_;
+  const json body = json::parse(request.body, nullptr, false);
+  Pending pending{std::move(responder), {}, {}, chat_requests_};
+  if (body.is_discarded() || !readChatRequest(body, pending.chat)) {
+    logRequest(pending.chat, 400, "");
+    sendError(pending.responder, 400, "request body is not a chat-completions JSON object");
+    return;
+  }
+  pending.plan = picker_.pick(config_.faults, pending.chat.user_content);
+  if (pending.plan.terminal == FaultKind::kHang) {
+    logRequest(pending.chat, 0, pending.plan.names);
+    return;  // the Responder goes away unanswered: the client waits
+  }
+  const auto delay = config_.latency + pending.plan.extra_delay;
+  if (delay.count() <= 0) {
+    answerChat(pending);
+    return;
+  }
+  answerLater(delay, std::move(pending));
+}
+
+void FakeLlm::answerLater(std::chrono::milliseconds delay, Pending pending) {
+  auto timer = uv::Timer::create(loop_);
+  if (!timer) {
+    sendError(pending.responder, 500, "fake: no timer: " + timer.error().message());
+    return;
+  }
+  const std::uint64_t id = pending.id;
+  auto started = timer->start(delay, [this, pending = std::move(pending)] {
+    answerChat(pending);
+    delayed_.erase(pending.id);  // destroys this timer: allowed from its callback
+  });
+  if (!started) {
+    sendError(pending.responder, 500, "fake: timer: " + started.error().message());
+    return;
+  }
+  delayed_.emplace(id, std::move(*timer));
+}
+
+void FakeLlm::answerChat(const Pending& pending) {
+  const FaultPlan& plan = pending.plan;
+  const auto created =
+      std::chrono::duration_cast<std::chrono::seconds>(clock_.wallNow().time_since_epoch()).count();
+  int status = 200;
+  std::string body;
+  if (plan.terminal == FaultKind::kStatus) {
+    status = plan.status;
+    body = errorBody(status, "fake fault: status " + std::to_string(status));
+  } else {
+    body = completionBody(pending.chat, pending.id, created);
+  }
+  logRequest(pending.chat, status, plan.names);
+  if (plan.terminal == FaultKind::kResetMidBody) {
+    const std::string head = net::responseHead(200, kJson, body.size(), false);
+    pending.responder.sendRaw({head + body.substr(0, body.size() / 2)},
+                              net::Responder::After::kReset);
+    return;
+  }
+  if (plan.terminal == FaultKind::kMalformedJson) {
+    body.resize(body.size() / 2);  // valid HTTP, truncated JSON
+  }
+  Headers headers = kJson;
+  if (plan.retry_after_s) {
+    headers.push_back({"Retry-After", std::to_string(*plan.retry_after_s)});
+  }
+  if (plan.chunked) {
+    pending.responder.sendChunked(status, std::move(headers), threeChunks(body));
+  } else {
+    pending.responder.send(status, std::move(headers), std::move(body));
+  }
+}
+
+void FakeLlm::onControl(const net::ServerRequest& request, const net::Responder& responder) {
+  if (request.method != "POST") {
+    sendError(responder, 405, "use POST");
+    return;
+  }
+  if (!isLoopback(request.peer_address)) {
+    sendError(responder, 403, "control is loopback only");
+    return;
+  }
+  const json body = json::parse(request.body, nullptr, false);
+  if (body.is_discarded() || !body.is_object()) {
+    sendError(responder, 400, "control body must be a JSON object");
+    return;
+  }
+  std::vector<Fault> faults = config_.faults;
+  if (const auto it = body.find("faults"); it != body.end()) {
+    if (!it->is_array()) {
+      sendError(responder, 400, "\"faults\" must be an array of fault specs");
+      return;
+    }
+    faults.clear();
+    for (const json& spec : *it) {
+      auto fault = parseFault(spec.is_string() ? spec.get<std::string>() : spec.dump());
+      if (!fault) {
+        sendError(responder, 400, fault.error().message());
+        return;
+      }
+      faults.push_back(std::move(*fault));
+    }
+  }
+  auto latency = config_.latency;
+  if (const auto it = body.find("latency"); it != body.end()) {
+    auto parsed = parseDuration(it->is_string() ? it->get<std::string>() : it->dump());
+    if (!parsed) {
+      sendError(responder, 400, parsed.error().message());
+      return;
+    }
+    latency = *parsed;
+  }
+  config_.faults = std::move(faults);  // all or nothing: only once both parsed
+  config_.latency = latency;
+  json answer = {{"faults", json::array()}, {"latency_ms", latency.count()}};
+  for (const Fault& f : config_.faults) {
+    answer["faults"].push_back(describe(f));
+  }
+  responder.send(200, kJson, answer.dump());
+}
+
+void FakeLlm::logRequest(const ChatRequest& chat, int status, const std::string& fault) {
+  if (config_.log) {
+    config_.log->debug("fake.request status={} fault={:?} bytes={}", status, fault,
+                       chat.user_content.size());
+  }
+  if (request_log_) {
+    request_log_->write(LogEntry{clock_.wallNow(), status, fault, chat.user_content.size(),
+                                 sha256Hex(chat.user_content), firstWords(chat.user_content, 8)});
+  }
+}
+
+}  // namespace dropd::fake_llm

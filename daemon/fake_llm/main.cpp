@@ -1,0 +1,143 @@
+// dropd-fake-llm: the command line around fake_llm::FakeLlm (see
+// include/dropd/fake_llm/fake_llm.hpp for what it serves).
+#include <CLI/CLI.hpp>
+#include <csignal>
+#include <cstdio>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include "dropd/fake_llm/fake_llm.hpp"
+#include "dropd/uv/loop.hpp"
+#include "dropd/uv/signal.hpp"
+
+namespace {
+
+using namespace dropd;
+
+constexpr const char* kFooter = R"help(Fault SPEC: KIND[,OPTION]...
+  KIND    status=CODE | reset-mid-body | hang | malformed-json | chunked | delay=DUR
+  OPTION  rate=P (0..1, default 1) | retry-after=S (status only) | match=NAME
+          (match: only requests whose last user message contains NAME)
+  Faults are chosen per request with a seeded RNG (--seed). Delays add up,
+  chunked changes the framing, the first status/reset/hang/malformed that
+  fires decides the answer. Examples: --fault status=500,rate=0.1
+  --fault status=429,retry-after=2 --fault reset-mid-body,rate=0.05 --fault hang,match=STUCK
+
+Endpoints: POST /v1/chat/completions, GET /healthz, POST /_fake/control
+  (loopback only; body {"faults": ["status=401"], "latency": "0ms"} replaces both).
+Answer content: "fake: <first 8 words of the last user message> (<N> bytes)".
+Not implemented yet: --rpm, --tpm, --tls-cert/--tls-key, "stream": true, outage=.)help";
+
+struct Options {
+  std::string listen = "127.0.0.1:0";
+  std::string latency = "0ms";
+  std::vector<std::string> faults;
+  std::string request_log;
+  std::uint64_t seed = 42;
+  bool verbose = false;
+  std::optional<int> rpm;
+  std::optional<int> tpm;
+  std::string tls_cert;
+  std::string tls_key;
+};
+
+// "HOST:PORT" or "[V6]:PORT"; throws CLI::ValidationError (startup only).
+void splitListen(const std::string& text, fake_llm::FakeLlmConfig& config) {
+  const auto colon = text.rfind(':');
+  if (colon == std::string::npos) {
+    throw CLI::ValidationError("--listen", "expected HOST:PORT, got " + text);
+  }
+  std::string host = text.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  config.host = host;
+  config.port = std::stoi(text.substr(colon + 1));
+}
+
+fake_llm::FakeLlmConfig toConfig(const Options& options) {
+  if (options.rpm || options.tpm || !options.tls_cert.empty() || !options.tls_key.empty()) {
+    throw CLI::ValidationError("--rpm/--tpm/--tls-*", "not implemented yet");
+  }
+  fake_llm::FakeLlmConfig config;
+  splitListen(options.listen, config);
+  auto latency = fake_llm::parseDuration(options.latency);
+  if (!latency) {
+    throw CLI::ValidationError("--latency", latency.error().message());
+  }
+  config.latency = *latency;
+  for (const std::string& spec : options.faults) {
+    auto fault = fake_llm::parseFault(spec);
+    if (!fault) {
+      throw CLI::ValidationError("--fault", fault.error().message());
+    }
+    config.faults.push_back(std::move(*fault));
+  }
+  config.seed = options.seed;
+  config.request_log = options.request_log;
+  if (options.verbose) {
+    config.log = spdlog::stderr_color_mt("fake");
+    config.log->set_level(spdlog::level::debug);
+  }
+  return config;
+}
+
+int serve(fake_llm::FakeLlmConfig config) {
+  auto loop = uv::Loop::create();
+  if (!loop) {
+    std::fprintf(stderr, "dropd-fake-llm: %s\n", loop.error().message().c_str());
+    return 1;
+  }
+  const SystemClock clock;
+  auto fake = fake_llm::FakeLlm::start(loop->get(), std::move(config), clock);
+  if (!fake) {
+    std::fprintf(stderr, "dropd-fake-llm: %s\n", fake.error().message().c_str());
+    return 1;
+  }
+  std::printf("listening on %s:%d\n", (*fake)->host().c_str(), (*fake)->port());
+  std::fflush(stdout);  // a parent process waits for this line
+  std::vector<uv::Signal> signals;
+  for (const int signum : {SIGINT, SIGTERM}) {
+    signals.push_back(*uv::Signal::create(loop->get()));
+    (void)signals.back().start(signum, [&](int) {
+      (*fake)->close();
+      signals.clear();  // with the server and signals gone the loop runs dry
+    });
+  }
+  loop->run();
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::signal(SIGPIPE, SIG_IGN);  // a client that hangs up must not kill us
+  CLI::App app{"dropd-fake-llm: an OpenAI-compatible chat-completions endpoint for tests"};
+  app.footer(kFooter);
+  Options options;
+  app.add_option("--listen", options.listen, "HOST:PORT to listen on (port 0: any free)")
+      ->capture_default_str();
+  app.add_option("--latency", options.latency, "delay before every answer (e.g. 50ms)")
+      ->capture_default_str();
+  app.add_option("--fault", options.faults, "fault SPEC, repeatable (see below)");
+  app.add_option("--request-log", options.request_log, "append one JSON line per request");
+  app.add_option("--seed", options.seed, "seed of the fault RNG")->capture_default_str();
+  app.add_flag("--verbose", options.verbose, "one log line per request on stderr");
+  app.add_option("--rpm", options.rpm, "(not implemented yet)");
+  app.add_option("--tpm", options.tpm, "(not implemented yet)");
+  app.add_option("--tls-cert", options.tls_cert, "(not implemented yet)");
+  app.add_option("--tls-key", options.tls_key, "(not implemented yet)");
+  try {
+    app.parse(argc, argv);
+    return serve(toConfig(options));
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 2;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "dropd-fake-llm: %s\n", e.what());
+    return 2;
+  }
+}

@@ -1,0 +1,44 @@
+#pragma once
+
+// The fake's answers as pure functions of the request: no I/O, no clock
+// (time and ids come in as parameters). Any thread.
+//
+// The content is `fake: <first 8 words of the last user message> (<N> bytes)`
+// with N the byte length of that message's content: other modules' tests
+// check exactly this form to prove which text was sent.
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+namespace dropd::fake_llm {
+
+struct ChatRequest {
+  std::string model;
+  std::string user_content;      // the last "user" message's text, "" if none
+  std::size_t prompt_bytes = 0;  // all messages' text, for usage
+};
+
+// Reads the parts of a chat-completions body the fake uses. Content given as
+// an array of parts ({"type":"text","text":...}) is joined. False if `body`
+// is not a JSON object with a "messages" array.
+[[nodiscard]] bool readChatRequest(const nlohmann::json& body, ChatRequest& out);
+
+// The first `count` words (runs of non-ASCII-whitespace), joined by one space.
+[[nodiscard]] std::string firstWords(std::string_view text, std::size_t count);
+
+[[nodiscard]] std::string fakeContent(std::string_view user_content);
+
+// Tokens as the fake counts them: ceil(bytes / 4), at least 1 for non-empty text.
+[[nodiscard]] std::uint64_t estimateTokens(std::size_t bytes) noexcept;
+
+// The whole chat.completion JSON body.
+[[nodiscard]] std::string completionBody(const ChatRequest& request, std::uint64_t id,
+                                         std::int64_t created_unix);
+
+// An OpenAI-style error body: {"error": {"message", "type", "code"}}.
+[[nodiscard]] std::string errorBody(int status, std::string_view message);
+
+}  // namespace dropd::fake_llm

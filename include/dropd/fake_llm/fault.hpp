@@ -1,0 +1,65 @@
+#pragma once
+
+// Fault injection for dropd-fake-llm: the grammar of --fault SPEC and the
+// seeded choice of faults per request. Pure values and functions, except
+// FaultPicker, which owns its RNG (one owner, loop thread).
+//
+// SPEC is KIND[,OPTION]... with
+//   KIND:   status=CODE | reset-mid-body | hang | malformed-json | chunked | delay=DUR
+//   OPTION: rate=P (0..1, default 1) | retry-after=S (status only) | match=NAME
+// `match=NAME` limits the fault to requests whose last user message
+// contains NAME. Several faults may apply to one request: delays add up,
+// `chunked` changes the framing, and the first of status / reset-mid-body /
+// hang / malformed-json that fires decides the answer.
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <random>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "dropd/uv/error.hpp"
+
+namespace dropd::fake_llm {
+
+enum class FaultKind { kStatus, kResetMidBody, kHang, kMalformedJson, kChunked, kDelay };
+
+struct Fault {
+  FaultKind kind = FaultKind::kStatus;
+  int status = 0;                      // kStatus
+  std::chrono::milliseconds delay{0};  // kDelay
+  double rate = 1.0;
+  std::optional<int> retry_after_s;  // kStatus: adds a Retry-After header
+  std::string match;                 // empty: every request
+};
+
+// Parses one SPEC; kInvalid names the bad part.
+[[nodiscard]] Result<Fault> parseFault(std::string_view spec);
+// "250ms", "10s", "5m", "1h" (a bare number is milliseconds).
+[[nodiscard]] Result<std::chrono::milliseconds> parseDuration(std::string_view text);
+// The SPEC again (for logs and --help examples).
+[[nodiscard]] std::string describe(const Fault& fault);
+
+// What to do with one request.
+struct FaultPlan {
+  std::optional<FaultKind> terminal;  // status, reset, hang or malformed; none = a normal answer
+  int status = 0;
+  std::optional<int> retry_after_s;
+  std::chrono::milliseconds extra_delay{0};
+  bool chunked = false;
+  std::string names;  // the faults that fired, "status=500;chunked", for the request log
+};
+
+class FaultPicker {
+ public:
+  explicit FaultPicker(std::uint64_t seed) : rng_(seed) {}
+  [[nodiscard]] FaultPlan pick(const std::vector<Fault>& faults, std::string_view user_content);
+
+ private:
+  [[nodiscard]] bool roll(double rate);
+  std::mt19937_64 rng_;
+};
+
+}  // namespace dropd::fake_llm

@@ -1,0 +1,88 @@
+#include "dropd/fake_llm/fault.hpp"
+
+#include <catch2/catch.hpp>
+
+#include "dropd/fake_llm/completion.hpp"
+
+using namespace dropd::fake_llm;
+using namespace std::chrono_literals;
+
+TEST_CASE("parseFault reads every kind and option", "[fake_llm]") {
+  SECTION("status with retry-after, rate and match") {
+    const auto f = parseFault("status=429,retry-after=2,rate=0.5,match=BIG");
+    REQUIRE(f);
+    CHECK(f->kind == FaultKind::kStatus);
+    CHECK(f->status == 429);
+    CHECK(f->retry_after_s == 2);
+    CHECK(f->rate == 0.5);
+    CHECK(f->match == "BIG");
+    CHECK(describe(*f) == "status=429,rate=0.500000,retry-after=2,match=BIG");
+  }
+  SECTION("bare kinds") {
+    CHECK(parseFault("reset-mid-body")->kind == FaultKind::kResetMidBody);
+    CHECK(parseFault("hang,rate=0.1")->kind == FaultKind::kHang);
+    CHECK(parseFault("malformed-json")->kind == FaultKind::kMalformedJson);
+    CHECK(parseFault("chunked")->kind == FaultKind::kChunked);
+  }
+  SECTION("delay") {
+    const auto f = parseFault("delay=2s");
+    REQUIRE(f);
+    CHECK(f->delay == 2000ms);
+  }
+}
+
+TEST_CASE("parseFault rejects bad specs", "[fake_llm]") {
+  const char* bad = GENERATE("", "status", "status=99", "status=abc", "teapot", "hang=1",
+                             "delay=fast", "status=500,rate=2", "status=500,rate",
+                             "hang,retry-after=1", "status=500,colour=red", "chunked,match=");
+  const auto f = parseFault(bad);
+  REQUIRE_FALSE(f);
+  CHECK(f.error().code == dropd::ErrorCode::kInvalid);
+}
+
+TEST_CASE("parseDuration accepts ms, s, m, h", "[fake_llm]") {
+  CHECK(*parseDuration("250ms") == 250ms);
+  CHECK(*parseDuration("10s") == 10s);
+  CHECK(*parseDuration("5m") == 5min);
+  CHECK(*parseDuration("1h") == 1h);
+  CHECK(*parseDuration("7") == 7ms);
+  CHECK_FALSE(parseDuration("1d"));
+  CHECK_FALSE(parseDuration("-1s"));
+}
+
+TEST_CASE("FaultPicker combines faults and is repeatable with a seed", "[fake_llm]") {
+  const std::vector<Fault> faults{*parseFault("delay=10ms"), *parseFault("chunked"),
+                                  *parseFault("status=500,match=BAD"), *parseFault("hang")};
+  FaultPicker picker{1};
+  SECTION("first terminal fault wins, delays and chunked add up") {
+    const FaultPlan plan = picker.pick(faults, "a BAD file");
+    CHECK(plan.terminal == FaultKind::kStatus);
+    CHECK(plan.chunked);
+    CHECK(plan.extra_delay == 10ms);
+    CHECK(plan.names == "delay=10ms;chunked;status=500,match=BAD");
+  }
+  SECTION("match limits a fault to matching content") {
+    CHECK(picker.pick(faults, "a good file").terminal == FaultKind::kHang);
+  }
+  SECTION("rates draw from the seeded RNG") {
+    const std::vector<Fault> some{*parseFault("status=503,rate=0.5")};
+    FaultPicker again{1};
+    int hits = 0;
+    for (int i = 0; i < 200; ++i) {
+      const bool a = picker.pick(some, "").terminal.has_value();
+      CHECK(a == again.pick(some, "").terminal.has_value());
+      hits += a ? 1 : 0;
+    }
+    CHECK(hits > 60);
+    CHECK(hits < 140);
+  }
+}
+
+TEST_CASE("fakeContent names the first 8 words and the byte count", "[fake_llm]") {
+  CHECK(fakeContent("one two three four five six seven eight nine") ==
+        "fake: one two three four five six seven eight (44 bytes)");
+  CHECK(fakeContent("  a\tb\n\nc  ") == "fake: a b c (10 bytes)");
+  CHECK(fakeContent("") == "fake:  (0 bytes)");
+  CHECK(fakeContent("naïve 日本語") == "fake: naïve 日本語 (16 bytes)");
+  CHECK(firstWords("x y z", 2) == "x y");
+}

@@ -121,8 +121,7 @@ bool copyAcross(const fs::path& from, const fs::path& to, std::string& error) {
 }
 
 // rename without replacing: renameat2(RENAME_NOREPLACE), trying ".1", ".2"...
-bool moveSource(const fs::path& from, const fs::path& to, fs::path& moved_to,
-                std::string& error) {
+bool moveSource(const fs::path& from, const fs::path& to, fs::path& moved_to, std::string& error) {
   if (!makeDirs(to.parent_path(), error)) {
     return false;
   }
@@ -245,8 +244,8 @@ struct Batch {
 }  // namespace
 
 std::vector<CommitOutcome> commitBatch(const std::vector<CommitItem>& items) {
-  Batch batch{items, std::vector<CommitOutcome>(items.size()),
-              std::vector<bool>(items.size(), false), {}};
+  Batch batch{
+      items, std::vector<CommitOutcome>(items.size()), std::vector<bool>(items.size(), false), {}};
   batch.writeTemps();
   batch.flushTemps();
   batch.renameTemps();

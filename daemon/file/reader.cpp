@@ -17,12 +17,12 @@ constexpr std::size_t kChunkBytes = 256 * 1024;
 
 FileIdentity identityOf(const struct stat& st) {
   using std::chrono::system_clock;
-  const auto since_epoch = std::chrono::seconds(st.st_mtim.tv_sec) +
-                           std::chrono::nanoseconds(st.st_mtim.tv_nsec);
-  return {static_cast<std::uint64_t>(st.st_dev), static_cast<std::uint64_t>(st.st_ino),
-          static_cast<std::uint64_t>(st.st_size),
-          system_clock::time_point(
-              std::chrono::duration_cast<system_clock::duration>(since_epoch))};
+  const auto since_epoch =
+      std::chrono::seconds(st.st_mtim.tv_sec) + std::chrono::nanoseconds(st.st_mtim.tv_nsec);
+  return {
+      static_cast<std::uint64_t>(st.st_dev), static_cast<std::uint64_t>(st.st_ino),
+      static_cast<std::uint64_t>(st.st_size),
+      system_clock::time_point(std::chrono::duration_cast<system_clock::duration>(since_epoch))};
 }
 
 std::string errnoText(const char* call, const std::filesystem::path& path, int err) {
@@ -117,8 +117,7 @@ ReadOutcome readWhole(const ReadRequest& request) {
   return out;
 }
 
-ReadStatus statFile(const std::filesystem::path& path, FileIdentity& identity,
-                    std::string& error) {
+ReadStatus statFile(const std::filesystem::path& path, FileIdentity& identity, std::string& error) {
   struct stat st {};
   if (::lstat(path.c_str(), &st) != 0) {
     const int err = errno;
@@ -134,13 +133,20 @@ ReadStatus statFile(const std::filesystem::path& path, FileIdentity& identity,
 
 std::string_view toString(ReadStatus status) {
   switch (status) {
-    case ReadStatus::kOk: return "ok";
-    case ReadStatus::kVanished: return "vanished";
-    case ReadStatus::kNotRegular: return "not a regular file";
-    case ReadStatus::kTooLarge: return "too large";
-    case ReadStatus::kUnsettled: return "still being written";
-    case ReadStatus::kChanged: return "changed while being read";
-    case ReadStatus::kError: return "read error";
+    case ReadStatus::kOk:
+      return "ok";
+    case ReadStatus::kVanished:
+      return "vanished";
+    case ReadStatus::kNotRegular:
+      return "not a regular file";
+    case ReadStatus::kTooLarge:
+      return "too large";
+    case ReadStatus::kUnsettled:
+      return "still being written";
+    case ReadStatus::kChanged:
+      return "changed while being read";
+    case ReadStatus::kError:
+      return "read error";
   }
   return "unknown";
 }

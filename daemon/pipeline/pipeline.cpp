@@ -1,0 +1,237 @@
+// Pipeline, processing half: read on the threadpool, send, records, commit.
+#include "dropd/pipeline/pipeline.hpp"
+
+#include "dropd/pipeline/records.hpp"
+#include "dropd/uv/check.hpp"
+#include "dropd/uv/work.hpp"
+
+namespace dropd::pipeline {
+namespace {
+
+using std::chrono::milliseconds;
+
+struct ReadIn {
+  file::ReadRequest request;
+  std::shared_ptr<const llm::RequestBuilder> builder;
+  std::string rel;
+  bool send_binary = false;
+  std::optional<file::FileIdentity> kept;  // finished earlier and kept in place
+};
+
+struct ReadOut {
+  file::ReadOutcome outcome;  // content moved out into the body
+  std::shared_ptr<const std::string> body;
+  bool unchanged_since_kept = false;
+  bool binary = false;
+};
+
+// Threadpool: read, measure, and build the request body, so the loop thread
+// never touches the file's bytes. The raw content is freed here; only the
+// body travels on.
+Result<ReadOut> readAndBuild(ReadIn in) {
+  ReadOut out;
+  if (in.kept) {
+    file::FileIdentity now;
+    std::string ignored;
+    if (file::statFile(in.request.path, now, ignored) == file::ReadStatus::kOk && now == *in.kept) {
+      out.unchanged_since_kept = true;
+      return out;
+    }
+  }
+  out.outcome = file::readWhole(in.request);
+  if (out.outcome.status != file::ReadStatus::kOk) {
+    return out;
+  }
+  out.binary = file::looksBinary(out.outcome.stats);
+  if (!out.binary || in.send_binary) {
+    const file::Stats& s = out.outcome.stats;
+    const std::size_t slash = in.rel.rfind('/');
+    config::TemplateValues values;
+    values.content = out.outcome.content;
+    values.filename = slash == std::string::npos ? in.rel : in.rel.substr(slash + 1);
+    values.path = in.rel;
+    values.lines = s.lines;
+    values.words = s.words;
+    values.chars = s.chars;
+    values.bytes = s.bytes;
+    out.body = std::make_shared<const std::string>(in.builder->build(values));
+  }
+  out.outcome.content = {};
+  return out;
+}
+
+file::Disposal disposalOf(config::SourceAction action) {
+  switch (action) {
+    case config::SourceAction::kMove:
+      return file::Disposal::kMove;
+    case config::SourceAction::kDelete:
+      return file::Disposal::kDelete;
+    case config::SourceAction::kKeep:
+      return file::Disposal::kKeep;
+  }
+  return file::Disposal::kKeep;
+}
+
+}  // namespace
+
+Pipeline::Pipeline(Deps deps, const config::Pipeline& config, const config::Endpoint& endpoint,
+                   std::size_t index)
+    : deps_(deps),
+      config_(config),
+      endpoint_name_(endpoint.name),
+      model_(endpoint.model),
+      index_(index),
+      builder_(std::make_shared<const llm::RequestBuilder>(endpoint, config.prompt)),
+      filter_(config.include, config.exclude),
+      deferred_timer_(*uv::Timer::create(deps.loop)),
+      rescan_timer_(*uv::Timer::create(deps.loop)) {
+  for (const auto& path : config_.watch) {
+    const std::string prefix = config_.watch.size() > 1 ? path.filename().string() + "/" : "";
+    roots_.push_back({path, prefix, nullptr});
+  }
+  deps_.dispatcher.addRoomListener([this] { pump(); });
+}
+
+Pipeline::~Pipeline() { stopDiscovery(); }
+
+std::string Pipeline::keyOf(std::size_t root, const std::string& rel) const {
+  return (roots_[root].path / rel).string();
+}
+
+bool Pipeline::idle() const {
+  return scans_running_ == 0 && backlog_.empty() && deferred_.empty() && known_.empty();
+}
+
+void Pipeline::pump() {
+  while (!backlog_.empty() && deps_.dispatcher.roomForRead()) {
+    Pending next = std::move(backlog_.front());
+    backlog_.pop_front();
+    startRead(std::move(next));
+  }
+}
+
+void Pipeline::startRead(Pending pending) {
+  auto job = std::make_unique<Job>();
+  job->pipeline = index_;
+  job->rel = roots_[pending.root].record_prefix + pending.rel;
+  job->path = roots_[pending.root].path / pending.rel;
+  job->state = JobState::kReading;
+  ReadIn in{
+      {job->path, config_.max_file_size_bytes,
+       deps_.clock.wallNow() - std::chrono::duration_cast<WallTime::duration>(config_.settle)},
+      builder_,
+      pending.rel,
+      config_.binary == config::BinaryPolicy::kSend,
+      std::nullopt};
+  if (const auto kept = kept_.find(job->path.string()); kept != kept_.end()) {
+    in.kept = kept->second;
+  }
+  deps_.dispatcher.readStarted();
+  ++reads_running_;
+  auto holder = std::make_shared<std::unique_ptr<Job>>(std::move(job));
+  const Status queued = uv::queueWork<ReadIn, ReadOut>(
+      deps_.loop, std::move(in), readAndBuild, [this, holder, pending](Result<ReadOut> out) {
+        DROPD_CHECK(out.has_value(), "read work cancelled");
+        --reads_running_;
+        std::unique_ptr<Job> read = std::move(*holder);
+        if (out->unchanged_since_kept) {
+          known_.erase(read->path.string());
+        } else if (out->outcome.status == file::ReadStatus::kUnsettled ||
+                   out->outcome.status == file::ReadStatus::kChanged) {
+          defer(pending, config_.settle);  // still being written: look again later
+        } else {
+          read->body = std::move(out->body);
+          onRead(std::move(read), std::move(out->outcome));
+        }
+        deps_.dispatcher.readEnded();
+      });
+  DROPD_CHECK(queued.has_value(), "uv_queue_work for a read");
+}
+
+void Pipeline::onRead(std::unique_ptr<Job> job, file::ReadOutcome outcome) {
+  using file::ReadStatus;
+  job->identity = outcome.identity;
+  switch (outcome.status) {
+    case ReadStatus::kOk:
+      break;
+    case ReadStatus::kVanished:
+      deps_.log.info("job.vanished pipeline={} file={:?}", config_.name, job->rel);
+      known_.erase(job->path.string());
+      return;
+    case ReadStatus::kTooLarge:
+      failJob(std::move(job), "skipped",
+              fmt::format("file is {} bytes, over max_file_size ({} bytes)", outcome.identity.size,
+                          config_.max_file_size_bytes));
+      return;
+    case ReadStatus::kNotRegular:
+      failJob(std::move(job), "skipped", "not a regular file (symlinks are never followed)");
+      return;
+    default:
+      failJob(std::move(job), "read", outcome.error);
+      return;
+  }
+  counters_.bytes_read += outcome.stats.bytes;
+  job->stats = std::move(outcome.stats);
+  if (!job->body) {
+    failJob(std::move(job), "skipped",
+            "binary file (a NUL byte or mostly invalid UTF-8); "
+            "set binary: send to send such files");
+    return;
+  }
+  deps_.dispatcher.submit(std::move(job),
+                          [this](std::unique_ptr<Job> done) { onAnswered(std::move(done)); });
+}
+
+void Pipeline::onAnswered(std::unique_ptr<Job> job) {
+  const bool ok = job->completion.has_value();
+  commit(std::move(job), ok);
+}
+
+void Pipeline::failJob(std::unique_ptr<Job> job, std::string kind, std::string message) {
+  job->failure = llm::Failure{llm::FailureClass::kFailFile, std::move(kind), 0, std::move(message)};
+  commit(std::move(job), /*success=*/false);
+}
+
+void Pipeline::commit(std::unique_ptr<Job> job, bool success) {
+  const RecordContext ctx{config_.name, endpoint_name_, model_, deps_.clock.wallNow()};
+  const config::SourceDisposal& rule = success ? config_.on_success : config_.on_failure;
+  file::CommitItem item;
+  item.source = job->path;
+  item.disposal = disposalOf(rule.action);
+  if (rule.action == config::SourceAction::kMove) {
+    item.move_to = rule.dir / job->rel;
+  }
+  if (success) {
+    item.record_path = config_.output_dir / (job->rel + ".json");
+    item.record = renderResult(*job, ctx);
+  } else {
+    // Beside the moved source, or in the output folder when the source stays.
+    const auto& dir = rule.action == config::SourceAction::kMove ? rule.dir : config_.output_dir;
+    item.record_path = dir / (job->rel + ".error.json");
+    item.record = renderErrorRecord(*job, ctx);
+  }
+  deps_.sink.add(std::move(job), std::move(item));
+}
+
+void Pipeline::onCommitted(std::unique_ptr<Job> job, const file::CommitOutcome& outcome) {
+  known_.erase(job->path.string());
+  const bool ok = job->completion.has_value();
+  const config::SourceDisposal& rule = ok ? config_.on_success : config_.on_failure;
+  if (rule.action == config::SourceAction::kKeep) {
+    kept_[job->path.string()] = job->identity;
+  }
+  if (ok) {
+    job->state = JobState::kDone;
+    ++counters_.done;
+    deps_.log.info("job.done pipeline={} file={:?} bytes={} attempts={} ms={}", config_.name,
+                   job->rel, job->identity.size, job->attempts, job->latency.count());
+    return;
+  }
+  job->state = JobState::kFailed;
+  ++counters_.failed;
+  ++counters_.failed_by_kind[job->failure->kind];
+  deps_.log.warn("job.failed pipeline={} file={:?} kind={} error={:?} moved_to={:?}", config_.name,
+                 job->rel, job->failure->kind, job->failure->message, outcome.moved_to.string());
+}
+
+}  // namespace dropd::pipeline

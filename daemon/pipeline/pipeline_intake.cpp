@@ -1,0 +1,173 @@
+// Pipeline, discovery half: scans, inotify events, settle deferral, rescans.
+#include <cerrno>
+
+#include "dropd/pipeline/pipeline.hpp"
+#include "dropd/uv/check.hpp"
+#include "dropd/uv/work.hpp"
+#include "dropd/watch/scanner.hpp"
+
+namespace dropd::pipeline {
+
+using std::chrono::milliseconds;
+
+void Pipeline::start(Mode mode) {
+  mode_ = mode;
+  discovering_ = true;
+  startup_scans_left_ = roots_.size();
+  for (std::size_t i = 0; i < roots_.size(); ++i) {
+    if (mode_ == Mode::kDaemon) {
+      watchRoot(i);  // before the scan, so nothing written meanwhile is missed
+    }
+    scan(i, "", /*startup=*/true);
+  }
+  if (mode_ == Mode::kDaemon && config_.rescan_interval.count() > 0) {
+    const Status started = rescan_timer_.startRepeat(
+        config_.rescan_interval, config_.rescan_interval, [this] { rescanAll(); });
+    DROPD_CHECK(started.has_value(), "rescan timer");
+  }
+}
+
+void Pipeline::stopDiscovery() {
+  discovering_ = false;
+  rescan_timer_.stop();
+  deferred_timer_.stop();
+  for (Root& root : roots_) {
+    root.watcher.reset();
+  }
+  for (const Pending& p : backlog_) {
+    known_.erase(keyOf(p.root, p.rel));
+  }
+  for (const auto& [due, p] : deferred_) {
+    known_.erase(keyOf(p.root, p.rel));
+  }
+  backlog_.clear();
+  deferred_.clear();
+}
+
+void Pipeline::watchRoot(std::size_t root) {
+  auto watcher = watch::InotifyWatcher::create(
+      deps_.loop, roots_[root].path,
+      [this, root](const watch::InotifyWatcher::Event& e) { onWatchEvent(root, e); });
+  if (!watcher) {
+    deps_.log.error("watch.failed pipeline={} root={:?} error={:?}", config_.name,
+                    roots_[root].path.string(), watcher.error().message());
+    return;
+  }
+  roots_[root].watcher = std::move(*watcher);
+}
+
+void Pipeline::scan(std::size_t root, const std::string& start_rel, bool startup) {
+  ++scans_running_;
+  watch::ScanRequest request{roots_[root].path, start_rel, config_.recursive, filter_};
+  const Status queued = uv::queueWork<watch::ScanRequest, watch::ScanResult>(
+      deps_.loop, std::move(request),
+      [](watch::ScanRequest req) -> Result<watch::ScanResult> { return watch::scanTree(req); },
+      [this, root, startup](Result<watch::ScanResult> result) {
+        --scans_running_;
+        DROPD_CHECK(result.has_value(), "scan work cancelled");
+        onScanned(root, std::move(*result), startup);
+      });
+  DROPD_CHECK(queued.has_value(), "uv_queue_work for a scan");
+}
+
+void Pipeline::onScanned(std::size_t root, watch::ScanResult result, bool startup) {
+  if (startup) {
+    --startup_scans_left_;
+  }
+  for (const std::string& error : result.errors) {
+    deps_.log.error("scan.failed pipeline={} error={:?}", config_.name, error);
+  }
+  if (!discovering_) {
+    return;
+  }
+  if (roots_[root].watcher) {
+    for (const std::string& folder : result.folders) {
+      if (const Status s = roots_[root].watcher->watchFolder(folder); !s) {
+        const bool limit = s.error().sys == UV_ENOSPC;
+        deps_.log.error(
+            "watch.failed pipeline={} error={:?}{}", config_.name, s.error().message(),
+            limit ? " hint=\"raise sysctl fs.inotify.max_user_watches; rescans go on\"" : "");
+        break;
+      }
+    }
+  }
+  for (const std::string& rel : result.files) {
+    discover(root, rel, milliseconds(0));
+  }
+  pump();
+}
+
+void Pipeline::onWatchEvent(std::size_t root, const watch::InotifyWatcher::Event& event) {
+  using Kind = watch::InotifyWatcher::EventKind;
+  switch (event.kind) {
+    case Kind::kFileReady:
+      if (filter_.acceptsFile(event.rel)) {
+        discover(root, event.rel, config_.settle);
+      }
+      break;
+    case Kind::kFolderAppeared:
+      if (config_.recursive && filter_.acceptsDir(event.rel)) {
+        scan(root, event.rel, /*startup=*/false);  // watches it and finds what is inside
+      }
+      break;
+    case Kind::kFolderLost:
+      if (event.rel.empty()) {
+        deps_.log.error("watch.root_lost pipeline={} root={:?} hint=\"rescans retry\"",
+                        config_.name, roots_[root].path.string());
+      }
+      break;
+    case Kind::kOverflow:
+      deps_.log.warn("watch.overflow pipeline={} action=rescan", config_.name);
+      scan(root, "", /*startup=*/false);
+      break;
+  }
+}
+
+void Pipeline::rescanAll() {
+  for (std::size_t i = 0; i < roots_.size(); ++i) {
+    if (!roots_[i].watcher) {
+      watchRoot(i);  // the root may be back (or was never there)
+    }
+    scan(i, "", /*startup=*/false);
+  }
+}
+
+void Pipeline::discover(std::size_t root, const std::string& rel, milliseconds delay) {
+  if (!discovering_ || !known_.emplace(keyOf(root, rel), root).second) {
+    return;  // already on its way
+  }
+  ++counters_.discovered;
+  if (delay.count() > 0) {
+    defer({root, rel}, delay);
+  } else {
+    backlog_.push_back({root, rel});
+  }
+}
+
+void Pipeline::defer(Pending pending, milliseconds delay) {
+  const MonoTime due = deps_.clock.now() + delay;
+  deferred_.emplace(due, std::move(pending));
+  if (deferred_.begin()->first != due && deferred_timer_.active()) {
+    return;  // an earlier wake-up is already set
+  }
+  const auto wait = std::chrono::ceil<milliseconds>(deferred_.begin()->first - deps_.clock.now());
+  const Status started =
+      deferred_timer_.start(std::max(wait, milliseconds(0)), [this] { onDeferredDue(); });
+  DROPD_CHECK(started.has_value(), "settle timer");
+}
+
+void Pipeline::onDeferredDue() {
+  const MonoTime now = deps_.clock.now();
+  while (!deferred_.empty() && deferred_.begin()->first <= now) {
+    backlog_.push_back(std::move(deferred_.begin()->second));
+    deferred_.erase(deferred_.begin());
+  }
+  if (!deferred_.empty()) {
+    const auto wait = std::chrono::ceil<milliseconds>(deferred_.begin()->first - now);
+    const Status started = deferred_timer_.start(wait, [this] { onDeferredDue(); });
+    DROPD_CHECK(started.has_value(), "settle timer");
+  }
+  pump();
+}
+
+}  // namespace dropd::pipeline

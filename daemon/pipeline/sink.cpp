@@ -1,0 +1,105 @@
+#include "dropd/pipeline/sink.hpp"
+
+#include "dropd/uv/check.hpp"
+#include "dropd/uv/work.hpp"
+
+namespace dropd::pipeline {
+namespace {
+
+struct BatchIn {
+  std::vector<file::CommitItem> items;
+};
+struct BatchOut {
+  std::vector<file::CommitItem> items;  // handed back for the records to retry
+  std::vector<file::CommitOutcome> outcomes;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Sink>> Sink::create(uv_loop_t& loop, spdlog::logger& log, DoneFn done) {
+  auto timer = uv::Timer::create(loop);
+  if (!timer) {
+    return tl::unexpected(timer.error());
+  }
+  return std::unique_ptr<Sink>(new Sink(loop, log, std::move(done), std::move(*timer)));
+}
+
+Sink::Sink(uv_loop_t& loop, spdlog::logger& log, DoneFn done, uv::Timer retry_timer)
+    : loop_(loop), log_(log), done_(std::move(done)), retry_timer_(std::move(retry_timer)) {}
+
+void Sink::add(std::unique_ptr<Job> job, file::CommitItem item) {
+  job->state = JobState::kWriting;
+  queue_.push_back({std::move(job), std::move(item)});
+  if (committing_ == 0) {
+    startBatch();
+  }
+}
+
+void Sink::startBatch() {
+  const std::size_t n = std::min(queue_.size(), kMaxBatch);
+  if (n == 0) {
+    return;
+  }
+  std::vector<Entry> entries(std::make_move_iterator(queue_.begin()),
+                             std::make_move_iterator(queue_.begin() + static_cast<long>(n)));
+  queue_.erase(queue_.begin(), queue_.begin() + static_cast<long>(n));
+  BatchIn in;
+  in.items.reserve(n);
+  for (Entry& e : entries) {
+    in.items.push_back(std::move(e.item));
+  }
+  committing_ = n;
+  // The jobs wait here on the loop thread; only their records travel.
+  auto held = std::make_shared<std::vector<Entry>>(std::move(entries));
+  const Status queued = uv::queueWork<BatchIn, BatchOut>(
+      loop_, std::move(in),
+      [](BatchIn batch) -> Result<BatchOut> {
+        auto outcomes = file::commitBatch(batch.items);
+        return BatchOut{std::move(batch.items), std::move(outcomes)};
+      },
+      [this, held](Result<BatchOut> out) {
+        DROPD_CHECK(out.has_value(), "sink batch work cancelled");
+        for (std::size_t i = 0; i < held->size(); ++i) {
+          (*held)[i].item = std::move(out->items[i]);
+        }
+        onBatchDone(std::move(*held), std::move(out->outcomes));
+      });
+  DROPD_CHECK(queued.has_value(), "uv_queue_work for the sink");
+}
+
+void Sink::onBatchDone(std::vector<Entry> entries, std::vector<file::CommitOutcome> outcomes) {
+  committing_ = 0;
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    if (!outcomes[i].record_written) {
+      retryLater(std::move(entries[i]), outcomes[i].error);
+      continue;
+    }
+    if (!outcomes[i].source_disposed) {
+      log_.error("sink.source_not_moved path={:?} error={:?}", entries[i].item.source.string(),
+                 outcomes[i].error);
+    }
+    done_(std::move(entries[i].job), outcomes[i]);
+  }
+  startBatch();
+}
+
+void Sink::retryLater(Entry entry, const std::string& error) {
+  log_.warn("sink.write_failed record={:?} error={:?} retry_in_ms={}",
+            entry.item.record_path.string(), error, kRetryDelay.count());
+  retrying_.push_back(std::move(entry));
+  if (retry_timer_.active()) {
+    return;
+  }
+  const Status started = retry_timer_.start(kRetryDelay, [this] {
+    for (Entry& e : retrying_) {
+      queue_.push_back(std::move(e));
+    }
+    retrying_.clear();
+    if (committing_ == 0) {
+      startBatch();
+    }
+  });
+  DROPD_CHECK(started.has_value(), "sink retry timer");
+}
+
+}  // namespace dropd::pipeline

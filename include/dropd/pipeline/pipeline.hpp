@@ -1,0 +1,133 @@
+#pragma once
+
+// One configured pipeline: finds finished files in its watched roots,
+// reads them (with stats and the request body built on the threadpool),
+// hands them to its endpoint's Dispatcher, and gives every outcome to the
+// Sink as a result or error record. Loop thread only.
+//
+// Discovery (pipeline_intake.cpp): a full scan of each root at start, then
+// in daemon mode inotify events and a rescan every rescan_interval. A path
+// is known from discovery until its record is committed, so events and
+// scans never queue it twice. The backlog holds paths only.
+
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <spdlog/logger.h>
+#include <uv.h>
+
+#include "dropd/config/config.hpp"
+#include "dropd/llm/request_builder.hpp"
+#include "dropd/pipeline/dispatcher.hpp"
+#include "dropd/pipeline/sink.hpp"
+#include "dropd/uv/clock.hpp"
+#include "dropd/uv/timer.hpp"
+#include "dropd/watch/inotify_watcher.hpp"
+#include "dropd/watch/path_filter.hpp"
+#include "dropd/watch/scanner.hpp"
+
+namespace dropd::pipeline {
+
+struct PipelineCounters {
+  std::uint64_t discovered = 0;
+  std::uint64_t done = 0;
+  std::uint64_t failed = 0;  // skipped included
+  std::uint64_t bytes_read = 0;
+  std::map<std::string, std::uint64_t> failed_by_kind;
+};
+
+class Pipeline {
+ public:
+  enum class Mode { kOnce, kDaemon };
+  struct Deps {
+    uv_loop_t& loop;
+    const Clock& clock;
+    spdlog::logger& log;
+    Dispatcher& dispatcher;
+    Sink& sink;
+  };
+
+  Pipeline(Deps deps, const config::Pipeline& config, const config::Endpoint& endpoint,
+           std::size_t index);
+  ~Pipeline();
+  Pipeline(const Pipeline&) = delete;
+  Pipeline& operator=(const Pipeline&) = delete;
+
+  // Starts the scans (and, in daemon mode, watching). Errors on a root are
+  // logged; the other roots go on.
+  void start(Mode mode);
+  // Stops discovery and forgets the backlog (paths only: a restart finds them).
+  void stopDiscovery();
+
+  // The Sink calls this when the job's record is committed.
+  void onCommitted(std::unique_ptr<Job> job, const file::CommitOutcome& outcome);
+
+  // Nothing scanning, queued, settling, or on its way.
+  [[nodiscard]] bool idle() const;
+  // Scans or reads still on the threadpool: the pipeline must outlive them.
+  [[nodiscard]] bool poolWorkPending() const { return scans_running_ + reads_running_ > 0; }
+  [[nodiscard]] bool startupScanDone() const { return startup_scans_left_ == 0; }
+  [[nodiscard]] const PipelineCounters& counters() const { return counters_; }
+  [[nodiscard]] std::size_t backlog() const { return backlog_.size() + deferred_.size(); }
+  [[nodiscard]] const std::string& name() const { return config_.name; }
+  void pump();
+
+ private:
+  struct Root {
+    std::filesystem::path path;
+    std::string record_prefix;  // "" for one root, else "<root name>/" (results must not collide)
+    std::unique_ptr<watch::InotifyWatcher> watcher;
+  };
+  struct Pending {
+    std::size_t root;
+    std::string rel;
+  };
+
+  // pipeline_intake.cpp
+  void scan(std::size_t root, const std::string& start_rel, bool startup);
+  void onScanned(std::size_t root, watch::ScanResult result, bool startup);
+  void watchRoot(std::size_t root);
+  void onWatchEvent(std::size_t root, const watch::InotifyWatcher::Event& event);
+  void discover(std::size_t root, const std::string& rel, std::chrono::milliseconds delay);
+  void defer(Pending pending, std::chrono::milliseconds delay);
+  void onDeferredDue();
+  void rescanAll();
+  // pipeline.cpp
+  void startRead(Pending pending);
+  void onRead(std::unique_ptr<Job> job, file::ReadOutcome outcome);
+  void onAnswered(std::unique_ptr<Job> job);
+  void failJob(std::unique_ptr<Job> job, std::string kind, std::string message);
+  void commit(std::unique_ptr<Job> job, bool success);
+  [[nodiscard]] std::string keyOf(std::size_t root, const std::string& rel) const;
+
+  Deps deps_;
+  const config::Pipeline config_;
+  const std::string endpoint_name_;
+  const std::string model_;
+  const std::size_t index_;
+  std::shared_ptr<const llm::RequestBuilder> builder_;  // shared with read work on the pool
+  watch::PathFilter filter_;
+  std::vector<Root> roots_;
+  Mode mode_ = Mode::kOnce;
+  bool discovering_ = false;
+  std::size_t scans_running_ = 0;
+  std::size_t reads_running_ = 0;
+  std::size_t startup_scans_left_ = 0;
+  std::deque<Pending> backlog_;
+  std::multimap<MonoTime, Pending> deferred_;
+  uv::Timer deferred_timer_;
+  uv::Timer rescan_timer_;
+  // Paths from discovery to commit; value: the root index.
+  std::unordered_map<std::string, std::size_t> known_;
+  // Files finished but kept in place (on_success/on_failure: keep), so
+  // rescans do not send them again while they are unchanged.
+  std::unordered_map<std::string, file::FileIdentity> kept_;
+  PipelineCounters counters_;
+};
+
+}  // namespace dropd::pipeline

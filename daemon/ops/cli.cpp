@@ -1,0 +1,120 @@
+#include "dropd/ops/cli.hpp"
+
+#include <CLI/CLI.hpp>
+#include <cstdlib>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "dropd/config/load.hpp"
+#include "dropd/ops/daemon.hpp"
+#include "dropd/ops/logging.hpp"
+#include "dropd/ops/stats_command.hpp"
+#include "dropd/version.hpp"
+
+namespace dropd::ops {
+namespace {
+
+constexpr const char* kDefaultConfigPath = "/etc/dropd/dropd.yaml";
+
+struct Options {
+  std::string config_path;
+  std::string log_level;
+  bool once = false;
+  bool check_config = false;
+  std::vector<std::string> stats_files;
+};
+
+std::string resolveConfigPath(const Options& options) {
+  if (!options.config_path.empty()) {
+    return options.config_path;
+  }
+  if (const char* env = std::getenv("DROPD_CONFIG"); env != nullptr && *env != '\0') {
+    return env;
+  }
+  return kDefaultConfigPath;
+}
+
+void describeCommandLine(CLI::App& app, Options& options, CLI::App*& stats) {
+  app.description(
+      "dropd watches folders, sends each finished file to an LLM endpoint, writes one JSON\n"
+      "result per file and moves the source to a done or failed folder.\n"
+      "Config: --config, else $DROPD_CONFIG, else /etc/dropd/dropd.yaml.\n"
+      "Exit codes: 0 ok, 1 runtime failure, 2 usage or config error, 3 --once with failures.");
+  app.set_version_flag("--version", std::string("dropd ") + kVersion);
+  app.add_option("--config", options.config_path, "config file (YAML)");
+  app.add_option("--log-level", options.log_level, "overrides log.level")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
+  app.add_flag("--once", options.once,
+               "process what is in the watched folders now, print a summary, exit");
+  app.add_flag("--check-config", options.check_config,
+               "validate the config, print 'config OK: ...' or every error (exit 2)");
+  stats = app.add_subcommand("stats", "print each file's stats as one JSON line");
+  stats->add_option("files", options.stats_files, "files to measure")->required();
+}
+
+// Loads the config, printing every error on failure.
+bool loadConfig(const std::string& path, config::Config& out) {
+  try {
+    out = config::loadConfigFile(path);
+    return true;
+  } catch (const config::ConfigError& e) {
+    std::cerr << e.what() << '\n';
+  } catch (const std::exception& e) {
+    std::cerr << path << ": " << e.what() << '\n';
+  }
+  return false;
+}
+
+LogOptions logOptionsFor(const config::Config& cfg, const Options& options) {
+  LogOptions log;
+  log.journal = stderrIsJournal();
+  log.format = cfg.log.format == config::LogFormat::kJson ? LogFormat::kJson : LogFormat::kText;
+  const std::string_view level =
+      options.log_level.empty() ? config::toString(cfg.log.level) : options.log_level;
+  if (!parseLogLevel(level, log.level)) {
+    log.level = spdlog::level::info;
+  }
+  return log;
+}
+
+int runMain(const Options& options) {
+  const std::string path = resolveConfigPath(options);
+  config::Config cfg;
+  if (!loadConfig(path, cfg)) {
+    return kExitUsage;
+  }
+  if (options.check_config) {
+    std::cout << config::describeSummary(cfg) << '\n';
+    return kExitOk;
+  }
+  const auto logger = makeLogger(logOptionsFor(cfg, options));
+  try {
+    Daemon daemon(std::move(cfg), *logger);
+    return daemon.run(options.once);
+  } catch (const std::exception& e) {
+    logger->error("daemon.failed error={:?}", e.what());
+    return kExitRuntime;
+  }
+}
+
+}  // namespace
+
+int runCli(int argc, char** argv) {
+  CLI::App app{"dropd"};
+  Options options;
+  CLI::App* stats = nullptr;
+  describeCommandLine(app, options, stats);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int rc = app.exit(e);
+    return rc == 0 ? kExitOk : kExitUsage;
+  }
+  if (stats->parsed()) {
+    return runStatsCommand(options.stats_files, std::cout, std::cerr);
+  }
+  return runMain(options);
+}
+
+}  // namespace dropd::ops

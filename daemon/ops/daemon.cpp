@@ -1,0 +1,221 @@
+#include "dropd/ops/daemon.hpp"
+
+#include <systemd/sd-daemon.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <filesystem>
+
+#include "dropd/ops/cli.hpp"
+#include "dropd/uv/check.hpp"
+
+#include "daemon_state.hpp"
+#include "summary.hpp"
+
+namespace dropd::ops {
+namespace {
+
+using std::chrono::milliseconds;
+
+constexpr milliseconds kTick{100};
+
+void maybeFinish(Daemon::State& s);
+
+void makeFolders(const config::Config& cfg, spdlog::logger& log) {
+  for (const config::Pipeline& p : cfg.pipelines) {
+    for (const auto* dir : {&p.output_dir, &p.on_success.dir, &p.on_failure.dir}) {
+      std::error_code ec;
+      if (!dir->empty() && !std::filesystem::create_directories(*dir, ec) && ec) {
+        log.error("folder.unwritable pipeline={} dir={:?} error={:?}", p.name, dir->string(),
+                  ec.message());
+      }
+    }
+    for (const auto& root : p.watch) {
+      if (!std::filesystem::is_directory(root)) {
+        log.error("watch.missing_root pipeline={} root={:?} hint=\"create it; rescans retry\"",
+                  p.name, root.string());
+      }
+    }
+  }
+}
+
+}  // namespace
+
+Daemon::Daemon(config::Config config, spdlog::logger& log)
+    : state_(new State{std::move(config),
+                       log,
+                       {},
+                       {},
+                       {},
+                       {},
+                       {},
+                       {},
+                       {},
+                       {},
+                       {},
+                       false,
+                       false,
+                       false,
+                       false,
+                       0}) {}
+
+Daemon::~Daemon() {
+  State& s = *state_;
+  s.signals.clear();
+  s.tick.reset();
+  s.pipelines.clear();
+  s.sink.reset();
+  s.dispatchers.clear();
+  s.loop.reset();  // runs the loop until every close callback has run
+}
+
+namespace {
+
+// The dispatcher of each endpoint that some pipeline uses; nullptr for others.
+void buildDispatchers(Daemon::State& s) {
+  for (const config::Endpoint& endpoint : s.config.endpoints) {
+    auto d = pipeline::Dispatcher::create(s.loop->get(), endpoint, s.clock, s.log);
+    if (!d) {
+      throw std::runtime_error("endpoint " + endpoint.name + ": " + d.error().message());
+    }
+    s.dispatchers.push_back(std::move(*d));
+  }
+}
+
+void buildPipelines(Daemon::State& s) {
+  auto sink = pipeline::Sink::create(
+      s.loop->get(), s.log,
+      [&s](std::unique_ptr<pipeline::Job> job, const file::CommitOutcome& outcome) {
+        const std::size_t index = job->pipeline;
+        s.pipelines[index]->onCommitted(std::move(job), outcome);
+        maybeFinish(s);
+      });
+  DROPD_CHECK(sink.has_value(), "sink timer");
+  s.sink = std::move(*sink);
+  for (std::size_t i = 0; i < s.config.pipelines.size(); ++i) {
+    const config::Pipeline& p = s.config.pipelines[i];
+    std::size_t e = 0;
+    while (s.config.endpoints[e].name != p.endpoint) {
+      ++e;  // config validation guarantees the endpoint exists
+    }
+    pipeline::Pipeline::Deps deps{s.loop->get(), s.clock, s.log, *s.dispatchers[e], *s.sink};
+    s.pipelines.push_back(std::make_unique<pipeline::Pipeline>(deps, p, s.config.endpoints[e], i));
+  }
+}
+
+bool poolWorkPending(const Daemon::State& s) {
+  for (const auto& p : s.pipelines) {
+    if (p->poolWorkPending()) {
+      return true;
+    }
+  }
+  return s.sink->committing();
+}
+
+bool everythingIdle(const Daemon::State& s) {
+  for (const auto& p : s.pipelines) {
+    if (!p->idle()) {
+      return false;
+    }
+  }
+  return s.sink->pending() == 0;
+}
+
+std::size_t inFlight(const Daemon::State& s) {
+  std::size_t n = 0;
+  for (const auto& d : s.dispatchers) {
+    n += d->inFlight();
+  }
+  return n;
+}
+
+void beginStop(Daemon::State& s, int signum) {
+  if (s.stopping) {
+    s.log.warn("daemon.stop_now signal={} in_flight={}", signum, inFlight(s));
+    for (auto& d : s.dispatchers) {
+      d->close();  // cancels: those files stay in the inbox
+    }
+    return;
+  }
+  s.stopping = true;
+  s.drain_deadline = s.clock.now() + Daemon::kDrainTimeout;
+  s.log.info("daemon.stopping signal={} in_flight={}", signum, inFlight(s));
+  (void)sd_notify(0, "STOPPING=1");
+  for (auto& p : s.pipelines) {
+    p->stopDiscovery();
+  }
+  for (auto& d : s.dispatchers) {
+    d->stopSending();
+  }
+}
+
+// Called on every tick and after every commit: ends the run when its time has come.
+void maybeFinish(Daemon::State& s) {
+  if (!s.ready_sent) {
+    bool scanned = true;
+    for (const auto& p : s.pipelines) {
+      scanned = scanned && p->startupScanDone();
+    }
+    if (scanned) {
+      s.ready_sent = true;
+      s.log.info("daemon.ready pipelines={}", s.pipelines.size());
+      (void)sd_notify(0, "READY=1");
+    }
+  }
+  if (s.stopping && s.clock.now() >= s.drain_deadline && inFlight(s) > 0) {
+    s.log.warn("daemon.drain_timeout in_flight={}", inFlight(s));
+    for (auto& d : s.dispatchers) {
+      d->close();
+    }
+  }
+  const bool done = s.once ? everythingIdle(s) && s.ready_sent
+                           : s.stopping && inFlight(s) == 0 && s.sink->pending() == 0;
+  if (done && !poolWorkPending(s)) {
+    s.loop->stop();
+  }
+}
+
+}  // namespace
+
+int Daemon::run(bool once) {
+  State& s = *state_;
+  s.once = once;
+  s.started = s.clock.now();
+  s.progress_bar = once && ::isatty(STDERR_FILENO) != 0;
+  auto loop = uv::Loop::create();
+  DROPD_CHECK(loop.has_value(), "uv_loop_init");
+  s.loop.emplace(std::move(*loop));
+  makeFolders(s.config, s.log);
+  buildDispatchers(s);
+  buildPipelines(s);
+  for (const int signum : {SIGINT, SIGTERM}) {
+    auto sig = uv::Signal::create(s.loop->get());
+    DROPD_CHECK(sig.has_value(), "uv_signal_init");
+    DROPD_CHECK(sig->start(signum, [&s](int n) { beginStop(s, n); }).has_value(), "signal");
+    s.signals.push_back(std::move(*sig));
+  }
+  s.tick.emplace(*uv::Timer::create(s.loop->get()));
+  DROPD_CHECK(s.tick
+                  ->startRepeat(kTick, kTick,
+                                [&s] {
+                                  maybeFinish(s);
+                                  if (s.progress_bar) {
+                                    printProgress(s);
+                                  }
+                                })
+                  .has_value(),
+              "tick timer");
+  s.log.info("daemon.start mode={} pipelines={} endpoints={}", once ? "once" : "daemon",
+             s.pipelines.size(), s.config.endpoints.size());
+  for (auto& p : s.pipelines) {
+    p->start(once ? pipeline::Pipeline::Mode::kOnce : pipeline::Pipeline::Mode::kDaemon);
+  }
+  s.loop->run();
+  if (once) {
+    return printSummary(s);
+  }
+  s.log.info("daemon.stopped");
+  return kExitOk;
+}
+
+}  // namespace dropd::ops

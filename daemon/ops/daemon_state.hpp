@@ -1,0 +1,43 @@
+#pragma once
+
+// The parts a running Daemon owns, in the order they are built (and
+// destroyed in reverse: pipelines before dispatchers before the loop).
+
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include <spdlog/logger.h>
+
+#include "dropd/config/config.hpp"
+#include "dropd/ops/daemon.hpp"
+#include "dropd/pipeline/dispatcher.hpp"
+#include "dropd/pipeline/pipeline.hpp"
+#include "dropd/pipeline/sink.hpp"
+#include "dropd/uv/clock.hpp"
+#include "dropd/uv/loop.hpp"
+#include "dropd/uv/signal.hpp"
+#include "dropd/uv/timer.hpp"
+
+namespace dropd::ops {
+
+struct Daemon::State {
+  config::Config config;
+  spdlog::logger& log;
+  SystemClock clock;
+  std::optional<uv::Loop> loop;
+  std::vector<std::unique_ptr<pipeline::Dispatcher>> dispatchers;  // one per endpoint in use
+  std::unique_ptr<pipeline::Sink> sink;
+  std::vector<std::unique_ptr<pipeline::Pipeline>> pipelines;
+  std::vector<uv::Signal> signals;
+  std::optional<uv::Timer> tick;  // progress, --once completion, drain deadline
+  MonoTime started{};
+  MonoTime drain_deadline{};
+  bool once = false;
+  bool stopping = false;
+  bool ready_sent = false;
+  bool progress_bar = false;
+  int exit_code = 0;
+};
+
+}  // namespace dropd::ops

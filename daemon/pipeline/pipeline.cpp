@@ -48,7 +48,8 @@ Result<ReadOut> readAndBuild(ReadIn in) {
     const std::size_t slash = in.rel.rfind('/');
     config::TemplateValues values;
     values.content = out.outcome.content;
-    values.filename = slash == std::string::npos ? in.rel : in.rel.substr(slash + 1);
+    const std::string_view rel = in.rel;  // a view: substr must not make a temporary
+    values.filename = slash == std::string::npos ? rel : rel.substr(slash + 1);
     values.path = in.rel;
     values.lines = s.lines;
     values.words = s.words;

@@ -102,14 +102,22 @@ int serve(fake_llm::FakeLlmConfig config) {
   std::fflush(stdout);  // a parent process waits for this line
   std::vector<uv::Signal> signals;
   for (const int signum : {SIGINT, SIGTERM}) {
-    signals.push_back(*uv::Signal::create(loop->get()));
-    (void)signals.back().start(signum, [&](int) {
-      (*fake)->close();
-      signals.clear();  // with the server and signals gone the loop runs dry
-    });
+    auto signal = uv::Signal::create(loop->get());
+    if (!signal || !signal->start(signum, [&](int) {
+          (*fake)->close();
+          // Stay installed but stop holding the loop: a second signal during
+          // the drain is then swallowed instead of killing us mid-way.
+          for (uv::Signal& s : signals) {
+            s.unref();
+          }
+        })) {
+      std::fprintf(stderr, "dropd-fake-llm: cannot watch signal %d\n", signum);
+      return 1;
+    }
+    signals.push_back(std::move(*signal));
   }
   loop->run();
-  return 0;
+  return 0;  // the signals close before the Loop, which then drains
 }
 
 }  // namespace

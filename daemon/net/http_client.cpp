@@ -68,8 +68,8 @@ std::string HttpClient::serialiseHead(const HttpRequest& request) const {
   head += " HTTP/1.1\r\nHost: ";
   head += url_.hostHeader();
   head += "\r\nConnection: keep-alive\r\n";
-  if (!request.body.empty() || request.method != "GET") {
-    head += "Content-Length: " + std::to_string(request.body.size()) + "\r\n";
+  if (request.bodySize() != 0 || request.method != "GET") {
+    head += "Content-Length: " + std::to_string(request.bodySize()) + "\r\n";
   }
   for (const Header& h : request.headers) {
     if (!isFramingHeader(h.name)) {
@@ -87,7 +87,9 @@ void HttpClient::send(HttpRequest request, ResponseFn cb) {
   }
   auto exchange = std::make_unique<Exchange>();
   exchange->head = serialiseHead(request);
-  exchange->body = std::make_shared<const std::string>(std::move(request.body));
+  exchange->body = request.shared_body
+                       ? std::move(request.shared_body)
+                       : std::make_shared<const std::string>(std::move(request.body));
   exchange->cb = std::move(cb);
   waiting_.push_back(std::move(exchange));
   Completions done;

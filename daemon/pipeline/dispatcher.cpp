@@ -108,8 +108,7 @@ net::HttpRequest Dispatcher::requestFor(const Job& job) const {
   for (const auto& [name, value] : endpoint_.headers) {
     req.headers.push_back({name, value});
   }
-  // TODO(dropd): share the body with the client instead of copying it (#4).
-  req.body = *job.body;
+  req.shared_body = job.body;  // shared, not copied: a retry sends the same bytes
   return req;
 }
 

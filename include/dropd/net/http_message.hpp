@@ -3,6 +3,7 @@
 // Plain HTTP/1.1 message values shared by the client and the server. Any
 // thread; no I/O.
 
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -26,6 +27,13 @@ struct HttpRequest {
   std::string target = "/";
   std::vector<Header> headers;
   std::string body;
+  // When set, sent instead of `body` and shared, not copied: a caller that
+  // may send the same body again (retries) keeps its own reference.
+  std::shared_ptr<const std::string> shared_body;
+
+  [[nodiscard]] std::size_t bodySize() const noexcept {
+    return shared_body ? shared_body->size() : body.size();
+  }
 };
 
 struct HttpResponse {

@@ -121,7 +121,12 @@ bool parseLogLevel(std::string_view name, spdlog::level::level_enum& level) {
 }
 
 std::shared_ptr<spdlog::logger> makeLogger(const LogOptions& options) {
-  auto sink = std::make_shared<spdlog::sinks::stderr_sink_st>();
+  return makeLoggerTo(options, stderr);
+}
+
+std::shared_ptr<spdlog::logger> makeLoggerTo(const LogOptions& options, FILE* out) {
+  using Sink = spdlog::sinks::stdout_sink_base<spdlog::details::console_nullmutex>;
+  auto sink = std::make_shared<Sink>(out);
   sink->set_formatter(makeFormatter(options));
   auto logger = std::make_shared<spdlog::logger>("dropd", std::move(sink));
   logger->set_level(options.level);

@@ -9,6 +9,7 @@
 //             (JOURNAL_STREAM names it), so journald keeps levels and adds its own time
 //  - json:    {"ts":"...","level":"info","event":"pipeline.done","msg":"pipeline.done file=..."}
 
+#include <cstdio>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -35,5 +36,8 @@ struct LogOptions {
 // The logger writes synchronously to stderr; it is shared by the loop thread
 // only (threadpool work never logs), so no locking is needed.
 [[nodiscard]] std::shared_ptr<spdlog::logger> makeLogger(const LogOptions& options);
+
+// The same, writing to `out` (tests pass a tmpfile()).
+[[nodiscard]] std::shared_ptr<spdlog::logger> makeLoggerTo(const LogOptions& options, FILE* out);
 
 }  // namespace dropd::ops

@@ -11,6 +11,8 @@
 #include <set>
 #include <system_error>
 
+#include "dropd/file/record_placement.hpp"
+
 namespace dropd::file {
 namespace {
 
@@ -20,14 +22,15 @@ std::string errnoText(const char* call, const fs::path& path, int err) {
   return std::string(call) + "(" + path.string() + "): " + std::strerror(err);
 }
 
-bool makeDirs(const fs::path& dir, std::string& error) {
+// Returns 0, or the errno of the failure with `error` set.
+int makeDirs(const fs::path& dir, std::string& error) {
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) {
     error = "mkdir(" + dir.string() + "): " + ec.message();
-    return false;
+    return ec.value() != 0 ? ec.value() : EIO;
   }
-  return true;
+  return 0;
 }
 
 // The temp name sits beside the final one so the rename stays in one folder;
@@ -36,11 +39,13 @@ fs::path tempPathFor(const fs::path& final_path) {
   return final_path.parent_path() / ("." + final_path.filename().string() + ".dropd-tmp");
 }
 
-bool writeFile(const fs::path& path, const std::string& data, std::string& error) {
+// Returns 0, or the errno of the failure with `error` set.
+int writeFile(const fs::path& path, const std::string& data, std::string& error) {
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) {
-    error = errnoText("open", path, errno);
-    return false;
+    const int err = errno;
+    error = errnoText("open", path, err);
+    return err;
   }
   std::size_t done = 0;
   while (done < data.size()) {
@@ -49,19 +54,21 @@ bool writeFile(const fs::path& path, const std::string& data, std::string& error
       continue;
     }
     if (n < 0) {
-      error = errnoText("write", path, errno);
+      const int err = errno;
+      error = errnoText("write", path, err);
       ::close(fd);
       ::unlink(path.c_str());
-      return false;
+      return err;
     }
     done += static_cast<std::size_t>(n);
   }
   if (::close(fd) != 0) {
-    error = errnoText("close", path, errno);
+    const int err = errno;
+    error = errnoText("close", path, err);
     ::unlink(path.c_str());
-    return false;
+    return err;
   }
-  return true;
+  return 0;
 }
 
 // fsync(2) on a folder makes the names created or renamed in it durable.
@@ -122,7 +129,7 @@ bool copyAcross(const fs::path& from, const fs::path& to, std::string& error) {
 
 // rename without replacing: renameat2(RENAME_NOREPLACE), trying ".1", ".2"...
 bool moveSource(const fs::path& from, const fs::path& to, fs::path& moved_to, std::string& error) {
-  if (!makeDirs(to.parent_path(), error)) {
+  if (makeDirs(to.parent_path(), error) != 0) {
     return false;
   }
   for (int n = 0; n < 10000; ++n) {
@@ -179,8 +186,12 @@ struct Batch {
   void writeTemps() {
     for (std::size_t i = 0; i < items.size(); ++i) {
       const fs::path dir = items[i].record_path.parent_path();
-      staged[i] = makeDirs(dir, out[i].error) &&
-                  writeFile(tempPathFor(items[i].record_path), items[i].record, out[i].error);
+      int err = makeDirs(dir, out[i].error);
+      if (err == 0) {
+        err = writeFile(tempPathFor(items[i].record_path), items[i].record, out[i].error);
+      }
+      out[i].error_errno = err;
+      staged[i] = err == 0;
       if (staged[i]) {
         record_dirs.insert(dir);
       }
@@ -203,10 +214,17 @@ struct Batch {
 
   void renameTemps() {
     for (std::size_t i = 0; i < items.size(); ++i) {
-      const fs::path temp = tempPathFor(items[i].record_path);
-      if (staged[i] && ::rename(temp.c_str(), items[i].record_path.c_str()) != 0) {
-        fail(i, errnoText("rename", temp, errno));
+      if (!staged[i]) {
+        continue;
       }
+      const fs::path temp = tempPathFor(items[i].record_path);
+      Placement placed = placeRecord(temp, items[i].record_path, items[i].owner);
+      if (!placed.ok) {
+        out[i].error_errno = placed.err;
+        fail(i, std::move(placed.error));
+        continue;
+      }
+      out[i].placed_at = std::move(placed.placed);
     }
   }
 

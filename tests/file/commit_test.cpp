@@ -1,5 +1,7 @@
 #include "dropd/file/commit.hpp"
 
+#include <cerrno>
+
 #include <catch2/catch.hpp>
 
 #include "support/temp_dir.hpp"
@@ -15,10 +17,10 @@ TEST_CASE("commitBatch writes records, then moves or removes sources", "[file]")
   const auto b = dir.write("in/b.txt", "B");
   const auto c = dir.write("in/c.txt", "C");
   std::vector<CommitItem> items = {
-      {dir.path() / "out/sub/a.txt.json", "{\"a\":1}", a, Disposal::kMove,
+      {dir.path() / "out/sub/a.txt.json", "{\"a\":1}", "sub/a.txt", a, Disposal::kMove,
        dir.path() / "done/sub/a.txt"},
-      {dir.path() / "out/b.txt.json", "{\"b\":1}", b, Disposal::kDelete, {}},
-      {dir.path() / "out/c.txt.json", "{\"c\":1}", c, Disposal::kKeep, {}},
+      {dir.path() / "out/b.txt.json", "{\"b\":1}", "b.txt", b, Disposal::kDelete, {}},
+      {dir.path() / "out/c.txt.json", "{\"c\":1}", "c.txt", c, Disposal::kKeep, {}},
   };
   const auto out = commitBatch(items);
   REQUIRE(out.size() == 3);
@@ -41,7 +43,7 @@ TEST_CASE("commitBatch writes records, then moves or removes sources", "[file]")
   }
   SECTION("a move never replaces an earlier source of the same name") {
     const auto again = dir.write("in/sub/a.txt", "A2");
-    const auto second = commitBatch({{dir.path() / "out/sub/a.txt.json", "{}", again,
+    const auto second = commitBatch({{dir.path() / "out/sub/a.txt.json", "{}", "sub/a.txt", again,
                                       Disposal::kMove, dir.path() / "done/sub/a.txt"}});
     REQUIRE(second[0].source_disposed);
     CHECK(second[0].moved_to == dir.path() / "done/sub/a.txt.1");
@@ -54,11 +56,44 @@ TEST_CASE("commitBatch leaves the source alone when its record cannot be written
   dropd::test::TempDir dir;
   const auto a = dir.write("in/a.txt", "A");
   dir.write("blocker", "a file where a folder should be");
-  const auto out = commitBatch(
-      {{dir.path() / "blocker/a.txt.json", "{}", a, Disposal::kMove, dir.path() / "done/a.txt"}});
+  const auto out = commitBatch({{dir.path() / "blocker/a.txt.json", "{}", "a.txt", a,
+                                 Disposal::kMove, dir.path() / "done/a.txt"}});
   CHECK_FALSE(out[0].record_written);
   CHECK_FALSE(out[0].source_disposed);
   CHECK(out[0].error.find("blocker") != std::string::npos);
+  CHECK(out[0].error_errno == ENOTDIR);
   CHECK(fs::exists(a));
   CHECK_FALSE(fs::exists(dir.path() / "done/a.txt"));
+}
+
+TEST_CASE("commitBatch never replaces a file that is not an earlier record of the source",
+          "[file]") {
+  dropd::test::TempDir dir;
+  const std::string mine = R"({"source":{"path":"r.txt"},"pipeline":"p"})";
+  const std::string other = R"({"source":{"path":"r"},"pipeline":"p"})";
+  const auto commitOne = [&](const std::string& record, const std::string& owner) {
+    const auto src = dir.write("in/" + owner, "x");
+    return commitBatch({{dir.path() / "out/r.txt.json", record, owner, src, Disposal::kKeep, {}}});
+  };
+
+  SECTION("an earlier record of the same source is replaced") {
+    REQUIRE(commitOne(mine, "r.txt")[0].record_written);
+    const auto again = commitOne(mine + " ", "r.txt");
+    REQUIRE(again[0].record_written);
+    CHECK(again[0].placed_at == dir.path() / "out/r.txt.json");
+    CHECK(dropd::test::TempDir::read(dir.path() / "out/r.txt.json") == mine + " ");
+  }
+  SECTION("a user's file of that name is kept and the record gets a suffix") {
+    dir.write("out/r.txt.json", "user data");
+    const auto out = commitOne(mine, "r.txt");
+    REQUIRE(out[0].record_written);
+    CHECK(out[0].placed_at == dir.path() / "out/r.txt.1.json");
+    CHECK(dropd::test::TempDir::read(dir.path() / "out/r.txt.json") == "user data");
+  }
+  SECTION("the record of another source is kept too") {
+    REQUIRE(commitOne(other, "r")[0].record_written);
+    const auto out = commitOne(mine, "r.txt");
+    CHECK(out[0].placed_at == dir.path() / "out/r.txt.1.json");
+    CHECK(dropd::test::TempDir::read(dir.path() / "out/r.txt.json") == other);
+  }
 }

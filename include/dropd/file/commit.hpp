@@ -20,23 +20,27 @@ namespace dropd::file {
 enum class Disposal { kKeep, kMove, kDelete };
 
 struct CommitItem {
-  std::filesystem::path record_path;  // final path of the result or error record
+  std::filesystem::path record_path;  // wanted path of the result or error record
   std::string record;                 // its whole content
+  std::string owner;                  // the record's "source.path" (see record_placement.hpp)
   std::filesystem::path source;       // the input file
   Disposal disposal = Disposal::kKeep;
-  std::filesystem::path move_to;      // kMove: destination path of the source
+  std::filesystem::path move_to;  // kMove: destination path of the source
 };
 
 struct CommitOutcome {
-  bool record_written = false;   // the record is durable at record_path
-  bool source_disposed = false;  // the source was moved/removed as asked (or kept)
-  std::filesystem::path moved_to;  // where the source went (may carry a suffix, see below)
-  std::string error;             // what failed, "call(path): reason"; empty on success
+  bool record_written = false;      // the record is durable at placed_at
+  std::filesystem::path placed_at;  // record_path, or a suffixed name if that was taken
+  int error_errno = 0;              // errno of the failure, 0 if none or unknown
+  bool source_disposed = false;     // the source was moved/removed as asked (or kept)
+  std::filesystem::path moved_to;   // where the source went (may carry a suffix, see below)
+  std::string error;                // what failed, "call(path): reason"; empty on success
 };
 
 // One outcome per item, in order. A source whose record could not be written
-// is left untouched. A move never replaces an existing file: when the
-// destination exists, the source gets the suffix ".N" (the first free N).
+// is left untouched. A record never replaces a file that is not an earlier
+// record of the same source (record_placement.hpp). A move never replaces an existing file: when
+// the destination exists, the source gets the suffix ".N" (the first free N).
 [[nodiscard]] std::vector<CommitOutcome> commitBatch(const std::vector<CommitItem>& items);
 
 }  // namespace dropd::file

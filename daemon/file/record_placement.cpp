@@ -1,0 +1,75 @@
+#include "dropd/file/record_placement.hpp"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
+namespace dropd::file {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Records are small; a file bigger than this is not one of ours.
+constexpr std::streamsize kMaxRecordBytes = 16 << 20;
+
+fs::path suffixed(const fs::path& wanted, int n) {
+  std::string name = wanted.filename().string();
+  for (const std::string_view ext : {".error.json", ".json"}) {
+    if (name.size() > ext.size() && name.compare(name.size() - ext.size(), ext.size(), ext) == 0) {
+      name.insert(name.size() - ext.size(), "." + std::to_string(n));
+      return wanted.parent_path() / name;
+    }
+  }
+  return wanted.parent_path() / (name + "." + std::to_string(n));
+}
+
+Placement failed(const char* call, const fs::path& path, int err) {
+  return {false, {}, err, std::string(call) + "(" + path.string() + "): " + std::strerror(err)};
+}
+
+}  // namespace
+
+bool isRecordOf(const fs::path& path, std::string_view owner) {
+  std::ifstream in(path, std::ios::binary);
+  std::string text;
+  text.resize(static_cast<std::size_t>(kMaxRecordBytes) + 1);
+  in.read(text.data(), kMaxRecordBytes + 1);
+  if (in.gcount() > kMaxRecordBytes) {
+    return false;
+  }
+  text.resize(static_cast<std::size_t>(in.gcount()));
+  const auto doc = nlohmann::json::parse(text, nullptr, false);
+  if (doc.is_discarded() || !doc.is_object() || !doc.contains("pipeline") ||
+      !doc.contains("source") || !doc["source"].is_object()) {
+    return false;
+  }
+  const auto& source_path = doc["source"]["path"];
+  return source_path.is_string() && source_path.get<std::string>() == owner;
+}
+
+Placement placeRecord(const fs::path& temp, const fs::path& wanted, std::string_view owner) {
+  for (int n = 0; n < 10000; ++n) {
+    const fs::path target = n == 0 ? wanted : suffixed(wanted, n);
+    if (::renameat2(AT_FDCWD, temp.c_str(), AT_FDCWD, target.c_str(), RENAME_NOREPLACE) == 0) {
+      return {true, target, 0, {}};
+    }
+    if (errno != EEXIST) {
+      return failed("rename", temp, errno);
+    }
+    if (isRecordOf(target, owner)) {
+      if (::rename(temp.c_str(), target.c_str()) != 0) {
+        return failed("rename", temp, errno);
+      }
+      return {true, target, 0, {}};
+    }
+  }
+  return failed("rename", wanted, EEXIST);
+}
+
+}  // namespace dropd::file

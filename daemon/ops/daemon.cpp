@@ -83,8 +83,10 @@ void buildDispatchers(Daemon::State& s) {
 }
 
 void buildPipelines(Daemon::State& s) {
+  // --once must end: a record that cannot be written is retried 3 times
+  // there; the daemon waits for the disk as long as it takes.
   auto sink = pipeline::Sink::create(
-      s.loop->get(), s.log,
+      s.loop->get(), s.log, s.once ? 3 : 0,
       [&s](std::unique_ptr<pipeline::Job> job, const file::CommitOutcome& outcome) {
         const std::size_t index = job->pipeline;
         s.pipelines[index]->onCommitted(std::move(job), outcome);

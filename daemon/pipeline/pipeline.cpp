@@ -198,6 +198,7 @@ void Pipeline::commit(std::unique_ptr<Job> job, bool success) {
   const config::SourceDisposal& rule = success ? config_.on_success : config_.on_failure;
   file::CommitItem item;
   item.source = job->path;
+  item.owner = job->rel;
   item.disposal = disposalOf(rule.action);
   if (rule.action == config::SourceAction::kMove) {
     item.move_to = rule.dir / job->rel;
@@ -214,7 +215,33 @@ void Pipeline::commit(std::unique_ptr<Job> job, bool success) {
   deps_.sink.add(std::move(job), std::move(item));
 }
 
+void Pipeline::onRecordUnwritable(std::unique_ptr<Job> job, const file::CommitOutcome& outcome) {
+  if (job->completion) {
+    // The answer cannot be stored where it belongs: fail the file, so its
+    // error record (in the failed folder) says why.
+    deps_.log.error("job.result_unwritable pipeline={} file={:?} error={:?}", config_.name,
+                    job->rel, outcome.error);
+    job->completion.reset();
+    job->failure = llm::Failure{llm::FailureClass::kFailFile, "output", 0,
+                                "cannot write the result: " + outcome.error};
+    commit(std::move(job), /*success=*/false);
+    return;
+  }
+  // Not even the error record can be written: the source stays where it is,
+  // remembered so rescans do not send it again until it changes.
+  deps_.log.error("job.record_unwritable pipeline={} file={:?} kind={} error={:?} source=kept",
+                  config_.name, job->rel, job->failure ? job->failure->kind : "", outcome.error);
+  known_.erase(job->path.string());
+  kept_[job->path.string()] = job->identity;
+  ++counters_.failed;
+  ++counters_.failed_by_kind["output"];
+}
+
 void Pipeline::onCommitted(std::unique_ptr<Job> job, const file::CommitOutcome& outcome) {
+  if (!outcome.record_written) {
+    onRecordUnwritable(std::move(job), outcome);
+    return;
+  }
   known_.erase(job->path.string());
   const bool ok = job->completion.has_value();
   const config::SourceDisposal& rule = ok ? config_.on_success : config_.on_failure;

@@ -1,5 +1,7 @@
 #include "dropd/pipeline/sink.hpp"
 
+#include <cerrno>
+
 #include "dropd/uv/check.hpp"
 #include "dropd/uv/work.hpp"
 
@@ -16,16 +18,40 @@ struct BatchOut {
 
 }  // namespace
 
-Result<std::unique_ptr<Sink>> Sink::create(uv_loop_t& loop, spdlog::logger& log, DoneFn done) {
+Result<std::unique_ptr<Sink>> Sink::create(uv_loop_t& loop, spdlog::logger& log,
+                                           std::uint32_t max_retries, DoneFn done) {
   auto timer = uv::Timer::create(loop);
   if (!timer) {
     return tl::unexpected(timer.error());
   }
-  return std::unique_ptr<Sink>(new Sink(loop, log, std::move(done), std::move(*timer)));
+  return std::unique_ptr<Sink>(
+      new Sink(loop, log, max_retries, std::move(done), std::move(*timer)));
 }
 
-Sink::Sink(uv_loop_t& loop, spdlog::logger& log, DoneFn done, uv::Timer retry_timer)
-    : loop_(loop), log_(log), done_(std::move(done)), retry_timer_(std::move(retry_timer)) {}
+Sink::Sink(uv_loop_t& loop, spdlog::logger& log, std::uint32_t max_retries, DoneFn done,
+           uv::Timer retry_timer)
+    : loop_(loop),
+      log_(log),
+      max_retries_(max_retries),
+      done_(std::move(done)),
+      retry_timer_(std::move(retry_timer)) {}
+
+bool Sink::shouldRetry(const Entry& entry, const file::CommitOutcome& outcome) const {
+  // Passing conditions: space or quota freed, a flaky disk. Anything else
+  // (ENOTDIR, EACCES, EROFS...) will not heal by waiting.
+  switch (outcome.error_errno) {
+    case ENOSPC:
+    case EDQUOT:
+    case EIO:
+    case EAGAIN:
+    case EINTR:
+    case ENOMEM:
+    case EBUSY:
+      return max_retries_ == 0 || entry.retries < max_retries_;
+    default:
+      return false;
+  }
+}
 
 void Sink::add(std::unique_ptr<Job> job, file::CommitItem item) {
   job->state = JobState::kWriting;
@@ -70,11 +96,11 @@ void Sink::startBatch() {
 void Sink::onBatchDone(std::vector<Entry> entries, std::vector<file::CommitOutcome> outcomes) {
   committing_ = 0;
   for (std::size_t i = 0; i < entries.size(); ++i) {
-    if (!outcomes[i].record_written) {
+    if (!outcomes[i].record_written && shouldRetry(entries[i], outcomes[i])) {
       retryLater(std::move(entries[i]), outcomes[i].error);
       continue;
     }
-    if (!outcomes[i].source_disposed) {
+    if (outcomes[i].record_written && !outcomes[i].source_disposed) {
       log_.error("sink.source_not_moved path={:?} error={:?}", entries[i].item.source.string(),
                  outcomes[i].error);
     }
@@ -86,6 +112,7 @@ void Sink::onBatchDone(std::vector<Entry> entries, std::vector<file::CommitOutco
 void Sink::retryLater(Entry entry, const std::string& error) {
   log_.warn("sink.write_failed record={:?} error={:?} retry_in_ms={}",
             entry.item.record_path.string(), error, kRetryDelay.count());
+  ++entry.retries;
   retrying_.push_back(std::move(entry));
   if (retry_timer_.active()) {
     return;

@@ -103,6 +103,7 @@ class Pipeline {
   void onAnswered(std::unique_ptr<Job> job);
   void failJob(std::unique_ptr<Job> job, std::string kind, std::string message);
   void commit(std::unique_ptr<Job> job, bool success);
+  void onRecordUnwritable(std::unique_ptr<Job> job, const file::CommitOutcome& outcome);
   [[nodiscard]] std::string keyOf(std::size_t root, const std::string& rel) const;
 
   Deps deps_;

@@ -3,8 +3,12 @@
 // Commits finished jobs' records in batches on the threadpool
 // (file::commitBatch): one batch at a time, the next one filling while it
 // runs, so durability costs one flush per batch however fast jobs finish.
-// A record that cannot be written (disk full, output folder gone) is tried
-// again after kRetryDelay; its source is not touched meanwhile. Loop thread only.
+// A record that cannot be written for a passing reason (disk full, I/O
+// error) is tried again after kRetryDelay, its source untouched meanwhile, up
+// to `max_retries` times (0: for ever, the daemon's choice; --once gives up so
+// it can end). Any other write error (a file where a folder should be, no
+// permission, read-only file system) is handed back at once with
+// outcome.record_written false. Loop thread only.
 
 #include <chrono>
 #include <functional>
@@ -22,15 +26,15 @@ namespace dropd::pipeline {
 
 class Sink {
  public:
-  // Called once per job whose record is written (outcome.record_written), with
-  // where its source went; a job whose record keeps failing stays here.
+  // Called once per job: its record written (and where its source went), or
+  // not written (outcome.record_written false, the source untouched).
   using DoneFn = std::function<void(std::unique_ptr<Job>, const file::CommitOutcome&)>;
 
   static constexpr std::chrono::milliseconds kRetryDelay{5000};
   static constexpr std::size_t kMaxBatch = 512;
 
   [[nodiscard]] static Result<std::unique_ptr<Sink>> create(uv_loop_t& loop, spdlog::logger& log,
-                                                            DoneFn done);
+                                                            std::uint32_t max_retries, DoneFn done);
   void add(std::unique_ptr<Job> job, file::CommitItem item);
   // A batch is on the threadpool: the Sink must outlive it.
   [[nodiscard]] bool committing() const { return committing_ > 0; }
@@ -43,14 +47,18 @@ class Sink {
   struct Entry {
     std::unique_ptr<Job> job;
     file::CommitItem item;
+    std::uint32_t retries = 0;
   };
-  Sink(uv_loop_t& loop, spdlog::logger& log, DoneFn done, uv::Timer retry_timer);
+  Sink(uv_loop_t& loop, spdlog::logger& log, std::uint32_t max_retries, DoneFn done,
+       uv::Timer retry_timer);
   void startBatch();
   void onBatchDone(std::vector<Entry> entries, std::vector<file::CommitOutcome> outcomes);
   void retryLater(Entry entry, const std::string& error);
+  [[nodiscard]] bool shouldRetry(const Entry& entry, const file::CommitOutcome& outcome) const;
 
   uv_loop_t& loop_;
   spdlog::logger& log_;
+  const std::uint32_t max_retries_;
   DoneFn done_;
   uv::Timer retry_timer_;
   std::vector<Entry> queue_;

@@ -1,5 +1,8 @@
 #include "dropd/throttle/backoff.hpp"
 
+#include <algorithm>
+#include <random>
+
 #include <catch2/catch.hpp>
 
 using namespace std::chrono_literals;
@@ -34,4 +37,22 @@ TEST_CASE("parseRetryAfterSeconds reads seconds", "[throttle]") {
   CHECK_FALSE(parseRetryAfterSeconds("-1"));
   CHECK_FALSE(parseRetryAfterSeconds("soon"));
   CHECK_FALSE(parseRetryAfterSeconds(""));
+}
+
+TEST_CASE("backoffDelay spreads retries over the whole jitter window", "[throttle]") {
+  const dropd::throttle::BackoffPolicy policy{1000ms, 60000ms};
+  std::mt19937_64 rng{42};
+  std::uniform_real_distribution<double> unit(0.0, 1.0);
+  std::chrono::milliseconds low{60000};
+  std::chrono::milliseconds high{0};
+  for (int i = 0; i < 10000; ++i) {
+    const auto delay = backoffDelay(policy, 4, unit(rng));  // window [1 s, 8 s]
+    REQUIRE(delay >= 1000ms);
+    REQUIRE(delay <= 8000ms);
+    low = std::min(low, delay);
+    high = std::max(high, delay);
+  }
+  // Full jitter: both ends of the window are reached, so retries do not bunch.
+  CHECK(low < 1100ms);
+  CHECK(high > 7900ms);
 }

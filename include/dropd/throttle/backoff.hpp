@@ -22,8 +22,9 @@ struct BackoffPolicy {
     const BackoffPolicy& policy, std::uint32_t retry, double unit,
     std::optional<std::chrono::milliseconds> retry_after = std::nullopt);
 
-// Retry-After in seconds ("120", "1.5"); HTTP-date form is not read yet
-// (throttle issue). nullopt when absent or unreadable.
+// Retry-After in seconds ("120", "1.5") only; nullopt when absent or
+// unreadable. parseRetryAfter() in rate_limit_headers.hpp also reads the
+// HTTP-date form and retry-after-ms.
 [[nodiscard]] std::optional<std::chrono::milliseconds> parseRetryAfterSeconds(
     std::string_view value);
 

@@ -185,6 +185,11 @@ struct Batch {
 
   void writeTemps() {
     for (std::size_t i = 0; i < items.size(); ++i) {
+      if (items[i].record_written_before) {
+        staged[i] = true;
+        out[i].placed_at = items[i].record_path;
+        continue;
+      }
       const fs::path dir = items[i].record_path.parent_path();
       int err = makeDirs(dir, out[i].error);
       if (err == 0) {
@@ -214,7 +219,7 @@ struct Batch {
 
   void renameTemps() {
     for (std::size_t i = 0; i < items.size(); ++i) {
-      if (!staged[i]) {
+      if (!staged[i] || items[i].record_written_before) {
         continue;
       }
       const fs::path temp = tempPathFor(items[i].record_path);
@@ -244,10 +249,23 @@ struct Batch {
     }
   }
 
+  void markWritten() {
+    for (std::size_t i = 0; i < items.size(); ++i) {
+      out[i].record_written = staged[i];
+    }
+  }
+
+  void keepSources(const std::string& error) {
+    for (std::size_t i = 0; i < items.size(); ++i) {
+      if (staged[i]) {
+        out[i].error = error;
+      }
+    }
+  }
+
   void disposeSources() {
     std::set<fs::path> source_dirs;
     for (std::size_t i = 0; i < items.size(); ++i) {
-      out[i].record_written = staged[i];
       if (staged[i]) {
         disposeSource(items[i], out[i], source_dirs);
       }
@@ -261,13 +279,20 @@ struct Batch {
 
 }  // namespace
 
-std::vector<CommitOutcome> commitBatch(const std::vector<CommitItem>& items) {
+std::vector<CommitOutcome> commitBatch(const std::vector<CommitItem>& items,
+                                       const BeforeDisposeFn& before_dispose) {
   Batch batch{
       items, std::vector<CommitOutcome>(items.size()), std::vector<bool>(items.size(), false), {}};
   batch.writeTemps();
   batch.flushTemps();
   batch.renameTemps();
   batch.syncRecordDirs();
+  batch.markWritten();
+  std::string error;
+  if (before_dispose && !before_dispose(batch.out, error)) {
+    batch.keepSources(error);
+    return std::move(batch.out);
+  }
   batch.disposeSources();
   return std::move(batch.out);
 }

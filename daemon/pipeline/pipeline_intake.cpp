@@ -91,8 +91,8 @@ void Pipeline::onScanned(std::size_t root, watch::ScanResult result, bool startu
       }
     }
   }
-  for (const std::string& rel : result.files) {
-    discover(root, rel, milliseconds(0));
+  for (const watch::ScannedFile& found : result.files) {
+    discover(root, found.rel, milliseconds(0));
   }
   pump();
 }

@@ -48,7 +48,12 @@ void scanFolder(const ScanRequest& req, const std::string& rel, ScanResult& out,
     } else if (type != DT_UNKNOWN && req.filter.acceptsFile(child)) {
       // Symlinks and other non-regular files are listed too: the reader
       // refuses them with a reason, so nothing in an inbox goes unexplained.
-      out.files.push_back(child);
+      // One lstat per candidate: the pipeline compares it with the ledger,
+      // so files already finished are skipped without being opened.
+      ScannedFile found{child, {}};
+      std::string ignored;
+      (void)file::statFile(dir / entry->d_name, found.identity, ignored);
+      out.files.push_back(std::move(found));
     }
   }
   ::closedir(handle);

@@ -97,3 +97,44 @@ TEST_CASE("commitBatch never replaces a file that is not an earlier record of th
     CHECK(dropd::test::TempDir::read(dir.path() / "out/r.txt.json") == other);
   }
 }
+
+TEST_CASE("commitBatch runs its hook after records are durable and before sources move", "[file]") {
+  dropd::test::TempDir dir;
+  const auto a = dir.write("in/a.txt", "A");
+  const std::vector<CommitItem> items = {{dir.path() / "out/a.txt.json", "{}", "a.txt", a,
+                                          Disposal::kMove, dir.path() / "done/a.txt"}};
+  SECTION("the hook sees written records and the sources still in place") {
+    bool called = false;
+    const auto out = commitBatch(items, [&](const auto& outcomes, std::string&) {
+      called = true;
+      CHECK(outcomes[0].record_written);
+      CHECK(fs::exists(dir.path() / "out/a.txt.json"));
+      CHECK(fs::exists(a));
+      return true;
+    });
+    CHECK(called);
+    CHECK(out[0].source_disposed);
+    CHECK_FALSE(fs::exists(a));
+  }
+  SECTION("a hook that fails keeps every source") {
+    const auto out = commitBatch(items, [](const auto&, std::string& error) {
+      error = "ledger: disk full";
+      return false;
+    });
+    CHECK(out[0].record_written);
+    CHECK_FALSE(out[0].source_disposed);
+    CHECK(out[0].error == "ledger: disk full");
+    CHECK(fs::exists(a));
+  }
+  SECTION("recovery disposes of a source whose record was written before") {
+    dir.write("out/a.txt.json", "{}");
+    auto again = items;
+    again[0].record = "";
+    again[0].record_written_before = true;
+    const auto out = commitBatch(again);
+    CHECK(out[0].record_written);
+    CHECK(out[0].source_disposed);
+    CHECK(dropd::test::TempDir::read(dir.path() / "out/a.txt.json") == "{}");
+    CHECK(fs::exists(dir.path() / "done/a.txt"));
+  }
+}

@@ -16,6 +16,14 @@ std::vector<std::string> sorted(std::vector<std::string> v) {
   return v;
 }
 
+std::vector<std::string> sorted(const std::vector<dropd::watch::ScannedFile>& files) {
+  std::vector<std::string> v;
+  for (const auto& f : files) {
+    v.push_back(f.rel);
+  }
+  return sorted(std::move(v));
+}
+
 }  // namespace
 
 TEST_CASE("scanTree lists candidate files and folders to watch", "[watch]") {
@@ -32,14 +40,18 @@ TEST_CASE("scanTree lists candidate files and folders to watch", "[watch]") {
     CHECK(sorted(out.files) == std::vector<std::string>{"a.txt", "sub/b.txt", "sub/deep/c d.txt"});
     CHECK(sorted(out.folders) == std::vector<std::string>{"", "sub", "sub/deep"});
     CHECK(out.errors.empty());
+    for (const auto& f : out.files) {
+      CHECK(f.identity.ino != 0);
+      CHECK(f.identity.size == 1);
+    }
   }
   SECTION("flat") {
     const auto out = scanTree({dir.path(), "", false, filter});
-    CHECK(out.files == std::vector<std::string>{"a.txt"});
+    CHECK(sorted(out.files) == std::vector<std::string>{"a.txt"});
   }
   SECTION("a subtree only") {
     const auto out = scanTree({dir.path(), "sub/deep", true, filter});
-    CHECK(out.files == std::vector<std::string>{"sub/deep/c d.txt"});
+    CHECK(sorted(out.files) == std::vector<std::string>{"sub/deep/c d.txt"});
   }
   SECTION("a missing root is an error naming it") {
     const auto out = scanTree({dir.path() / "nope", "", true, filter});

@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -26,6 +27,9 @@ struct CommitItem {
   std::filesystem::path source;       // the input file
   Disposal disposal = Disposal::kKeep;
   std::filesystem::path move_to;  // kMove: destination path of the source
+  // Recovery after a crash: the record is already durable at record_path,
+  // only the source is still to be disposed of.
+  bool record_written_before = false;
 };
 
 struct CommitOutcome {
@@ -41,6 +45,13 @@ struct CommitOutcome {
 // is left untouched. A record never replaces a file that is not an earlier
 // record of the same source (record_placement.hpp). A move never replaces an existing file: when
 // the destination exists, the source gets the suffix ".N" (the first free N).
-[[nodiscard]] std::vector<CommitOutcome> commitBatch(const std::vector<CommitItem>& items);
+// Runs after every record of the batch is durable and before any source
+// moves (the ledger commits there). Returning false keeps every source where
+// it is; `error` then goes into each outcome.
+using BeforeDisposeFn =
+    std::function<bool(const std::vector<CommitOutcome>& outcomes, std::string& error)>;
+
+[[nodiscard]] std::vector<CommitOutcome> commitBatch(const std::vector<CommitItem>& items,
+                                                     const BeforeDisposeFn& before_dispose = {});
 
 }  // namespace dropd::file

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "dropd/file/reader.hpp"
 #include "dropd/watch/path_filter.hpp"
 
 namespace dropd::watch {
@@ -20,8 +21,13 @@ struct ScanRequest {
   PathFilter filter;
 };
 
+struct ScannedFile {
+  std::string rel;              // relative to root
+  file::FileIdentity identity;  // from lstat at scan time (zero if it vanished meanwhile)
+};
+
 struct ScanResult {
-  std::vector<std::string> files;    // relative to root, in no particular order
+  std::vector<ScannedFile> files;    // in no particular order
   std::vector<std::string> folders;  // relative to root, "" for the root itself
   std::vector<std::string> errors;   // "opendir(PATH): reason", one per folder that failed
 };

@@ -3,6 +3,7 @@
 #include <cassert>
 
 #include "dropd/uv/tcp_listener.hpp"
+#include "dropd/uv/tcp_stream.hpp"
 
 namespace dropd::net::detail {
 
@@ -12,14 +13,14 @@ constexpr std::size_t kMaxHeaderBytes = 64 * 1024;
 
 }  // namespace
 
-ClientConnection::ClientConnection(uv_loop_t& loop, Owner& owner, const Url& url,
-                                   const ClientOptions& options)
+ClientConnection::ClientConnection(uv_loop_t& loop, Owner& owner, ClientShared shared)
     : loop_(loop),
       owner_(owner),
-      url_(url),
-      options_(options),
+      url_(shared.url),
+      options_(shared.options),
+      tls_(shared.tls),
       parser_(HttpParser::Kind::kResponse,
-              ParserLimits{kMaxHeaderBytes, options.max_response_bytes}) {}
+              ParserLimits{kMaxHeaderBytes, shared.options.max_response_bytes}) {}
 
 Status ClientConnection::send(Exchange& exchange) {
   assert(state_ == State::kNew || state_ == State::kIdle);
@@ -70,12 +71,27 @@ Status ClientConnection::resolve() {
   return {};
 }
 
-Status ClientConnection::startConnect(std::vector<sockaddr_storage> addrs, std::size_t index) {
+Result<Transport> ClientConnection::newTransport() {
   auto stream = uv::TcpStream::create(loop_);
   if (!stream) {
     return tl::unexpected{stream.error()};
   }
-  stream_.emplace(std::move(*stream));
+  if (tls_ == nullptr) {
+    return Transport{std::move(*stream), std::nullopt};
+  }
+  auto session = TlsSession::client(*tls_, url_.host, url_.authority());
+  if (!session) {
+    return tl::unexpected{session.error()};
+  }
+  return Transport{std::move(*stream), std::move(*session)};
+}
+
+Status ClientConnection::startConnect(std::vector<sockaddr_storage> addrs, std::size_t index) {
+  auto transport = newTransport();  // a fresh TLS session for every address tried
+  if (!transport) {
+    return tl::unexpected{transport.error()};
+  }
+  stream_.emplace(std::move(*transport));
   const auto& addr = reinterpret_cast<const sockaddr&>(addrs[index]);
   return stream_->connect(addr, [this, addrs = std::move(addrs), index](Status connected) mutable {
     onConnected(connected, std::move(addrs), index);
@@ -99,6 +115,8 @@ void ClientConnection::onConnected(Status status, std::vector<sockaddr_storage> 
   }
   state_ = State::kBusy;
   (void)stream_->setNoDelay(true);  // latency matters more than packet count here
+  // With TLS this sends the hello; the request waits in the Transport
+  // until the handshake is done, under the request deadline armed below.
   auto reading = stream_->startRead([this](Result<std::string_view> data) { onRead(data); });
   if (!reading) {
     fail(reading.error());
@@ -150,7 +168,19 @@ void ClientConnection::onReadError(const Error& error) {
     owner_.onIdleClosed(*this);
     return;
   }
+  if (error.code != ErrorCode::kSystem) {
+    fail(error);  // TLS: handshake, certificate or record failure, already worded
+    return;
+  }
   if (error.sys == UV_EOF && parser_.finish() && parser_.complete()) {
+    if (!stream_->eofIsClean()) {
+      // A body delimited by the end of the connection, and a TLS peer that
+      // hung up without close_notify: nothing proves the body is whole.
+      fail(Error{ErrorCode::kProtocol, 0,
+                 "read(" + url_.authority() + "): TLS connection closed without close_notify, " +
+                     "response may be truncated"});
+      return;
+    }
     onResponseComplete(false);  // a body delimited by the end of the connection
     return;
   }

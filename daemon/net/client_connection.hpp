@@ -1,9 +1,10 @@
 #pragma once
 
 // One keep-alive TCP connection of an HttpClient, carrying one request at a
-// time. Loop thread only; owned by the HttpClient, which it reports to
-// through Owner. Every report is the last thing the connection does in that
-// callback, so the owner may destroy the connection from inside it.
+// time, in the clear or over TLS (see transport.hpp). Loop thread only;
+// owned by the HttpClient, which it reports to through Owner. Every report
+// is the last thing the connection does in that callback, so the owner may
+// destroy the connection from inside it.
 
 #include <cstdint>
 #include <functional>
@@ -19,8 +20,10 @@
 #include "dropd/net/http_parser.hpp"
 #include "dropd/net/url.hpp"
 #include "dropd/uv/resolver.hpp"
-#include "dropd/uv/tcp_stream.hpp"
 #include "dropd/uv/timer.hpp"
+
+#include "net/tls_context.hpp"
+#include "net/transport.hpp"
 
 namespace dropd::net::detail {
 
@@ -34,6 +37,14 @@ struct Exchange {
   std::shared_ptr<const std::string> body;
   ResponseFn cb;
   bool retried = false;  // the keep-alive race was retried once already
+};
+
+// What the connections of one HttpClient share. The client owns all three
+// and outlives its connections.
+struct ClientShared {
+  const Url& url;
+  const ClientOptions& options;
+  const TlsContext* tls;  // null: plain TCP
 };
 
 class ClientConnection {
@@ -51,7 +62,7 @@ class ClientConnection {
     ~Owner() = default;
   };
 
-  ClientConnection(uv_loop_t& loop, Owner& owner, const Url& url, const ClientOptions& options);
+  ClientConnection(uv_loop_t& loop, Owner& owner, ClientShared shared);
   ClientConnection(const ClientConnection&) = delete;
   ClientConnection& operator=(const ClientConnection&) = delete;
 
@@ -72,6 +83,7 @@ class ClientConnection {
 
   [[nodiscard]] Status resolve();
   [[nodiscard]] Status startConnect(std::vector<sockaddr_storage> addrs, std::size_t index);
+  [[nodiscard]] Result<Transport> newTransport();
   void onConnected(Status status, std::vector<sockaddr_storage> addrs, std::size_t index);
   [[nodiscard]] Status writeRequest();
   void onRead(Result<std::string_view> data);
@@ -87,9 +99,10 @@ class ClientConnection {
   Owner& owner_;
   const Url& url_;
   const ClientOptions& options_;
+  const TlsContext* const tls_;
   State state_ = State::kNew;
   std::optional<uv::Resolver> resolver_;
-  std::optional<uv::TcpStream> stream_;
+  std::optional<Transport> stream_;
   std::optional<uv::Timer> timer_;  // connect, request or idle deadline
   HttpParser parser_;
   std::optional<Exchange> exchange_;

@@ -4,6 +4,7 @@
 #include <cassert>
 
 #include "net/client_connection.hpp"
+#include "net/tls_context.hpp"
 
 namespace dropd::net {
 
@@ -42,13 +43,20 @@ tl::unexpected<Error> cancelled() { return makeError(ErrorCode::kCancelled, "HTT
 
 Result<std::unique_ptr<HttpClient>> HttpClient::create(uv_loop_t& loop, const Url& url,
                                                        ClientOptions options) {
-  if (url.tls()) {
-    return makeError(ErrorCode::kInvalid, "https is not supported yet: " + url.authority());
-  }
   if (options.max_connections == 0) {
     return makeError(ErrorCode::kInvalid, "max_connections must be at least 1");
   }
-  return std::make_unique<HttpClient>(Key{}, loop, url, std::move(options));
+  std::unique_ptr<detail::TlsContext> tls;
+  if (url.tls()) {
+    auto ctx = detail::TlsContext::forClient(options.tls);
+    if (!ctx) {
+      return tl::unexpected{ctx.error()};
+    }
+    tls = std::make_unique<detail::TlsContext>(std::move(*ctx));
+  }
+  auto client = std::make_unique<HttpClient>(Key{}, loop, url, std::move(options));
+  client->tls_ = std::move(tls);
+  return client;
 }
 
 HttpClient::HttpClient(Key /*key*/, uv_loop_t& loop, Url url, ClientOptions options)
@@ -138,7 +146,8 @@ ClientConnection* HttpClient::openConnection(bool fresh_only) {
     }
     removeConnection(*idle);  // a retry must not land on another stale socket
   }
-  connections_.push_back(std::make_unique<ClientConnection>(loop_, *events_, url_, options_));
+  connections_.push_back(std::make_unique<ClientConnection>(
+      loop_, *events_, detail::ClientShared{url_, options_, tls_.get()}));
   ++opened_;
   return connections_.back().get();
 }

@@ -2,7 +2,7 @@
 
 namespace dropd::net::detail {
 
-ServerConnection::ServerConnection(std::uint64_t id, uv::TcpStream stream, ParserLimits limits)
+ServerConnection::ServerConnection(std::uint64_t id, Transport stream, ParserLimits limits)
     : id_(id), stream_(std::move(stream)), parser_(HttpParser::Kind::kRequest, limits) {}
 
 Status ServerConnection::start(const Handler& handler, ClosedFn on_closed) {

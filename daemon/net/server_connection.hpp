@@ -1,6 +1,7 @@
 #pragma once
 
-// One accepted connection of an HttpServer. Loop thread only. Reads
+// One accepted connection of an HttpServer, plain or TLS (the Transport
+// hides which). Loop thread only. Reads
 // requests with llhttp (keep-alive; pipelined requests wait their turn),
 // hands each to the handler with a Responder, writes the answer.
 //
@@ -19,7 +20,8 @@
 #include "dropd/net/http_message.hpp"
 #include "dropd/net/http_parser.hpp"
 #include "dropd/net/responder.hpp"
-#include "dropd/uv/tcp_stream.hpp"
+
+#include "net/transport.hpp"
 
 namespace dropd::net::detail {
 
@@ -36,7 +38,7 @@ class ServerConnection : public std::enable_shared_from_this<ServerConnection> {
   using Handler = std::function<void(ServerRequest&&, Responder)>;
   using ClosedFn = std::function<void(std::uint64_t id)>;
 
-  ServerConnection(std::uint64_t id, uv::TcpStream stream, ParserLimits limits);
+  ServerConnection(std::uint64_t id, Transport stream, ParserLimits limits);
   ServerConnection(const ServerConnection&) = delete;
   ServerConnection& operator=(const ServerConnection&) = delete;
 
@@ -65,7 +67,7 @@ class ServerConnection : public std::enable_shared_from_this<ServerConnection> {
   void resetNow() noexcept;
 
   const std::uint64_t id_;
-  std::optional<uv::TcpStream> stream_;
+  std::optional<Transport> stream_;
   HttpParser parser_;
   const Handler* handler_ = nullptr;
   ClosedFn on_closed_;

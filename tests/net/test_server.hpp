@@ -1,7 +1,8 @@
 #pragma once
 
 // An HttpServer on 127.0.0.1:0 that records what it got and lets each test
-// decide how to answer. Loop thread only.
+// decide how to answer; https when `options` has a certificate. Loop thread
+// only.
 
 #include <deque>
 #include <functional>
@@ -25,7 +26,8 @@ class TestServer {
  public:
   using Answer = std::function<void(const net::ServerRequest&, net::Responder&)>;
 
-  explicit TestServer(uv_loop_t& loop, net::ServerOptions options = {}) {
+  explicit TestServer(uv_loop_t& loop, net::ServerOptions options = {})
+      : scheme_(options.tls_cert_file.empty() ? "http" : "https") {
     auto server = net::HttpServer::listen(
         loop, "127.0.0.1", 0,
         [this](net::ServerRequest&& request, net::Responder responder) {
@@ -40,8 +42,10 @@ class TestServer {
     server_ = std::move(*server);
   }
 
-  [[nodiscard]] net::Url url(const std::string& target = "/") const {
-    return *net::Url::parse("http://127.0.0.1:" + std::to_string(server_->port()) + target);
+  [[nodiscard]] net::Url url(const std::string& target = "/",
+                             const std::string& host = "127.0.0.1") const {
+    return *net::Url::parse(scheme_ + "://" + host + ":" + std::to_string(server_->port()) +
+                            target);
   }
   [[nodiscard]] net::HttpServer& server() { return *server_; }
 
@@ -50,6 +54,7 @@ class TestServer {
   int requests = 0;
 
  private:
+  std::string scheme_;
   std::unique_ptr<net::HttpServer> server_;
 };
 

@@ -8,11 +8,9 @@
 
 namespace dropd::net {
 
-// TLS for https endpoints. Not implemented yet: HttpClient::create() refuses
-// https URLs with kInvalid until the OpenSSL transport lands (see
-// http_client.hpp). The fields are the contract that transport will honour.
+// TLS for https endpoints (see http_client.hpp); ignored for http.
 struct TlsOptions {
-  bool verify = true;   // check the chain against the CAs and the name (SNI host)
+  bool verify = true;   // check the chain against the CAs and the URL's host
   std::string ca_file;  // PEM bundle; empty = the system's CAs
 };
 

@@ -20,11 +20,25 @@
 // probably going away too); call close() first to have them cancelled.
 //
 // The request body is moved in and written straight from there (one uv_write
-// of the head and the body): it is never copied.
+// of the head and the body): it is never copied. Over TLS, head and body
+// are encrypted from there into one buffer for one uv_write.
 //
-// TLS: https URLs are refused with kInvalid for now. The seam is the
-// connection's byte stream: an OpenSSL memory-BIO transport slots in between
-// ClientConnection and uv::TcpStream, configured by ClientOptions::tls.
+// TLS: an https URL gets TLS (1.2 at least) on every connection, through
+// OpenSSL memory BIOs over the same uv_tcp stream (daemon/net/transport.hpp
+// and tls_session.hpp), with one SSL_CTX per client that its connections
+// share. ClientOptions::tls says whether and against which CAs to verify;
+// verification also checks the URL's host (name or IP) against the
+// certificate, and a host name goes out as SNI. create() fails with
+// kInvalid when the CA file cannot be loaded. TLS failures are kProtocol,
+// never retried on a fresh connection, for example:
+//   "TLS handshake with HOST:PORT: certificate verify failed: self-signed certificate"
+//   "TLS handshake with HOST:PORT: certificate verify failed: hostname mismatch"
+//   "TLS handshake with HOST:PORT: wrong version number"  (a plain-HTTP server)
+//   "read(HOST:PORT): TLS connection closed without close_notify, response
+//    may be truncated"  (a body delimited by the end of the connection only)
+// A response whose framing (Content-Length, chunked) proves it whole is
+// accepted even if the server then drops the connection without
+// close_notify, as most servers do. Sessions are not resumed.
 
 #include <cstddef>
 #include <deque>
@@ -45,6 +59,7 @@ namespace detail {
 class ClientConnection;
 struct Exchange;
 class ClientEvents;
+class TlsContext;
 }  // namespace detail
 
 class HttpClient {
@@ -93,6 +108,7 @@ class HttpClient {
   uv_loop_t& loop_;
   const Url url_;
   const ClientOptions options_;
+  std::unique_ptr<detail::TlsContext> tls_;  // null for http; shared by the connections
   std::unique_ptr<detail::ClientEvents> events_;
   std::deque<std::unique_ptr<detail::Exchange>> waiting_;  // FIFO
   std::vector<std::unique_ptr<detail::ClientConnection>> connections_;

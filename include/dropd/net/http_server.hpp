@@ -5,6 +5,12 @@
 // answered one after another; Content-Length and chunked request bodies up
 // to `max_body_bytes` (413 beyond, 400 on a malformed request, then close).
 //
+// With ServerOptions::tls_cert_file and tls_key_file set it serves https
+// instead (TLS 1.2 at least, through the client's memory-BIO transport,
+// daemon/net/transport.hpp): listen() fails with kInvalid, naming the file,
+// when the certificate or key cannot be loaded or do not match, and a
+// connection whose handshake fails is closed without a word.
+//
 // The handler gets each request with a Responder and may answer at once or
 // later (see responder.hpp). It must not destroy the server from inside
 // itself; close() it instead and destroy it later.
@@ -28,11 +34,14 @@ namespace dropd::net {
 
 namespace detail {
 class ServerConnection;
-}
+class TlsContext;
+}  // namespace detail
 
 struct ServerOptions {
   std::size_t max_body_bytes = 64u << 20;
   std::size_t max_header_bytes = 64u << 10;
+  std::string tls_cert_file{};  // PEM chain, leaf first; empty (with the key): plain HTTP
+  std::string tls_key_file{};   // PEM private key of that certificate
 };
 
 class HttpServer {
@@ -68,6 +77,7 @@ class HttpServer {
 
   const Handler handler_;
   const ServerOptions options_;
+  std::unique_ptr<detail::TlsContext> tls_;  // null: plain HTTP
   std::optional<uv::TcpListener> listener_;
   // shared_ptr: Responders hold weak references (see server_connection.hpp).
   std::unordered_map<std::uint64_t, std::shared_ptr<detail::ServerConnection>> connections_;

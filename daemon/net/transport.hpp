@@ -1,0 +1,65 @@
+#pragma once
+
+// The byte stream under one HTTP connection (client or server side): a
+// uv::TcpStream carrying plaintext, or carrying TLS through a TlsSession.
+// Same contract as uv::TcpStream (loop thread only; every callback may
+// destroy the Transport; no user callback after close), so the connection
+// code is the same either way. Without a session every call passes
+// straight through.
+//
+// With TLS:
+//   - startRead() also starts the handshake (a client sends its hello);
+//   - the read callback gets decrypted bytes; handshake, certificate and
+//     record failures arrive there as kProtocol errors (tls_session.hpp);
+//     a close_notify arrives as UV_EOF after the data before it;
+//   - write() before the handshake is done is held and sent once it is;
+//     head and body are encrypted into one buffer for one uv_write (the
+//     body is read in place, never copied as plaintext);
+//   - close() sends close_notify first when the session is healthy.
+
+#include <sys/socket.h>
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "dropd/uv/error.hpp"
+#include "dropd/uv/tcp_stream.hpp"
+
+#include "net/tls_session.hpp"
+
+namespace dropd::net::detail {
+
+struct TransportState;
+
+class Transport {
+ public:
+  using ReadFn = uv::TcpStream::ReadFn;
+  using DoneFn = uv::TcpStream::DoneFn;
+
+  // `tls` empty: plaintext.
+  Transport(uv::TcpStream stream, std::optional<TlsSession> tls);
+  Transport(Transport&& other) noexcept;
+  Transport& operator=(Transport&& other) noexcept;
+  Transport(const Transport&) = delete;
+  Transport& operator=(const Transport&) = delete;
+  ~Transport();  // close()
+
+  [[nodiscard]] Status connect(const sockaddr& addr, DoneFn cb);
+  [[nodiscard]] Status startRead(ReadFn cb);
+  [[nodiscard]] Status write(std::string head, std::shared_ptr<const std::string> body, DoneFn cb);
+  [[nodiscard]] Status setNoDelay(bool enable) noexcept;
+  [[nodiscard]] std::string peerAddress() const;
+  // After UV_EOF: true if nothing can have been cut off (plaintext, or the
+  // peer sent close_notify). A TLS peer that just drops the connection
+  // could be an attacker truncating a response whose end is the EOF.
+  [[nodiscard]] bool eofIsClean() const noexcept;
+
+  void close() noexcept;
+  void closeReset() noexcept;  // no close_notify: the peer sees a reset
+
+ private:
+  std::unique_ptr<TransportState> state_;  // null once moved from or closed
+};
+
+}  // namespace dropd::net::detail

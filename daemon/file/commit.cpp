@@ -279,6 +279,22 @@ struct Batch {
 
 }  // namespace
 
+std::size_t removeStaleTemps(const fs::path& dir) {
+  constexpr std::string_view kSuffix = ".dropd-tmp";
+  std::size_t removed = 0;
+  std::error_code ec;
+  for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::end(it);
+       it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (name.size() > kSuffix.size() && name.front() == '.' &&
+        name.compare(name.size() - kSuffix.size(), kSuffix.size(), kSuffix) == 0 &&
+        ::unlink(it->path().c_str()) == 0) {
+      ++removed;
+    }
+  }
+  return removed;
+}
+
 std::vector<CommitOutcome> commitBatch(const std::vector<CommitItem>& items,
                                        const BeforeDisposeFn& before_dispose) {
   Batch batch{

@@ -6,6 +6,7 @@
 #include <csignal>
 #include <filesystem>
 
+#include "dropd/file/commit.hpp"
 #include "dropd/ops/cli.hpp"
 #include "dropd/uv/check.hpp"
 
@@ -39,25 +40,35 @@ void makeFolders(const config::Config& cfg, spdlog::logger& log) {
   }
 }
 
+// The ledger refuses what it cannot trust (a network file system, a foreign
+// or newer file): then nothing is processed and no source is touched.
+bool openLedger(Daemon::State& s) {
+  auto ledger = pipeline::Ledger::open(s.config.state_dir);
+  if (!ledger) {
+    s.log.error("ledger.unusable error={:?} hint=\"fix or move the file; nothing was processed\"",
+                ledger.error().message());
+    return false;
+  }
+  s.ledger = std::move(*ledger);
+  return true;
+}
+
+// Crash leftovers: temp records never renamed into place.
+void removeStaleTemps(const Daemon::State& s) {
+  for (const config::Pipeline& p : s.config.pipelines) {
+    for (const auto* dir : {&p.output_dir, &p.on_success.dir, &p.on_failure.dir}) {
+      if (const std::size_t n = dir->empty() ? 0 : file::removeStaleTemps(*dir); n > 0) {
+        s.log.info("recovery.temps_removed pipeline={} dir={:?} count={}", p.name, dir->string(),
+                   n);
+      }
+    }
+  }
+}
+
 }  // namespace
 
 Daemon::Daemon(config::Config config, spdlog::logger& log)
-    : state_(new State{std::move(config),
-                       log,
-                       {},
-                       {},
-                       {},
-                       {},
-                       {},
-                       {},
-                       {},
-                       {},
-                       {},
-                       false,
-                       false,
-                       false,
-                       false,
-                       0}) {}
+    : state_(std::make_unique<State>(std::move(config), log)) {}
 
 Daemon::~Daemon() {
   State& s = *state_;
@@ -86,7 +97,7 @@ void buildPipelines(Daemon::State& s) {
   // --once must end: a record that cannot be written is retried 3 times
   // there; the daemon waits for the disk as long as it takes.
   auto sink = pipeline::Sink::create(
-      s.loop->get(), s.log, s.once ? 3 : 0,
+      s.loop->get(), s.log, s.once ? 3 : 0, s.ledger.get(),
       [&s](std::unique_ptr<pipeline::Job> job, const file::CommitOutcome& outcome) {
         const std::size_t index = job->pipeline;
         s.pipelines[index]->onCommitted(std::move(job), outcome);
@@ -187,9 +198,22 @@ int Daemon::run(bool once) {
   auto loop = uv::Loop::create();
   DROPD_CHECK(loop.has_value(), "uv_loop_init");
   s.loop.emplace(std::move(*loop));
+  if (!openLedger(s)) {
+    return kExitRuntime;
+  }
+  auto rows = s.ledger->loadAll();
+  if (!rows) {
+    s.log.error("ledger.unreadable error={:?}", rows.error().message());
+    return kExitRuntime;
+  }
   makeFolders(s.config, s.log);
+  removeStaleTemps(s);
   buildDispatchers(s);
   buildPipelines(s);
+  for (auto& p : s.pipelines) {
+    p->preload(*rows);
+  }
+  rows->clear();
   for (const int signum : {SIGINT, SIGTERM}) {
     auto sig = uv::Signal::create(s.loop->get());
     DROPD_CHECK(sig.has_value(), "uv_signal_init");

@@ -12,6 +12,7 @@
 #include "dropd/config/config.hpp"
 #include "dropd/ops/daemon.hpp"
 #include "dropd/pipeline/dispatcher.hpp"
+#include "dropd/pipeline/ledger.hpp"
 #include "dropd/pipeline/pipeline.hpp"
 #include "dropd/pipeline/sink.hpp"
 #include "dropd/uv/clock.hpp"
@@ -22,9 +23,12 @@
 namespace dropd::ops {
 
 struct Daemon::State {
+  State(config::Config cfg, spdlog::logger& logger) : config(std::move(cfg)), log(logger) {}
+
   config::Config config;
   spdlog::logger& log;
   SystemClock clock;
+  std::unique_ptr<pipeline::Ledger> ledger;  // outlives the Sink that uses it
   std::optional<uv::Loop> loop;
   std::vector<std::unique_ptr<pipeline::Dispatcher>> dispatchers;  // one per endpoint in use
   std::unique_ptr<pipeline::Sink> sink;

@@ -124,8 +124,8 @@ void Pipeline::startRead(Pending pending) {
       pending.rel,
       config_.binary == config::BinaryPolicy::kSend,
       std::nullopt};
-  if (const auto kept = kept_.find(job->path.string()); kept != kept_.end()) {
-    in.kept = kept->second;
+  if (const auto kept = finished_.find(job->rel); kept != finished_.end()) {
+    in.kept = kept->second.identity;
   }
   deps_.dispatcher.readStarted();
   ++reads_running_;
@@ -212,7 +212,23 @@ void Pipeline::commit(std::unique_ptr<Job> job, bool success) {
     item.record_path = dir / (job->rel + ".error.json");
     item.record = renderErrorRecord(*job, ctx);
   }
-  deps_.sink.add(std::move(job), std::move(item));
+  deps_.sink.add(std::move(job), std::move(item), ledgerRow(*job, item, ctx.now));
+}
+
+LedgerRow Pipeline::ledgerRow(const Job& job, const file::CommitItem& item, WallTime now) const {
+  LedgerRow row;
+  row.pipeline = config_.name;
+  row.rel = job.rel;
+  row.identity = job.identity;
+  row.sha256 = job.stats ? job.stats->sha256 : std::string();
+  row.state = job.completion ? LedgerState::kDone : LedgerState::kFailed;
+  row.attempts = job.attempts;
+  row.last_error = job.failure ? job.failure->kind + ": " + job.failure->message : std::string();
+  row.result_path = item.record_path;  // the Sink puts the final name here
+  row.source_moved_to = item.move_to;
+  row.created_at = std::chrono::floor<std::chrono::seconds>(now);
+  row.updated_at = row.created_at;
+  return row;
 }
 
 void Pipeline::onRecordUnwritable(std::unique_ptr<Job> job, const file::CommitOutcome& outcome) {
@@ -232,7 +248,7 @@ void Pipeline::onRecordUnwritable(std::unique_ptr<Job> job, const file::CommitOu
   deps_.log.error("job.record_unwritable pipeline={} file={:?} kind={} error={:?} source=kept",
                   config_.name, job->rel, job->failure ? job->failure->kind : "", outcome.error);
   known_.erase(job->path.string());
-  kept_[job->path.string()] = job->identity;
+  finished_[job->rel] = {job->identity, false, {}};
   ++counters_.failed;
   ++counters_.failed_by_kind["output"];
 }
@@ -243,10 +259,18 @@ void Pipeline::onCommitted(std::unique_ptr<Job> job, const file::CommitOutcome& 
     return;
   }
   known_.erase(job->path.string());
+  if (job->recovered) {
+    finished_.erase(job->rel);
+    deps_.log.info("job.recovered pipeline={} file={:?} moved_to={:?}", config_.name, job->rel,
+                   outcome.moved_to.string());
+    return;
+  }
   const bool ok = job->completion.has_value();
   const config::SourceDisposal& rule = ok ? config_.on_success : config_.on_failure;
-  if (rule.action == config::SourceAction::kKeep) {
-    kept_[job->path.string()] = job->identity;
+  if (rule.action == config::SourceAction::kKeep || !outcome.source_disposed) {
+    finished_[job->rel] = {job->identity, ok, outcome.placed_at};
+  } else {
+    finished_.erase(job->rel);  // the path is free again; a new file there is a new job
   }
   if (ok) {
     job->state = JobState::kDone;

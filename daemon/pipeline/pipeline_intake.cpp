@@ -92,7 +92,7 @@ void Pipeline::onScanned(std::size_t root, watch::ScanResult result, bool startu
     }
   }
   for (const watch::ScannedFile& found : result.files) {
-    discover(root, found.rel, milliseconds(0));
+    discover(root, found.rel, milliseconds(0), &found.identity);
   }
   pump();
 }
@@ -132,16 +132,56 @@ void Pipeline::rescanAll() {
   }
 }
 
-void Pipeline::discover(std::size_t root, const std::string& rel, milliseconds delay) {
-  if (!discovering_ || !known_.emplace(keyOf(root, rel), root).second) {
+void Pipeline::discover(std::size_t root, const std::string& rel, milliseconds delay,
+                        const file::FileIdentity* identity) {
+  if (!discovering_ || known_.contains(keyOf(root, rel))) {
     return;  // already on its way
   }
+  if (identity != nullptr) {
+    const auto found = finished_.find(roots_[root].record_prefix + rel);
+    if (found != finished_.end() && found->second.identity == *identity) {
+      const auto& rule = found->second.done ? config_.on_success : config_.on_failure;
+      if (rule.action != config::SourceAction::kKeep) {
+        recover(root, rel, found->second);
+      }
+      return;  // finished before: not sent again
+    }
+  }
+  known_.emplace(keyOf(root, rel), root);
   ++counters_.discovered;
   if (delay.count() > 0) {
     defer({root, rel}, delay);
   } else {
     backlog_.push_back({root, rel});
   }
+}
+
+void Pipeline::preload(const std::vector<LedgerRow>& rows) {
+  for (const LedgerRow& row : rows) {
+    if (row.pipeline == config_.name) {
+      finished_[row.rel] = {row.identity, row.state == LedgerState::kDone, row.result_path};
+    }
+  }
+}
+
+void Pipeline::recover(std::size_t root, const std::string& rel, const Finished& finished) {
+  known_.emplace(keyOf(root, rel), root);
+  auto job = std::make_unique<Job>();
+  job->pipeline = index_;
+  job->rel = roots_[root].record_prefix + rel;
+  job->path = roots_[root].path / rel;
+  job->identity = finished.identity;
+  job->recovered = true;
+  const auto& rule = finished.done ? config_.on_success : config_.on_failure;
+  file::CommitItem item;
+  item.record_path = finished.record_path;
+  item.owner = job->rel;
+  item.source = job->path;
+  item.disposal =
+      rule.action == config::SourceAction::kMove ? file::Disposal::kMove : file::Disposal::kDelete;
+  item.move_to = rule.dir / job->rel;
+  item.record_written_before = true;
+  deps_.sink.add(std::move(job), std::move(item), std::nullopt);
 }
 
 void Pipeline::defer(Pending pending, milliseconds delay) {

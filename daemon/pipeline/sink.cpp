@@ -10,29 +10,58 @@ namespace {
 
 struct BatchIn {
   std::vector<file::CommitItem> items;
+  std::vector<std::optional<LedgerRow>> rows;  // one per item
+  Ledger* ledger = nullptr;
 };
 struct BatchOut {
   std::vector<file::CommitItem> items;  // handed back for the records to retry
   std::vector<file::CommitOutcome> outcomes;
 };
 
+// Threadpool: the batch's records, then its ledger rows (in one
+// transaction, once the records are durable), then the sources.
+Result<BatchOut> commitWithLedger(BatchIn batch) {
+  const auto record_rows = [&batch](const std::vector<file::CommitOutcome>& outcomes,
+                                    std::string& error) {
+    if (batch.ledger == nullptr) {
+      return true;
+    }
+    std::vector<LedgerRow> rows;
+    for (std::size_t i = 0; i < outcomes.size(); ++i) {
+      if (outcomes[i].record_written && batch.rows[i]) {
+        batch.rows[i]->result_path = outcomes[i].placed_at;
+        rows.push_back(std::move(*batch.rows[i]));
+      }
+    }
+    if (const Status s = batch.ledger->record(rows); !s) {
+      // Sources stay: the next start finds them without rows and redoes them.
+      error = "ledger: " + s.error().message();
+      return false;
+    }
+    return true;
+  };
+  auto outcomes = file::commitBatch(batch.items, record_rows);
+  return BatchOut{std::move(batch.items), std::move(outcomes)};
+}
+
 }  // namespace
 
 Result<std::unique_ptr<Sink>> Sink::create(uv_loop_t& loop, spdlog::logger& log,
-                                           std::uint32_t max_retries, DoneFn done) {
+                                           std::uint32_t max_retries, Ledger* ledger, DoneFn done) {
   auto timer = uv::Timer::create(loop);
   if (!timer) {
     return tl::unexpected(timer.error());
   }
   return std::unique_ptr<Sink>(
-      new Sink(loop, log, max_retries, std::move(done), std::move(*timer)));
+      new Sink(loop, log, max_retries, ledger, std::move(done), std::move(*timer)));
 }
 
-Sink::Sink(uv_loop_t& loop, spdlog::logger& log, std::uint32_t max_retries, DoneFn done,
-           uv::Timer retry_timer)
+Sink::Sink(uv_loop_t& loop, spdlog::logger& log, std::uint32_t max_retries, Ledger* ledger,
+           DoneFn done, uv::Timer retry_timer)
     : loop_(loop),
       log_(log),
       max_retries_(max_retries),
+      ledger_(ledger),
       done_(std::move(done)),
       retry_timer_(std::move(retry_timer)) {}
 
@@ -53,9 +82,9 @@ bool Sink::shouldRetry(const Entry& entry, const file::CommitOutcome& outcome) c
   }
 }
 
-void Sink::add(std::unique_ptr<Job> job, file::CommitItem item) {
+void Sink::add(std::unique_ptr<Job> job, file::CommitItem item, std::optional<LedgerRow> row) {
   job->state = JobState::kWriting;
-  queue_.push_back({std::move(job), std::move(item)});
+  queue_.push_back({std::move(job), std::move(item), std::move(row), 0});
   if (committing_ == 0) {
     startBatch();
   }
@@ -71,19 +100,16 @@ void Sink::startBatch() {
   queue_.erase(queue_.begin(), queue_.begin() + static_cast<long>(n));
   BatchIn in;
   in.items.reserve(n);
+  in.ledger = ledger_;
   for (Entry& e : entries) {
     in.items.push_back(std::move(e.item));
+    in.rows.push_back(e.row);  // copied: a retry needs it again
   }
   committing_ = n;
   // The jobs wait here on the loop thread; only their records travel.
   auto held = std::make_shared<std::vector<Entry>>(std::move(entries));
   const Status queued = uv::queueWork<BatchIn, BatchOut>(
-      loop_, std::move(in),
-      [](BatchIn batch) -> Result<BatchOut> {
-        auto outcomes = file::commitBatch(batch.items);
-        return BatchOut{std::move(batch.items), std::move(outcomes)};
-      },
-      [this, held](Result<BatchOut> out) {
+      loop_, std::move(in), commitWithLedger, [this, held](Result<BatchOut> out) {
         DROPD_CHECK(out.has_value(), "sink batch work cancelled");
         for (std::size_t i = 0; i < held->size(); ++i) {
           (*held)[i].item = std::move(out->items[i]);

@@ -54,4 +54,9 @@ using BeforeDisposeFn =
 [[nodiscard]] std::vector<CommitOutcome> commitBatch(const std::vector<CommitItem>& items,
                                                      const BeforeDisposeFn& before_dispose = {});
 
+// Removes the temp files a crash can leave under `dir` (records that were
+// never renamed into place, copies across file systems cut short); returns
+// how many. Blocking; for startup.
+std::size_t removeStaleTemps(const std::filesystem::path& dir);
+
 }  // namespace dropd::file

@@ -50,6 +50,9 @@ struct Job {
   std::chrono::milliseconds latency{0};  // of the successful attempt
   std::optional<llm::Completion> completion;
   std::optional<llm::Failure> failure;  // why the job failed (kFailed)
+  // Crash recovery: an earlier run committed the record (ledger) but had not
+  // moved the source yet; only the move is left to do.
+  bool recovered = false;
 };
 
 }  // namespace dropd::pipeline

@@ -24,6 +24,7 @@
 #include "dropd/config/config.hpp"
 #include "dropd/llm/request_builder.hpp"
 #include "dropd/pipeline/dispatcher.hpp"
+#include "dropd/pipeline/ledger.hpp"
 #include "dropd/pipeline/sink.hpp"
 #include "dropd/uv/clock.hpp"
 #include "dropd/uv/timer.hpp"
@@ -58,6 +59,11 @@ class Pipeline {
   Pipeline(const Pipeline&) = delete;
   Pipeline& operator=(const Pipeline&) = delete;
 
+  // The ledger's rows of this pipeline, before start(): files finished by an
+  // earlier run are not sent again, and a source whose record was committed
+  // but which was not moved yet (a crash in between) is moved now.
+  void preload(const std::vector<LedgerRow>& rows);
+
   // Starts the scans (and, in daemon mode, watching). Errors on a root are
   // logged; the other roots go on.
   void start(Mode mode);
@@ -87,13 +93,22 @@ class Pipeline {
     std::size_t root;
     std::string rel;
   };
+  // A file this pipeline finished (this run or, from the ledger, before).
+  struct Finished {
+    file::FileIdentity identity;
+    bool done = true;                   // else failed
+    std::filesystem::path record_path;  // where its record is
+  };
 
   // pipeline_intake.cpp
   void scan(std::size_t root, const std::string& start_rel, bool startup);
   void onScanned(std::size_t root, watch::ScanResult result, bool startup);
   void watchRoot(std::size_t root);
   void onWatchEvent(std::size_t root, const watch::InotifyWatcher::Event& event);
-  void discover(std::size_t root, const std::string& rel, std::chrono::milliseconds delay);
+  // `identity` comes from a scan (nullptr for an inotify event).
+  void discover(std::size_t root, const std::string& rel, std::chrono::milliseconds delay,
+                const file::FileIdentity* identity = nullptr);
+  void recover(std::size_t root, const std::string& rel, const Finished& finished);
   void defer(Pending pending, std::chrono::milliseconds delay);
   void onDeferredDue();
   void rescanAll();
@@ -104,6 +119,8 @@ class Pipeline {
   void failJob(std::unique_ptr<Job> job, std::string kind, std::string message);
   void commit(std::unique_ptr<Job> job, bool success);
   void onRecordUnwritable(std::unique_ptr<Job> job, const file::CommitOutcome& outcome);
+  [[nodiscard]] LedgerRow ledgerRow(const Job& job, const file::CommitItem& item,
+                                    WallTime now) const;
   [[nodiscard]] std::string keyOf(std::size_t root, const std::string& rel) const;
 
   Deps deps_;
@@ -125,9 +142,11 @@ class Pipeline {
   uv::Timer rescan_timer_;
   // Paths from discovery to commit; value: the root index.
   std::unordered_map<std::string, std::size_t> known_;
-  // Files finished but kept in place (on_success/on_failure: keep), so
-  // rescans do not send them again while they are unchanged.
-  std::unordered_map<std::string, file::FileIdentity> kept_;
+  // Finished files by record rel (Job::rel): loaded from the ledger, plus
+  // those finished in this run whose source stays in place (keep, or a
+  // record that could not be written), so rescans do not send them again
+  // while they are unchanged.
+  std::unordered_map<std::string, Finished> finished_;
   PipelineCounters counters_;
 };
 

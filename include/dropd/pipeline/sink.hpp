@@ -20,6 +20,7 @@
 
 #include "dropd/file/commit.hpp"
 #include "dropd/pipeline/job.hpp"
+#include "dropd/pipeline/ledger.hpp"
 #include "dropd/uv/timer.hpp"
 
 namespace dropd::pipeline {
@@ -33,9 +34,14 @@ class Sink {
   static constexpr std::chrono::milliseconds kRetryDelay{5000};
   static constexpr std::size_t kMaxBatch = 512;
 
+  // `ledger` (may be null: no ledger) is used only from the batch work on
+  // the threadpool, one batch at a time; it must outlive the Sink.
   [[nodiscard]] static Result<std::unique_ptr<Sink>> create(uv_loop_t& loop, spdlog::logger& log,
-                                                            std::uint32_t max_retries, DoneFn done);
-  void add(std::unique_ptr<Job> job, file::CommitItem item);
+                                                            std::uint32_t max_retries,
+                                                            Ledger* ledger, DoneFn done);
+  // `row` is committed to the ledger with the batch, after the record is
+  // durable and before the source moves (nullopt: nothing to record).
+  void add(std::unique_ptr<Job> job, file::CommitItem item, std::optional<LedgerRow> row);
   // A batch is on the threadpool: the Sink must outlive it.
   [[nodiscard]] bool committing() const { return committing_ > 0; }
   // Jobs not yet committed (queued, committing, or waiting to retry).
@@ -47,9 +53,10 @@ class Sink {
   struct Entry {
     std::unique_ptr<Job> job;
     file::CommitItem item;
+    std::optional<LedgerRow> row;
     std::uint32_t retries = 0;
   };
-  Sink(uv_loop_t& loop, spdlog::logger& log, std::uint32_t max_retries, DoneFn done,
+  Sink(uv_loop_t& loop, spdlog::logger& log, std::uint32_t max_retries, Ledger* ledger, DoneFn done,
        uv::Timer retry_timer);
   void startBatch();
   void onBatchDone(std::vector<Entry> entries, std::vector<file::CommitOutcome> outcomes);
@@ -59,6 +66,7 @@ class Sink {
   uv_loop_t& loop_;
   spdlog::logger& log_;
   const std::uint32_t max_retries_;
+  Ledger* const ledger_;
   DoneFn done_;
   uv::Timer retry_timer_;
   std::vector<Entry> queue_;

@@ -101,6 +101,9 @@ void buildPipelines(Daemon::State& s) {
       [&s](std::unique_ptr<pipeline::Job> job, const file::CommitOutcome& outcome) {
         const std::size_t index = job->pipeline;
         s.pipelines[index]->onCommitted(std::move(job), outcome);
+        for (auto& p : s.pipelines) {
+          p->pump();  // the Sink may have dropped below its high-water mark
+        }
         maybeFinish(s);
       });
   DROPD_CHECK(sink.has_value(), "sink timer");

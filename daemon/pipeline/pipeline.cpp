@@ -104,7 +104,8 @@ bool Pipeline::idle() const {
 }
 
 void Pipeline::pump() {
-  while (!backlog_.empty() && deps_.dispatcher.roomForRead()) {
+  while (!backlog_.empty() && deps_.dispatcher.roomForRead() &&
+         deps_.sink.pending() < Sink::kHighWater) {
     Pending next = std::move(backlog_.front());
     backlog_.pop_front();
     startRead(std::move(next));
@@ -179,12 +180,20 @@ void Pipeline::onRead(std::unique_ptr<Job> job, file::ReadOutcome outcome) {
             "set binary: send to send such files");
     return;
   }
+  if (config_.dedupe == config::Dedupe::kSha256) {
+    if (const auto earlier = done_by_sha_.find(job->stats->sha256); earlier != done_by_sha_.end()) {
+      job->duplicate_of = earlier->second;
+      job->body.reset();
+      commit(std::move(job), /*success=*/true);
+      return;
+    }
+  }
   deps_.dispatcher.submit(std::move(job),
                           [this](std::unique_ptr<Job> done) { onAnswered(std::move(done)); });
 }
 
 void Pipeline::onAnswered(std::unique_ptr<Job> job) {
-  const bool ok = job->completion.has_value();
+  const bool ok = job->succeeded();
   commit(std::move(job), ok);
 }
 
@@ -221,7 +230,7 @@ LedgerRow Pipeline::ledgerRow(const Job& job, const file::CommitItem& item, Wall
   row.rel = job.rel;
   row.identity = job.identity;
   row.sha256 = job.stats ? job.stats->sha256 : std::string();
-  row.state = job.completion ? LedgerState::kDone : LedgerState::kFailed;
+  row.state = job.succeeded() ? LedgerState::kDone : LedgerState::kFailed;
   row.attempts = job.attempts;
   row.last_error = job.failure ? job.failure->kind + ": " + job.failure->message : std::string();
   row.result_path = item.record_path;  // the Sink puts the final name here
@@ -232,12 +241,13 @@ LedgerRow Pipeline::ledgerRow(const Job& job, const file::CommitItem& item, Wall
 }
 
 void Pipeline::onRecordUnwritable(std::unique_ptr<Job> job, const file::CommitOutcome& outcome) {
-  if (job->completion) {
+  if (job->succeeded()) {
     // The answer cannot be stored where it belongs: fail the file, so its
     // error record (in the failed folder) says why.
     deps_.log.error("job.result_unwritable pipeline={} file={:?} error={:?}", config_.name,
                     job->rel, outcome.error);
     job->completion.reset();
+    job->duplicate_of.reset();
     job->failure = llm::Failure{llm::FailureClass::kFailFile, "output", 0,
                                 "cannot write the result: " + outcome.error};
     commit(std::move(job), /*success=*/false);
@@ -265,8 +275,11 @@ void Pipeline::onCommitted(std::unique_ptr<Job> job, const file::CommitOutcome& 
                    outcome.moved_to.string());
     return;
   }
-  const bool ok = job->completion.has_value();
+  const bool ok = job->succeeded();
   const config::SourceDisposal& rule = ok ? config_.on_success : config_.on_failure;
+  if (ok && config_.dedupe == config::Dedupe::kSha256 && !job->duplicate_of && job->stats) {
+    done_by_sha_.emplace(job->stats->sha256, outcome.placed_at);
+  }
   if (rule.action == config::SourceAction::kKeep || !outcome.source_disposed) {
     finished_[job->rel] = {job->identity, ok, outcome.placed_at};
   } else {
@@ -275,8 +288,9 @@ void Pipeline::onCommitted(std::unique_ptr<Job> job, const file::CommitOutcome& 
   if (ok) {
     job->state = JobState::kDone;
     ++counters_.done;
-    deps_.log.info("job.done pipeline={} file={:?} bytes={} attempts={} ms={}", config_.name,
-                   job->rel, job->identity.size, job->attempts, job->latency.count());
+    deps_.log.info("job.done pipeline={} file={:?} bytes={} attempts={} ms={}{}", config_.name,
+                   job->rel, job->identity.size, job->attempts, job->latency.count(),
+                   job->duplicate_of ? " duplicate=true" : "");
     return;
   }
   job->state = JobState::kFailed;

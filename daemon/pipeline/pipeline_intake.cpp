@@ -158,8 +158,13 @@ void Pipeline::discover(std::size_t root, const std::string& rel, milliseconds d
 
 void Pipeline::preload(const std::vector<LedgerRow>& rows) {
   for (const LedgerRow& row : rows) {
-    if (row.pipeline == config_.name) {
-      finished_[row.rel] = {row.identity, row.state == LedgerState::kDone, row.result_path};
+    if (row.pipeline != config_.name) {
+      continue;
+    }
+    finished_[row.rel] = {row.identity, row.state == LedgerState::kDone, row.result_path};
+    if (config_.dedupe == config::Dedupe::kSha256 && row.state == LedgerState::kDone &&
+        !row.sha256.empty()) {
+      done_by_sha_.emplace(row.sha256, row.result_path);  // rows come oldest first
     }
   }
 }

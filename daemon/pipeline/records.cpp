@@ -56,7 +56,11 @@ std::string renderResult(const Job& job, const RecordContext& ctx) {
     doc["stats"] = statsJson(*job.stats);
   }
   doc["pipeline"] = ctx.pipeline;
-  doc["llm"] = std::move(llm);
+  if (job.duplicate_of) {
+    doc["duplicate_of"] = job.duplicate_of->string();  // no request was sent for this one
+  } else {
+    doc["llm"] = std::move(llm);
+  }
   doc["processed_at"] = isoUtc(ctx.now);
   return dump(doc);
 }

@@ -53,6 +53,13 @@ struct Job {
   // Crash recovery: an earlier run committed the record (ledger) but had not
   // moved the source yet; only the move is left to do.
   bool recovered = false;
+  // dedupe: sha256: the result of an earlier file with the same content;
+  // this job then succeeds without a request.
+  std::optional<std::filesystem::path> duplicate_of;
+
+  [[nodiscard]] bool succeeded() const {
+    return completion.has_value() || duplicate_of.has_value();
+  }
 };
 
 }  // namespace dropd::pipeline

@@ -147,6 +147,8 @@ class Pipeline {
   // record that could not be written), so rescans do not send them again
   // while they are unchanged.
   std::unordered_map<std::string, Finished> finished_;
+  // dedupe: sha256: content hash -> result of the first file with it.
+  std::unordered_map<std::string, std::filesystem::path> done_by_sha_;
   PipelineCounters counters_;
 };
 

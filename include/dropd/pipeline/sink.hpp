@@ -33,6 +33,9 @@ class Sink {
 
   static constexpr std::chrono::milliseconds kRetryDelay{5000};
   static constexpr std::size_t kMaxBatch = 512;
+  // Pipelines read no new file while this many jobs wait to be committed, so
+  // a slow disk cannot make answered jobs pile up in memory.
+  static constexpr std::size_t kHighWater = 2 * kMaxBatch;
 
   // `ledger` (may be null: no ledger) is used only from the batch work on
   // the threadpool, one batch at a time; it must outlive the Sink.

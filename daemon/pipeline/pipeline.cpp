@@ -100,7 +100,8 @@ std::string Pipeline::keyOf(std::size_t root, const std::string& rel) const {
 }
 
 bool Pipeline::idle() const {
-  return scans_running_ == 0 && backlog_.empty() && deferred_.empty() && known_.empty();
+  return scans_.empty() && !chunk_running_ && backlog_.empty() && deferred_.empty() &&
+         known_.empty();
 }
 
 void Pipeline::pump() {
@@ -110,6 +111,7 @@ void Pipeline::pump() {
     backlog_.pop_front();
     startRead(std::move(next));
   }
+  scanNextChunk();  // the backlog may have drained below its low mark
 }
 
 void Pipeline::startRead(Pending pending) {

@@ -29,6 +29,7 @@ void Pipeline::start(Mode mode) {
 
 void Pipeline::stopDiscovery() {
   discovering_ = false;
+  scans_.clear();  // a chunk on the pool keeps its cursor alive through its own reference
   rescan_timer_.stop();
   deferred_timer_.stop();
   for (Root& root : roots_) {
@@ -57,22 +58,51 @@ void Pipeline::watchRoot(std::size_t root) {
 }
 
 void Pipeline::scan(std::size_t root, const std::string& start_rel, bool startup) {
-  ++scans_running_;
-  watch::ScanRequest request{roots_[root].path, start_rel, config_.recursive, filter_};
-  const Status queued = uv::queueWork<watch::ScanRequest, watch::ScanResult>(
-      deps_.loop, std::move(request),
-      [](watch::ScanRequest req) -> Result<watch::ScanResult> { return watch::scanTree(req); },
-      [this, root, startup](Result<watch::ScanResult> result) {
-        --scans_running_;
+  for (const Scan& queued : scans_) {
+    if (start_rel.empty() && queued.root == root && queued.whole_root && !queued.started) {
+      return;  // a walk of the whole root is already waiting to start
+    }
+  }
+  scans_.push_back(
+      {root, startup, start_rel.empty(), std::make_shared<watch::ScanCursor>(start_rel)});
+  scanNextChunk();
+}
+
+void Pipeline::scanNextChunk() {
+  if (chunk_running_ || scans_.empty() || backlog_.size() >= kBacklogLow || !discovering_) {
+    return;
+  }
+  chunk_running_ = true;
+  Scan& scan = scans_.front();
+  scan.started = true;
+  struct ChunkIn {
+    watch::ScanRequest request;
+    std::shared_ptr<watch::ScanCursor> cursor;
+  };
+  ChunkIn in{{roots_[scan.root].path, "", config_.recursive, filter_}, scan.cursor};
+  const Status queued = uv::queueWork<ChunkIn, watch::ScanResult>(
+      deps_.loop, std::move(in),
+      [](ChunkIn chunk) -> Result<watch::ScanResult> {
+        return watch::scanChunk(chunk.request, *chunk.cursor, kScanChunk);
+      },
+      [this](Result<watch::ScanResult> result) {
+        chunk_running_ = false;
         DROPD_CHECK(result.has_value(), "scan work cancelled");
-        onScanned(root, std::move(*result), startup);
+        onScanned(std::move(*result));
       });
   DROPD_CHECK(queued.has_value(), "uv_queue_work for a scan");
 }
 
-void Pipeline::onScanned(std::size_t root, watch::ScanResult result, bool startup) {
-  if (startup) {
-    --startup_scans_left_;
+void Pipeline::onScanned(watch::ScanResult result) {
+  if (scans_.empty()) {
+    return;  // discovery stopped meanwhile
+  }
+  const std::size_t root = scans_.front().root;
+  if (scans_.front().cursor->done()) {
+    if (scans_.front().startup) {
+      --startup_scans_left_;
+    }
+    scans_.pop_front();
   }
   for (const std::string& error : result.errors) {
     deps_.log.error("scan.failed pipeline={} error={:?}", config_.name, error);
@@ -94,7 +124,7 @@ void Pipeline::onScanned(std::size_t root, watch::ScanResult result, bool startu
   for (const watch::ScannedFile& found : result.files) {
     discover(root, found.rel, milliseconds(0), &found.identity);
   }
-  pump();
+  pump();  // also asks for the next chunk once the backlog is low
 }
 
 void Pipeline::onWatchEvent(std::size_t root, const watch::InotifyWatcher::Event& event) {

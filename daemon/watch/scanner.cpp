@@ -26,50 +26,67 @@ unsigned char entryType(int dir_fd, const dirent* entry) {
   return S_ISDIR(st.st_mode) ? DT_DIR : S_ISREG(st.st_mode) ? DT_REG : DT_UNKNOWN;
 }
 
-void scanFolder(const ScanRequest& req, const std::string& rel, ScanResult& out,
-                std::vector<std::string>& pending) {
+bool opened(const ScanRequest& req, const std::string& rel, ScanResult& out, DIR*& handle) {
   const std::filesystem::path dir = rel.empty() ? req.root : req.root / rel;
-  DIR* handle = ::opendir(dir.c_str());
+  handle = ::opendir(dir.c_str());
   if (handle == nullptr) {
     out.errors.push_back("opendir(" + dir.string() + "): " + std::strerror(errno));
-    return;
+    return false;
   }
   out.folders.push_back(rel);
-  while (const dirent* entry = ::readdir(handle)) {
-    if (std::strcmp(entry->d_name, ".") == 0 || std::strcmp(entry->d_name, "..") == 0) {
-      continue;
+  return true;
+}
+
+// One entry of the open folder: a folder to walk later or a candidate file.
+void take(const ScanRequest& req, const std::string& rel, DIR* handle, const dirent* entry,
+          ScanResult& out, std::vector<std::string>& pending) {
+  const std::string child = join(rel, entry->d_name);
+  const unsigned char type = entryType(::dirfd(handle), entry);
+  if (type == DT_DIR) {
+    if (req.recursive && req.filter.acceptsDir(child)) {
+      pending.push_back(child);
     }
-    const std::string child = join(rel, entry->d_name);
-    const unsigned char type = entryType(::dirfd(handle), entry);
-    if (type == DT_DIR) {
-      if (req.recursive && req.filter.acceptsDir(child)) {
-        pending.push_back(child);
-      }
-    } else if (type != DT_UNKNOWN && req.filter.acceptsFile(child)) {
-      // Symlinks and other non-regular files are listed too: the reader
-      // refuses them with a reason, so nothing in an inbox goes unexplained.
-      // One lstat per candidate: the pipeline compares it with the ledger,
-      // so files already finished are skipped without being opened.
-      ScannedFile found{child, {}};
-      std::string ignored;
-      (void)file::statFile(dir / entry->d_name, found.identity, ignored);
-      out.files.push_back(std::move(found));
-    }
+  } else if (type != DT_UNKNOWN && req.filter.acceptsFile(child)) {
+    // Symlinks and other non-regular files are listed too: the reader
+    // refuses them with a reason, so nothing in an inbox goes unexplained.
+    // One lstat per candidate: the pipeline compares it with the ledger,
+    // so files already finished are skipped without being opened.
+    ScannedFile found{child, {}};
+    std::string ignored;
+    (void)file::statFile(req.root / child, found.identity, ignored);
+    out.files.push_back(std::move(found));
   }
-  ::closedir(handle);
 }
 
 }  // namespace
 
-ScanResult scanTree(const ScanRequest& request) {
+ScanResult scanChunk(const ScanRequest& request, ScanCursor& cursor, std::size_t max_files) {
   ScanResult out;
-  std::vector<std::string> pending{request.start_rel};
-  while (!pending.empty()) {
-    const std::string rel = std::move(pending.back());
-    pending.pop_back();
-    scanFolder(request, rel, out, pending);
+  while (out.files.size() < max_files && !cursor.done()) {
+    if (!cursor.open_) {
+      cursor.open_rel_ = std::move(cursor.pending_.back());
+      cursor.pending_.pop_back();
+      DIR* handle = nullptr;
+      if (!opened(request, cursor.open_rel_, out, handle)) {
+        continue;
+      }
+      cursor.open_.reset(handle);
+    }
+    const dirent* entry = ::readdir(cursor.open_.get());
+    if (entry == nullptr) {
+      cursor.open_.reset();
+      continue;
+    }
+    if (std::strcmp(entry->d_name, ".") != 0 && std::strcmp(entry->d_name, "..") != 0) {
+      take(request, cursor.open_rel_, cursor.open_.get(), entry, out, cursor.pending_);
+    }
   }
   return out;
+}
+
+ScanResult scanTree(const ScanRequest& request) {
+  ScanCursor cursor(request.start_rel);
+  return scanChunk(request, cursor, static_cast<std::size_t>(-1));
 }
 
 }  // namespace dropd::watch

@@ -60,3 +60,30 @@ TEST_CASE("scanTree lists candidate files and folders to watch", "[watch]") {
     CHECK(out.errors[0].find("nope") != std::string::npos);
   }
 }
+
+TEST_CASE("scanChunk hands a tree over in chunks, each file once", "[watch]") {
+  dropd::test::TempDir dir;
+  std::vector<std::string> expected;
+  for (int i = 0; i < 25; ++i) {
+    const std::string rel = (i % 3 == 0 ? "sub/" : "") + std::to_string(i) + ".txt";
+    dir.write(rel, "x");
+    expected.push_back(rel);
+  }
+  const dropd::watch::ScanRequest req{dir.path(), "", true, PathFilter({"*"}, {})};
+  dropd::watch::ScanCursor cursor("");
+  std::vector<dropd::watch::ScannedFile> all;
+  int chunks = 0;
+  while (!cursor.done()) {
+    auto out = dropd::watch::scanChunk(req, cursor, 4);
+    CHECK(out.files.size() <= 4);
+    all.insert(all.end(), out.files.begin(), out.files.end());
+    ++chunks;
+    SECTION("files removed while the walk goes on are not a problem") {
+      for (const auto& f : out.files) {
+        std::filesystem::remove(dir.path() / f.rel);  // what dropd does when it moves sources
+      }
+    }
+  }
+  CHECK(chunks >= 7);
+  CHECK(sorted(all) == sorted(expected));
+}

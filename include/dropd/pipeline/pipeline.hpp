@@ -76,7 +76,7 @@ class Pipeline {
   // Nothing scanning, queued, settling, or on its way.
   [[nodiscard]] bool idle() const;
   // Scans or reads still on the threadpool: the pipeline must outlive them.
-  [[nodiscard]] bool poolWorkPending() const { return scans_running_ + reads_running_ > 0; }
+  [[nodiscard]] bool poolWorkPending() const { return chunk_running_ || reads_running_ > 0; }
   [[nodiscard]] bool startupScanDone() const { return startup_scans_left_ == 0; }
   [[nodiscard]] const PipelineCounters& counters() const { return counters_; }
   [[nodiscard]] std::size_t backlog() const { return backlog_.size() + deferred_.size(); }
@@ -93,6 +93,17 @@ class Pipeline {
     std::size_t root;
     std::string rel;
   };
+  // A walk of (part of) a root, handed over in chunks as the backlog drains.
+  struct Scan {
+    std::size_t root;
+    bool startup;
+    bool whole_root;
+    std::shared_ptr<watch::ScanCursor> cursor;
+    bool started = false;  // a walk under way may have passed a changed folder already  // shared
+                           // with the chunk on the pool
+  };
+  static constexpr std::size_t kScanChunk = 1024;  // files per chunk
+  static constexpr std::size_t kBacklogLow = 512;  // scan on when the backlog is below
   // A file this pipeline finished (this run or, from the ledger, before).
   struct Finished {
     file::FileIdentity identity;
@@ -102,7 +113,8 @@ class Pipeline {
 
   // pipeline_intake.cpp
   void scan(std::size_t root, const std::string& start_rel, bool startup);
-  void onScanned(std::size_t root, watch::ScanResult result, bool startup);
+  void scanNextChunk();
+  void onScanned(watch::ScanResult result);
   void watchRoot(std::size_t root);
   void onWatchEvent(std::size_t root, const watch::InotifyWatcher::Event& event);
   // `identity` comes from a scan (nullptr for an inotify event).
@@ -133,7 +145,8 @@ class Pipeline {
   std::vector<Root> roots_;
   Mode mode_ = Mode::kOnce;
   bool discovering_ = false;
-  std::size_t scans_running_ = 0;
+  std::deque<Scan> scans_;  // the front one is walking; one chunk on the pool at a time
+  bool chunk_running_ = false;
   std::size_t reads_running_ = 0;
   std::size_t startup_scans_left_ = 0;
   std::deque<Pending> backlog_;

@@ -5,7 +5,10 @@
 // runs at start, after an inotify overflow, for a folder that appears, and on
 // the rescan timer. Blocking (readdir on a large tree): threadpool only.
 
+#include <dirent.h>
+
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -32,6 +35,32 @@ struct ScanResult {
   std::vector<std::string> errors;   // "opendir(PATH): reason", one per folder that failed
 };
 
+// Where an unfinished walk stands: folders still to read and the one open
+// now. The open folder stays open between chunks, so entries are neither
+// skipped nor repeated while dropd moves files out of it (readdir's promise
+// for one open stream). Move-only; used by one pool thread at a time.
+class ScanCursor {
+ public:
+  explicit ScanCursor(std::string start_rel) : pending_{std::move(start_rel)} {}
+  [[nodiscard]] bool done() const { return pending_.empty() && !open_; }
+
+ private:
+  friend ScanResult scanChunk(const ScanRequest& request, ScanCursor& cursor,
+                              std::size_t max_files);
+  struct DirCloser {
+    void operator()(DIR* dir) const noexcept { ::closedir(dir); }
+  };
+  std::vector<std::string> pending_;  // folders not opened yet
+  std::string open_rel_;
+  std::unique_ptr<DIR, DirCloser> open_;
+};
+
+// Continues the walk until `max_files` candidates are found or it is done,
+// so a huge inbox is handed over in chunks and memory does not grow with it.
+[[nodiscard]] ScanResult scanChunk(const ScanRequest& request, ScanCursor& cursor,
+                                   std::size_t max_files);
+
+// The whole walk at once (tests, small trees).
 [[nodiscard]] ScanResult scanTree(const ScanRequest& request);
 
 }  // namespace dropd::watch

@@ -32,7 +32,7 @@ class Sink {
   using DoneFn = std::function<void(std::unique_ptr<Job>, const file::CommitOutcome&)>;
 
   static constexpr std::chrono::milliseconds kRetryDelay{5000};
-  static constexpr std::size_t kMaxBatch = 512;
+  static constexpr std::size_t kMaxBatch = 256;
   // Pipelines read no new file while this many jobs wait to be committed, so
   // a slow disk cannot make answered jobs pile up in memory.
   static constexpr std::size_t kHighWater = 2 * kMaxBatch;

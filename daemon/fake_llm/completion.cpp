@@ -57,6 +57,13 @@ bool readChatRequest(const json& body, ChatRequest& out) {
   out.model = model != body.end() && model->is_string() ? model->get<std::string>() : "";
   out.prompt_bytes = 0;
   out.user_content.clear();
+  out.max_tokens = 0;
+  for (const char* key : {"max_tokens", "max_completion_tokens"}) {
+    const auto it = body.find(key);
+    if (it != body.end() && it->is_number_unsigned()) {
+      out.max_tokens = it->get<std::uint64_t>();
+    }
+  }
   for (const json& message : body["messages"]) {
     if (!message.is_object()) {
       continue;
@@ -124,6 +131,27 @@ std::string errorBody(int status, std::string_view message) {
       {"error",
        {{"message", std::string(message)}, {"type", errorType(status)}, {"code", status}}}};
   return body.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+std::string errorBody(int status, std::string_view message, std::string_view code) {
+  const std::string_view type = code == "insufficient_quota" ? code : errorType(status);
+  const json body = {{"error",
+                      {{"message", std::string(message)},
+                       {"type", std::string(type)},
+                       {"code", std::string(code)}}}};
+  return body.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+std::string rateLimitBody(std::string_view type, std::string_view message) {
+  const json body = {{"error",
+                      {{"message", std::string(message)},
+                       {"type", std::string(type)},
+                       {"code", "rate_limit_exceeded"}}}};
+  return body.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+std::uint64_t requestTokenCost(const ChatRequest& request) noexcept {
+  return estimateTokens(request.prompt_bytes) + request.max_tokens;
 }
 
 }  // namespace dropd::fake_llm

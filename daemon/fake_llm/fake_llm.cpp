@@ -9,6 +9,7 @@ struct FakeLlm::Pending {
   ChatRequest chat;
   FaultPlan plan;
   std::uint64_t id = 0;
+  std::vector<net::Header> rate_headers{};  // x-ratelimit-* for this answer
 };
 
 namespace {
@@ -24,6 +25,28 @@ bool isLoopback(const std::string& address) {
 
 void sendError(const net::Responder& responder, int status, std::string_view message) {
   responder.send(status, kJson, errorBody(status, message));
+}
+
+// Reads body[key] into `out` if present; false if present but not a whole number >= 0.
+bool readLimit(const json& body, const char* key, std::uint64_t& out) {
+  const auto it = body.find(key);
+  if (it == body.end()) {
+    return true;
+  }
+  if (!it->is_number_unsigned()) {
+    return false;
+  }
+  out = it->get<std::uint64_t>();
+  return true;
+}
+
+// slow-body: the head, then the body 16 bytes per write.
+std::vector<std::string> smallPieces(std::string head, const std::string& body) {
+  std::vector<std::string> pieces{std::move(head)};
+  for (std::size_t at = 0; at < body.size(); at += 16) {
+    pieces.push_back(body.substr(at, 16));
+  }
+  return pieces;
 }
 
 // Three chunks, so that a client's chunk reassembly gets exercised.
@@ -58,7 +81,12 @@ Result<std::unique_ptr<FakeLlm>> FakeLlm::start(uv_loop_t& loop, FakeLlmConfig c
 }
 
 FakeLlm::FakeLlm(Key /*key*/, uv_loop_t& loop, FakeLlmConfig config, const Clock& clock)
-    : loop_(loop), config_(std::move(config)), clock_(clock), picker_(config_.seed) {}
+    : loop_(loop),
+      config_(std::move(config)),
+      clock_(clock),
+      picker_(config_.seed),
+      started_(clock.now()),
+      limiter_(config_.limits, started_) {}
 
 FakeLlm::~FakeLlm() { close(); }
 
@@ -96,10 +124,20 @@ void FakeLlm::onChat(const net::ServerRequest& request, net::Responder responder
     sendError(pending.responder, 400, "request body is not a chat-completions JSON object");
     return;
   }
-  pending.plan = picker_.pick(config_.faults, pending.chat.user_content);
+  const auto since_start =
+      std::chrono::duration_cast<std::chrono::milliseconds>(clock_.now() - started_);
+  pending.plan = picker_.pick(config_.faults, pending.chat.user_content, since_start);
   if (pending.plan.terminal == FaultKind::kHang) {
     logRequest(pending.chat, 0, pending.plan.names);
     return;  // the Responder goes away unanswered: the client waits
+  }
+  if (!pending.plan.terminal) {  // a fault's answer comes before the rate limits
+    const Admission admission = limiter_.admit(requestTokenCost(pending.chat), clock_.now());
+    pending.rate_headers = rateLimitHeaders(admission);
+    if (!admission.allowed) {
+      answerRateLimited(pending, admission);
+      return;
+    }
   }
   const auto delay = config_.latency + pending.plan.extra_delay;
   if (delay.count() <= 0) {
@@ -133,9 +171,12 @@ void FakeLlm::answerChat(const Pending& pending) {
       std::chrono::duration_cast<std::chrono::seconds>(clock_.wallNow().time_since_epoch()).count();
   int status = 200;
   std::string body;
-  if (plan.terminal == FaultKind::kStatus) {
+  if (plan.terminal == FaultKind::kStatus || plan.terminal == FaultKind::kOutage) {
     status = plan.status;
-    body = errorBody(status, "fake fault: status " + std::to_string(status));
+    const std::string message = plan.terminal == FaultKind::kOutage
+                                    ? "fake fault: outage"
+                                    : "fake fault: status " + std::to_string(status);
+    body = plan.code.empty() ? errorBody(status, message) : errorBody(status, message, plan.code);
   } else {
     body = completionBody(pending.chat, pending.id, created);
   }
@@ -153,11 +194,26 @@ void FakeLlm::answerChat(const Pending& pending) {
   if (plan.retry_after_s) {
     headers.push_back({"Retry-After", std::to_string(*plan.retry_after_s)});
   }
-  if (plan.chunked) {
+  headers.insert(headers.end(), pending.rate_headers.begin(), pending.rate_headers.end());
+  if (plan.slow_body && !plan.chunked) {
+    pending.responder.sendRaw(
+        smallPieces(net::responseHead(status, headers, body.size(), false), body),
+        net::Responder::After::kKeepOpen);
+  } else if (plan.chunked) {
     pending.responder.sendChunked(status, std::move(headers), threeChunks(body));
   } else {
     pending.responder.send(status, std::move(headers), std::move(body));
   }
+}
+
+void FakeLlm::answerRateLimited(const Pending& pending, const Admission& admission) {
+  logRequest(pending.chat, 429, admission.refused_by == "tokens" ? "tpm" : "rpm");
+  const std::string message = "Rate limit reached for " + std::string(admission.refused_by) +
+                              " per min: please try again in " +
+                              std::to_string(admission.retry_after.count()) + "ms.";
+  Headers headers = kJson;
+  headers.insert(headers.end(), pending.rate_headers.begin(), pending.rate_headers.end());
+  pending.responder.send(429, std::move(headers), rateLimitBody(admission.refused_by, message));
 }
 
 void FakeLlm::onControl(const net::ServerRequest& request, const net::Responder& responder) {
@@ -199,9 +255,20 @@ void FakeLlm::onControl(const net::ServerRequest& request, const net::Responder&
     }
     latency = *parsed;
   }
-  config_.faults = std::move(faults);  // all or nothing: only once both parsed
+  RateLimits limits = limiter_.limits();
+  if (!readLimit(body, "rpm", limits.rpm) || !readLimit(body, "tpm", limits.tpm)) {
+    sendError(responder, 400, "\"rpm\" and \"tpm\" must be whole numbers >= 0");
+    return;
+  }
+  config_.faults = std::move(faults);  // all or nothing: only once everything parsed
   config_.latency = latency;
-  json answer = {{"faults", json::array()}, {"latency_ms", latency.count()}};
+  if (body.contains("rpm") || body.contains("tpm")) {
+    limiter_.setLimits(limits, clock_.now());
+  }
+  json answer = {{"faults", json::array()},
+                 {"latency_ms", latency.count()},
+                 {"rpm", limits.rpm},
+                 {"tpm", limits.tpm}};
   for (const Fault& f : config_.faults) {
     answer["faults"].push_back(describe(f));
   }

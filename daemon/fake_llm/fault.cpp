@@ -33,6 +33,23 @@ std::vector<std::string_view> splitCommas(std::string_view spec) {
   }
 }
 
+// "FROM..TO", two durations since the start, FROM < TO.
+Status parseOutage(std::string_view value, std::string_view spec, Fault& fault) {
+  const auto dots = value.find("..");
+  if (dots == std::string_view::npos) {
+    return invalid("outage needs FROM..TO, like 10s..40s", spec);
+  }
+  const auto from = parseDuration(value.substr(0, dots));
+  const auto to = parseDuration(value.substr(dots + 2));
+  if (!from || !to || *from >= *to) {
+    return invalid("outage needs FROM..TO with FROM before TO", spec);
+  }
+  fault.kind = FaultKind::kOutage;
+  fault.outage_from = *from;
+  fault.outage_to = *to;
+  return {};
+}
+
 // Reads KIND or KIND=VALUE into `fault`.
 Status parseKind(std::string_view part, std::string_view spec, Fault& fault) {
   const auto eq = part.find('=');
@@ -56,11 +73,15 @@ Status parseKind(std::string_view part, std::string_view spec, Fault& fault) {
     fault.delay = *delay;
     return {};
   }
+  if (key == "outage") {
+    return parseOutage(value, spec, fault);
+  }
   static constexpr std::pair<std::string_view, FaultKind> kBare[] = {
       {"reset-mid-body", FaultKind::kResetMidBody},
       {"hang", FaultKind::kHang},
       {"malformed-json", FaultKind::kMalformedJson},
-      {"chunked", FaultKind::kChunked}};
+      {"chunked", FaultKind::kChunked},
+      {"slow-body", FaultKind::kSlowBody}};
   for (const auto& [name, kind] : kBare) {
     if (key == name && eq == std::string_view::npos) {
       fault.kind = kind;
@@ -89,6 +110,8 @@ Status parseOption(std::string_view part, std::string_view spec, Fault& fault) {
       return invalid("retry-after needs whole seconds", spec);
     }
     fault.retry_after_s = *seconds;
+  } else if (key == "code" && fault.kind == FaultKind::kStatus && !value.empty()) {
+    fault.code = std::string(value);
   } else if (key == "match" && !value.empty()) {
     fault.match = std::string(value);
   } else {
@@ -160,12 +183,22 @@ std::string describe(const Fault& fault) {
     case FaultKind::kDelay:
       out = "delay=" + std::to_string(fault.delay.count()) + "ms";
       break;
+    case FaultKind::kOutage:
+      out = "outage=" + std::to_string(fault.outage_from.count()) + "ms.." +
+            std::to_string(fault.outage_to.count()) + "ms";
+      break;
+    case FaultKind::kSlowBody:
+      out = "slow-body";
+      break;
   }
   if (fault.rate < 1.0) {
     out += ",rate=" + std::to_string(fault.rate);
   }
   if (fault.retry_after_s) {
     out += ",retry-after=" + std::to_string(*fault.retry_after_s);
+  }
+  if (!fault.code.empty()) {
+    out += ",code=" + fault.code;
   }
   if (!fault.match.empty()) {
     out += ",match=" + fault.match;
@@ -180,23 +213,29 @@ bool FaultPicker::roll(double rate) {
   return std::uniform_real_distribution<double>(0.0, 1.0)(rng_) < rate;
 }
 
-FaultPlan FaultPicker::pick(const std::vector<Fault>& faults, std::string_view user_content) {
+FaultPlan FaultPicker::pick(const std::vector<Fault>& faults, std::string_view user_content,
+                            std::chrono::milliseconds since_start) {
   FaultPlan plan;
   for (const Fault& fault : faults) {
     const bool matches = fault.match.empty() || user_content.find(fault.match) != std::string::npos;
-    if (!matches || !roll(fault.rate)) {
+    const bool in_window = fault.kind != FaultKind::kOutage ||
+                           (since_start >= fault.outage_from && since_start < fault.outage_to);
+    if (!matches || !in_window || !roll(fault.rate)) {
       continue;
     }
     if (fault.kind == FaultKind::kDelay) {
       plan.extra_delay += fault.delay;
     } else if (fault.kind == FaultKind::kChunked) {
       plan.chunked = true;
+    } else if (fault.kind == FaultKind::kSlowBody) {
+      plan.slow_body = true;
     } else if (plan.terminal) {
       continue;  // the first terminal fault decides the answer
     } else {
       plan.terminal = fault.kind;
-      plan.status = fault.status;
+      plan.status = fault.kind == FaultKind::kOutage ? 503 : fault.status;
       plan.retry_after_s = fault.retry_after_s;
+      plan.code = fault.code;
     }
     plan.names += (plan.names.empty() ? "" : ";") + describe(fault);
   }

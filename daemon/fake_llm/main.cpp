@@ -3,7 +3,7 @@
 #include <CLI/CLI.hpp>
 #include <csignal>
 #include <cstdio>
-#include <optional>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -20,17 +20,36 @@ using namespace dropd;
 
 constexpr const char* kFooter = R"help(Fault SPEC: KIND[,OPTION]...
   KIND    status=CODE | reset-mid-body | hang | malformed-json | chunked | delay=DUR
-  OPTION  rate=P (0..1, default 1) | retry-after=S (status only) | match=NAME
-          (match: only requests whose last user message contains NAME)
+          | outage=FROM..TO (503 from FROM to TO after start, e.g. outage=10s..40s)
+          | slow-body (the answer written 16 bytes per write)
+  OPTION  rate=P (0..1, default 1) | retry-after=S (status only)
+          | code=NAME (status only: the error's "code", e.g. insufficient_quota)
+          | match=NAME (only requests whose last user message contains NAME)
   Faults are chosen per request with a seeded RNG (--seed). Delays add up,
-  chunked changes the framing, the first status/reset/hang/malformed that
-  fires decides the answer. Examples: --fault status=500,rate=0.1
+  chunked and slow-body change the framing, the first status/outage/reset/
+  hang/malformed that fires decides the answer. Examples: --fault status=500,rate=0.1
   --fault status=429,retry-after=2 --fault reset-mid-body,rate=0.05 --fault hang,match=STUCK
+  --fault status=429,code=insufficient_quota --fault outage=10s..40s
+
+Rate limits (--rpm N, --tpm N; 0 or absent: none), like real providers:
+  over a sliding minute, the requests (tokens) admitted in the last 60 s
+  may not exceed N; and over short windows, a bucket refilled at N/60 per
+  second holding two seconds' worth, max(1, N/30), full at start. A request
+  costs 1 request and ceil(bytes/4) of its messages' text + max_tokens
+  tokens. Over a limit: 429, {"error": {"message": "Rate limit reached...",
+  "type": "requests"|"tokens", "code": "rate_limit_exceeded"}}, Retry-After
+  (seconds, rounded up), retry-after-ms. Every answer to a rate-checked
+  request has x-ratelimit-limit/remaining/reset-requests (and -tokens);
+  remaining is the smaller of minute and bucket, reset ("1s", "6m0s") the
+  time until both are full again. Refused requests cost nothing; a fault's
+  answer is not rate-checked.
 
 Endpoints: POST /v1/chat/completions, GET /healthz, POST /_fake/control
-  (loopback only; body {"faults": ["status=401"], "latency": "0ms"} replaces both).
+  (loopback only; body {"faults": ["status=401"], "latency": "0ms", "rpm": 600,
+  "tpm": 0} replaces the keys given).
 Answer content: "fake: <first 8 words of the last user message> (<N> bytes)".
-Not implemented yet: --rpm, --tpm, --tls-cert/--tls-key, "stream": true, outage=.)help";
+Not implemented yet: --tls-cert/--tls-key, "stream": true; pauses between slow-body's
+writes.)help";
 
 struct Options {
   std::string listen = "127.0.0.1:0";
@@ -39,8 +58,8 @@ struct Options {
   std::string request_log;
   std::uint64_t seed = 42;
   bool verbose = false;
-  std::optional<int> rpm;
-  std::optional<int> tpm;
+  std::uint64_t rpm = 0;
+  std::uint64_t tpm = 0;
   std::string tls_cert;
   std::string tls_key;
 };
@@ -60,8 +79,8 @@ void splitListen(const std::string& text, fake_llm::FakeLlmConfig& config) {
 }
 
 fake_llm::FakeLlmConfig toConfig(const Options& options) {
-  if (options.rpm || options.tpm || !options.tls_cert.empty() || !options.tls_key.empty()) {
-    throw CLI::ValidationError("--rpm/--tpm/--tls-*", "not implemented yet");
+  if (!options.tls_cert.empty() || !options.tls_key.empty()) {
+    throw CLI::ValidationError("--tls-*", "not implemented yet");
   }
   fake_llm::FakeLlmConfig config;
   splitListen(options.listen, config);
@@ -77,6 +96,7 @@ fake_llm::FakeLlmConfig toConfig(const Options& options) {
     }
     config.faults.push_back(std::move(*fault));
   }
+  config.limits = {options.rpm, options.tpm};
   config.seed = options.seed;
   config.request_log = options.request_log;
   if (options.verbose) {
@@ -135,8 +155,10 @@ int main(int argc, char** argv) {
   app.add_option("--request-log", options.request_log, "append one JSON line per request");
   app.add_option("--seed", options.seed, "seed of the fault RNG")->capture_default_str();
   app.add_flag("--verbose", options.verbose, "one log line per request on stderr");
-  app.add_option("--rpm", options.rpm, "(not implemented yet)");
-  app.add_option("--tpm", options.tpm, "(not implemented yet)");
+  app.add_option("--rpm", options.rpm, "requests per minute, then 429 (see below; 0: none)")
+      ->check(CLI::Range(std::uint64_t{0}, std::uint64_t{1000000000}));
+  app.add_option("--tpm", options.tpm, "tokens per minute, then 429 (see below; 0: none)")
+      ->check(CLI::Range(std::uint64_t{0}, std::uint64_t{1000000000}));
   app.add_option("--tls-cert", options.tls_cert, "(not implemented yet)");
   app.add_option("--tls-key", options.tls_key, "(not implemented yet)");
   try {

@@ -86,3 +86,40 @@ TEST_CASE("fakeContent names the first 8 words and the byte count", "[fake_llm]"
   CHECK(fakeContent("naïve 日本語") == "fake: naïve 日本語 (16 bytes)");
   CHECK(firstWords("x y z", 2) == "x y");
 }
+
+TEST_CASE("parseFault reads outage windows, error codes and slow bodies", "[fake_llm]") {
+  SECTION("outage=FROM..TO") {
+    const auto f = parseFault("outage=10s..40s");
+    REQUIRE(f);
+    CHECK(f->kind == FaultKind::kOutage);
+    CHECK(f->outage_from == 10s);
+    CHECK(f->outage_to == 40s);
+    CHECK(describe(*f) == "outage=10000ms..40000ms");
+  }
+  SECTION("status with code") {
+    const auto f = parseFault("status=429,code=insufficient_quota");
+    REQUIRE(f);
+    CHECK(f->code == "insufficient_quota");
+    CHECK(describe(*f) == "status=429,code=insufficient_quota");
+  }
+  SECTION("slow-body") {
+    CHECK(parseFault("slow-body")->kind == FaultKind::kSlowBody);
+  }
+  SECTION("bad ones") {
+    const char* bad = GENERATE("outage", "outage=10s", "outage=40s..10s", "outage=5s..5s",
+                               "outage=a..b", "hang,code=x", "status=429,code=", "slow-body=1");
+    CHECK_FALSE(parseFault(bad));
+  }
+}
+
+TEST_CASE("FaultPicker applies an outage only inside its window", "[fake_llm]") {
+  FaultPicker picker{1};
+  const std::vector<Fault> faults{*parseFault("outage=10s..40s"), *parseFault("slow-body")};
+  CHECK_FALSE(picker.pick(faults, "", 9999ms).terminal);
+  const FaultPlan during = picker.pick(faults, "", 10s);
+  CHECK(during.terminal == FaultKind::kOutage);
+  CHECK(during.status == 503);
+  CHECK(during.slow_body);
+  CHECK(picker.pick(faults, "", 39999ms).terminal == FaultKind::kOutage);
+  CHECK_FALSE(picker.pick(faults, "", 40s).terminal);
+}

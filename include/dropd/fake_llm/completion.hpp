@@ -19,6 +19,7 @@ struct ChatRequest {
   std::string model;
   std::string user_content;      // the last "user" message's text, "" if none
   std::size_t prompt_bytes = 0;  // all messages' text, for usage
+  std::uint64_t max_tokens = 0;  // "max_tokens" or "max_completion_tokens"; 0 if absent
 };
 
 // Reads the parts of a chat-completions body the fake uses. Content given as
@@ -40,5 +41,14 @@ struct ChatRequest {
 
 // An OpenAI-style error body: {"error": {"message", "type", "code"}}.
 [[nodiscard]] std::string errorBody(int status, std::string_view message);
+// The same with a string code, as OpenAI sends: "insufficient_quota" (whose
+// type is also "insufficient_quota"), "invalid_api_key", ...
+[[nodiscard]] std::string errorBody(int status, std::string_view message, std::string_view code);
+// A 429 for a rate limit: type "requests" or "tokens", code "rate_limit_exceeded".
+[[nodiscard]] std::string rateLimitBody(std::string_view type, std::string_view message);
+
+// What a request costs against --tpm: its prompt tokens as the fake counts
+// them plus max_tokens (providers reserve the whole completion budget).
+[[nodiscard]] std::uint64_t requestTokenCost(const ChatRequest& request) noexcept;
 
 }  // namespace dropd::fake_llm

@@ -10,8 +10,15 @@
 //                              user message; 400 on bad JSON; faults applied
 //   GET  /healthz              200
 //   POST /_fake/control        from loopback only: {"faults": [SPEC...],
-//                              "latency": "DUR"} replaces faults / latency
+//                              "latency": "DUR", "rpm": N, "tpm": N}
+//                              replaces each key given (new limits start
+//                              with fresh windows)
 //   anything else              404 (405 for a wrong method on a known path)
+//
+// Chat requests pass the rate limits of rate_limit.hpp (config.limits)
+// unless a terminal fault answers them first; over a limit the answer is
+// an immediate 429 with Retry-After, and every answer to an admitted or
+// refused request carries the x-ratelimit-* headers.
 //
 // Latency and delays are uv timers: the loop never blocks.
 
@@ -28,6 +35,7 @@
 
 #include "dropd/fake_llm/completion.hpp"
 #include "dropd/fake_llm/fault.hpp"
+#include "dropd/fake_llm/rate_limit.hpp"
 #include "dropd/fake_llm/request_log.hpp"
 #include "dropd/net/http_server.hpp"
 #include "dropd/uv/clock.hpp"
@@ -40,6 +48,7 @@ struct FakeLlmConfig {
   int port = 0;  // 0: any free port, see FakeLlm::port()
   std::chrono::milliseconds latency{0};
   std::vector<Fault> faults;
+  RateLimits limits{};  // --rpm / --tpm; 0: none
   std::uint64_t seed = 42;
   std::string request_log;                // path; empty: no log
   std::shared_ptr<spdlog::logger> log{};  // one debug line per request; null: silent
@@ -65,6 +74,7 @@ class FakeLlm {
 
   void setFaults(std::vector<Fault> faults) { config_.faults = std::move(faults); }
   void setLatency(std::chrono::milliseconds latency) { config_.latency = latency; }
+  void setLimits(RateLimits limits) { limiter_.setLimits(limits, clock_.now()); }
   [[nodiscard]] std::uint64_t chatRequests() const noexcept { return chat_requests_; }
 
  private:
@@ -75,12 +85,15 @@ class FakeLlm {
   void onControl(const net::ServerRequest& request, const net::Responder& responder);
   void answerChat(const Pending& pending);
   void answerLater(std::chrono::milliseconds delay, Pending pending);
+  void answerRateLimited(const Pending& pending, const Admission& admission);
   void logRequest(const ChatRequest& chat, int status, const std::string& fault);
 
   uv_loop_t& loop_;
   FakeLlmConfig config_;
   const Clock& clock_;
   FaultPicker picker_;
+  const MonoTime started_;  // outage windows count from here
+  RateLimiter limiter_;
   std::optional<RequestLog> request_log_;
   std::unique_ptr<net::HttpServer> server_;
   std::unordered_map<std::uint64_t, uv::Timer> delayed_;

@@ -6,11 +6,17 @@
 //
 // SPEC is KIND[,OPTION]... with
 //   KIND:   status=CODE | reset-mid-body | hang | malformed-json | chunked | delay=DUR
-//   OPTION: rate=P (0..1, default 1) | retry-after=S (status only) | match=NAME
+//           | outage=FROM..TO | slow-body
+//   OPTION: rate=P (0..1, default 1) | retry-after=S (status only)
+//           | code=NAME (status only) | match=NAME
 // `match=NAME` limits the fault to requests whose last user message
-// contains NAME. Several faults may apply to one request: delays add up,
-// `chunked` changes the framing, and the first of status / reset-mid-body /
-// hang / malformed-json that fires decides the answer.
+// contains NAME. `outage=10s..40s` answers 503 to every request that
+// arrives from 10 s to 40 s after the fake started. `code=NAME` puts NAME
+// in the error body's "code" (e.g. status=429,code=insufficient_quota).
+// `slow-body` writes the answer as many small pieces, one write each.
+// Several faults may apply to one request: delays add up, `chunked` and
+// `slow-body` change the framing, and the first of status / outage /
+// reset-mid-body / hang / malformed-json that fires decides the answer.
 
 #include <chrono>
 #include <cstdint>
@@ -24,15 +30,27 @@
 
 namespace dropd::fake_llm {
 
-enum class FaultKind { kStatus, kResetMidBody, kHang, kMalformedJson, kChunked, kDelay };
+enum class FaultKind {
+  kStatus,
+  kResetMidBody,
+  kHang,
+  kMalformedJson,
+  kChunked,
+  kDelay,
+  kOutage,
+  kSlowBody
+};
 
 struct Fault {
   FaultKind kind = FaultKind::kStatus;
   int status = 0;                      // kStatus
   std::chrono::milliseconds delay{0};  // kDelay
   double rate = 1.0;
-  std::optional<int> retry_after_s;  // kStatus: adds a Retry-After header
-  std::string match;                 // empty: every request
+  std::optional<int> retry_after_s;          // kStatus: adds a Retry-After header
+  std::string code;                          // kStatus: the error body's "code"; empty: the status
+  std::string match;                         // empty: every request
+  std::chrono::milliseconds outage_from{0};  // kOutage: since the fake started
+  std::chrono::milliseconds outage_to{0};    // kOutage: exclusive
 };
 
 // Parses one SPEC; kInvalid names the bad part.
@@ -47,15 +65,19 @@ struct FaultPlan {
   std::optional<FaultKind> terminal;  // status, reset, hang or malformed; none = a normal answer
   int status = 0;
   std::optional<int> retry_after_s;
+  std::string code;
   std::chrono::milliseconds extra_delay{0};
   bool chunked = false;
+  bool slow_body = false;
   std::string names;  // the faults that fired, "status=500;chunked", for the request log
 };
 
 class FaultPicker {
  public:
   explicit FaultPicker(std::uint64_t seed) : rng_(seed) {}
-  [[nodiscard]] FaultPlan pick(const std::vector<Fault>& faults, std::string_view user_content);
+  // `since_start`: how long the fake has run, for outage windows.
+  [[nodiscard]] FaultPlan pick(const std::vector<Fault>& faults, std::string_view user_content,
+                               std::chrono::milliseconds since_start = {});
 
  private:
   [[nodiscard]] bool roll(double rate);

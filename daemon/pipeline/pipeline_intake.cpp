@@ -142,6 +142,7 @@ void Pipeline::onWatchEvent(std::size_t root, const watch::InotifyWatcher::Event
       break;
     case Kind::kFolderLost:
       if (event.rel.empty()) {
+        roots_[root].lost = true;  // the watcher may not be destroyed from its own callback
         deps_.log.error("watch.root_lost pipeline={} root={:?} hint=\"rescans retry\"",
                         config_.name, roots_[root].path.string());
       }
@@ -155,7 +156,9 @@ void Pipeline::onWatchEvent(std::size_t root, const watch::InotifyWatcher::Event
 
 void Pipeline::rescanAll() {
   for (std::size_t i = 0; i < roots_.size(); ++i) {
-    if (!roots_[i].watcher) {
+    if (!roots_[i].watcher || roots_[i].lost) {
+      roots_[i].watcher.reset();
+      roots_[i].lost = false;
       watchRoot(i);  // the root may be back (or was never there)
     }
     scan(i, "", /*startup=*/false);

@@ -86,7 +86,8 @@ TEST_CASE("Keys left out keep the documented defaults", "[config]") {
     CHECK(p.name == "pipeline0");
     CHECK(p.recursive);
     CHECK(p.include == std::vector<std::string>{"*"});
-    CHECK(p.exclude == std::vector<std::string>{".*", "*~", "*.tmp", "*.part", "*.swp"});
+    CHECK(p.exclude == std::vector<std::string>{".*", "*~", "*.tmp", "*.part", "*.swp", "@eaDir",
+                                                "Thumbs.db", "desktop.ini"});
     CHECK(p.settle == 500ms);
     CHECK(p.rescan_interval == 60s);
     CHECK(p.max_file_size_bytes == 8 * 1024 * 1024);

@@ -109,7 +109,10 @@ struct Pipeline {
   std::vector<std::filesystem::path> watch;  // required, at least one
   bool recursive = true;
   std::vector<std::string> include{"*"};
-  std::vector<std::string> exclude{".*", "*~", "*.tmp", "*.part", "*.swp"};
+  // Writers' temp and metadata names (rsync .x.XXXXXX, Synology @eaDir, macOS
+  // ._x and .DS_Store, Syncthing .stfolder, Windows Thumbs.db and desktop.ini).
+  std::vector<std::string> exclude{".*",    "*~",     "*.tmp",     "*.part",
+                                   "*.swp", "@eaDir", "Thumbs.db", "desktop.ini"};
   std::chrono::milliseconds settle = 500ms;
   std::chrono::milliseconds rescan_interval = 60s;  // 0: rescan only at start and on overflow
   std::uint64_t max_file_size_bytes = 8ull << 20;

@@ -88,6 +88,7 @@ class Pipeline {
     std::filesystem::path path;
     std::string record_prefix;  // "" for one root, else "<root name>/" (results must not collide)
     std::unique_ptr<watch::InotifyWatcher> watcher;
+    bool lost = false;  // the root folder went away: watch it afresh at the next rescan
   };
   struct Pending {
     std::size_t root;

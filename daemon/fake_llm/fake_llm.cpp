@@ -68,11 +68,15 @@ Result<std::unique_ptr<FakeLlm>> FakeLlm::start(uv_loop_t& loop, FakeLlmConfig c
     fake->request_log_.emplace(std::move(*log));
   }
   FakeLlm* raw = fake.get();  // stable: the FakeLlm never moves
-  auto server =
-      net::HttpServer::listen(loop, fake->config_.host, fake->config_.port,
-                              [raw](net::ServerRequest&& request, net::Responder responder) {
-                                raw->onRequest(std::move(request), std::move(responder));
-                              });
+  net::ServerOptions options;
+  options.tls_cert_file = fake->config_.tls_cert;
+  options.tls_key_file = fake->config_.tls_key;
+  auto server = net::HttpServer::listen(
+      loop, fake->config_.host, fake->config_.port,
+      [raw](net::ServerRequest&& request, net::Responder responder) {
+        raw->onRequest(std::move(request), std::move(responder));
+      },
+      std::move(options));
   if (!server) {
     return tl::unexpected{server.error()};
   }

@@ -48,8 +48,8 @@ Endpoints: POST /v1/chat/completions, GET /healthz, POST /_fake/control
   (loopback only; body {"faults": ["status=401"], "latency": "0ms", "rpm": 600,
   "tpm": 0} replaces the keys given).
 Answer content: "fake: <first 8 words of the last user message> (<N> bytes)".
-Not implemented yet: --tls-cert/--tls-key, "stream": true; pauses between slow-body's
-writes.)help";
+TLS: --tls-cert and --tls-key (PEM files, both or neither) serve https.
+Not implemented yet: "stream": true; pauses between slow-body's writes.)help";
 
 struct Options {
   std::string listen = "127.0.0.1:0";
@@ -79,8 +79,8 @@ void splitListen(const std::string& text, fake_llm::FakeLlmConfig& config) {
 }
 
 fake_llm::FakeLlmConfig toConfig(const Options& options) {
-  if (!options.tls_cert.empty() || !options.tls_key.empty()) {
-    throw CLI::ValidationError("--tls-*", "not implemented yet");
+  if (options.tls_cert.empty() != options.tls_key.empty()) {
+    throw CLI::ValidationError("--tls-cert/--tls-key", "give both or neither");
   }
   fake_llm::FakeLlmConfig config;
   splitListen(options.listen, config);
@@ -99,6 +99,8 @@ fake_llm::FakeLlmConfig toConfig(const Options& options) {
   config.limits = {options.rpm, options.tpm};
   config.seed = options.seed;
   config.request_log = options.request_log;
+  config.tls_cert = options.tls_cert;
+  config.tls_key = options.tls_key;
   if (options.verbose) {
     config.log = spdlog::stderr_color_mt("fake");
     config.log->set_level(spdlog::level::debug);
@@ -159,8 +161,8 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(std::uint64_t{0}, std::uint64_t{1000000000}));
   app.add_option("--tpm", options.tpm, "tokens per minute, then 429 (see below; 0: none)")
       ->check(CLI::Range(std::uint64_t{0}, std::uint64_t{1000000000}));
-  app.add_option("--tls-cert", options.tls_cert, "(not implemented yet)");
-  app.add_option("--tls-key", options.tls_key, "(not implemented yet)");
+  app.add_option("--tls-cert", options.tls_cert, "serve https with this PEM certificate chain");
+  app.add_option("--tls-key", options.tls_key, "the PEM private key of --tls-cert");
   try {
     app.parse(argc, argv);
     return serve(toConfig(options));

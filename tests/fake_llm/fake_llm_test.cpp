@@ -11,6 +11,7 @@
 
 #include "dropd/net/http_client.hpp"
 
+#include "net/test_certs.hpp"
 #include "support/loop_fixture.hpp"
 #include "support/manual_clock.hpp"
 
@@ -21,15 +22,17 @@ using Outcome = std::optional<Result<net::HttpResponse>>;
 
 namespace {
 
-// A FakeLlm on 127.0.0.1:0 and an HttpClient pointed at it.
+// A FakeLlm on 127.0.0.1:0 (https when the config has a certificate) and
+// an HttpClient pointed at it.
 struct Harness {
   explicit Harness(test::LoopFixture& fixture, fake_llm::FakeLlmConfig config = {},
                    net::ClientOptions options = {})
       : loop(fixture) {
+    const std::string scheme = config.tls_cert.empty() ? "http" : "https";
     auto started = fake_llm::FakeLlm::start(loop.get(), std::move(config), clock);
     REQUIRE(started);
     fake = std::move(*started);
-    const auto url = net::Url::parse("http://127.0.0.1:" + std::to_string(fake->port()) +
+    const auto url = net::Url::parse(scheme + "://127.0.0.1:" + std::to_string(fake->port()) +
                                      "/v1/chat/completions");
     auto created = net::HttpClient::create(loop.get(), *url, options);
     REQUIRE(created);
@@ -226,4 +229,33 @@ TEST_CASE("FakeLlm writes one request-log line per request", "[fake_llm]") {
   CHECK(lines[0]["first_words"] == "alpha beta");
   CHECK(lines[1]["sha256"] == fake_llm::sha256Hex("gamma"));
   CHECK(lines[0]["time"] == "2026-11-24T00:00:00.000Z");
+}
+
+TEST_CASE("FakeLlm serves https with a certificate and key", "[fake_llm][tls]") {
+  test::LoopFixture loop;
+  const auto& certs = test::testCerts();
+  fake_llm::FakeLlmConfig config;
+  config.tls_cert = certs.cert;
+  config.tls_key = certs.key;
+  net::ClientOptions options;
+  options.tls.ca_file = certs.ca;
+  Harness h{loop, std::move(config), options};
+  for (int i = 0; i < 3; ++i) {
+    auto response = h.chat("please summarise this short note");
+    REQUIRE(response);
+    CHECK(response->status == 200);
+    CHECK(contentOf(*response) == "fake: please summarise this short note (32 bytes)");
+  }
+  CHECK(h.fake->chatRequests() == 3);
+  CHECK(h.client->connectionsOpened() == 1);
+
+  SECTION("a missing certificate fails start() and names the file") {
+    fake_llm::FakeLlmConfig broken;
+    broken.tls_cert = "/nonexistent/cert.pem";
+    broken.tls_key = certs.key;
+    auto started = fake_llm::FakeLlm::start(loop.get(), std::move(broken), h.clock);
+    REQUIRE_FALSE(started);
+    CHECK(started.error().code == ErrorCode::kInvalid);
+    CHECK(started.error().message().find("/nonexistent/cert.pem") != std::string::npos);
+  }
 }

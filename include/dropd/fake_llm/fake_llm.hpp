@@ -20,7 +20,8 @@
 // an immediate 429 with Retry-After, and every answer to an admitted or
 // refused request carries the x-ratelimit-* headers.
 //
-// Latency and delays are uv timers: the loop never blocks.
+// Latency and delays are uv timers: the loop never blocks. With a TLS
+// certificate and key it serves https (HttpServer's TLS) instead of http.
 
 #include <chrono>
 #include <cstdint>
@@ -51,6 +52,8 @@ struct FakeLlmConfig {
   RateLimits limits{};  // --rpm / --tpm; 0: none
   std::uint64_t seed = 42;
   std::string request_log;                // path; empty: no log
+  std::string tls_cert;                   // PEM chain; with tls_key: serve https
+  std::string tls_key;                    // PEM private key of tls_cert
   std::shared_ptr<spdlog::logger> log{};  // one debug line per request; null: silent
 };
 

@@ -82,10 +82,13 @@ Decision EndpointLimiter::acquire(std::uint64_t estimated_tokens) {
     return refuse(BlockedBy::kSlots, std::nullopt);
   }
   // Check both buckets before taking from either, so a refusal takes nothing.
-  if (const MonoTime at = requests_.availableAt(1); at > now) {
+  // Each answer is compared with a clock read after it: a bucket that can
+  // give now answers with its own reading of now, which a real clock puts
+  // after any reading taken earlier in this call.
+  if (const MonoTime at = requests_.availableAt(1); at > clock_.now()) {
     return refuse(BlockedBy::kRpm, at);
   }
-  if (const MonoTime at = tokens_.availableAt(estimated_tokens); at > now) {
+  if (const MonoTime at = tokens_.availableAt(estimated_tokens); at > clock_.now()) {
     return refuse(BlockedBy::kTpm, at);
   }
   (void)breaker_.allowRequest();  // takes the probe when half-open

@@ -243,3 +243,42 @@ TEST_CASE("EndpointLimiter with adaptive concurrency starts at 1 and reacts to 4
   limiter.release();
   CHECK(limiter.concurrencyLimit() == 7);
 }
+
+namespace {
+
+// A clock that moves forward a little on every reading, as a real one does
+// between two calls.
+class TickingClock final : public dropd::Clock {
+ public:
+  [[nodiscard]] dropd::MonoTime now() const override {
+    mono_ += 1us;
+    return mono_;
+  }
+  [[nodiscard]] dropd::WallTime wallNow() const override { return {}; }
+
+ private:
+  mutable dropd::MonoTime mono_{std::chrono::hours(1)};
+};
+
+}  // namespace
+
+TEST_CASE("EndpointLimiter grants with a clock that moves between readings", "[throttle]") {
+  TickingClock clock;
+  SECTION("no rate limits") {
+    EndpointLimiter limiter({.max_in_flight = 4}, clock);
+    CHECK(limiter.acquire(100).allowed);
+  }
+  SECTION("a bucket with room") {
+    EndpointLimiter limiter(
+        {.max_in_flight = 4, .requests = {.per_minute = 600}, .tokens = {.per_minute = 60000}},
+        clock);
+    CHECK(limiter.acquire(100).allowed);
+  }
+  SECTION("an empty bucket still refuses") {
+    EndpointLimiter limiter({.max_in_flight = 4, .requests = {.per_minute = 60}}, clock);
+    REQUIRE(limiter.acquire(1).allowed);
+    const Decision d = limiter.acquire(1);
+    CHECK_FALSE(d.allowed);
+    CHECK(d.blocked_by == BlockedBy::kRpm);
+  }
+}

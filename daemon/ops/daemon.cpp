@@ -184,8 +184,9 @@ void maybeFinish(Daemon::State& s) {
       d->close();
     }
   }
-  const bool done = s.once ? everythingIdle(s) && s.ready_sent
-                           : s.stopping && inFlight(s) == 0 && s.sink->pending() == 0;
+  // A signal ends --once too: what is in flight finishes, the rest stays.
+  const bool done = s.stopping ? inFlight(s) == 0 && s.sink->pending() == 0
+                               : s.once && everythingIdle(s) && s.ready_sent;
   if (done && !poolWorkPending(s)) {
     s.loop->stop();
   }
@@ -204,19 +205,18 @@ int Daemon::run(bool once) {
   if (!openLedger(s)) {
     return kExitRuntime;
   }
-  auto rows = s.ledger->loadAll();
-  if (!rows) {
-    s.log.error("ledger.unreadable error={:?}", rows.error().message());
-    return kExitRuntime;
-  }
   makeFolders(s.config, s.log);
   removeStaleTemps(s);
   buildDispatchers(s);
   buildPipelines(s);
   for (auto& p : s.pipelines) {
-    p->preload(*rows);
+    const Status loaded = s.ledger->forEachRow(
+        p->name(), [&p](pipeline::LedgerRow&& row) { p->preloadRow(std::move(row)); });
+    if (!loaded) {
+      s.log.error("ledger.unreadable error={:?}", loaded.error().message());
+      return kExitRuntime;
+    }
   }
-  rows->clear();
   for (const int signum : {SIGINT, SIGTERM}) {
     auto sig = uv::Signal::create(s.loop->get());
     DROPD_CHECK(sig.has_value(), "uv_signal_init");
@@ -241,7 +241,12 @@ int Daemon::run(bool once) {
   }
   s.loop->run();
   if (once) {
-    return printSummary(s);
+    const int code = printSummary(s);
+    if (s.stopping) {
+      s.log.warn("once.interrupted hint=\"files not done stay in the inbox for the next run\"");
+      return kExitRuntime;
+    }
+    return code;
   }
   s.log.info("daemon.stopped");
   return kExitOk;

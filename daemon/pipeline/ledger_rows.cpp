@@ -244,9 +244,8 @@ Status Ledger::record(std::span<const LedgerRow> rows) {
   });
 }
 
-Result<std::vector<LedgerRow>> Ledger::loadWith(sqlite3_stmt* stmt) {
+Status Ledger::visitWith(sqlite3_stmt* stmt, const RowVisitor& visit) {
   const StmtUse use(stmt);
-  std::vector<LedgerRow> rows;
   int rc = SQLITE_ROW;
   while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
     auto row = readRow(stmt);
@@ -255,12 +254,29 @@ Result<std::vector<LedgerRow>> Ledger::loadWith(sqlite3_stmt* stmt) {
                        fmt::format("ledger: {} holds a row with unknown state {}: edited by hand?",
                                    path_.string(), sqlite3_column_int64(stmt, kState)));
     }
-    rows.push_back(std::move(*row));
+    visit(std::move(*row));
   }
   if (rc != SQLITE_DONE) {
     return sqliteError(rc, "load");
   }
+  return {};
+}
+
+Result<std::vector<LedgerRow>> Ledger::loadWith(sqlite3_stmt* stmt) {
+  std::vector<LedgerRow> rows;
+  if (Status s = visitWith(stmt, [&rows](LedgerRow&& row) { rows.push_back(std::move(row)); });
+      !s) {
+    return tl::unexpected(std::move(s.error()));
+  }
   return rows;
+}
+
+Status Ledger::forEachRow(std::string_view pipeline, const RowVisitor& visit) {
+  sqlite3_stmt* const stmt = stmts_[kLoadPipeline].get();
+  if (const int rc = bindText(stmt, 1, pipeline); rc != SQLITE_OK) {
+    return sqliteError(rc, "forEachRow: bind");
+  }
+  return visitWith(stmt, visit);
 }
 
 Result<std::vector<LedgerRow>> Ledger::loadAll() { return loadWith(stmts_[kLoadAll].get()); }

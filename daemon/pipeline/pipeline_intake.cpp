@@ -1,4 +1,6 @@
 // Pipeline, discovery half: scans, inotify events, settle deferral, rescans.
+#include <sys/stat.h>
+
 #include <cerrno>
 
 #include "dropd/pipeline/pipeline.hpp"
@@ -189,17 +191,16 @@ void Pipeline::discover(std::size_t root, const std::string& rel, milliseconds d
   }
 }
 
-void Pipeline::preload(const std::vector<LedgerRow>& rows) {
-  for (const LedgerRow& row : rows) {
-    if (row.pipeline != config_.name) {
-      continue;
-    }
-    finished_[row.rel] = {row.identity, row.state == LedgerState::kDone, row.result_path};
-    if (config_.dedupe == config::Dedupe::kSha256 && row.state == LedgerState::kDone &&
-        !row.sha256.empty()) {
-      done_by_sha_.emplace(row.sha256, row.result_path);  // rows come oldest first
-    }
+void Pipeline::preloadRow(LedgerRow&& row) {
+  const bool done = row.state == LedgerState::kDone;
+  if (config_.dedupe == config::Dedupe::kSha256 && done && !row.sha256.empty()) {
+    done_by_sha_.emplace(row.sha256, row.result_path);  // rows come oldest first
   }
+  struct stat st {};
+  if (!row.source_moved_to.empty() && ::lstat(row.source_moved_to.c_str(), &st) == 0) {
+    return;  // moved away for good: nothing of it is left in the inbox
+  }
+  finished_[row.rel] = {row.identity, done, std::move(row.result_path)};
 }
 
 void Pipeline::recover(std::size_t root, const std::string& rel, const Finished& finished) {

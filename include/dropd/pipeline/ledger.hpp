@@ -127,6 +127,10 @@ class Ledger {
   // Every row, or one pipeline's rows, in insertion order.
   [[nodiscard]] Result<std::vector<LedgerRow>> loadAll();
   [[nodiscard]] Result<std::vector<LedgerRow>> loadPipeline(std::string_view pipeline);
+  // One pipeline's rows, oldest first, handed over one at a time, so a large
+  // ledger is never held whole in memory.
+  using RowVisitor = std::function<void(LedgerRow&&)>;
+  [[nodiscard]] Status forEachRow(std::string_view pipeline, const RowVisitor& visit);
   // Inserts or updates (on the key) every row in ONE transaction: either all
   // are durable when this returns, or none is written.
   [[nodiscard]] Status record(std::span<const LedgerRow> rows);
@@ -167,6 +171,7 @@ class Ledger {
   Ledger(std::filesystem::path path, DbPtr db);
   [[nodiscard]] Status prepareAll();
   [[nodiscard]] Result<std::vector<LedgerRow>> loadWith(sqlite3_stmt* stmt);
+  [[nodiscard]] Status visitWith(sqlite3_stmt* stmt, const RowVisitor& visit);
   [[nodiscard]] Status inTransaction(const char* what, const std::function<Status()>& body);
   [[nodiscard]] Status step(sqlite3_stmt* stmt, const char* what);
   [[nodiscard]] tl::unexpected<Error> sqliteError(int rc, std::string_view what) const;

@@ -59,10 +59,13 @@ class Pipeline {
   Pipeline(const Pipeline&) = delete;
   Pipeline& operator=(const Pipeline&) = delete;
 
-  // The ledger's rows of this pipeline, before start(): files finished by an
+  // Each ledger row of this pipeline, before start(): files finished by an
   // earlier run are not sent again, and a source whose record was committed
-  // but which was not moved yet (a crash in between) is moved now.
-  void preload(const std::vector<LedgerRow>& rows);
+  // but which was not moved yet (a crash in between) is moved now. Only rows
+  // whose source may still be in a watched folder are kept in memory (kept
+  // sources, and moves that did not happen), so a pipeline that moves its
+  // sources does not grow with its history. Blocking (one lstat): startup only.
+  void preloadRow(LedgerRow&& row);
 
   // Starts the scans (and, in daemon mode, watching). Errors on a root are
   // logged; the other roots go on.

@@ -9,6 +9,7 @@
 #include "dropd/config/load.hpp"
 #include "dropd/ops/daemon.hpp"
 #include "dropd/ops/logging.hpp"
+#include "dropd/ops/requeue_command.hpp"
 #include "dropd/ops/stats_command.hpp"
 #include "dropd/version.hpp"
 
@@ -23,6 +24,8 @@ struct Options {
   bool once = false;
   bool check_config = false;
   std::vector<std::string> stats_files;
+  bool requeue_failed = false;
+  std::vector<std::string> requeue_paths;
 };
 
 std::string resolveConfigPath(const Options& options) {
@@ -35,7 +38,12 @@ std::string resolveConfigPath(const Options& options) {
   return kDefaultConfigPath;
 }
 
-void describeCommandLine(CLI::App& app, Options& options, CLI::App*& stats) {
+struct Commands {
+  CLI::App* stats = nullptr;
+  CLI::App* requeue = nullptr;
+};
+
+void describeCommandLine(CLI::App& app, Options& options, Commands& commands) {
   app.description(
       "dropd watches folders, sends each finished file to an LLM endpoint, writes one JSON\n"
       "result per file and moves the source to a done or failed folder.\n"
@@ -49,8 +57,15 @@ void describeCommandLine(CLI::App& app, Options& options, CLI::App*& stats) {
                "process what is in the watched folders now, print a summary, exit");
   app.add_flag("--check-config", options.check_config,
                "validate the config, print 'config OK: ...' or every error (exit 2)");
-  stats = app.add_subcommand("stats", "print each file's stats as one JSON line");
-  stats->add_option("files", options.stats_files, "files to measure")->required();
+  commands.stats = app.add_subcommand("stats", "print each file's stats as one JSON line");
+  commands.stats->add_option("files", options.stats_files, "files to measure")->required();
+  commands.requeue = app.add_subcommand(
+      "requeue", "re-run files: forget their ledger rows (--failed: move failed files back)");
+  commands.requeue->add_flag("--failed", options.requeue_failed,
+                             "move failed sources back into the watched folder");
+  commands.requeue->add_option("paths", options.requeue_paths,
+                               "relative paths or folders (default: all)");
+  commands.requeue->add_option("--config", options.config_path, "config file (YAML)");
 }
 
 // Loads the config, printing every error on failure.
@@ -103,16 +118,24 @@ int runMain(const Options& options) {
 int runCli(int argc, char** argv) {
   CLI::App app{"dropd"};
   Options options;
-  CLI::App* stats = nullptr;
-  describeCommandLine(app, options, stats);
+  Commands commands;
+  describeCommandLine(app, options, commands);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     const int rc = app.exit(e);
     return rc == 0 ? kExitOk : kExitUsage;
   }
-  if (stats->parsed()) {
+  if (commands.stats->parsed()) {
     return runStatsCommand(options.stats_files, std::cout, std::cerr);
+  }
+  if (commands.requeue->parsed()) {
+    config::Config cfg;
+    if (!loadConfig(resolveConfigPath(options), cfg)) {
+      return kExitUsage;
+    }
+    return runRequeueCommand(cfg, options.requeue_failed, options.requeue_paths, std::cout,
+                             std::cerr);
   }
   return runMain(options);
 }

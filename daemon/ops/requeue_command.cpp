@@ -1,0 +1,127 @@
+#include "dropd/ops/requeue_command.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <vector>
+
+#include "dropd/ops/cli.hpp"
+#include "dropd/pipeline/ledger.hpp"
+
+namespace dropd::ops {
+namespace {
+
+namespace fs = std::filesystem;
+
+// The relative selectors: absolute PATHs lose the folder they are in.
+std::vector<std::string> selectors(const config::Pipeline& p, std::span<const std::string> paths) {
+  std::vector<std::string> out;
+  for (const std::string& path : paths) {
+    std::string rel = path;
+    for (const fs::path& base : {p.on_failure.dir, p.watch.front()}) {
+      const std::string prefix = base.string() + "/";
+      if (!base.empty() && rel.rfind(prefix, 0) == 0) {
+        rel = rel.substr(prefix.size());
+        break;
+      }
+    }
+    while (!rel.empty() && rel.back() == '/') {
+      rel.pop_back();
+    }
+    out.push_back(rel);
+  }
+  return out.empty() ? std::vector<std::string>{""} : out;
+}
+
+bool selected(const std::string& rel, const std::vector<std::string>& sel) {
+  for (const std::string& s : sel) {
+    if (s.empty() || rel == s || rel.rfind(s + "/", 0) == 0) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// Moves failed/<rel> back to <watch>/<rel>, never over an existing file.
+bool moveBack(const fs::path& from, const fs::path& to, std::ostream& err) {
+  std::error_code ec;
+  fs::create_directories(to.parent_path(), ec);
+  if (::renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), RENAME_NOREPLACE) != 0) {
+    err << "dropd requeue: rename(" << from.string() << " -> " << to.string()
+        << "): " << std::strerror(errno) << '\n';
+    return false;
+  }
+  ::utimensat(AT_FDCWD, to.c_str(), nullptr, AT_SYMLINK_NOFOLLOW);  // a new identity
+  return true;
+}
+
+std::size_t requeueFailed(const config::Pipeline& p, const std::vector<std::string>& sel,
+                          std::ostream& err) {
+  if (p.on_failure.action != config::SourceAction::kMove || !fs::is_directory(p.on_failure.dir)) {
+    return 0;
+  }
+  std::vector<std::string> rels;
+  for (const auto& e : fs::recursive_directory_iterator(p.on_failure.dir)) {
+    const std::string rel = fs::relative(e.path(), p.on_failure.dir).string();
+    const bool record = rel.size() > 11 && rel.ends_with(".error.json");
+    if (!e.is_directory() && !record && selected(rel, sel)) {
+      rels.push_back(rel);
+    }
+  }
+  std::size_t moved = 0;
+  for (const std::string& rel : rels) {
+    if (moveBack(p.on_failure.dir / rel, p.watch.front() / rel, err)) {
+      fs::remove(p.on_failure.dir / (rel + ".error.json"));
+      ++moved;
+    }
+  }
+  return moved;
+}
+
+void touchSelected(const config::Pipeline& p, const std::vector<std::string>& sel) {
+  for (const fs::path& root : p.watch) {
+    std::error_code ec;
+    for (auto it = fs::recursive_directory_iterator(root, ec); !ec && it != fs::end(it);
+         it.increment(ec)) {
+      if (it->is_regular_file() && selected(fs::relative(it->path(), root).string(), sel)) {
+        ::utimensat(AT_FDCWD, it->path().c_str(), nullptr, AT_SYMLINK_NOFOLLOW);
+      }
+    }
+  }
+}
+
+}  // namespace
+
+int runRequeueCommand(const config::Config& config, bool failed_only,
+                      std::span<const std::string> paths, std::ostream& out, std::ostream& err) {
+  auto ledger = pipeline::Ledger::open(config.state_dir);
+  if (!ledger) {
+    err << "dropd requeue: " << ledger.error().message() << '\n';
+    return kExitRuntime;
+  }
+  std::size_t moved = 0;
+  std::size_t forgotten = 0;
+  for (const config::Pipeline& p : config.pipelines) {
+    const std::vector<std::string> sel = selectors(p, paths);
+    if (failed_only) {
+      moved += requeueFailed(p, sel, err);
+    } else {
+      touchSelected(p, sel);
+    }
+    for (const std::string& prefix : sel) {
+      auto n = (*ledger)->forget({p.name, prefix, failed_only});
+      if (!n) {
+        err << "dropd requeue: " << n.error().message() << '\n';
+        return kExitRuntime;
+      }
+      forgotten += *n;
+    }
+  }
+  out << "requeued " << moved << " failed files, forgot " << forgotten << " ledger rows\n";
+  return kExitOk;
+}
+
+}  // namespace dropd::ops

@@ -1,0 +1,25 @@
+#pragma once
+
+// `dropd requeue [--failed] [PATH...]`: lets an operator re-run files after
+// fixing the cause of their failure. With --failed, failed sources are moved
+// from each pipeline's failed folder back into its (first) watched folder,
+// their error records removed and their ledger rows forgotten; without it,
+// the ledger rows of the matching paths are forgotten and matching files in
+// the watched folders touched, so kept files are sent again. PATHs are
+// relative paths (a folder selects everything below it) or absolute paths
+// inside a watched or failed folder; none means everything. The file's mtime
+// is set to now, so a running daemon sees a new file. Blocking; command line only.
+
+#include <ostream>
+#include <span>
+#include <string>
+
+#include "dropd/config/config.hpp"
+
+namespace dropd::ops {
+
+[[nodiscard]] int runRequeueCommand(const config::Config& config, bool failed_only,
+                                    std::span<const std::string> paths, std::ostream& out,
+                                    std::ostream& err);
+
+}  // namespace dropd::ops

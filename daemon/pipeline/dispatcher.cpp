@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "dropd/llm/response.hpp"
+#include "dropd/pipeline/send_estimate.hpp"
 #include "dropd/throttle/backoff.hpp"
 #include "dropd/uv/check.hpp"
 #include "dropd/version.hpp"
@@ -54,7 +55,7 @@ Dispatcher::Dispatcher(uv_loop_t& loop, const config::Endpoint& endpoint, const 
       endpoint_(endpoint),
       clock_(clock),
       log_(log),
-      pause_timer_(*uv::Timer::create(loop)) {}
+      gate_(loop, endpoint_, clock, log, [this] { pump(); }) {}
 
 Dispatcher::~Dispatcher() { close(); }
 
@@ -76,21 +77,49 @@ void Dispatcher::addRoomListener(std::function<void()> listener) {
 }
 
 void Dispatcher::notifyRoom() {
-  for (std::size_t i = 0; i < room_listeners_.size() && roomForRead(); ++i) {
-    room_listeners_[i]();
+  // Listeners (pipelines sharing this endpoint) take turns being asked first,
+  // so one with a deep backlog cannot take all the room every time.
+  const std::size_t n = room_listeners_.size();
+  for (std::size_t i = 0; i < n && roomForRead(); ++i) {
+    room_listeners_[(next_listener_ + i) % n]();
+  }
+  if (n > 0) {
+    next_listener_ = (next_listener_ + 1) % n;
   }
 }
 
 void Dispatcher::submit(std::unique_ptr<Job> job, DoneFn done) {
-  job->state = JobState::kWaiting;
-  waiting_.push_back({std::move(job), std::move(done)});
+  const RequestSize size{job->stats ? job->stats->estimated_tokens : 0,
+                         job->stats ? job->stats->bytes : 0, job->body ? job->body->size() : 0};
+  const std::uint64_t tokens = estimateRequestTokens(size, endpoint_.params);
+  enqueue({std::move(job), std::move(done), tokens});
   pump();
 }
 
+void Dispatcher::enqueue(Entry entry) {
+  entry.job->state = JobState::kWaiting;
+  const std::uint64_t id = next_id_++;
+  queue_.push(std::to_string(entry.job->pipeline), id);
+  queued_.emplace(id, std::move(entry));
+}
+
 void Dispatcher::pump() {
-  while (sending_ && !paused_ && !waiting_.empty() && in_flight_ < endpoint_.limits.max_in_flight) {
-    Entry entry = std::move(waiting_.front());
-    waiting_.pop_front();
+  while (sending_) {
+    if (!next_) {
+      const auto item = queue_.pop();
+      if (!item) {
+        gate_.idle();
+        return;
+      }
+      const auto it = queued_.find(item->id);
+      next_.emplace(std::move(it->second));
+      queued_.erase(it);
+    }
+    if (!gate_.tryAcquire(next_->estimated_tokens)) {
+      return;  // the gate wakes us (timer), or the next answer does
+    }
+    Entry entry = std::move(*next_);
+    next_.reset();
     send(std::move(entry));
   }
 }
@@ -132,20 +161,26 @@ void Dispatcher::send(Entry entry) {
 }
 
 void Dispatcher::onAnswer(Entry entry, Result<net::HttpResponse> answer, MonoTime started) {
+  const SendGate::Attempt attempt{entry.estimated_tokens, started};
   if (!answer) {
     if (answer.error().code == ErrorCode::kCancelled) {
+      gate_.abandon();
       return;
     }
-    onFailure(std::move(entry), transportFailure(answer.error()), nullptr);
+    llm::Failure failure = transportFailure(answer.error());
+    (void)gate_.onAttemptEnd(attempt, nullptr, &failure, nullptr);
+    onFailure(std::move(entry), std::move(failure), std::nullopt);
     return;
   }
   auto parsed = llm::parseResponse(answer->status, answer->body);
   if (!parsed) {
-    onFailure(std::move(entry), std::move(parsed.error()), &*answer);
+    const auto retry_after = gate_.onAttemptEnd(attempt, &*answer, &parsed.error(), nullptr);
+    onFailure(std::move(entry), std::move(parsed.error()), retry_after);
     return;
   }
+  (void)gate_.onAttemptEnd(attempt, &*answer, nullptr, &parsed->usage);
   last_success_ = clock_.now();
-  if (paused_ || down_) {
+  if (down_) {
     log_.info("endpoint.recovered endpoint={}", endpoint_.name);
     down_ = false;
   }
@@ -154,7 +189,8 @@ void Dispatcher::onAnswer(Entry entry, Result<net::HttpResponse> answer, MonoTim
   finish(std::move(entry));
 }
 
-void Dispatcher::onFailure(Entry entry, llm::Failure failure, const net::HttpResponse* response) {
+void Dispatcher::onFailure(Entry entry, llm::Failure failure,
+                           std::optional<milliseconds> retry_after) {
   Job& job = *entry.job;
   if (!sending_ && failure.cls != llm::FailureClass::kFailFile) {
     return;  // draining: no retries; the job is dropped and its file stays in the inbox
@@ -167,16 +203,9 @@ void Dispatcher::onFailure(Entry entry, llm::Failure failure, const net::HttpRes
     return;
   }
   if (failure.cls == llm::FailureClass::kPauseEndpoint) {
-    --job.attempts;  // not the file's fault
-    pause(failure);
-    waiting_.push_front(std::move(entry));
+    --job.attempts;  // not the file's fault; the gate has paused the endpoint
+    enqueue(std::move(entry));
     return;
-  }
-  std::optional<milliseconds> retry_after;
-  if (response != nullptr) {
-    if (const std::string* value = response->header("Retry-After")) {
-      retry_after = throttle::parseRetryAfterSeconds(*value);
-    }
   }
   if (job.attempts >= endpoint_.retry.max_attempts) {
     // Out of attempts: if other requests succeeded meanwhile, the trouble is
@@ -189,7 +218,7 @@ void Dispatcher::onFailure(Entry entry, llm::Failure failure, const net::HttpRes
     }
     if (!down_) {
       log_.warn("endpoint.down endpoint={} error={:?} files_waiting={}", endpoint_.name,
-                failure.message, waiting_.size() + backoff_.size() + 1);
+                failure.message, waiting() + backoff_.size() + 1);
       down_ = true;
     }
   }
@@ -209,26 +238,10 @@ void Dispatcher::retryLater(Entry entry, std::optional<milliseconds> retry_after
   const Status started = it->timer.start(delay, [this, it] {
     Entry again = std::move(it->entry);
     backoff_.erase(it);  // destroys the Timer whose callback this is: allowed
-    again.job->state = JobState::kWaiting;
-    waiting_.push_front(std::move(again));
+    enqueue(std::move(again));
     pump();
   });
   DROPD_CHECK(started.has_value(), "backoff timer start");
-}
-
-void Dispatcher::pause(const llm::Failure& failure) {
-  if (paused_) {
-    return;
-  }
-  paused_ = true;
-  const milliseconds pause_for = endpoint_.retry.max_backoff;
-  log_.warn("endpoint.paused endpoint={} reason={:?} retry_in_ms={}", endpoint_.name,
-            failure.message, pause_for.count());
-  const Status started = pause_timer_.start(pause_for, [this] {
-    paused_ = false;
-    pump();
-  });
-  DROPD_CHECK(started.has_value(), "pause timer start");
 }
 
 void Dispatcher::finish(Entry entry) {
@@ -240,13 +253,15 @@ void Dispatcher::finish(Entry entry) {
 
 void Dispatcher::stopSending() {
   sending_ = false;
-  waiting_.clear();
+  queue_ = throttle::FairQueue{};
+  queued_.clear();
+  next_.reset();
   backoff_.clear();
 }
 
 void Dispatcher::close() {
   stopSending();
-  pause_timer_.close();
+  gate_.close();
   if (client_) {
     auto client = std::move(client_);  // callbacks see client_ == null and drop their jobs
     client->close();

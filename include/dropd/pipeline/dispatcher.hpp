@@ -1,19 +1,31 @@
 #pragma once
 
-// One per endpoint: sends jobs' requests with at most limits.max_in_flight in
-// flight, retries what may succeed later (backoff with jitter, Retry-After),
-// pauses the endpoint on auth and quota errors (files wait, none fail), and
-// hands each finished job back with job.completion or job.failure set.
+// One per endpoint: sends jobs' requests as fast as the endpoint allows and
+// no faster, retries what may succeed later (backoff with full jitter,
+// Retry-After honoured even past max_backoff), pauses the endpoint on auth
+// and quota errors (files wait, none fail), and hands each finished job back
+// with job.completion or job.failure set.
+//
+// Every send first passes the SendGate (send_gate.hpp): concurrency slots
+// (max_in_flight, or the AIMD limit when limits.adaptive), the RPM and TPM
+// buckets (charged with estimateRequestTokens(), corrected by `usage`),
+// Retry-After, the auth pause and the circuit breaker. Waiting jobs sit in a
+// FairQueue keyed by pipeline, so pipelines sharing an endpoint take turns.
+// An outage never fails a file: while the breaker is open files wait, and a
+// file fails only for its own error (a 4xx) or after max_attempts while
+// other requests to the endpoint succeed.
 //
 // It also bounds memory: pipelines ask roomForRead() before reading a file,
 // so at most max_in_flight + readAhead() request bodies exist per endpoint,
 // whatever the backlog. Loop thread only.
 
-#include <deque>
+#include <chrono>
 #include <functional>
 #include <list>
 #include <memory>
+#include <optional>
 #include <random>
+#include <unordered_map>
 #include <vector>
 
 #include <spdlog/logger.h>
@@ -22,6 +34,8 @@
 #include "dropd/config/config.hpp"
 #include "dropd/net/http_client.hpp"
 #include "dropd/pipeline/job.hpp"
+#include "dropd/pipeline/send_gate.hpp"
+#include "dropd/throttle/fair_queue.hpp"
 #include "dropd/uv/clock.hpp"
 #include "dropd/uv/timer.hpp"
 
@@ -60,14 +74,21 @@ class Dispatcher {
 
   [[nodiscard]] std::size_t inFlight() const { return in_flight_; }
   [[nodiscard]] std::size_t held() const {
-    return reading_ + waiting_.size() + in_flight_ + backoff_.size();
+    return reading_ + waiting() + in_flight_ + backoff_.size();
   }
   [[nodiscard]] const std::string& name() const { return endpoint_.name; }
+
+  // For metrics and status.
+  [[nodiscard]] std::uint32_t concurrencyLimit() const { return gate_.concurrencyLimit(); }
+  [[nodiscard]] std::optional<MonoTime> pausedUntil() const { return gate_.pausedUntil(); }
+  [[nodiscard]] const std::string& lastError() const { return gate_.lastError(); }
+  [[nodiscard]] MonoTime::duration throttleWaitTotal() const { return gate_.throttleWaitTotal(); }
 
  private:
   struct Entry {
     std::unique_ptr<Job> job;
     DoneFn done;
+    std::uint64_t estimated_tokens = 0;  // what the TPM bucket is charged per attempt
   };
   struct Backoff {
     Entry entry;
@@ -76,12 +97,14 @@ class Dispatcher {
 
   Dispatcher(uv_loop_t& loop, const config::Endpoint& endpoint, const Clock& clock,
              spdlog::logger& log);
+  [[nodiscard]] std::size_t waiting() const { return queued_.size() + (next_ ? 1 : 0); }
+  void enqueue(Entry entry);
   void pump();
   void send(Entry entry);
   void onAnswer(Entry entry, Result<net::HttpResponse> answer, MonoTime started);
-  void onFailure(Entry entry, llm::Failure failure, const net::HttpResponse* response);
+  void onFailure(Entry entry, llm::Failure failure,
+                 std::optional<std::chrono::milliseconds> retry_after);
   void retryLater(Entry entry, std::optional<std::chrono::milliseconds> retry_after);
-  void pause(const llm::Failure& failure);
   void finish(Entry entry);
   void notifyRoom();
   [[nodiscard]] net::HttpRequest requestFor(const Job& job) const;
@@ -91,14 +114,17 @@ class Dispatcher {
   const Clock& clock_;
   spdlog::logger& log_;
   std::unique_ptr<net::HttpClient> client_;
-  uv::Timer pause_timer_;
-  std::deque<Entry> waiting_;
+  SendGate gate_;
+  throttle::FairQueue queue_;  // ids of queued_, round-robin over pipelines
+  std::unordered_map<std::uint64_t, Entry> queued_;
+  std::uint64_t next_id_ = 0;
+  std::optional<Entry> next_;  // popped from queue_, waiting for the gate
   std::list<Backoff> backoff_;
   std::vector<std::function<void()>> room_listeners_;
+  std::size_t next_listener_ = 0;  // notifyRoom() starts here: readers take turns
   std::size_t reading_ = 0;
   std::size_t in_flight_ = 0;
   MonoTime last_success_{};
-  bool paused_ = false;
   bool down_ = false;  // every attempt fails and nothing succeeded: logged once
   bool sending_ = true;
   std::mt19937_64 rng_{0x5eed};

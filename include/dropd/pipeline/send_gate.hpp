@@ -1,0 +1,113 @@
+#pragma once
+
+// The throttle between a Dispatcher's queue and the wire, one per endpoint.
+// It wraps throttle::EndpointLimiter (concurrency slots or AIMD, RPM and
+// TPM buckets, Retry-After, auth pause, circuit breaker) with what the pure
+// limiter leaves out: the one uv timer that wakes the Dispatcher when a
+// time-based refusal runs out, reading each answer's headers and usage back
+// into the limiter, and logging the endpoint's state changes once each
+// (never per request at info). Loop thread only; `clock` and `log` must
+// outlive it.
+//
+// Per request:
+//   if (gate.tryAcquire(tokens)) { send; ...; gate.onAttemptEnd(...); }
+//   else: `wake` runs when asking again can succeed. A refusal with a time
+//   (rpm, tpm, Retry-After, pause, open breaker) arms the timer; one without
+//   (all slots busy, a probe out) waits for the next onAttemptEnd(), after
+//   which the Dispatcher asks again anyway.
+//
+// Log events: endpoint.rate_limited (reason rpm/tpm: our own limit paces
+// sending, info; reason 429: the server pushed back, warn; once per busy
+// spell, which ends when the queue empties), endpoint.paused (401/403/quota,
+// warn) and endpoint.resumed, endpoint.breaker_open (warn) and
+// endpoint.breaker_closed.
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+
+#include <spdlog/logger.h>
+#include <uv.h>
+
+#include "dropd/config/config.hpp"
+#include "dropd/llm/response.hpp"
+#include "dropd/net/http_message.hpp"
+#include "dropd/throttle/endpoint_limiter.hpp"
+#include "dropd/uv/clock.hpp"
+#include "dropd/uv/timer.hpp"
+
+namespace dropd::pipeline {
+
+// The limiter's settings for an endpoint: its limits, and a breaker that
+// opens after 5 consecutive failures and probes after the retry policy's
+// initial_backoff, doubling up to max_backoff.
+[[nodiscard]] throttle::LimiterConfig limiterConfig(const config::Endpoint& endpoint);
+
+class SendGate {
+ public:
+  using WakeFn = std::function<void()>;
+
+  SendGate(uv_loop_t& loop, const config::Endpoint& endpoint, const Clock& clock,
+           spdlog::logger& log, WakeFn wake);
+
+  // True: a slot, one request and `estimated_tokens` are taken; the caller
+  // sends and later calls onAttemptEnd() (or abandon()). False: see above.
+  [[nodiscard]] bool tryAcquire(std::uint64_t estimated_tokens);
+  // The queue is empty: a throttle wait and a rate-limit spell end here.
+  void idle();
+
+  struct Attempt {
+    std::uint64_t estimated_tokens = 0;
+    MonoTime started{};
+  };
+  // One attempt ended and its slot is released. `response`: the HTTP answer,
+  // if any. `failure`: null on success. `usage`: the completion's, on success.
+  // Returns the wait the server asked for (Retry-After, retry-after-ms), for
+  // the job's own backoff.
+  std::optional<std::chrono::milliseconds> onAttemptEnd(const Attempt& attempt,
+                                                        const net::HttpResponse* response,
+                                                        const llm::Failure* failure,
+                                                        const llm::Usage* usage);
+  // The attempt was cancelled (shutdown): releases its slot, nothing else.
+  void abandon();
+  void close();
+
+  [[nodiscard]] std::uint32_t concurrencyLimit() const { return limiter_.concurrencyLimit(); }
+  // While paused by 401/403/insufficient_quota: when the next probe may go.
+  [[nodiscard]] std::optional<MonoTime> pausedUntil() const;
+  // The last failed attempt's message (empty until one fails).
+  [[nodiscard]] const std::string& lastError() const noexcept { return last_error_; }
+  // How long the head of the queue has waited for rpm, tpm, Retry-After, a
+  // pause or the breaker, in all (waits for a free slot are not counted).
+  [[nodiscard]] MonoTime::duration throttleWaitTotal() const;
+  [[nodiscard]] const throttle::EndpointLimiter& limiter() const noexcept { return limiter_; }
+
+ private:
+  void waitUntil(MonoTime at);
+  void endThrottleWait(MonoTime now);
+  void readHints(const net::HttpResponse& response,
+                 std::optional<std::chrono::milliseconds>& retry_after);
+  void noteRefusal(throttle::BlockedBy blocked_by);
+  void noteRateLimited(std::string_view reason, std::optional<std::chrono::milliseconds> wait);
+  void notePause(const llm::Failure& failure);
+  void noteStateAfterAnswer(bool was_paused);
+
+  const std::string name_;                     // the endpoint's, for logs
+  const std::chrono::milliseconds pause_for_;  // retry.max_backoff: one auth pause
+  const config::Limits limits_;
+  const Clock& clock_;
+  spdlog::logger& log_;
+  const WakeFn wake_;
+  throttle::EndpointLimiter limiter_;
+  uv::Timer timer_;  // the one wake-up for time-based refusals
+  std::optional<MonoTime> paused_until_;
+  std::optional<MonoTime> throttle_wait_since_;
+  MonoTime::duration throttle_wait_total_{0};
+  std::string last_error_;
+  unsigned rate_limit_logged_ = 0;  // bits: reasons already logged this busy spell
+  bool breaker_open_ = false;
+};
+
+}  // namespace dropd::pipeline

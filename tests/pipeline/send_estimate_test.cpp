@@ -1,0 +1,45 @@
+#include "dropd/pipeline/send_estimate.hpp"
+
+#include <limits>
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+using dropd::pipeline::estimateRequestTokens;
+using dropd::pipeline::RequestSize;
+using nlohmann::json;
+
+TEST_CASE("estimateRequestTokens adds overhead and the completion budget", "[pipeline]") {
+  const json none = json::object();
+  SECTION("empty everything is 0") { CHECK(estimateRequestTokens({}, none) == 0); }
+  SECTION("content tokens plus the overhead bytes at 4 per token, rounded up") {
+    CHECK(estimateRequestTokens({100, 400, 400}, none) == 100);
+    CHECK(estimateRequestTokens({100, 400, 401}, none) == 101);
+    CHECK(estimateRequestTokens({100, 400, 404}, none) == 101);
+    CHECK(estimateRequestTokens({100, 400, 405}, none) == 102);
+  }
+  SECTION("a body smaller than the content adds nothing") {
+    CHECK(estimateRequestTokens({100, 400, 10}, none) == 100);
+  }
+  SECTION("max_tokens or max_completion_tokens, whichever is larger") {
+    CHECK(estimateRequestTokens({10, 0, 0}, json{{"max_tokens", 50}}) == 60);
+    CHECK(estimateRequestTokens({10, 0, 0}, json{{"max_completion_tokens", 70}}) == 80);
+    CHECK(estimateRequestTokens({10, 0, 0},
+                                json{{"max_tokens", 50}, {"max_completion_tokens", 30}}) == 60);
+    CHECK(estimateRequestTokens({10, 0, 0}, json{{"max_tokens", std::int64_t{7}}}) == 17);
+  }
+  SECTION("unusable budgets are ignored") {
+    CHECK(estimateRequestTokens({10, 0, 0}, json{{"max_tokens", -5}}) == 10);
+    CHECK(estimateRequestTokens({10, 0, 0}, json{{"max_tokens", 2.5}}) == 10);
+    CHECK(estimateRequestTokens({10, 0, 0}, json{{"max_tokens", "100"}}) == 10);
+    CHECK(estimateRequestTokens({10, 0, 0}, json{{"max_tokens", nullptr}}) == 10);
+    CHECK(estimateRequestTokens({10, 0, 0}, json::array({1, 2})) == 10);
+    CHECK(estimateRequestTokens({10, 0, 0}, json()) == 10);
+  }
+  SECTION("huge values saturate") {
+    constexpr auto kMax = std::numeric_limits<std::uint64_t>::max();
+    CHECK(estimateRequestTokens({kMax, 0, kMax}, none) == kMax);
+    CHECK(estimateRequestTokens({kMax - 1, 0, 0}, json{{"max_tokens", kMax}}) == kMax);
+    CHECK(estimateRequestTokens({0, 0, kMax}, none) == kMax / 4 + 1);
+  }
+}

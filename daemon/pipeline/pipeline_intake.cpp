@@ -99,11 +99,15 @@ void Pipeline::onScanned(watch::ScanResult result) {
   if (scans_.empty()) {
     return;  // discovery stopped meanwhile
   }
-  const std::size_t root = scans_.front().root;
-  if (scans_.front().cursor->done()) {
-    if (scans_.front().startup) {
-      --startup_scans_left_;
-    }
+  Scan& scan = scans_.front();
+  const std::size_t root = scan.root;
+  if (scan.startup) {
+    // Ready once every root's walk is under way: the rest of a huge inbox
+    // is walked as the backlog drains, which may take as long as the work.
+    scan.startup = false;
+    --startup_scans_left_;
+  }
+  if (scan.cursor->done()) {
     scans_.pop_front();
   }
   for (const std::string& error : result.errors) {

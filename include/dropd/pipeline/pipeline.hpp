@@ -80,6 +80,8 @@ class Pipeline {
   [[nodiscard]] bool idle() const;
   // Scans or reads still on the threadpool: the pipeline must outlive them.
   [[nodiscard]] bool poolWorkPending() const { return chunk_running_ || reads_running_ > 0; }
+  // Every root is watched (daemon mode) and its first scan chunk is in: the
+  // pipeline is up (READY=1). The walk of a large inbox goes on after that.
   [[nodiscard]] bool startupScanDone() const { return startup_scans_left_ == 0; }
   [[nodiscard]] const PipelineCounters& counters() const { return counters_; }
   [[nodiscard]] std::size_t backlog() const { return backlog_.size() + deferred_.size(); }

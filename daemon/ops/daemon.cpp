@@ -178,6 +178,17 @@ void maybeFinish(Daemon::State& s) {
       (void)sd_notify(0, "READY=1");
     }
   }
+  if (s.once && !s.stopping) {
+    for (const auto& d : s.dispatchers) {
+      if (d->down()) {
+        // --once must end: the files stay in the inbox for the next run.
+        s.log.error("once.endpoint_down endpoint={} error={:?} hint=\"fix it and run again\"",
+                    d->name(), d->lastError());
+        beginStop(s, 0);
+        break;
+      }
+    }
+  }
   if (s.stopping && s.clock.now() >= s.drain_deadline && inFlight(s) > 0) {
     s.log.warn("daemon.drain_timeout in_flight={}", inFlight(s));
     for (auto& d : s.dispatchers) {

@@ -82,6 +82,9 @@ class Dispatcher {
   [[nodiscard]] std::uint32_t concurrencyLimit() const { return gate_.concurrencyLimit(); }
   [[nodiscard]] std::optional<MonoTime> pausedUntil() const { return gate_.pausedUntil(); }
   [[nodiscard]] const std::string& lastError() const { return gate_.lastError(); }
+  // Every attempt of some file failed and nothing succeeded meanwhile: the
+  // endpoint is unreachable or refuses us (files wait; --once gives up).
+  [[nodiscard]] bool down() const { return down_; }
   [[nodiscard]] MonoTime::duration throttleWaitTotal() const { return gate_.throttleWaitTotal(); }
 
  private:

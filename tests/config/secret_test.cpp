@@ -9,7 +9,7 @@
 
 #include "dropd/config/load.hpp"
 
-#include "temp_dir.hpp"
+#include "support/temp_dir.hpp"
 
 namespace {
 

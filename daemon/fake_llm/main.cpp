@@ -2,8 +2,8 @@
 // include/dropd/fake_llm/fake_llm.hpp for what it serves).
 #include <CLI/CLI.hpp>
 #include <csignal>
-#include <cstdio>
 #include <cstdint>
+#include <cstdio>
 #include <string>
 #include <vector>
 

@@ -223,8 +223,7 @@ Status configure(sqlite3* db, const fs::path& path) {
   // A small page cache: the ledger is written in batches and read whole at
   // start, so SQLite's 2 MiB default would only make the daemon's memory
   // grow with the ledger's size (bench/pipeline's flatness figure).
-  return exec(db, "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA cache_size=-256",
-              path);
+  return exec(db, "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA cache_size=-256", path);
 }
 
 // Inside migrate()'s transaction: the missing steps, then the stamp.

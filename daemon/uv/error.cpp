@@ -1,8 +1,8 @@
 #include "dropd/uv/error.hpp"
 
-#include <uv.h>
-
 #include <cstring>
+
+#include <uv.h>
 
 namespace dropd {
 

@@ -102,9 +102,7 @@ TEST_CASE("parseFault reads outage windows, error codes and slow bodies", "[fake
     CHECK(f->code == "insufficient_quota");
     CHECK(describe(*f) == "status=429,code=insufficient_quota");
   }
-  SECTION("slow-body") {
-    CHECK(parseFault("slow-body")->kind == FaultKind::kSlowBody);
-  }
+  SECTION("slow-body") { CHECK(parseFault("slow-body")->kind == FaultKind::kSlowBody); }
   SECTION("bad ones") {
     const char* bad = GENERATE("outage", "outage=10s", "outage=40s..10s", "outage=5s..5s",
                                "outage=a..b", "hang,code=x", "status=429,code=", "slow-body=1");

@@ -33,8 +33,8 @@ class TempDir {
   std::filesystem::path write(const std::string& rel, std::string_view content) const {
     const auto full = path_ / rel;
     std::filesystem::create_directories(full.parent_path());
-    std::ofstream(full, std::ios::binary).write(content.data(),
-                                                static_cast<std::streamsize>(content.size()));
+    std::ofstream(full, std::ios::binary)
+        .write(content.data(), static_cast<std::streamsize>(content.size()));
     return full;
   }
 

@@ -1,8 +1,7 @@
 #include "dropd/uv/error.hpp"
 
-#include <uv.h>
-
 #include <catch2/catch.hpp>
+#include <uv.h>
 
 TEST_CASE("Error message names the call and the system error", "[uv]") {
   const dropd::Error e = dropd::uvError(UV_ENOENT, "open(/x)").value();

@@ -85,7 +85,8 @@ Pipeline::Pipeline(Deps deps, const config::Pipeline& config, const config::Endp
       builder_(std::make_shared<const llm::RequestBuilder>(endpoint, config.prompt)),
       filter_(config.include, config.exclude),
       deferred_timer_(*uv::Timer::create(deps.loop)),
-      rescan_timer_(*uv::Timer::create(deps.loop)) {
+      rescan_timer_(*uv::Timer::create(deps.loop)),
+      poll_timer_(*uv::Timer::create(deps.loop)) {
   for (const auto& path : config_.watch) {
     const std::string prefix = config_.watch.size() > 1 ? path.filename().string() + "/" : "";
     roots_.push_back({path, prefix, nullptr});

@@ -1,6 +1,8 @@
 // Pipeline, discovery half: scans, inotify events, settle deferral, rescans.
 #include <sys/stat.h>
+#include <sys/vfs.h>
 
+#include <algorithm>
 #include <cerrno>
 
 #include "dropd/pipeline/pipeline.hpp"
@@ -18,9 +20,21 @@ void Pipeline::start(Mode mode) {
   startup_scans_left_ = roots_.size();
   for (std::size_t i = 0; i < roots_.size(); ++i) {
     if (mode_ == Mode::kDaemon) {
-      watchRoot(i);  // before the scan, so nothing written meanwhile is missed
+      chooseWatchStrategy(i);  // before the scan, so nothing written meanwhile is missed
     }
     scan(i, "", /*startup=*/true);
+  }
+  const bool any_polled =
+      std::any_of(roots_.begin(), roots_.end(), [](const Root& r) { return r.polled; });
+  if (any_polled) {
+    const Status started = poll_timer_.startRepeat(kPollInterval, kPollInterval, [this] {
+      for (std::size_t i = 0; i < roots_.size(); ++i) {
+        if (roots_[i].polled) {
+          scan(i, "", /*startup=*/false);  // a walk already waiting is not queued twice
+        }
+      }
+    });
+    DROPD_CHECK(started.has_value(), "poll timer");
   }
   if (mode_ == Mode::kDaemon && config_.rescan_interval.count() > 0) {
     const Status started = rescan_timer_.startRepeat(
@@ -33,6 +47,7 @@ void Pipeline::stopDiscovery() {
   discovering_ = false;
   scans_.clear();  // a chunk on the pool keeps its cursor alive through its own reference
   rescan_timer_.stop();
+  poll_timer_.stop();
   deferred_timer_.stop();
   for (Root& root : roots_) {
     root.watcher.reset();
@@ -45,6 +60,24 @@ void Pipeline::stopDiscovery() {
   }
   backlog_.clear();
   deferred_.clear();
+}
+
+void Pipeline::chooseWatchStrategy(std::size_t root) {
+  struct statfs fs {};
+  // statfs of a root that does not exist yet fails: inotify then, and the
+  // rescans watch it once it is there.
+  if (::statfs(roots_[root].path.c_str(), &fs) == 0 &&
+      fileSystemKind(static_cast<std::int64_t>(fs.f_type)) != FileSystemKind::kLocal) {
+    roots_[root].polled = true;
+    deps_.log.warn(
+        "watch.poll pipeline={} root={:?} fs={} interval_ms={} "
+        "reason=\"inotify sees no writes made by other hosts\"",
+        config_.name, roots_[root].path.string(),
+        fileSystemName(static_cast<std::int64_t>(fs.f_type)),
+        std::chrono::milliseconds(kPollInterval).count());
+    return;
+  }
+  watchRoot(root);
 }
 
 void Pipeline::watchRoot(std::size_t root) {
@@ -162,7 +195,7 @@ void Pipeline::onWatchEvent(std::size_t root, const watch::InotifyWatcher::Event
 
 void Pipeline::rescanAll() {
   for (std::size_t i = 0; i < roots_.size(); ++i) {
-    if (!roots_[i].watcher || roots_[i].lost) {
+    if ((!roots_[i].watcher || roots_[i].lost) && !roots_[i].polled) {
       roots_[i].watcher.reset();
       roots_[i].lost = false;
       watchRoot(i);  // the root may be back (or was never there)

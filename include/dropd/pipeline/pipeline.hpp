@@ -93,7 +93,8 @@ class Pipeline {
     std::filesystem::path path;
     std::string record_prefix;  // "" for one root, else "<root name>/" (results must not collide)
     std::unique_ptr<watch::InotifyWatcher> watcher;
-    bool lost = false;  // the root folder went away: watch it afresh at the next rescan
+    bool lost = false;    // the root folder went away: watch it afresh at the next rescan
+    bool polled = false;  // on a network or FUSE file system: scanned every kPollInterval
   };
   struct Pending {
     std::size_t root;
@@ -109,6 +110,9 @@ class Pipeline {
                            // with the chunk on the pool
   };
   static constexpr std::size_t kScanChunk = 1024;  // files per chunk
+  // How often a root on a network or FUSE file system is scanned: inotify
+  // sees no writes made by other hosts there (NFS, SMB, sshfs...).
+  static constexpr std::chrono::seconds kPollInterval{2};
   static constexpr std::size_t kBacklogLow = 512;  // scan on when the backlog is below
   // A file this pipeline finished (this run or, from the ledger, before).
   struct Finished {
@@ -122,6 +126,8 @@ class Pipeline {
   void scanNextChunk();
   void onScanned(watch::ScanResult result);
   void watchRoot(std::size_t root);
+  // Picks inotify or polling for each root by its file system (statfs).
+  void chooseWatchStrategy(std::size_t root);
   void onWatchEvent(std::size_t root, const watch::InotifyWatcher::Event& event);
   // `identity` comes from a scan (nullptr for an inotify event).
   void discover(std::size_t root, const std::string& rel, std::chrono::milliseconds delay,
@@ -159,6 +165,7 @@ class Pipeline {
   std::multimap<MonoTime, Pending> deferred_;
   uv::Timer deferred_timer_;
   uv::Timer rescan_timer_;
+  uv::Timer poll_timer_;
   // Paths from discovery to commit; value: the root index.
   std::unordered_map<std::string, std::size_t> known_;
   // Finished files by record rel (Job::rel): loaded from the ledger, plus

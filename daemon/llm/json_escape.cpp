@@ -3,6 +3,8 @@
 #include <array>
 #include <cstdint>
 
+#include "dropd/file/utf8_decode.hpp"
+
 namespace dropd::llm {
 namespace {
 
@@ -50,37 +52,6 @@ void appendControl(std::string& out, unsigned char c) {
   out += kHex[c & 0xF];
 }
 
-// Length of the valid UTF-8 sequence starting at s[0] (a byte >= 0x80), or
-// the length of its maximal invalid subpart negated (at least 1).
-int utf8Sequence(std::string_view s) {
-  const auto b = [&](size_t i) { return static_cast<uint8_t>(s[i]); };
-  const uint8_t lead = b(0);
-  int need = 0;
-  uint8_t lo = 0x80;
-  uint8_t hi = 0xBF;
-  if (lead >= 0xC2 && lead <= 0xDF) {
-    need = 1;
-  } else if (lead >= 0xE0 && lead <= 0xEF) {
-    need = 2;
-    lo = lead == 0xE0 ? 0xA0 : 0x80;  // no overlongs
-    hi = lead == 0xED ? 0x9F : 0xBF;  // no surrogates
-  } else if (lead >= 0xF0 && lead <= 0xF4) {
-    need = 3;
-    lo = lead == 0xF0 ? 0x90 : 0x80;  // no overlongs
-    hi = lead == 0xF4 ? 0x8F : 0xBF;  // nothing above U+10FFFF
-  } else {
-    return -1;
-  }
-  for (int i = 1; i <= need; ++i) {
-    if (static_cast<size_t>(i) >= s.size() || b(i) < lo || b(i) > hi) {
-      return -i;
-    }
-    lo = 0x80;
-    hi = 0xBF;
-  }
-  return need + 1;
-}
-
 }  // namespace
 
 void appendJsonEscaped(std::string& out, std::string_view bytes) {
@@ -101,14 +72,16 @@ void appendJsonEscaped(std::string& out, std::string_view bytes) {
       ++i;
       continue;
     }
-    const int len = utf8Sequence(bytes.substr(i));
-    if (len > 0) {
-      out.append(bytes.data() + i, static_cast<size_t>(len));
-      i += static_cast<size_t>(len);
+    // The stats' own decoder: a maximal invalid subpart (or a sequence cut
+    // off by the end) is one U+FFFD, as Unicode recommends.
+    const auto* p = reinterpret_cast<const unsigned char*>(bytes.data() + i);
+    const file::Utf8Step step = file::decodeUtf8Step(p, bytes.size() - i);
+    if (step.kind == file::Utf8StepKind::kValid) {
+      out.append(bytes.data() + i, step.len);
     } else {
       out += kReplacement;
-      i += static_cast<size_t>(-len);
     }
+    i += step.len;
   }
 }
 

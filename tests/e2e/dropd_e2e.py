@@ -361,6 +361,15 @@ WORDS = ("the of and to in is was for on that with as by at from it an be this a
 NON_ASCII = ["café", "naïve", "Straße", "日本", "déjà", "Ωmega", "façade", "niño", "Ünïcödé", "€uro"]
 
 
+def write_files(root, files):
+    """Writes {rel: bytes} under root, making folders as needed."""
+    for rel, data in files.items():
+        path = os.path.join(root, rel)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "wb") as f:
+            f.write(data)
+
+
 def english_text(rng, n_words):
     """English-like text with about 2% non-ASCII tokens and a newline every ~12 words."""
     out = []

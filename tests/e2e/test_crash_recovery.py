@@ -27,12 +27,8 @@ def make_inputs(inbox, rng):
     expected = {}
     for i in range(FILES):
         rel = f"d{i % 7}/f{i:05d}.txt"
-        data = e2e.english_text(rng, rng.randint(5, 300))
-        path = os.path.join(inbox, rel)
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        with open(path, "wb") as f:
-            f.write(data)
-        expected[rel] = data
+        expected[rel] = e2e.english_text(rng, rng.randint(5, 300))
+    e2e.write_files(inbox, expected)
     return expected
 
 

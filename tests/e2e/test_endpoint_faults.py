@@ -34,11 +34,7 @@ def make_inbox(inbox, seed, extra=None):
         rel = f"sub{i % 3}/f{i:02}.txt"
         files[rel] = english_text(rng, rng.randint(20, 300))
     files.update(extra or {})
-    for rel, data in files.items():
-        path = os.path.join(inbox, rel)
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        with open(path, "wb") as f:
-            f.write(data)
+    write_files(inbox, files)
     return files
 
 

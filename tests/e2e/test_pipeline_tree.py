@@ -65,12 +65,7 @@ def build_tree(root, inbox, seed=4):
     excluded = {".hidden/secret.txt": b"never to be sent HIDDENDOTFOLDER\n",
                 "sub/.dotfile": b"never to be sent DOTFILE\n",
                 "sub/partial.tmp": b"never to be sent TMPFILE\n"}
-    for rel, data in list(contents.items()) + list(binaries.items()) + \
-            list(too_large.items()) + list(excluded.items()):
-        path = os.path.join(inbox, rel)
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        with open(path, "wb") as f:
-            f.write(data)
+    write_files(inbox, {**contents, **binaries, **too_large, **excluded})
     secret = os.path.join(root, "outside-secret.txt")
     with open(secret, "wb") as f:
         f.write(b"SYMLINK TARGET OUTSIDE THE INBOX must never be sent\n")

@@ -38,11 +38,7 @@ def setup(tmp, name, files, **config):
     fake = Fake(root)
     cfg = os.path.join(root, "dropd.yaml")
     dirs = write_config(cfg, root, fake.url, **config)
-    for rel, data in files.items():
-        path = os.path.join(dirs["inbox"], rel)
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        with open(path, "wb") as f:
-            f.write(data)
+    write_files(dirs["inbox"], files)
     return root, fake, cfg, dirs
 
 

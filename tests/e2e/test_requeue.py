@@ -12,13 +12,6 @@ import tempfile
 import dropd_e2e as e2e
 
 
-def write(dirs, rel, data):
-    path = os.path.join(dirs["inbox"], rel)
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path, "wb") as f:
-        f.write(data)
-
-
 def main():
     e2e.require_binaries()
     with tempfile.TemporaryDirectory(prefix="dropd-requeue-") as work:
@@ -26,8 +19,7 @@ def main():
         try:
             config = os.path.join(work, "dropd.yaml")
             dirs = e2e.write_config(config, work, fake.url, binary="skip")
-            write(dirs, "sub/a.bin", b"a\0b")
-            write(dirs, "b.bin", b"c\0d")
+            e2e.write_files(dirs["inbox"], {"sub/a.bin": b"a\0b", "b.bin": b"c\0d"})
             first = e2e.run_dropd(["--config", config, "--once"])
             e2e.check(first.returncode == 3, f"first run exit {first.returncode}")
             e2e.check(e2e.list_files(dirs["failed"]) ==

@@ -36,11 +36,7 @@ def make_inbox(inbox, n, seed, extra=None):
     for i in range(n):
         files[f"d{i % 4}/f{i:03}.txt"] = english_text(rng, rng.randint(20, 120))
     files.update(extra or {})
-    for rel, data in files.items():
-        path = os.path.join(inbox, rel)
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        with open(path, "wb") as f:
-            f.write(data)
+    write_files(inbox, files)
     return files
 
 

@@ -88,6 +88,11 @@ class Pipeline {
   [[nodiscard]] const std::string& name() const { return config_.name; }
   void pump();
 
+  // Tests drive time with a ManualClock: these do what the settle and
+  // rescan timers do when they fire, without waiting for them.
+  void releaseSettledForTest() { onDeferredDue(); }
+  void rescanForTest() { rescanAll(); }
+
  private:
   struct Root {
     std::filesystem::path path;

@@ -36,6 +36,7 @@
 
 #include "dropd/file/reader.hpp"
 #include "dropd/uv/error.hpp"
+#include "dropd/watch/file_system.hpp"
 
 struct sqlite3;
 struct sqlite3_stmt;
@@ -85,19 +86,11 @@ struct ForgetFilter {
   bool only_failed = false;
 };
 
-// How a file system holds up under SQLite's locks and WAL shared memory.
-enum class FileSystemKind {
-  kLocal,    // local disks, tmpfs, overlayfs, anything not listed below
-  kNetwork,  // NFS, SMB/CIFS, 9p, Ceph, AFS: byte-range locks and mmap are not safe
-  kFuse,     // FUSE (sshfs, s3fs, ntfs-3g...): locking depends on the daemon behind it
-};
-
-// Pure: classifies statfs(2)'s f_type. Only the low 32 bits are compared,
-// because f_type is a signed 32-bit word on some ABIs (sign-extending
-// CIFS's 0xFF534D42).
-[[nodiscard]] FileSystemKind fileSystemKind(std::int64_t f_type);
-// Pure: "nfs", "smb2", "fuse"... for the kinds above; "" for kLocal.
-[[nodiscard]] std::string_view fileSystemName(std::int64_t f_type);
+// The ledger refuses a state_dir on a network or FUSE file system; the
+// classification lives in the watch module, which polls such folders.
+using watch::FileSystemKind;
+using watch::fileSystemKind;
+using watch::fileSystemName;
 
 class Ledger {
  public:

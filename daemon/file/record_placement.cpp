@@ -36,6 +36,10 @@ Placement failed(const char* call, const fs::path& path, int err) {
 }  // namespace
 
 bool isRecordOf(const fs::path& path, std::string_view owner) {
+  const auto owner_source = nlohmann::json::parse(owner, nullptr, false);
+  if (owner_source.is_discarded() || !owner_source.is_object()) {
+    return false;
+  }
   std::ifstream in(path, std::ios::binary);
   std::string text;
   text.resize(static_cast<std::size_t>(kMaxRecordBytes) + 1);
@@ -49,8 +53,7 @@ bool isRecordOf(const fs::path& path, std::string_view owner) {
       !doc.contains("source") || !doc["source"].is_object()) {
     return false;
   }
-  const auto& source_path = doc["source"]["path"];
-  return source_path.is_string() && source_path.get<std::string>() == owner;
+  return doc["source"] == owner_source;  // objects compare key by key, in any order
 }
 
 Placement placeRecord(const fs::path& temp, const fs::path& wanted, std::string_view owner) {

@@ -210,7 +210,7 @@ void Pipeline::commit(std::unique_ptr<Job> job, bool success) {
   const config::SourceDisposal& rule = success ? config_.on_success : config_.on_failure;
   file::CommitItem item;
   item.source = job->path;
-  item.owner = job->rel;
+  item.owner = recordOwner(*job);
   item.disposal = disposalOf(rule.action);
   if (rule.action == config::SourceAction::kMove) {
     item.move_to = rule.dir / job->rel;

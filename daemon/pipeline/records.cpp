@@ -41,6 +41,8 @@ std::string isoUtc(WallTime time) {
   return std::string(buf, n);
 }
 
+std::string recordOwner(const Job& job) { return sourceJson(job).dump(); }
+
 std::string renderResult(const Job& job, const RecordContext& ctx) {
   ordered_json llm = {{"endpoint", ctx.endpoint}, {"model", ctx.model}};
   if (job.completion) {

@@ -69,32 +69,43 @@ TEST_CASE("commitBatch leaves the source alone when its record cannot be written
 TEST_CASE("commitBatch never replaces a file that is not an earlier record of the source",
           "[file]") {
   dropd::test::TempDir dir;
-  const std::string mine = R"({"source":{"path":"r.txt"},"pipeline":"p"})";
-  const std::string other = R"({"source":{"path":"r"},"pipeline":"p"})";
+  const std::string source = R"({"path":"r.txt","size":1,"mtime":"2026-11-24T10:00:00Z"})";
+  const std::string mine = R"({"source":)" + source + R"(,"pipeline":"p"})";
+  const std::string other = R"({"source":{"path":"r","size":1},"pipeline":"p"})";
+  const std::string earlier_version =
+      R"({"source":{"path":"r.txt","size":1,"mtime":"2026-11-23T10:00:00Z"},"pipeline":"p"})";
   const auto commitOne = [&](const std::string& record, const std::string& owner) {
-    const auto src = dir.write("in/" + owner, "x");
+    const auto src = dir.write("in/r.txt", "x");
     return commitBatch({{dir.path() / "out/r.txt.json", record, owner, src, Disposal::kKeep, {}}});
   };
 
-  SECTION("an earlier record of the same source is replaced") {
-    REQUIRE(commitOne(mine, "r.txt")[0].record_written);
-    const auto again = commitOne(mine + " ", "r.txt");
+  SECTION("an earlier record of the same version of the source is replaced") {
+    REQUIRE(commitOne(mine, source)[0].record_written);
+    // The same object with its keys in another order is the same owner.
+    const auto again =
+        commitOne(mine + " ", R"({"mtime":"2026-11-24T10:00:00Z","size":1,"path":"r.txt"})");
     REQUIRE(again[0].record_written);
     CHECK(again[0].placed_at == dir.path() / "out/r.txt.json");
     CHECK(dropd::test::TempDir::read(dir.path() / "out/r.txt.json") == mine + " ");
   }
   SECTION("a user's file of that name is kept and the record gets a suffix") {
     dir.write("out/r.txt.json", "user data");
-    const auto out = commitOne(mine, "r.txt");
+    const auto out = commitOne(mine, source);
     REQUIRE(out[0].record_written);
     CHECK(out[0].placed_at == dir.path() / "out/r.txt.1.json");
     CHECK(dropd::test::TempDir::read(dir.path() / "out/r.txt.json") == "user data");
   }
   SECTION("the record of another source is kept too") {
-    REQUIRE(commitOne(other, "r")[0].record_written);
-    const auto out = commitOne(mine, "r.txt");
+    REQUIRE(commitOne(other, R"({"path":"r","size":1})")[0].record_written);
+    const auto out = commitOne(mine, source);
     CHECK(out[0].placed_at == dir.path() / "out/r.txt.1.json");
     CHECK(dropd::test::TempDir::read(dir.path() / "out/r.txt.json") == other);
+  }
+  SECTION("the record of an earlier version of the same path is kept") {
+    dir.write("out/r.txt.json", earlier_version);
+    const auto out = commitOne(mine, source);
+    CHECK(out[0].placed_at == dir.path() / "out/r.txt.1.json");
+    CHECK(dropd::test::TempDir::read(dir.path() / "out/r.txt.json") == earlier_version);
   }
 }
 

@@ -23,7 +23,7 @@ enum class Disposal { kKeep, kMove, kDelete };
 struct CommitItem {
   std::filesystem::path record_path;  // wanted path of the result or error record
   std::string record;                 // its whole content
-  std::string owner;                  // the record's "source.path" (see record_placement.hpp)
+  std::string owner;                  // the record's "source" as JSON (record_placement.hpp)
   std::filesystem::path source;       // the input file
   Disposal disposal = Disposal::kKeep;
   std::filesystem::path move_to;  // kMove: destination path of the source

@@ -1,11 +1,14 @@
 #pragma once
 
 // Putting a finished record (result or error JSON) at its name without ever
-// destroying a file that is not ours. A record may replace an earlier dropd
-// record of the same source (the newest result wins); any other file at that
-// name (a user's file that happens to be called "x.json", or the record of a
-// different source) is kept, and the record goes to "<stem>.N<ext>" instead,
-// where ext is ".error.json" or ".json". Blocking; threadpool only.
+// destroying a file that is not ours. A record may replace only an earlier
+// record of the same version of the same source: its "source" object (path,
+// size, mtime, sha256) is the same, as when a crash cut a job off between
+// its record and its ledger row and the file was sent again. Any other file
+// at that name (a user's "x.json", the record of another source, or of an
+// earlier version of this one: a file written again under the same name)
+// is kept, and the record goes to "<stem>.N<ext>" instead, where ext is
+// ".error.json" or ".json". Blocking; threadpool only.
 
 #include <filesystem>
 #include <string>
@@ -21,11 +24,11 @@ struct Placement {
 };
 
 // Renames `temp` to `wanted` or to the first free suffixed name; `owner` is
-// the source's path as the record's "source.path" holds it.
+// the record's "source" object as JSON text.
 [[nodiscard]] Placement placeRecord(const std::filesystem::path& temp,
                                     const std::filesystem::path& wanted, std::string_view owner);
 
-// True when `path` is a dropd record whose "source.path" is `owner`.
+// True when `path` is a dropd record whose "source" object equals `owner`.
 [[nodiscard]] bool isRecordOf(const std::filesystem::path& path, std::string_view owner);
 
 }  // namespace dropd::file

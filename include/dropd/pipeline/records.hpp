@@ -21,6 +21,10 @@ struct RecordContext {
 [[nodiscard]] std::string renderResult(const Job& job, const RecordContext& ctx);
 [[nodiscard]] std::string renderErrorRecord(const Job& job, const RecordContext& ctx);
 
+// The record's "source" object as JSON text: the owner a record may replace
+// (file::placeRecord). The same for every record of one version of a file.
+[[nodiscard]] std::string recordOwner(const Job& job);
+
 // "2026-11-24T19:03:06Z"
 [[nodiscard]] std::string isoUtc(WallTime time);
 

@@ -1,6 +1,21 @@
 #include "dropd/watch/file_system.hpp"
 
+#include <algorithm>
+#include <array>
+
 namespace dropd::watch {
+namespace {
+
+using namespace std::string_view_literals;
+
+// Where other hosts (or other nodes of a cluster) write: inotify on this
+// host sees none of it. Linux's own type names, as mount(8) takes them.
+constexpr std::array kNetworkTypes = {
+    "nfs"sv,       "nfs4"sv,   "cifs"sv, "smb3"sv,  "smbfs"sv, "9p"sv,     "ceph"sv,  "afs"sv,
+    "glusterfs"sv, "lustre"sv, "gfs2"sv, "ocfs2"sv, "gpfs"sv,  "beegfs"sv, "davfs"sv, "ncpfs"sv,
+};
+
+}  // namespace
 
 FileSystemKind fileSystemKind(std::int64_t f_type) {
   switch (static_cast<std::uint32_t>(f_type)) {
@@ -42,6 +57,22 @@ std::string_view fileSystemName(std::int64_t f_type) {
     default:
       return "";
   }
+}
+
+FileSystemKind fileSystemKindByName(std::string_view fs_type) {
+  // "fuse" and "fuseblk" with an optional ".subtype" (fuse.sshfs, fuseblk.ntfs...).
+  for (const std::string_view fuse : {"fuse"sv, "fuseblk"sv}) {
+    if (fs_type == fuse || (fs_type.size() > fuse.size() && fs_type.starts_with(fuse) &&
+                            fs_type[fuse.size()] == '.')) {
+      return FileSystemKind::kFuse;
+    }
+  }
+  if (fs_type == "overlay") {
+    return FileSystemKind::kOverlay;
+  }
+  const bool network =
+      std::find(kNetworkTypes.begin(), kNetworkTypes.end(), fs_type) != kNetworkTypes.end();
+  return network ? FileSystemKind::kNetwork : FileSystemKind::kLocal;
 }
 
 }  // namespace dropd::watch

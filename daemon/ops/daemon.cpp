@@ -40,9 +40,27 @@ void makeFolders(const config::Config& cfg, spdlog::logger& log) {
   }
 }
 
+#ifdef DROPD_BENCH_NO_LEDGER
+// bench/pipeline's comparison build (CMake DROPD_LEDGER=OFF): no ledger is
+// opened, read or written, so nothing remembers a kept file and nothing
+// survives a crash. It refuses to run as a daemon.
+constexpr bool kLedgerBuilt = false;
+#else
+constexpr bool kLedgerBuilt = true;
+#endif
+
 // The ledger refuses what it cannot trust (a network file system, a foreign
 // or newer file): then nothing is processed and no source is touched.
 bool openLedger(Daemon::State& s) {
+  if constexpr (!kLedgerBuilt) {
+    if (!s.once) {
+      s.log.error("daemon.no_ledger hint=\"this dropd was built for bench/pipeline without its "
+                  "ledger (DROPD_LEDGER=OFF); it runs --once only\"");
+      return false;
+    }
+    s.log.warn("daemon.no_ledger hint=\"bench build (DROPD_LEDGER=OFF): nothing is recorded\"");
+    return true;
+  }
   auto ledger = pipeline::Ledger::open(s.config.state_dir);
   if (!ledger) {
     s.log.error("ledger.unusable error={:?} hint=\"fix or move the file; nothing was processed\"",
@@ -221,6 +239,9 @@ int Daemon::run(bool once) {
   buildDispatchers(s);
   buildPipelines(s);
   for (auto& p : s.pipelines) {
+    if (!s.ledger) {
+      break;  // the bench build without a ledger
+    }
     const Status loaded = s.ledger->forEachRow(
         p->name(), [&p](pipeline::LedgerRow&& row) { p->preloadRow(std::move(row)); });
     if (!loaded) {

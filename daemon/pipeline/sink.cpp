@@ -103,7 +103,9 @@ void Sink::startBatch() {
   in.ledger = ledger_;
   for (Entry& e : entries) {
     in.items.push_back(std::move(e.item));
-    in.rows.push_back(e.row);  // copied: a retry needs it again
+    if (ledger_ != nullptr) {
+      in.rows.push_back(e.row);  // copied: a retry needs it again
+    }
   }
   committing_ = n;
   // The jobs wait here on the loop thread; only their records travel.

@@ -1,6 +1,5 @@
 // Pipeline, discovery half: scans, inotify events, settle deferral, rescans.
 #include <sys/stat.h>
-#include <sys/vfs.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -9,32 +8,43 @@
 #include "dropd/uv/check.hpp"
 #include "dropd/uv/work.hpp"
 #include "dropd/watch/scanner.hpp"
+#include "dropd/watch/watch_plan.hpp"
 
 namespace dropd::pipeline {
 
 using std::chrono::milliseconds;
+
+namespace {
+
+// "a/b" is below "a", not below "a/b" or "ab".
+bool isBelow(std::string_view rel, std::string_view folder) {
+  return rel.size() > folder.size() && rel.starts_with(folder) && rel[folder.size()] == '/';
+}
+
+// A recursive walk of the root reaches the folder at `rel`: no folder on
+// the way, the folder itself included, is excluded.
+bool walkAccepts(const watch::PathFilter& filter, std::string_view rel) {
+  for (std::size_t end = rel.find('/');; end = rel.find('/', end + 1)) {
+    if (!filter.acceptsDir(rel.substr(0, end))) {
+      return false;
+    }
+    if (end == std::string_view::npos) {
+      return true;
+    }
+  }
+}
+
+}  // namespace
 
 void Pipeline::start(Mode mode) {
   mode_ = mode;
   discovering_ = true;
   startup_scans_left_ = roots_.size();
   for (std::size_t i = 0; i < roots_.size(); ++i) {
-    if (mode_ == Mode::kDaemon) {
-      chooseWatchStrategy(i);  // before the scan, so nothing written meanwhile is missed
-    }
+    // Daemon mode: the walk waits until the root is watched (or found to be
+    // polled), so nothing written meanwhile is missed.
+    roots_[i].look_up_mounts = mode_ == Mode::kDaemon;
     scan(i, "", /*startup=*/true);
-  }
-  const bool any_polled =
-      std::any_of(roots_.begin(), roots_.end(), [](const Root& r) { return r.polled; });
-  if (any_polled) {
-    const Status started = poll_timer_.startRepeat(kPollInterval, kPollInterval, [this] {
-      for (std::size_t i = 0; i < roots_.size(); ++i) {
-        if (roots_[i].polled) {
-          scan(i, "", /*startup=*/false);  // a walk already waiting is not queued twice
-        }
-      }
-    });
-    DROPD_CHECK(started.has_value(), "poll timer");
   }
   if (mode_ == Mode::kDaemon && config_.rescan_interval.count() > 0) {
     const Status started = rescan_timer_.startRepeat(
@@ -62,22 +72,118 @@ void Pipeline::stopDiscovery() {
   deferred_.clear();
 }
 
-void Pipeline::chooseWatchStrategy(std::size_t root) {
-  struct statfs fs {};
-  // statfs of a root that does not exist yet fails: inotify then, and the
-  // rescans watch it once it is there.
-  if (::statfs(roots_[root].path.c_str(), &fs) == 0 &&
-      fileSystemKind(static_cast<std::int64_t>(fs.f_type)) != FileSystemKind::kLocal) {
-    roots_[root].polled = true;
+void Pipeline::lookUpMounts(std::size_t root) {
+  roots_[root].look_up_mounts = false;
+  chunk_running_ = true;  // the discovery job on the pool: poolWorkPending() counts it
+  const Status queued = uv::queueWork<std::filesystem::path, watch::WatchPlan>(
+      deps_.loop, roots_[root].path,
+      [](std::filesystem::path path) -> Result<watch::WatchPlan> {
+        return watch::lookUpWatchPlan(path);
+      },
+      [this, root](Result<watch::WatchPlan> plan) {
+        chunk_running_ = false;
+        DROPD_CHECK(plan.has_value(), "mount look-up work cancelled");
+        if (discovering_) {
+          applyWatchPlan(root, std::move(*plan));
+          scanNextChunk();  // the walk that waited for it
+        }
+      });
+  DROPD_CHECK(queued.has_value(), "uv_queue_work for a mount look-up");
+}
+
+void Pipeline::applyWatchPlan(std::size_t root, watch::WatchPlan plan) {
+  Root& r = roots_[root];
+  if (plan.error != r.mounts_error && !plan.error.empty()) {
     deps_.log.warn(
-        "watch.poll pipeline={} root={:?} fs={} interval_ms={} "
-        "reason=\"inotify sees no writes made by other hosts\"",
-        config_.name, roots_[root].path.string(),
-        fileSystemName(static_cast<std::int64_t>(fs.f_type)),
-        std::chrono::milliseconds(kPollInterval).count());
-    return;
+        "watch.mounts_unknown pipeline={} root={:?} error={:?} "
+        "hint=\"network and FUSE mounts below the root are not polled\"",
+        config_.name, r.path.string(), plan.error);
   }
-  watchRoot(root);
+  r.mounts_error = std::move(plan.error);
+  if (plan.poll_root) {
+    if (!r.polled) {
+      deps_.log.warn(
+          "watch.poll pipeline={} root={:?} fs={} interval_ms={} "
+          "reason=\"inotify sees no writes made by other hosts\"",
+          config_.name, r.path.string(), plan.root_fs, milliseconds(kPollInterval).count());
+    }
+    r.polled = true;
+    r.watcher.reset();
+    r.lost = false;
+    plan.polled_mounts.clear();  // the whole root is walked every kPollInterval
+  } else {
+    if (r.polled) {
+      deps_.log.info("watch.poll_end pipeline={} root={:?} fs={} action=inotify", config_.name,
+                     r.path.string(), plan.root_fs);
+    }
+    r.polled = false;
+    if (!r.watcher || r.lost) {
+      r.watcher.reset();
+      r.lost = false;
+      watchRoot(root);  // the root may be back (or was never there)
+    }
+  }
+  setPolledMounts(root, std::move(plan.polled_mounts));
+  const bool any_polled = std::any_of(roots_.begin(), roots_.end(), [](const Root& each) {
+    return each.polled || !each.polled_mounts.empty();
+  });
+  if (any_polled && !poll_timer_.active()) {
+    const Status started =
+        poll_timer_.startRepeat(kPollInterval, kPollInterval, [this] { onPollTimer(); });
+    DROPD_CHECK(started.has_value(), "poll timer");
+  }
+}
+
+void Pipeline::setPolledMounts(std::size_t root, std::vector<watch::MountBelow> mounts) {
+  Root& r = roots_[root];
+  // A mount that no walk reaches (not recursive, or in an excluded folder)
+  // is not polled either.
+  std::erase_if(mounts, [this](const watch::MountBelow& m) {
+    return !config_.recursive || !walkAccepts(filter_, m.rel);
+  });
+  const auto has = [](const std::vector<watch::MountBelow>& list, const watch::MountBelow& m) {
+    return std::find(list.begin(), list.end(), m) != list.end();
+  };
+  for (const watch::MountBelow& m : mounts) {
+    if (!has(r.polled_mounts, m)) {
+      deps_.log.warn(
+          "watch.poll pipeline={} root={:?} mount={:?} fs={} interval_ms={} "
+          "reason=\"inotify sees no writes made behind this mount\"",
+          config_.name, r.path.string(), m.rel, m.fs_type, milliseconds(kPollInterval).count());
+    }
+  }
+  for (const watch::MountBelow& m : r.polled_mounts) {
+    if (!has(mounts, m)) {
+      deps_.log.info("watch.poll_end pipeline={} root={:?} mount={:?} fs={}", config_.name,
+                     r.path.string(), m.rel, m.fs_type);
+    }
+  }
+  r.polled_mounts = std::move(mounts);
+}
+
+void Pipeline::onPollTimer() {
+  bool any_polled = false;
+  for (std::size_t i = 0; i < roots_.size(); ++i) {
+    if (roots_[i].polled) {
+      any_polled = true;
+      scan(i, "", /*startup=*/false);  // a walk already waiting is not queued twice
+      continue;
+    }
+    for (const watch::MountBelow& m : roots_[i].polled_mounts) {
+      any_polled = true;
+      scan(i, m.rel, /*startup=*/false);
+    }
+  }
+  if (!any_polled) {
+    poll_timer_.stop();  // the mounts are gone; a later look-up starts it again
+  }
+}
+
+bool Pipeline::inPolledMount(std::size_t root, const std::string& rel) const {
+  const std::vector<watch::MountBelow>& mounts = roots_[root].polled_mounts;
+  return std::any_of(mounts.begin(), mounts.end(), [&rel](const watch::MountBelow& m) {
+    return rel == m.rel || isBelow(rel, m.rel);
+  });
 }
 
 void Pipeline::watchRoot(std::size_t root) {
@@ -94,8 +200,9 @@ void Pipeline::watchRoot(std::size_t root) {
 
 void Pipeline::scan(std::size_t root, const std::string& start_rel, bool startup) {
   for (const Scan& queued : scans_) {
-    if (start_rel.empty() && queued.root == root && queued.whole_root && !queued.started) {
-      return;  // a walk of the whole root is already waiting to start
+    if (queued.root == root && !queued.started &&
+        (queued.whole_root || queued.cursor->startRel() == start_rel)) {
+      return;  // a walk that covers this one is already waiting to start
     }
   }
   scans_.push_back(
@@ -107,8 +214,12 @@ void Pipeline::scanNextChunk() {
   if (chunk_running_ || scans_.empty() || backlog_.size() >= kBacklogLow || !discovering_) {
     return;
   }
-  chunk_running_ = true;
   Scan& scan = scans_.front();
+  if (roots_[scan.root].look_up_mounts) {
+    lookUpMounts(scan.root);  // the walk starts once the root is watched
+    return;
+  }
+  chunk_running_ = true;
   scan.started = true;
   struct ChunkIn {
     watch::ScanRequest request;
@@ -151,6 +262,9 @@ void Pipeline::onScanned(watch::ScanResult result) {
   }
   if (roots_[root].watcher) {
     for (const std::string& folder : result.folders) {
+      if (inPolledMount(root, folder)) {
+        continue;  // polled: a watch there sees nothing more, and may block on the network
+      }
       if (const Status s = roots_[root].watcher->watchFolder(folder); !s) {
         const bool limit = s.error().sys == UV_ENOSPC;
         deps_.log.error(
@@ -195,11 +309,8 @@ void Pipeline::onWatchEvent(std::size_t root, const watch::InotifyWatcher::Event
 
 void Pipeline::rescanAll() {
   for (std::size_t i = 0; i < roots_.size(); ++i) {
-    if ((!roots_[i].watcher || roots_[i].lost) && !roots_[i].polled) {
-      roots_[i].watcher.reset();
-      roots_[i].lost = false;
-      watchRoot(i);  // the root may be back (or was never there)
-    }
+    // The look-up watches a lost root afresh and finds mounts that came or went.
+    roots_[i].look_up_mounts = mode_ == Mode::kDaemon;
     scan(i, "", /*startup=*/false);
   }
 }

@@ -31,6 +31,7 @@
 #include "dropd/watch/inotify_watcher.hpp"
 #include "dropd/watch/path_filter.hpp"
 #include "dropd/watch/scanner.hpp"
+#include "dropd/watch/watch_plan.hpp"
 
 namespace dropd::pipeline {
 
@@ -99,7 +100,14 @@ class Pipeline {
     std::string record_prefix;  // "" for one root, else "<root name>/" (results must not collide)
     std::unique_ptr<watch::InotifyWatcher> watcher;
     bool lost = false;    // the root folder went away: watch it afresh at the next rescan
-    bool polled = false;  // on a network or FUSE file system: scanned every kPollInterval
+    bool polled = false;  // on a network or FUSE file system: scanned whole every kPollInterval
+    // Daemon mode: its mounts are looked up (on the pool) before its next
+    // walk starts. Set at start and by every rescan: mounts come and go.
+    bool look_up_mounts = false;
+    // Network, FUSE and overlay mounts below a root that is not polled
+    // whole: each is scanned every kPollInterval and not watched by inotify.
+    std::vector<watch::MountBelow> polled_mounts{};
+    std::string mounts_error{};  // why mountinfo could not be read, as last logged
   };
   struct Pending {
     std::size_t root;
@@ -115,8 +123,9 @@ class Pipeline {
                            // with the chunk on the pool
   };
   static constexpr std::size_t kScanChunk = 1024;  // files per chunk
-  // How often a root on a network or FUSE file system is scanned: inotify
-  // sees no writes made by other hosts there (NFS, SMB, sshfs...).
+  // How often a root on a network or FUSE file system, or such a mount
+  // below a root, is scanned: inotify sees no writes made by other hosts
+  // there (NFS, SMB, sshfs...).
   static constexpr std::chrono::seconds kPollInterval{2};
   static constexpr std::size_t kBacklogLow = 512;  // scan on when the backlog is below
   // A file this pipeline finished (this run or, from the ledger, before).
@@ -131,8 +140,17 @@ class Pipeline {
   void scanNextChunk();
   void onScanned(watch::ScanResult result);
   void watchRoot(std::size_t root);
-  // Picks inotify or polling for each root by its file system (statfs).
-  void chooseWatchStrategy(std::size_t root);
+  // Looks up the root's file system and the mounts below it on the pool,
+  // as the discovery job of the moment (scans wait for it, so the root is
+  // watched before it is walked), then applyWatchPlan().
+  void lookUpMounts(std::size_t root);
+  // Inotify for the root, or polling for the whole root or for the
+  // untrusted mounts below it; logs what changed.
+  void applyWatchPlan(std::size_t root, watch::WatchPlan plan);
+  void setPolledMounts(std::size_t root, std::vector<watch::MountBelow> mounts);
+  void onPollTimer();
+  // `rel` is a polled mount below `root`, or inside one.
+  [[nodiscard]] bool inPolledMount(std::size_t root, const std::string& rel) const;
   void onWatchEvent(std::size_t root, const watch::InotifyWatcher::Event& event);
   // `identity` comes from a scan (nullptr for an inotify event).
   void discover(std::size_t root, const std::string& rel, std::chrono::milliseconds delay,

@@ -41,8 +41,12 @@ struct ScanResult {
 // for one open stream). Move-only; used by one pool thread at a time.
 class ScanCursor {
  public:
-  explicit ScanCursor(std::string start_rel) : pending_{std::move(start_rel)} {}
+  explicit ScanCursor(std::string start_rel)
+      : start_rel_(start_rel), pending_{std::move(start_rel)} {}
   [[nodiscard]] bool done() const { return pending_.empty() && !open_; }
+  // Where the walk began ("" for the whole root). Never changes, so the
+  // loop thread may read it while a chunk runs on the pool.
+  [[nodiscard]] const std::string& startRel() const { return start_rel_; }
 
  private:
   friend ScanResult scanChunk(const ScanRequest& request, ScanCursor& cursor,
@@ -50,6 +54,7 @@ class ScanCursor {
   struct DirCloser {
     void operator()(DIR* dir) const noexcept { ::closedir(dir); }
   };
+  const std::string start_rel_;
   std::vector<std::string> pending_;  // folders not opened yet
   std::string open_rel_;
   std::unique_ptr<DIR, DirCloser> open_;

@@ -44,6 +44,26 @@ std::vector<std::string_view> splitFields(std::string_view line) {
   return fields;
 }
 
+// "/" or "/a/b": no empty, "." or ".." component. The kernel writes mount
+// points this way; anything else would make a wrong relative path.
+bool isNormalAbsolute(std::string_view path) {
+  if (!path.starts_with('/')) {
+    return false;
+  }
+  if (path == "/") {
+    return true;
+  }
+  for (std::size_t start = 1; start <= path.size();) {
+    const std::size_t end = std::min(path.find('/', start), path.size());
+    const std::string_view name = path.substr(start, end - start);
+    if (name.empty() || name == "." || name == "..") {
+      return false;
+    }
+    start = end + 1;
+  }
+  return true;
+}
+
 bool parseId(std::string_view text, std::uint64_t& out) {
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
   return ec == std::errc{} && end == text.data() + text.size();
@@ -67,7 +87,7 @@ std::optional<MountEntry> parseLine(std::string_view line) {
   }
   entry.root = unescape(fields[3]);
   entry.mount_point = unescape(fields[4]);
-  if (!entry.mount_point.starts_with('/')) {
+  if (!isNormalAbsolute(entry.mount_point)) {
     return std::nullopt;
   }
   entry.fs_type = unescape(fields[separator + 1]);

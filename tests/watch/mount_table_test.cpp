@@ -1,5 +1,7 @@
 #include "dropd/watch/mount_table.hpp"
 
+#include <algorithm>
+#include <random>
 #include <string>
 
 #include <catch2/catch.hpp>
@@ -79,10 +81,13 @@ TEST_CASE("parseMountInfo reads proc(5)'s mountinfo lines", "[watch]") {
         "1 0 0:1 / /a rw shared:1 ext4 s rw\n"  // no separator
         "1 0 0:1 / /a rw -\n"                   // nothing after it
         "1 0 0:1 / - rw - ext4 s rw\n"          // "-" as the mount point
+        "1 0 0:1 / /a/ rw - ext4 s rw\n"        // not normal: a trailing '/'
+        "1 0 0:1 / /a//b rw - ext4 s rw\n"      // an empty name
+        "1 0 0:1 / /a/../b rw - ext4 s rw\n"    // ".."
         "1 0 0:1 / /ok rw - ext4 s rw");        // no final newline
     REQUIRE(table.entries.size() == 1);
     CHECK(table.entries[0].mount_point == "/ok");
-    CHECK(table.rejected == 7);
+    CHECK(table.rejected == 10);
   }
   SECTION("empty text") {
     const auto table = parseMountInfo("");
@@ -174,5 +179,47 @@ TEST_CASE("mountsOf ignores mounts that another mount hides", "[watch]") {
                                                    "2 1 0:2 / /x rw - ext4 b rw\n"
                                                    "3 3 0:3 / /x/y/z rw - nfs c rw\n"));
     CHECK_FALSE(m.fs_type.empty());
+  }
+}
+
+TEST_CASE("parseMountInfo and mountsOf hold their invariants on any text", "[watch]") {
+  // What a fuzzer would check, over seeded random text made of the
+  // characters that matter to the format.
+  std::mt19937 rng(20261125);
+  const std::string alphabet = "0123456789 /-\\\n:abfnrstuxe.";
+  for (int round = 0; round < 2000; ++round) {
+    std::string text;
+    const std::size_t length = rng() % 200;
+    for (std::size_t i = 0; i < length; ++i) {
+      text.push_back(alphabet[rng() % alphabet.size()]);
+    }
+    if (round % 2 == 0) {
+      text = std::string(kHost) + text;  // a valid table with noise after it
+    }
+    INFO(text);
+    const auto table = parseMountInfo(text);
+    std::size_t lines = 0;
+    for (std::size_t start = 0; start < text.size();) {
+      const std::size_t end = std::min(text.find('\n', start), text.size());
+      lines += text.find_first_not_of(' ', start) < end ? 1 : 0;
+      start = end + 1;
+    }
+    REQUIRE(table.entries.size() + table.rejected == lines);
+    for (const auto& entry : table.entries) {
+      REQUIRE(entry.mount_point.starts_with('/'));
+      REQUIRE_FALSE(entry.fs_type.empty());
+    }
+    for (const char* root : {"/", "/srv/in", "/a", "/srv/in/share"}) {
+      const auto m = mountsOf(root, table);
+      for (std::size_t i = 0; i < m.untrusted.size(); ++i) {
+        REQUIRE_FALSE(m.untrusted[i].rel.empty());
+        REQUIRE(m.untrusted[i].kind != FileSystemKind::kLocal);
+        REQUIRE_FALSE(m.untrusted[i].rel.starts_with('/'));
+        for (std::size_t j = 0; j < i; ++j) {  // sorted, outermost only
+          REQUIRE(m.untrusted[j].rel < m.untrusted[i].rel);
+          REQUIRE_FALSE(m.untrusted[i].rel.starts_with(m.untrusted[j].rel + "/"));
+        }
+      }
+    }
   }
 }

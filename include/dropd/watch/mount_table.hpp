@@ -38,8 +38,9 @@ struct MountTable {
 
 // Every non-empty line is either an entry or counted in `rejected`, so
 // entries.size() + rejected == the number of non-empty lines. A line is
-// rejected when its IDs are not numbers, its mount point is not absolute,
-// or it has no " - " separator or no type after it.
+// rejected when its IDs are not numbers, its mount point is not a normal
+// absolute path ("/a/b": no empty, "." or ".." name, no trailing '/'), or
+// it has no " - " separator or no type after it.
 [[nodiscard]] MountTable parseMountInfo(std::string_view text);
 
 // A mount below a watched root that inotify cannot be trusted on.

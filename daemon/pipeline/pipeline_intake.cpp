@@ -8,33 +8,10 @@
 #include "dropd/uv/check.hpp"
 #include "dropd/uv/work.hpp"
 #include "dropd/watch/scanner.hpp"
-#include "dropd/watch/watch_plan.hpp"
 
 namespace dropd::pipeline {
 
 using std::chrono::milliseconds;
-
-namespace {
-
-// "a/b" is below "a", not below "a/b" or "ab".
-bool isBelow(std::string_view rel, std::string_view folder) {
-  return rel.size() > folder.size() && rel.starts_with(folder) && rel[folder.size()] == '/';
-}
-
-// A recursive walk of the root reaches the folder at `rel`: no folder on
-// the way, the folder itself included, is excluded.
-bool walkAccepts(const watch::PathFilter& filter, std::string_view rel) {
-  for (std::size_t end = rel.find('/');; end = rel.find('/', end + 1)) {
-    if (!filter.acceptsDir(rel.substr(0, end))) {
-      return false;
-    }
-    if (end == std::string_view::npos) {
-      return true;
-    }
-  }
-}
-
-}  // namespace
 
 void Pipeline::start(Mode mode) {
   mode_ = mode;
@@ -70,132 +47,6 @@ void Pipeline::stopDiscovery() {
   }
   backlog_.clear();
   deferred_.clear();
-}
-
-void Pipeline::lookUpMounts(std::size_t root) {
-  roots_[root].look_up_mounts = false;
-  chunk_running_ = true;  // the discovery job on the pool: poolWorkPending() counts it
-  const Status queued = uv::queueWork<std::filesystem::path, watch::WatchPlan>(
-      deps_.loop, roots_[root].path,
-      [](std::filesystem::path path) -> Result<watch::WatchPlan> {
-        return watch::lookUpWatchPlan(path);
-      },
-      [this, root](Result<watch::WatchPlan> plan) {
-        chunk_running_ = false;
-        DROPD_CHECK(plan.has_value(), "mount look-up work cancelled");
-        if (discovering_) {
-          applyWatchPlan(root, std::move(*plan));
-          scanNextChunk();  // the walk that waited for it
-        }
-      });
-  DROPD_CHECK(queued.has_value(), "uv_queue_work for a mount look-up");
-}
-
-void Pipeline::applyWatchPlan(std::size_t root, watch::WatchPlan plan) {
-  Root& r = roots_[root];
-  if (plan.error != r.mounts_error && !plan.error.empty()) {
-    deps_.log.warn(
-        "watch.mounts_unknown pipeline={} root={:?} error={:?} "
-        "hint=\"network and FUSE mounts below the root are not polled\"",
-        config_.name, r.path.string(), plan.error);
-  }
-  r.mounts_error = std::move(plan.error);
-  if (plan.poll_root) {
-    if (!r.polled) {
-      deps_.log.warn(
-          "watch.poll pipeline={} root={:?} fs={} interval_ms={} "
-          "reason=\"inotify sees no writes made by other hosts\"",
-          config_.name, r.path.string(), plan.root_fs, milliseconds(kPollInterval).count());
-    }
-    r.polled = true;
-    r.watcher.reset();
-    r.lost = false;
-    plan.polled_mounts.clear();  // the whole root is walked every kPollInterval
-  } else {
-    if (r.polled) {
-      deps_.log.info("watch.poll_end pipeline={} root={:?} fs={} action=inotify", config_.name,
-                     r.path.string(), plan.root_fs);
-    }
-    r.polled = false;
-    if (!r.watcher || r.lost) {
-      r.watcher.reset();
-      r.lost = false;
-      watchRoot(root);  // the root may be back (or was never there)
-    }
-  }
-  setPolledMounts(root, std::move(plan.polled_mounts));
-  const bool any_polled = std::any_of(roots_.begin(), roots_.end(), [](const Root& each) {
-    return each.polled || !each.polled_mounts.empty();
-  });
-  if (any_polled && !poll_timer_.active()) {
-    const Status started =
-        poll_timer_.startRepeat(kPollInterval, kPollInterval, [this] { onPollTimer(); });
-    DROPD_CHECK(started.has_value(), "poll timer");
-  }
-}
-
-void Pipeline::setPolledMounts(std::size_t root, std::vector<watch::MountBelow> mounts) {
-  Root& r = roots_[root];
-  // A mount that no walk reaches (not recursive, or in an excluded folder)
-  // is not polled either.
-  std::erase_if(mounts, [this](const watch::MountBelow& m) {
-    return !config_.recursive || !walkAccepts(filter_, m.rel);
-  });
-  const auto has = [](const std::vector<watch::MountBelow>& list, const watch::MountBelow& m) {
-    return std::find(list.begin(), list.end(), m) != list.end();
-  };
-  for (const watch::MountBelow& m : mounts) {
-    if (!has(r.polled_mounts, m)) {
-      deps_.log.warn(
-          "watch.poll pipeline={} root={:?} mount={:?} fs={} interval_ms={} "
-          "reason=\"inotify sees no writes made behind this mount\"",
-          config_.name, r.path.string(), m.rel, m.fs_type, milliseconds(kPollInterval).count());
-    }
-  }
-  for (const watch::MountBelow& m : r.polled_mounts) {
-    if (!has(mounts, m)) {
-      deps_.log.info("watch.poll_end pipeline={} root={:?} mount={:?} fs={}", config_.name,
-                     r.path.string(), m.rel, m.fs_type);
-    }
-  }
-  r.polled_mounts = std::move(mounts);
-}
-
-void Pipeline::onPollTimer() {
-  bool any_polled = false;
-  for (std::size_t i = 0; i < roots_.size(); ++i) {
-    if (roots_[i].polled) {
-      any_polled = true;
-      scan(i, "", /*startup=*/false);  // a walk already waiting is not queued twice
-      continue;
-    }
-    for (const watch::MountBelow& m : roots_[i].polled_mounts) {
-      any_polled = true;
-      scan(i, m.rel, /*startup=*/false);
-    }
-  }
-  if (!any_polled) {
-    poll_timer_.stop();  // the mounts are gone; a later look-up starts it again
-  }
-}
-
-bool Pipeline::inPolledMount(std::size_t root, const std::string& rel) const {
-  const std::vector<watch::MountBelow>& mounts = roots_[root].polled_mounts;
-  return std::any_of(mounts.begin(), mounts.end(), [&rel](const watch::MountBelow& m) {
-    return rel == m.rel || isBelow(rel, m.rel);
-  });
-}
-
-void Pipeline::watchRoot(std::size_t root) {
-  auto watcher = watch::InotifyWatcher::create(
-      deps_.loop, roots_[root].path,
-      [this, root](const watch::InotifyWatcher::Event& e) { onWatchEvent(root, e); });
-  if (!watcher) {
-    deps_.log.error("watch.failed pipeline={} root={:?} error={:?}", config_.name,
-                    roots_[root].path.string(), watcher.error().message());
-    return;
-  }
-  roots_[root].watcher = std::move(*watcher);
 }
 
 void Pipeline::scan(std::size_t root, const std::string& start_rel, bool startup) {

@@ -135,10 +135,7 @@ class Pipeline {
     std::filesystem::path record_path;  // where its record is
   };
 
-  // pipeline_intake.cpp
-  void scan(std::size_t root, const std::string& start_rel, bool startup);
-  void scanNextChunk();
-  void onScanned(watch::ScanResult result);
+  // pipeline_watch.cpp
   void watchRoot(std::size_t root);
   // Looks up the root's file system and the mounts below it on the pool,
   // as the discovery job of the moment (scans wait for it, so the root is
@@ -151,6 +148,10 @@ class Pipeline {
   void onPollTimer();
   // `rel` is a polled mount below `root`, or inside one.
   [[nodiscard]] bool inPolledMount(std::size_t root, const std::string& rel) const;
+  // pipeline_intake.cpp
+  void scan(std::size_t root, const std::string& start_rel, bool startup);
+  void scanNextChunk();
+  void onScanned(watch::ScanResult result);
   void onWatchEvent(std::size_t root, const watch::InotifyWatcher::Event& event);
   // `identity` comes from a scan (nullptr for an inotify event).
   void discover(std::size_t root, const std::string& rel, std::chrono::milliseconds delay,

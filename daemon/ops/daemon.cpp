@@ -33,7 +33,7 @@ void makeFolders(const config::Config& cfg, spdlog::logger& log) {
     }
     for (const auto& root : p.watch) {
       if (!std::filesystem::is_directory(root)) {
-        log.error("watch.missing_root pipeline={} root={:?} hint=\"create it; rescans retry\"",
+        log.error("watch.missing_root pipeline={} root={:?} hint=\"create it; dropd looks again every 2 s\"",
                   p.name, root.string());
       }
     }

@@ -96,6 +96,7 @@ void Pipeline::onScanned(watch::ScanResult result) {
   }
   Scan& scan = scans_.front();
   const std::size_t root = scan.root;
+  const bool whole_root = scan.whole_root;
   if (scan.startup) {
     // Ready once every root's walk is under way: the rest of a huge inbox
     // is walked as the backlog drains, which may take as long as the work.
@@ -105,9 +106,7 @@ void Pipeline::onScanned(watch::ScanResult result) {
   if (scan.cursor->done()) {
     scans_.pop_front();
   }
-  for (const std::string& error : result.errors) {
-    deps_.log.error("scan.failed pipeline={} error={:?}", config_.name, error);
-  }
+  logScanErrors(root, whole_root, result.errors);
   if (!discovering_) {
     return;
   }
@@ -131,6 +130,33 @@ void Pipeline::onScanned(watch::ScanResult result) {
   pump();  // also asks for the next chunk once the backlog is low
 }
 
+void Pipeline::logScanErrors(std::size_t root, bool whole_root,
+                             const std::vector<std::string>& errors) {
+  Root& r = roots_[root];
+  if (!whole_root) {
+    for (const std::string& error : errors) {
+      deps_.log.error("scan.failed pipeline={} error={:?}", config_.name, error);
+    }
+    return;
+  }
+  if (errors.empty()) {
+    if (!r.walk_error.empty()) {
+      deps_.log.info("watch.root_back pipeline={} root={:?}", config_.name, r.path.string());
+      r.walk_error.clear();
+    }
+    return;
+  }
+  // A root that cannot be walked (missing, no permission) is walked again
+  // every kPollInterval: say so once, not at every try.
+  if (errors.front() != r.walk_error) {
+    for (const std::string& error : errors) {
+      deps_.log.error("scan.failed pipeline={} error={:?}{}", config_.name, error,
+                      unwatched(r) ? " hint=\"retried every 2 s\"" : "");
+    }
+  }
+  r.walk_error = errors.front();
+}
+
 void Pipeline::onWatchEvent(std::size_t root, const watch::InotifyWatcher::Event& event) {
   using Kind = watch::InotifyWatcher::EventKind;
   switch (event.kind) {
@@ -147,8 +173,11 @@ void Pipeline::onWatchEvent(std::size_t root, const watch::InotifyWatcher::Event
     case Kind::kFolderLost:
       if (event.rel.empty()) {
         roots_[root].lost = true;  // the watcher may not be destroyed from its own callback
-        deps_.log.error("watch.root_lost pipeline={} root={:?} hint=\"rescans retry\"",
-                        config_.name, roots_[root].path.string());
+        roots_[root].walk_error = "deleted or moved away";  // watch.root_back once it is back
+        deps_.log.error("watch.root_lost pipeline={} root={:?} hint=\"retried every {} s\"",
+                        config_.name, roots_[root].path.string(),
+                        std::chrono::seconds(kPollInterval).count());
+        armPollTimer();
       }
       break;
     case Kind::kOverflow:

@@ -86,10 +86,20 @@ void Pipeline::applyWatchPlan(std::size_t root, watch::WatchPlan plan) {
     }
   }
   setPolledMounts(root, std::move(plan.polled_mounts));
-  const bool any_polled = std::any_of(roots_.begin(), roots_.end(), [](const Root& each) {
-    return each.polled || !each.polled_mounts.empty();
+  armPollTimer();
+}
+
+bool Pipeline::unwatched(const Root& root) const {
+  // The root folder itself is watched by the first walk that reaches it.
+  return mode_ == Mode::kDaemon && !root.polled &&
+         (!root.watcher || root.lost || root.watcher->watchCount() == 0);
+}
+
+void Pipeline::armPollTimer() {
+  const bool any = std::any_of(roots_.begin(), roots_.end(), [this](const Root& each) {
+    return each.polled || !each.polled_mounts.empty() || unwatched(each);
   });
-  if (any_polled && !poll_timer_.active()) {
+  if (any && !poll_timer_.active() && discovering_) {
     const Status started =
         poll_timer_.startRepeat(kPollInterval, kPollInterval, [this] { onPollTimer(); });
     DROPD_CHECK(started.has_value(), "poll timer");
@@ -126,6 +136,15 @@ void Pipeline::setPolledMounts(std::size_t root, std::vector<watch::MountBelow> 
 void Pipeline::onPollTimer() {
   bool any_polled = false;
   for (std::size_t i = 0; i < roots_.size(); ++i) {
+    if (unwatched(roots_[i])) {
+      // Missing at start, or deleted or moved away since: look again (the
+      // look-up watches it once it is back) and walk it, so nothing waits
+      // for rescan_interval, which may be long or 0.
+      any_polled = true;
+      roots_[i].look_up_mounts = true;
+      scan(i, "", /*startup=*/false);
+      continue;
+    }
     if (roots_[i].polled) {
       any_polled = true;
       scan(i, "", /*startup=*/false);  // a walk already waiting is not queued twice
@@ -137,7 +156,7 @@ void Pipeline::onPollTimer() {
     }
   }
   if (!any_polled) {
-    poll_timer_.stop();  // the mounts are gone; a later look-up starts it again
+    poll_timer_.stop();  // nothing is polled or missing now; a later look-up starts it again
   }
 }
 

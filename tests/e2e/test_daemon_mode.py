@@ -15,6 +15,7 @@ running, and files are processed once the folder exists (rescan 1s).
 import os
 import random
 import re
+import shutil
 import signal
 import sys
 import tempfile
@@ -137,7 +138,8 @@ def missing_root_scenario(tmp):
     dropd = None
     try:
         cfg = os.path.join(tmp, "dropd.yaml")
-        dirs = write_config(cfg, tmp, fake.url, settle="100ms", rescan="1s")
+        # No rescans: a missing or lost root is looked at again every 2 s anyway.
+        dirs = write_config(cfg, tmp, fake.url, settle="100ms", rescan="0")
         check(not os.path.exists(dirs["inbox"]), "setup: inbox must not exist")
         dropd = start_dropd(["--config", cfg], cwd=tmp)
         i = dropd.stderr.wait_for(r"watch\.missing_root", 10)
@@ -164,11 +166,25 @@ def missing_root_scenario(tmp):
             f.write(data)
         written["after.txt"] = data
         check_content(await_result(dirs, "after.txt", timeout=10), "after.txt", data)
+
+        # The root deleted and made again: watched afresh, without rescans.
+        shutil.rmtree(dirs["inbox"])
+        dropd.stderr.wait_for(r"watch\.root_lost", 10)
+        os.makedirs(dirs["inbox"])
+        dropd.stderr.wait_for(r"watch\.root_back", 10)
+        data = b"a file written into the root made again\n"
+        with open(os.path.join(dirs["inbox"], "again.txt"), "wb") as f:
+            f.write(data)
+        written["again.txt"] = data
+        check_content(await_result(dirs, "again.txt", timeout=10), "again.txt", data)
+        check(len(re.findall(r"watch\.failed", dropd.stderr.text())) <= 2,
+              "watch.failed logged at every retry, not once per cause")
+        note("root deleted and made again: watched afresh within the 2 s retry")
         dropd.signal(signal.SIGTERM)
         rc = dropd.wait(15)
         check(rc == 0, f"exit code {rc} after SIGTERM, want 0")
         check_outcomes(dirs, set(written))
-        note("folder created later: its files processed after the rescan, exit 0 on SIGTERM")
+        note("folder created later: its files processed without rescans, exit 0 on SIGTERM")
     finally:
         if dropd:
             dropd.kill()

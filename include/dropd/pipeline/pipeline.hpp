@@ -99,7 +99,7 @@ class Pipeline {
     std::filesystem::path path;
     std::string record_prefix;  // "" for one root, else "<root name>/" (results must not collide)
     std::unique_ptr<watch::InotifyWatcher> watcher;
-    bool lost = false;    // the root folder went away: watch it afresh at the next rescan
+    bool lost = false;    // the root folder went away: watch it afresh (poll timer)
     bool polled = false;  // on a network or FUSE file system: scanned whole every kPollInterval
     // Daemon mode: its mounts are looked up (on the pool) before its next
     // walk starts. Set at start and by every rescan: mounts come and go.
@@ -108,6 +108,7 @@ class Pipeline {
     // whole: each is scanned every kPollInterval and not watched by inotify.
     std::vector<watch::MountBelow> polled_mounts{};
     std::string mounts_error{};  // why mountinfo could not be read, as last logged
+    std::string walk_error{};    // why the last whole walk of the root failed, as logged
   };
   struct Pending {
     std::size_t root;
@@ -145,13 +146,19 @@ class Pipeline {
   // untrusted mounts below it; logs what changed.
   void applyWatchPlan(std::size_t root, watch::WatchPlan plan);
   void setPolledMounts(std::size_t root, std::vector<watch::MountBelow> mounts);
+  // Starts the poll timer if a root or mount is polled, or a root waits to
+  // be watched again.
+  void armPollTimer();
   void onPollTimer();
+  // Daemon mode, not polled, and not watched (missing, or lost).
+  [[nodiscard]] bool unwatched(const Root& root) const;
   // `rel` is a polled mount below `root`, or inside one.
   [[nodiscard]] bool inPolledMount(std::size_t root, const std::string& rel) const;
   // pipeline_intake.cpp
   void scan(std::size_t root, const std::string& start_rel, bool startup);
   void scanNextChunk();
   void onScanned(watch::ScanResult result);
+  void logScanErrors(std::size_t root, bool whole_root, const std::vector<std::string>& errors);
   void onWatchEvent(std::size_t root, const watch::InotifyWatcher::Event& event);
   // `identity` comes from a scan (nullptr for an inotify event).
   void discover(std::size_t root, const std::string& rel, std::chrono::milliseconds delay,

@@ -20,15 +20,13 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// Schema v1. The UNIQUE key's index starts with (pipeline, rel), so it also
-// serves lookups by path and forget() by prefix: a separate (pipeline, rel)
-// index would only slow every insert. The dedupe index holds the first 16
-// hex digits (64 bits) of sha256, not all 64: random keys touch a page per
-// insert, so its size is what a batch costs in WAL bytes and fsync (the
-// full key made record(512 rows) 1.4x slower: 9.5 vs 6.7 ms median);
-// findBySha() compares the rest of the value after the prefix. dev, ino and size are uint64 stored
-// bit for bit in SQLite's int64. Times: mtime in ns, created/updated in unix seconds. state: 1 =
-// done, 2 = failed (LedgerState).
+// Schema v1 (v2 below drops its dedupe index). The UNIQUE key's index
+// starts with (pipeline, rel), so it also serves lookups by path and
+// forget() by prefix: a separate (pipeline, rel) index would only slow every
+// insert. The dedupe index held the first 16 hex digits (64 bits) of sha256,
+// not all 64, to keep it small. dev, ino and size are uint64 stored bit for
+// bit in SQLite's int64. Times: mtime in ns, created/updated in unix
+// seconds. state: 1 = done, 2 = failed (LedgerState).
 constexpr std::string_view kSchemaV1 = R"sql(
 CREATE TABLE jobs (
   id              INTEGER PRIMARY KEY,
@@ -51,11 +49,23 @@ CREATE TABLE jobs (
 CREATE INDEX jobs_by_sha256 ON jobs (pipeline, substr(sha256, 1, 16));
 )sql";
 
+// Schema v2 drops the dedupe index. The daemon never used it: dedupe looks
+// hashes up in memory (loaded by the start's stream of rows), so the index
+// only cost every record(): its keys are random, so each row dirties its own
+// page, and every commit writes those pages to the WAL. It was half of a
+// record()'s time on a fresh ledger (10,000 rows in commits of 12, tmpfs: 54
+// vs 29 ms), and more in a ledger with history (10,000 rows after 100,000,
+// commits of 64: 7.5 vs 1.8 us a row). bench/pipeline measured the ledger at
+// 11-15% of files/s with it.
+constexpr std::string_view kSchemaV2 = R"sql(
+DROP INDEX IF EXISTS jobs_by_sha256;
+)sql";
+
 // Step i takes the schema from version i to i + 1, all steps of one open in
 // one transaction. Version 0 is a file with no tables and no application_id:
 // a new file, or an empty one left by a dropd that crashed while creating it.
 // Append new steps; never edit a released one.
-constexpr std::array<std::string_view, 1> kMigrations = {kSchemaV1};
+constexpr std::array<std::string_view, 2> kMigrations = {kSchemaV1, kSchemaV2};
 
 constexpr int kBusyTimeoutMs = 5000;
 

@@ -55,13 +55,9 @@ constexpr std::array<const char*, 9> kSql = {
     " source_moved_to = excluded.source_moved_to, updated_at = excluded.updated_at",
     "SELECT " DROPD_LEDGER_COLUMNS " FROM jobs ORDER BY id",
     "SELECT " DROPD_LEDGER_COLUMNS " FROM jobs WHERE pipeline = ?1 ORDER BY id",
-    // The first substr() is the index's expression (ledger.cpp, schema v1);
-    // the second compares the rest. Not "sha256 = ?2": SQLite would then
-    // propagate ?2 into substr(sha256, ...), which no longer matches the
-    // index, and scan the whole pipeline.
+    // No index since schema v2 (ledger.cpp): a scan of the pipeline's rows.
     "SELECT " DROPD_LEDGER_COLUMNS
-    " FROM jobs WHERE pipeline = ?1 AND substr(sha256, 1, 16) = substr(?2, 1, 16)"
-    " AND substr(sha256, 17) = substr(?2, 17) AND state = 1 ORDER BY created_at, id LIMIT 1",
+    " FROM jobs WHERE pipeline = ?1 AND sha256 = ?2 AND state = 1 ORDER BY created_at, id LIMIT 1",
     // ?2 = '' is the whole pipeline; else rel itself or anything under rel/
     // ('0' is the byte after '/', so the range is exactly the "rel/" prefix
     // and needs no LIKE escaping).
@@ -346,22 +342,6 @@ Result<LedgerStats> Ledger::stats() {
     return sqliteError(rc, "stats");
   }
   return stats;
-}
-
-Result<std::string> Ledger::findByShaPlanForTest() {
-  const std::string sql =
-      std::string("EXPLAIN QUERY PLAN ") + sqlite3_sql(stmts_[kFindBySha].get());
-  sqlite3_stmt* raw = nullptr;
-  const int rc = sqlite3_prepare_v2(db_.get(), sql.c_str(), -1, &raw, nullptr);
-  const StmtPtr stmt(raw);
-  if (rc != SQLITE_OK) {
-    return sqliteError(rc, "explain");
-  }
-  std::string plan;
-  while (sqlite3_step(stmt.get()) == SQLITE_ROW) {
-    plan += columnText(stmt.get(), 3) + "\n";
-  }
-  return plan;
 }
 
 }  // namespace dropd::pipeline

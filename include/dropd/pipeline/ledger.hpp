@@ -2,9 +2,9 @@
 
 // The durable memory of finished jobs: one SQLite file, state_dir/ledger.db,
 // with one row per finished job (issue #5). At start the pipeline loads it so
-// rescans do not send a file twice; the Sink records each batch right after
-// its results are on disk and right before the sources move; dedupe asks it
-// for earlier content; `dropd requeue` forgets rows.
+// rescans do not send a file twice, and dedupe gets the hashes of earlier
+// content; the Sink records each batch right after its results are on disk
+// and right before the sources move; `dropd requeue` forgets rows.
 //
 // Only finished outcomes (kDone, kFailed) are stored. A job in flight is not:
 // after a crash its source is still in the inbox, so the next start simply
@@ -127,16 +127,14 @@ class Ledger {
   // Inserts or updates (on the key) every row in ONE transaction: either all
   // are durable when this returns, or none is written.
   [[nodiscard]] Status record(std::span<const LedgerRow> rows);
-  // The earliest kDone row of `pipeline` with this content, if any.
+  // The earliest kDone row of `pipeline` with this content, if any. Reads
+  // every row of the pipeline (there is no index on sha256 since schema v2):
+  // for tools and tests; the daemon's dedupe keeps the hashes in memory.
   [[nodiscard]] Result<std::optional<LedgerRow>> findBySha(std::string_view pipeline,
                                                            std::string_view sha256);
   // Removes the matching rows in one transaction; returns how many.
   [[nodiscard]] Result<std::size_t> forget(const ForgetFilter& filter);
   [[nodiscard]] Result<LedgerStats> stats();
-
-  // SQLite's EXPLAIN QUERY PLAN for findBySha(), one detail per line, so a
-  // test can check that the dedupe index is used.
-  [[nodiscard]] Result<std::string> findByShaPlanForTest();
 
  private:
   // One cached prepared statement per operation (see ledger_rows.cpp).

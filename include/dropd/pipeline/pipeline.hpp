@@ -9,6 +9,11 @@
 // in daemon mode inotify events and a rescan every rescan_interval. A path
 // is known from discovery until its record is committed, so events and
 // scans never queue it twice. The backlog holds paths only.
+//
+// Watching (pipeline_watch.cpp): inotify, except where it cannot see
+// (roots on network or FUSE file systems, such mounts below a local root),
+// which are walked every kPollInterval; so is a root that is missing or
+// was lost, until it can be watched again.
 
 #include <deque>
 #include <functional>

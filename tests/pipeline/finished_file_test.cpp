@@ -162,6 +162,17 @@ pipelines:
       return !pipeline->poolWorkPending() && sink->pending() == 0 && dispatcher->held() == 0;
     });
   }
+  // The writer appends `text` to inbox/rel now, as one open-write-close.
+  void write(const std::string& rel, std::string_view text) {
+    append(inbox(rel), text);
+    setMtime(inbox(rel), clock.wallNow());
+  }
+  // The one path waiting: settle time passes, then it is read, sent and committed.
+  void settleAndProcess() {
+    awaitSettling(1);
+    advance(kSettle);
+    awaitQuiet();
+  }
 
   dropd::test::LoopFixture loop;  // first: destroyed last
   dropd::test::ManualClock clock;
@@ -246,20 +257,14 @@ TEST_CASE("Pipeline never sends a writer's temp name, and sends the file renamed
   }));
   INFO("temp name of " << writer << ": " << temp);
 
-  append(h.inbox(temp), "the report body\n");
-  setMtime(h.inbox(temp), h.clock.wallNow());
-  append(h.inbox("marker.txt"), "marker\n");  // its event comes after the temp file's
-  setMtime(h.inbox("marker.txt"), h.clock.wallNow());
-  h.awaitSettling(1);  // the marker only
-  h.advance(kSettle);
-  h.awaitQuiet();
+  h.write(temp, "the report body\n");
+  h.write("marker.txt", "marker\n");  // its event comes after the temp file's
+  h.settleAndProcess();                // the marker's only: one path waits
   CHECK(h.fake->chatRequests() == 1);
   CHECK(filesUnder(h.outbox()) == std::set<std::string>{"marker.txt.json"});
 
   fs::rename(h.inbox(temp), h.inbox("report.txt"));  // the file is complete: moved in
-  h.awaitSettling(1);
-  h.advance(kSettle);
-  h.awaitQuiet();
+  h.settleAndProcess();
   CHECK(h.fake->chatRequests() == 2);
   CHECK(filesUnder(h.outbox()) == std::set<std::string>{"marker.txt.json", "report.txt.json"});
   CHECK(readJson(h.outbox() / "report.txt.json")["stats"]["words"] == 3);
@@ -282,11 +287,8 @@ TEST_CASE("Pipeline finds a file that no event announced at the next rescan", "[
   CHECK(h.fake->chatRequests() == 1);
   CHECK(filesUnder(h.outbox()) == std::set<std::string>{"early.txt.json"});
 
-  append(h.inbox("late.txt"), "written after the rescan\n");  // now inotify sees it
-  setMtime(h.inbox("late.txt"), h.clock.wallNow());
-  h.awaitSettling(1);
-  h.advance(kSettle);
-  h.awaitQuiet();
+  h.write("late.txt", "written after the rescan\n");  // now inotify sees it
+  h.settleAndProcess();
   CHECK(h.fake->chatRequests() == 2);
   CHECK(filesUnder(h.outbox()) == std::set<std::string>{"early.txt.json", "late.txt.json"});
 }
@@ -296,11 +298,8 @@ TEST_CASE("Pipeline treats a file written again under a processed name as a new 
   SECTION("kept in place: a rescan of the unchanged file sends nothing, a change is a new job") {
     Harness h("keep");
     h.start();
-    append(h.inbox("notes.txt"), "first version\n");
-    setMtime(h.inbox("notes.txt"), h.clock.wallNow());
-    h.awaitSettling(1);
-    h.advance(kSettle);
-    h.awaitQuiet();
+    h.write("notes.txt", "first version\n");
+    h.settleAndProcess();
     REQUIRE(h.fake->chatRequests() == 1);
 
     h.pipeline->rescanForTest();
@@ -308,11 +307,8 @@ TEST_CASE("Pipeline treats a file written again under a processed name as a new 
     h.loop.runUntil([&] { return h.pipeline->idle(); });
     CHECK(h.fake->chatRequests() == 1);  // same inode, size and mtime: finished
 
-    append(h.inbox("notes.txt"), "second part\n");
-    setMtime(h.inbox("notes.txt"), h.clock.wallNow());
-    h.awaitSettling(1);
-    h.advance(kSettle);
-    h.awaitQuiet();
+    h.write("notes.txt", "second part\n");
+    h.settleAndProcess();
     CHECK(h.fake->chatRequests() == 2);
     // Each version keeps its own result: the first one is not replaced.
     REQUIRE(filesUnder(h.outbox()) ==
@@ -325,11 +321,8 @@ TEST_CASE("Pipeline treats a file written again under a processed name as a new 
     Harness h("move");
     h.start();
     for (const char* content : {"monday report\n", "tuesday report longer\n"}) {
-      append(h.inbox("daily.txt"), content);
-      setMtime(h.inbox("daily.txt"), h.clock.wallNow());
-      h.awaitSettling(1);
-      h.advance(kSettle);
-      h.awaitQuiet();
+      h.write("daily.txt", content);
+      h.settleAndProcess();
     }
     CHECK(h.fake->chatRequests() == 2);
     CHECK(filesUnder(h.dir.path() / "done") == std::set<std::string>{"daily.txt", "daily.txt.1"});

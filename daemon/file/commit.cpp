@@ -9,7 +9,10 @@
 #include <cstring>
 #include <map>
 #include <set>
+#include <string>
 #include <system_error>
+
+#include <fmt/format.h>
 
 #include "dropd/file/record_placement.hpp"
 
@@ -37,6 +40,16 @@ int makeDirs(const fs::path& dir, std::string& error) {
 // the leading dot keeps it out of include globs if output is ever watched.
 fs::path tempPathFor(const fs::path& final_path) {
   return final_path.parent_path() / ("." + final_path.filename().string() + ".dropd-tmp");
+}
+
+// A record's temp file: as above, with a hash of its source in the name. Two
+// records may want the same final name (x.error.json: the error record of x
+// and the result of x.error), and the Sink stages one batch while it places
+// the one before, so each needs a temp of its own.
+fs::path recordTempFor(const CommitItem& item) {
+  const auto tag = static_cast<std::uint32_t>(std::hash<std::string>{}(item.source.native()));
+  return item.record_path.parent_path() /
+         fmt::format(".{}.{:08x}.dropd-tmp", item.record_path.filename().string(), tag);
 }
 
 // Returns 0, or the errno of the failure with `error` set.
@@ -180,7 +193,7 @@ struct Batch {
     if (out[i].error.empty()) {
       out[i].error = std::move(error);
     }
-    ::unlink(tempPathFor(items[i].record_path).c_str());
+    ::unlink(recordTempFor(items[i]).c_str());
   }
 
   void writeTemps() {
@@ -193,7 +206,7 @@ struct Batch {
       const fs::path dir = items[i].record_path.parent_path();
       int err = makeDirs(dir, out[i].error);
       if (err == 0) {
-        err = writeFile(tempPathFor(items[i].record_path), items[i].record, out[i].error);
+        err = writeFile(recordTempFor(items[i]), items[i].record, out[i].error);
       }
       out[i].error_errno = err;
       staged[i] = err == 0;
@@ -222,7 +235,7 @@ struct Batch {
       if (!staged[i] || items[i].record_written_before) {
         continue;
       }
-      const fs::path temp = tempPathFor(items[i].record_path);
+      const fs::path temp = recordTempFor(items[i]);
       Placement placed = placeRecord(temp, items[i].record_path, items[i].owner);
       if (!placed.ok) {
         out[i].error_errno = placed.err;
@@ -254,27 +267,6 @@ struct Batch {
       out[i].record_written = staged[i];
     }
   }
-
-  void keepSources(const std::string& error) {
-    for (std::size_t i = 0; i < items.size(); ++i) {
-      if (staged[i]) {
-        out[i].error = error;
-      }
-    }
-  }
-
-  void disposeSources() {
-    std::set<fs::path> source_dirs;
-    for (std::size_t i = 0; i < items.size(); ++i) {
-      if (staged[i]) {
-        disposeSource(items[i], out[i], source_dirs);
-      }
-    }
-    for (const fs::path& dir : source_dirs) {
-      std::string ignored;  // a lost folder sync only risks a redo after power loss
-      (void)syncDir(dir, /*whole_fs=*/false, ignored);
-    }
-  }
 };
 
 }  // namespace
@@ -295,22 +287,60 @@ std::size_t removeStaleTemps(const fs::path& dir) {
   return removed;
 }
 
-std::vector<CommitOutcome> commitBatch(const std::vector<CommitItem>& items,
-                                       const BeforeDisposeFn& before_dispose) {
+std::vector<CommitOutcome> stageRecords(const std::vector<CommitItem>& items) {
   Batch batch{
       items, std::vector<CommitOutcome>(items.size()), std::vector<bool>(items.size(), false), {}};
   batch.writeTemps();
   batch.flushTemps();
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    batch.out[i].record_staged = batch.staged[i];
+  }
+  return std::move(batch.out);
+}
+
+void placeStagedRecords(const std::vector<CommitItem>& items,
+                        std::vector<CommitOutcome>& outcomes) {
+  Batch batch{items, std::move(outcomes), std::vector<bool>(items.size(), false), {}};
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    batch.staged[i] = batch.out[i].record_staged;
+    if (batch.staged[i] && !items[i].record_written_before) {
+      batch.record_dirs.insert(items[i].record_path.parent_path());
+    }
+  }
   batch.renameTemps();
   batch.syncRecordDirs();
   batch.markWritten();
-  std::string error;
-  if (before_dispose && !before_dispose(batch.out, error)) {
-    batch.keepSources(error);
-    return std::move(batch.out);
+  outcomes = std::move(batch.out);
+}
+
+void disposeSources(const std::vector<CommitItem>& items, std::vector<CommitOutcome>& outcomes) {
+  std::set<fs::path> source_dirs;
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    if (outcomes[i].record_written) {
+      disposeSource(items[i], outcomes[i], source_dirs);
+    }
   }
-  batch.disposeSources();
-  return std::move(batch.out);
+  for (const fs::path& dir : source_dirs) {
+    std::string ignored;  // a lost folder sync only risks a redo after power loss
+    (void)syncDir(dir, /*whole_fs=*/false, ignored);
+  }
+}
+
+std::vector<CommitOutcome> commitBatch(const std::vector<CommitItem>& items,
+                                       const BeforeDisposeFn& before_dispose) {
+  std::vector<CommitOutcome> out = stageRecords(items);
+  placeStagedRecords(items, out);
+  std::string error;
+  if (before_dispose && !before_dispose(out, error)) {
+    for (CommitOutcome& o : out) {
+      if (o.record_written) {
+        o.error = error;  // every source stays where it is
+      }
+    }
+    return out;
+  }
+  disposeSources(items, out);
+  return out;
 }
 
 }  // namespace dropd::file

@@ -1,6 +1,9 @@
 #include "dropd/pipeline/sink.hpp"
 
+#include <algorithm>
 #include <cerrno>
+#include <memory>
+#include <optional>
 
 #include "dropd/uv/check.hpp"
 #include "dropd/uv/work.hpp"
@@ -8,40 +11,53 @@
 namespace dropd::pipeline {
 namespace {
 
-struct BatchIn {
+// What a stage's batch takes to the threadpool and brings back; the jobs
+// wait on the loop thread. Index-aligned.
+struct Payload {
   std::vector<file::CommitItem> items;
-  std::vector<std::optional<LedgerRow>> rows;  // one per item
+  std::vector<file::CommitOutcome> outcomes;
+  std::vector<std::optional<LedgerRow>> rows;  // stage 2 only, and only with a ledger
   Ledger* ledger = nullptr;
 };
-struct BatchOut {
-  std::vector<file::CommitItem> items;  // handed back for the records to retry
-  std::vector<file::CommitOutcome> outcomes;
-};
 
-// Threadpool: the batch's records, then its ledger rows (in one
-// transaction, once the records are durable), then the sources.
-Result<BatchOut> commitWithLedger(BatchIn batch) {
-  const auto record_rows = [&batch](const std::vector<file::CommitOutcome>& outcomes,
-                                    std::string& error) {
-    if (batch.ledger == nullptr) {
-      return true;
+Result<Payload> stageRecords(Payload batch) {
+  batch.outcomes = file::stageRecords(batch.items);
+  return batch;
+}
+
+// The rows of the records now in place, in one transaction; false (and the
+// error in every written outcome) if the commit failed.
+bool recordRows(Payload& batch) {
+  std::vector<LedgerRow> rows;
+  rows.reserve(batch.rows.size());
+  for (std::size_t i = 0; i < batch.rows.size(); ++i) {
+    if (batch.rows[i] && batch.outcomes[i].record_written) {
+      batch.rows[i]->result_path = batch.outcomes[i].placed_at;
+      rows.push_back(std::move(*batch.rows[i]));
     }
-    std::vector<LedgerRow> rows;
-    for (std::size_t i = 0; i < outcomes.size(); ++i) {
-      if (outcomes[i].record_written && batch.rows[i]) {
-        batch.rows[i]->result_path = outcomes[i].placed_at;
-        rows.push_back(std::move(*batch.rows[i]));
+  }
+  const Status s = batch.ledger->record(rows);
+  if (!s) {
+    for (file::CommitOutcome& outcome : batch.outcomes) {
+      if (outcome.record_written) {
+        outcome.error = "ledger: " + s.error().message();
       }
     }
-    if (const Status s = batch.ledger->record(rows); !s) {
-      // Sources stay: the next start finds them without rows and redoes them.
-      error = "ledger: " + s.error().message();
-      return false;
-    }
-    return true;
-  };
-  auto outcomes = file::commitBatch(batch.items, record_rows);
-  return BatchOut{std::move(batch.items), std::move(outcomes)};
+  }
+  return s.has_value();
+}
+
+// The records into place, their rows, then the sources, with nothing in
+// between: how long a result is visible without its row (a crash then sends
+// its file again) or with its source still in the inbox is what it was
+// before the stages overlapped.
+Result<Payload> placeRecordAndDispose(Payload batch) {
+  file::placeStagedRecords(batch.items, batch.outcomes);
+  if (batch.ledger != nullptr && !recordRows(batch)) {
+    return batch;  // sources stay: the next start finds them without rows and redoes them
+  }
+  file::disposeSources(batch.items, batch.outcomes);
+  return batch;
 }
 
 }  // namespace
@@ -65,10 +81,10 @@ Sink::Sink(uv_loop_t& loop, spdlog::logger& log, std::uint32_t max_retries, Ledg
       done_(std::move(done)),
       retry_timer_(std::move(retry_timer)) {}
 
-bool Sink::shouldRetry(const Entry& entry, const file::CommitOutcome& outcome) const {
+bool Sink::shouldRetry(const Entry& entry) const {
   // Passing conditions: space or quota freed, a flaky disk. Anything else
   // (ENOTDIR, EACCES, EROFS...) will not heal by waiting.
-  switch (outcome.error_errno) {
+  switch (entry.outcome.error_errno) {
     case ENOSPC:
     case EDQUOT:
     case EIO:
@@ -82,77 +98,103 @@ bool Sink::shouldRetry(const Entry& entry, const file::CommitOutcome& outcome) c
   }
 }
 
-void Sink::add(std::unique_ptr<Job> job, file::CommitItem item, std::optional<LedgerRow> row) {
-  job->state = JobState::kWriting;
-  queue_.push_back({std::move(job), std::move(item), std::move(row), 0});
-  if (committing_ == 0) {
-    startBatch();
-  }
+bool Sink::committing() const {
+  return std::any_of(running_.begin(), running_.end(), [](std::size_t n) { return n > 0; });
 }
 
-void Sink::startBatch() {
-  const std::size_t n = std::min(queue_.size(), kMaxBatch);
+std::size_t Sink::pending() const {
+  std::size_t n = retrying_.size();
+  for (std::size_t stage = 0; stage < kStageCount; ++stage) {
+    n += waiting_[stage].size() + running_[stage];
+  }
+  return n;
+}
+
+void Sink::add(std::unique_ptr<Job> job, file::CommitItem item, std::optional<LedgerRow> row) {
+  job->state = JobState::kWriting;
+  waiting_[kStage].push_back({std::move(job), std::move(item), std::move(row), 0, {}});
+  start(kStage);
+}
+
+void Sink::start(Stage stage) {
+  std::vector<Entry>& waiting = waiting_[stage];
+  const std::size_t n = running_[stage] > 0 ? 0 : std::min(waiting.size(), kMaxBatch);
   if (n == 0) {
     return;
   }
-  std::vector<Entry> entries(std::make_move_iterator(queue_.begin()),
-                             std::make_move_iterator(queue_.begin() + static_cast<long>(n)));
-  queue_.erase(queue_.begin(), queue_.begin() + static_cast<long>(n));
-  BatchIn in;
-  in.items.reserve(n);
-  in.ledger = ledger_;
-  for (Entry& e : entries) {
-    in.items.push_back(std::move(e.item));
-    if (ledger_ != nullptr) {
-      in.rows.push_back(e.row);  // copied: a retry needs it again
+  auto held = std::make_shared<std::vector<Entry>>(
+      std::make_move_iterator(waiting.begin()),
+      std::make_move_iterator(waiting.begin() + static_cast<long>(n)));
+  waiting.erase(waiting.begin(), waiting.begin() + static_cast<long>(n));
+  Payload batch;
+  batch.ledger = stage == kFinish ? ledger_ : nullptr;
+  for (Entry& e : *held) {
+    batch.items.push_back(std::move(e.item));
+    batch.outcomes.push_back(std::move(e.outcome));
+    if (batch.ledger != nullptr) {
+      batch.rows.push_back(std::move(e.row));  // handed back for a record to retry
     }
   }
-  committing_ = n;
-  // The jobs wait here on the loop thread; only their records travel.
-  auto held = std::make_shared<std::vector<Entry>>(std::move(entries));
-  const Status queued = uv::queueWork<BatchIn, BatchOut>(
-      loop_, std::move(in), commitWithLedger, [this, held](Result<BatchOut> out) {
-        DROPD_CHECK(out.has_value(), "sink batch work cancelled");
+  constexpr std::array<Result<Payload> (*)(Payload), kStageCount> kWork = {stageRecords,
+                                                                           placeRecordAndDispose};
+  running_[stage] = n;
+  const Status queued = uv::queueWork<Payload, Payload>(
+      loop_, std::move(batch), kWork[stage], [this, stage, held](Result<Payload> out) {
+        DROPD_CHECK(out.has_value(), "sink work cancelled");
         for (std::size_t i = 0; i < held->size(); ++i) {
           (*held)[i].item = std::move(out->items[i]);
+          (*held)[i].outcome = std::move(out->outcomes[i]);
+          if (i < out->rows.size()) {
+            (*held)[i].row = std::move(out->rows[i]);
+          }
         }
-        onBatchDone(std::move(*held), std::move(out->outcomes));
+        onStageDone(stage, std::move(*held));
       });
   DROPD_CHECK(queued.has_value(), "uv_queue_work for the sink");
 }
 
-void Sink::onBatchDone(std::vector<Entry> entries, std::vector<file::CommitOutcome> outcomes) {
-  committing_ = 0;
-  for (std::size_t i = 0; i < entries.size(); ++i) {
-    if (!outcomes[i].record_written && shouldRetry(entries[i], outcomes[i])) {
-      retryLater(std::move(entries[i]), outcomes[i].error);
-      continue;
+void Sink::onStageDone(Stage stage, std::vector<Entry> entries) {
+  running_[stage] = 0;
+  for (Entry& e : entries) {
+    if (stage == kStage && e.outcome.record_staged) {
+      waiting_[stage + 1].push_back(std::move(e));
+    } else {
+      handBack(std::move(e));
     }
-    if (outcomes[i].record_written && !outcomes[i].source_disposed) {
-      log_.error("sink.source_not_moved path={:?} error={:?}", entries[i].item.source.string(),
-                 outcomes[i].error);
-    }
-    done_(std::move(entries[i].job), outcomes[i]);
   }
-  startBatch();
+  if (stage + 1 < kStageCount) {
+    start(static_cast<Stage>(stage + 1));
+  }
+  start(stage);
 }
 
-void Sink::retryLater(Entry entry, const std::string& error) {
+void Sink::handBack(Entry entry) {
+  if (!entry.outcome.record_written && shouldRetry(entry)) {
+    retryLater(std::move(entry));
+    return;
+  }
+  if (entry.outcome.record_written && !entry.outcome.source_disposed) {
+    log_.error("sink.source_not_moved path={:?} error={:?}", entry.item.source.string(),
+               entry.outcome.error);
+  }
+  done_(std::move(entry.job), entry.outcome);  // not written: the source is untouched
+}
+
+void Sink::retryLater(Entry entry) {
   log_.warn("sink.write_failed record={:?} error={:?} retry_in_ms={}",
-            entry.item.record_path.string(), error, kRetryDelay.count());
+            entry.item.record_path.string(), entry.outcome.error, kRetryDelay.count());
   ++entry.retries;
+  entry.outcome = {};
   retrying_.push_back(std::move(entry));
   if (retry_timer_.active()) {
     return;
   }
   const Status started = retry_timer_.start(kRetryDelay, [this] {
     for (Entry& e : retrying_) {
-      queue_.push_back(std::move(e));
+      waiting_[kStage].push_back(std::move(e));
     }
     retrying_.clear();
-    if (committing_ == 0) {
-      startBatch();
-    }
+    start(kStage);
   });
   DROPD_CHECK(started.has_value(), "sink retry timer");
 }

@@ -33,6 +33,7 @@ struct CommitItem {
 };
 
 struct CommitOutcome {
+  bool record_staged = false;       // stageRecords(): durable in its temp file, not yet in place
   bool record_written = false;      // the record is durable at placed_at
   std::filesystem::path placed_at;  // record_path, or a suffixed name if that was taken
   int error_errno = 0;              // errno of the failure, 0 if none or unknown
@@ -46,13 +47,28 @@ struct CommitOutcome {
 // record of the same source (record_placement.hpp). A move never replaces an existing file: when
 // the destination exists, the source gets the suffix ".N" (the first free N).
 // Runs after every record of the batch is durable and before any source
-// moves (the ledger commits there). Returning false keeps every source where
-// it is; `error` then goes into each outcome.
+// moves (a durable step of the caller's goes there). Returning false keeps
+// every source where it is; `error` then goes into each outcome.
 using BeforeDisposeFn =
     std::function<bool(const std::vector<CommitOutcome>& outcomes, std::string& error)>;
 
 [[nodiscard]] std::vector<CommitOutcome> commitBatch(const std::vector<CommitItem>& items,
                                                      const BeforeDisposeFn& before_dispose = {});
+
+// commitBatch() in three steps, so a caller can stage the next batch's
+// records while an earlier batch is placed, recorded and disposed of, and do
+// its own durable step (the Sink's ledger commit) before the sources move.
+// `items` and `outcomes` are index-aligned.
+//  - stageRecords(): every record written to its temp file beside its final
+//    name and flushed (record_staged, or error); nothing is visible yet, and
+//    a crash leaves only temp files (removeStaleTemps);
+//  - placeStagedRecords(): the staged temps renamed into place and their
+//    folders synced (record_written, placed_at, or error);
+//  - disposeSources(): the sources of the outcomes with record_written moved
+//    or removed (source_disposed, moved_to, or error).
+[[nodiscard]] std::vector<CommitOutcome> stageRecords(const std::vector<CommitItem>& items);
+void placeStagedRecords(const std::vector<CommitItem>& items, std::vector<CommitOutcome>& outcomes);
+void disposeSources(const std::vector<CommitItem>& items, std::vector<CommitOutcome>& outcomes);
 
 // Removes the temp files a crash can leave under `dir` (records that were
 // never renamed into place, copies across file systems cut short); returns

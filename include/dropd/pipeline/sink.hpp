@@ -1,8 +1,22 @@
 #pragma once
 
-// Commits finished jobs' records in batches on the threadpool
-// (file::commitBatch): one batch at a time, the next one filling while it
-// runs, so durability costs one flush per batch however fast jobs finish.
+// Commits finished jobs in batches on the threadpool, in two stages that
+// each run one batch (at most kMaxBatch jobs) at a time while the batches
+// behind it fill, so durability costs one flush per batch however fast jobs
+// finish:
+//  1. stage (file::stageRecords): the records are written to temp files and
+//     flushed once;
+//  2. finish: they are renamed into place and their folders synced
+//     (file::placeStagedRecords), their rows committed to the ledger in one
+//     transaction and, only if that commit returned, their sources moved or
+//     removed (file::disposeSources).
+// Stage 1 of a batch runs while stage 2 of the batch before it runs, so the
+// ledger's commit does not hold up the next records' writes and flush. Each
+// job's steps stay in order: its row is written only once its record is
+// durable in place, and its source moves only once its row is durable.
+// Stage 2 runs its steps back to back: a result is visible without its row
+// (a crash then sends the file again), or with its source still in the
+// inbox, only for as long as the steps between take.
 // A record that cannot be written for a passing reason (disk full, I/O
 // error) is tried again after kRetryDelay, its source untouched meanwhile, up
 // to `max_retries` times (0: for ever, the daemon's choice; --once gives up so
@@ -10,6 +24,7 @@
 // permission, read-only file system) is handed back at once with
 // outcome.record_written false. Loop thread only.
 
+#include <array>
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -37,20 +52,18 @@ class Sink {
   // a slow disk cannot make answered jobs pile up in memory.
   static constexpr std::size_t kHighWater = 2 * kMaxBatch;
 
-  // `ledger` (may be null: no ledger) is used only from the batch work on
-  // the threadpool, one batch at a time; it must outlive the Sink.
+  // `ledger` (may be null: no ledger) is used only from stage 2 on the
+  // threadpool, one batch at a time; it must outlive the Sink.
   [[nodiscard]] static Result<std::unique_ptr<Sink>> create(uv_loop_t& loop, spdlog::logger& log,
                                                             std::uint32_t max_retries,
                                                             Ledger* ledger, DoneFn done);
   // `row` is committed to the ledger with the batch, after the record is
   // durable and before the source moves (nullopt: nothing to record).
   void add(std::unique_ptr<Job> job, file::CommitItem item, std::optional<LedgerRow> row);
-  // A batch is on the threadpool: the Sink must outlive it.
-  [[nodiscard]] bool committing() const { return committing_ > 0; }
-  // Jobs not yet committed (queued, committing, or waiting to retry).
-  [[nodiscard]] std::size_t pending() const {
-    return queue_.size() + committing_ + retrying_.size();
-  }
+  // A stage is on the threadpool: the Sink must outlive it.
+  [[nodiscard]] bool committing() const;
+  // Jobs not yet committed (in a stage, waiting for one, or waiting to retry).
+  [[nodiscard]] std::size_t pending() const;
 
  private:
   struct Entry {
@@ -58,13 +71,16 @@ class Sink {
     file::CommitItem item;
     std::optional<LedgerRow> row;
     std::uint32_t retries = 0;
+    file::CommitOutcome outcome{};  // filled in stage by stage
   };
+  enum Stage : std::size_t { kStage, kFinish, kStageCount };
   Sink(uv_loop_t& loop, spdlog::logger& log, std::uint32_t max_retries, Ledger* ledger, DoneFn done,
        uv::Timer retry_timer);
-  void startBatch();
-  void onBatchDone(std::vector<Entry> entries, std::vector<file::CommitOutcome> outcomes);
-  void retryLater(Entry entry, const std::string& error);
-  [[nodiscard]] bool shouldRetry(const Entry& entry, const file::CommitOutcome& outcome) const;
+  void start(Stage stage);
+  void onStageDone(Stage stage, std::vector<Entry> entries);
+  void handBack(Entry entry);
+  void retryLater(Entry entry);
+  [[nodiscard]] bool shouldRetry(const Entry& entry) const;
 
   uv_loop_t& loop_;
   spdlog::logger& log_;
@@ -72,9 +88,9 @@ class Sink {
   Ledger* const ledger_;
   DoneFn done_;
   uv::Timer retry_timer_;
-  std::vector<Entry> queue_;
+  std::array<std::vector<Entry>, kStageCount> waiting_;  // for each stage, in order
+  std::array<std::size_t, kStageCount> running_{};       // entries on the threadpool
   std::vector<Entry> retrying_;
-  std::size_t committing_ = 0;  // entries in the batch on the threadpool
 };
 
 }  // namespace dropd::pipeline

@@ -76,7 +76,8 @@ void readOpen(int fd, const ReadRequest& request, ReadOutcome& out) {
     out.status = ReadStatus::kNotRegular;
   } else if (out.identity.size > request.max_bytes) {
     out.status = ReadStatus::kTooLarge;
-  } else if (out.identity.mtime > request.settled_before) {
+  } else if (out.identity.mtime > request.settled_before ||
+             (request.seen && *request.seen != out.identity)) {
     out.status = ReadStatus::kUnsettled;
   } else {
     StatsAccumulator stats;

@@ -123,7 +123,8 @@ void Pipeline::startRead(Pending pending) {
   job->state = JobState::kReading;
   ReadIn in{
       {job->path, config_.max_file_size_bytes,
-       deps_.clock.wallNow() - std::chrono::duration_cast<WallTime::duration>(config_.settle)},
+       deps_.clock.wallNow() - std::chrono::duration_cast<WallTime::duration>(config_.settle),
+       pending.seen},
       builder_,
       pending.rel,
       config_.binary == config::BinaryPolicy::kSend,
@@ -143,7 +144,13 @@ void Pipeline::startRead(Pending pending) {
           known_.erase(read->path.string());
         } else if (out->outcome.status == file::ReadStatus::kUnsettled ||
                    out->outcome.status == file::ReadStatus::kChanged) {
-          defer(pending, config_.settle);  // still being written: look again later
+          // Still being written: look again later (polled: compare with this look).
+          Pending again = pending;
+          const milliseconds wait = again.seen ? stabilityWait() : config_.settle;
+          if (again.seen) {
+            again.seen = out->outcome.identity;
+          }
+          defer(std::move(again), wait);
         } else {
           read->body = std::move(out->body);
           onRead(std::move(read), std::move(out->outcome));

@@ -125,7 +125,11 @@ void Pipeline::onScanned(watch::ScanResult result) {
     }
   }
   for (const watch::ScannedFile& found : result.files) {
-    discover(root, found.rel, milliseconds(0), &found.identity);
+    // Inotify sees no writes behind a polled mount, so a file found there
+    // waits for a second look that finds it unchanged.
+    const bool polled = roots_[root].polled || inPolledMount(root, found.rel);
+    discover(root, found.rel, polled ? stabilityWait() : milliseconds(0), &found.identity,
+             polled);
   }
   pump();  // also asks for the next chunk once the backlog is low
 }
@@ -195,8 +199,13 @@ void Pipeline::rescanAll() {
   }
 }
 
+milliseconds Pipeline::stabilityWait() const {
+  return std::max(std::chrono::duration_cast<milliseconds>(config_.settle),
+                  milliseconds(kPollInterval));
+}
+
 void Pipeline::discover(std::size_t root, const std::string& rel, milliseconds delay,
-                        const file::FileIdentity* identity) {
+                        const file::FileIdentity* identity, bool polled) {
   if (!discovering_ || known_.contains(keyOf(root, rel))) {
     return;  // already on its way
   }
@@ -213,7 +222,7 @@ void Pipeline::discover(std::size_t root, const std::string& rel, milliseconds d
   known_.emplace(keyOf(root, rel), root);
   ++counters_.discovered;
   if (delay.count() > 0) {
-    defer({root, rel}, delay);
+    defer({root, rel, polled ? std::optional(*identity) : std::nullopt}, delay);
   } else {
     backlog_.push_back({root, rel});
   }

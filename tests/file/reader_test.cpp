@@ -67,6 +67,13 @@ TEST_CASE("readWhole refuses what it must not read", "[file]") {
     req.settled_before = std::chrono::system_clock::now() - std::chrono::hours(1);
     CHECK(readWhole(req).status == ReadStatus::kUnsettled);
   }
+  SECTION("a polled file that is not as the earlier look saw it is unsettled") {
+    auto req = requestFor(path);
+    req.seen = readWhole(requestFor(path)).identity;
+    CHECK(readWhole(req).status == ReadStatus::kOk);  // unchanged since: finished
+    dir.write("a.txt", "hello, longer now");          // its mtime may not move (coarse clocks)
+    CHECK(readWhole(req).status == ReadStatus::kUnsettled);
+  }
   SECTION("a symlink is never followed") {
     const auto link = dir.path() / "link.txt";
     std::filesystem::create_symlink(path, link);

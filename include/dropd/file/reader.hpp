@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 
 #include "dropd/file/stats.hpp"
@@ -38,6 +39,10 @@ struct ReadRequest {
   std::uint64_t max_bytes = 0;
   // A file whose mtime is later than this is still being written.
   std::chrono::system_clock::time_point settled_before;
+  // The file as an earlier look saw it (polled folders): a file that is no
+  // longer the same is still being written (kUnsettled), whatever its mtime
+  // says; a share's cached or skewed mtime alone is not trusted.
+  std::optional<FileIdentity> seen{};
 };
 
 struct ReadOutcome {

@@ -118,6 +118,9 @@ class Pipeline {
   struct Pending {
     std::size_t root;
     std::string rel;
+    // Found by a polling scan: the file as that look saw it. It is read
+    // only once a later look finds it unchanged (size/mtime stability).
+    std::optional<file::FileIdentity> seen{};
   };
   // A walk of (part of) a root, handed over in chunks as the backlog drains.
   struct Scan {
@@ -167,7 +170,10 @@ class Pipeline {
   void onWatchEvent(std::size_t root, const watch::InotifyWatcher::Event& event);
   // `identity` comes from a scan (nullptr for an inotify event).
   void discover(std::size_t root, const std::string& rel, std::chrono::milliseconds delay,
-                const file::FileIdentity* identity = nullptr);
+                const file::FileIdentity* identity = nullptr, bool polled = false);
+  // How long a file found by polling must stay unchanged: settle, and at
+  // least one poll interval.
+  [[nodiscard]] std::chrono::milliseconds stabilityWait() const;
   void recover(std::size_t root, const std::string& rel, const Finished& finished);
   void defer(Pending pending, std::chrono::milliseconds delay);
   void onDeferredDue();

@@ -110,11 +110,13 @@ void Pipeline::onScanned(watch::ScanResult result) {
   if (!discovering_) {
     return;
   }
+  std::vector<std::string> newly_watched;
   if (roots_[root].watcher) {
     for (const std::string& folder : result.folders) {
       if (inPolledMount(root, folder)) {
         continue;  // polled: a watch there sees nothing more, and may block on the network
       }
+      const std::size_t watched_before = roots_[root].watcher->watchCount();
       if (const Status s = roots_[root].watcher->watchFolder(folder); !s) {
         const bool limit = s.error().sys == UV_ENOSPC;
         deps_.log.error(
@@ -122,7 +124,17 @@ void Pipeline::onScanned(watch::ScanResult result) {
             limit ? " hint=\"raise sysctl fs.inotify.max_user_watches; rescans go on\"" : "");
         break;
       }
+      if (!whole_root && roots_[root].watcher->watchCount() > watched_before) {
+        newly_watched.push_back(folder);
+      }
     }
+  }
+  // A folder that appeared inside a new folder was walked before it was
+  // watched: walk it again now that it is, so a file written in between is
+  // not left for the next rescan (there may be none). Each such folder is
+  // walked once more; the second walk adds no new watch, so it ends there.
+  for (const std::string& folder : newly_watched) {
+    this->scan(root, folder, /*startup=*/false);
   }
   for (const watch::ScannedFile& found : result.files) {
     // Inotify sees no writes behind a polled mount, so a file found there
@@ -171,7 +183,13 @@ void Pipeline::onWatchEvent(std::size_t root, const watch::InotifyWatcher::Event
       break;
     case Kind::kFolderAppeared:
       if (config_.recursive && filter_.acceptsDir(event.rel)) {
-        scan(root, event.rel, /*startup=*/false);  // watches it and finds what is inside
+        // Watched before it is walked: a file written into it meanwhile
+        // raises an event or is found by the walk. Its subfolders are
+        // walked again once watched (onScanned).
+        if (roots_[root].watcher && !inPolledMount(root, event.rel)) {
+          (void)roots_[root].watcher->watchFolder(event.rel);  // on failure the walk reports it
+        }
+        scan(root, event.rel, /*startup=*/false);
       }
       break;
     case Kind::kFolderLost:

@@ -33,7 +33,7 @@ void makeFolders(const config::Config& cfg, spdlog::logger& log) {
     }
     for (const auto& root : p.watch) {
       if (!std::filesystem::is_directory(root)) {
-        log.error("watch.missing_root pipeline={} root={:?} hint=\"create it; dropd looks again every 2 s\"",
+        log.error("watch.missing_root pipeline={} root={:?} hint=\"create it; retried every 2 s\"",
                   p.name, root.string());
       }
     }
@@ -54,8 +54,9 @@ constexpr bool kLedgerBuilt = true;
 bool openLedger(Daemon::State& s) {
   if constexpr (!kLedgerBuilt) {
     if (!s.once) {
-      s.log.error("daemon.no_ledger hint=\"this dropd was built for bench/pipeline without its "
-                  "ledger (DROPD_LEDGER=OFF); it runs --once only\"");
+      s.log.error(
+          "daemon.no_ledger hint=\"this dropd was built for bench/pipeline without its "
+          "ledger (DROPD_LEDGER=OFF); it runs --once only\"");
       return false;
     }
     s.log.warn("daemon.no_ledger hint=\"bench build (DROPD_LEDGER=OFF): nothing is recorded\"");

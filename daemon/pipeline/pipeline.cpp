@@ -121,14 +121,13 @@ void Pipeline::startRead(Pending pending) {
   job->rel = roots_[pending.root].record_prefix + pending.rel;
   job->path = roots_[pending.root].path / pending.rel;
   job->state = JobState::kReading;
-  ReadIn in{
-      {job->path, config_.max_file_size_bytes,
-       deps_.clock.wallNow() - std::chrono::duration_cast<WallTime::duration>(config_.settle),
-       pending.seen},
-      builder_,
-      pending.rel,
-      config_.binary == config::BinaryPolicy::kSend,
-      std::nullopt};
+  ReadIn in{{job->path, config_.max_file_size_bytes,
+             deps_.clock.wallNow() - std::chrono::duration_cast<WallTime::duration>(config_.settle),
+             pending.seen},
+            builder_,
+            pending.rel,
+            config_.binary == config::BinaryPolicy::kSend,
+            std::nullopt};
   if (const auto kept = finished_.find(job->rel); kept != finished_.end()) {
     in.kept = kept->second.identity;
   }

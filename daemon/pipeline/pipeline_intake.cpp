@@ -140,8 +140,7 @@ void Pipeline::onScanned(watch::ScanResult result) {
     // Inotify sees no writes behind a polled mount, so a file found there
     // waits for a second look that finds it unchanged.
     const bool polled = roots_[root].polled || inPolledMount(root, found.rel);
-    discover(root, found.rel, polled ? stabilityWait() : milliseconds(0), &found.identity,
-             polled);
+    discover(root, found.rel, polled ? stabilityWait() : milliseconds(0), &found.identity, polled);
   }
   pump();  // also asks for the next chunk once the backlog is low
 }
@@ -167,7 +166,9 @@ void Pipeline::logScanErrors(std::size_t root, bool whole_root,
   if (errors.front() != r.walk_error) {
     for (const std::string& error : errors) {
       deps_.log.error("scan.failed pipeline={} error={:?}{}", config_.name, error,
-                      unwatched(r) ? " hint=\"retried every 2 s\"" : "");
+                      unwatched(r) ? fmt::format(" hint=\"retried every {} s\"",
+                                                 std::chrono::seconds(kPollInterval).count())
+                                   : std::string());
     }
   }
   r.walk_error = errors.front();

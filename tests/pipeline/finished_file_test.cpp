@@ -24,6 +24,7 @@
 #include "dropd/pipeline/dispatcher.hpp"
 #include "dropd/pipeline/pipeline.hpp"
 #include "dropd/pipeline/sink.hpp"
+
 #include "support/loop_fixture.hpp"
 #include "support/manual_clock.hpp"
 #include "support/temp_dir.hpp"
@@ -82,9 +83,11 @@ class Harness {
     REQUIRE(started.has_value());
     fake = std::move(*started);
     const std::string success_rule =
-        on_success == "move" ? fmt::format("{{ action: move, dir: {} }}", (dir.path() / "done").string())
-                             : fmt::format("{{ action: {} }}", on_success);
-    const std::string yaml = fmt::format(R"(
+        on_success == "move"
+            ? fmt::format("{{ action: move, dir: {} }}", (dir.path() / "done").string())
+            : fmt::format("{{ action: {} }}", on_success);
+    const std::string yaml =
+        fmt::format(R"(
 state_dir: {root}/state
 endpoints:
   fake:
@@ -101,10 +104,9 @@ pipelines:
     on_success: {success}
     on_failure: {{ action: move, dir: {root}/failed }}
 )",
-                                         fmt::arg("root", dir.path().string()),
-                                         fmt::arg("port", fake->port()),
-                                         fmt::arg("settle", std::chrono::milliseconds(kSettle).count()),
-                                         fmt::arg("success", success_rule));
+                    fmt::arg("root", dir.path().string()), fmt::arg("port", fake->port()),
+                    fmt::arg("settle", std::chrono::milliseconds(kSettle).count()),
+                    fmt::arg("success", success_rule));
     config = dropd::config::loadConfigString(yaml, "test.yaml");
     auto dispatcher_made =
         dropd::pipeline::Dispatcher::create(loop.get(), config.endpoints[0], clock, *log);
@@ -119,9 +121,9 @@ pipelines:
         });
     REQUIRE(sink_made.has_value());
     sink = std::move(*sink_made);
-    pipeline = std::make_unique<Pipeline>(
-        Pipeline::Deps{loop.get(), clock, *log, *dispatcher, *sink}, config.pipelines[0],
-        config.endpoints[0], 0);
+    pipeline =
+        std::make_unique<Pipeline>(Pipeline::Deps{loop.get(), clock, *log, *dispatcher, *sink},
+                                   config.pipelines[0], config.endpoints[0], 0);
   }
 
   ~Harness() {
@@ -142,7 +144,9 @@ pipelines:
     loop.runUntil([this] { return pipeline->startupScanDone() && pipeline->idle(); });
   }
 
-  [[nodiscard]] fs::path inbox(const std::string& rel = "") const { return dir.path() / "inbox" / rel; }
+  [[nodiscard]] fs::path inbox(const std::string& rel = "") const {
+    return dir.path() / "inbox" / rel;
+  }
   [[nodiscard]] fs::path outbox() const { return dir.path() / "outbox"; }
 
   // Waits until `n` paths wait for settle time and no read is running.
@@ -177,8 +181,8 @@ pipelines:
   dropd::test::LoopFixture loop;  // first: destroyed last
   dropd::test::ManualClock clock;
   dropd::test::TempDir dir;
-  std::shared_ptr<spdlog::logger> log = std::make_shared<spdlog::logger>(
-      "test", std::make_shared<spdlog::sinks::null_sink_mt>());
+  std::shared_ptr<spdlog::logger> log =
+      std::make_shared<spdlog::logger>("test", std::make_shared<spdlog::sinks::null_sink_mt>());
   std::unique_ptr<dropd::fake_llm::FakeLlm> fake;
   dropd::config::Config config;
   std::unique_ptr<dropd::pipeline::Dispatcher> dispatcher;
@@ -259,7 +263,7 @@ TEST_CASE("Pipeline never sends a writer's temp name, and sends the file renamed
 
   h.write(temp, "the report body\n");
   h.write("marker.txt", "marker\n");  // its event comes after the temp file's
-  h.settleAndProcess();                // the marker's only: one path waits
+  h.settleAndProcess();               // the marker's only: one path waits
   CHECK(h.fake->chatRequests() == 1);
   CHECK(filesUnder(h.outbox()) == std::set<std::string>{"marker.txt.json"});
 
@@ -311,8 +315,7 @@ TEST_CASE("Pipeline treats a file written again under a processed name as a new 
     h.settleAndProcess();
     CHECK(h.fake->chatRequests() == 2);
     // Each version keeps its own result: the first one is not replaced.
-    REQUIRE(filesUnder(h.outbox()) ==
-            std::set<std::string>{"notes.txt.json", "notes.txt.1.json"});
+    REQUIRE(filesUnder(h.outbox()) == std::set<std::string>{"notes.txt.json", "notes.txt.1.json"});
     CHECK(readJson(h.outbox() / "notes.txt.json")["stats"]["words"] == 2);
     CHECK(readJson(h.outbox() / "notes.txt.1.json")["stats"]["words"] == 4);
   }
@@ -326,8 +329,7 @@ TEST_CASE("Pipeline treats a file written again under a processed name as a new 
     }
     CHECK(h.fake->chatRequests() == 2);
     CHECK(filesUnder(h.dir.path() / "done") == std::set<std::string>{"daily.txt", "daily.txt.1"});
-    REQUIRE(filesUnder(h.outbox()) ==
-            std::set<std::string>{"daily.txt.json", "daily.txt.1.json"});
+    REQUIRE(filesUnder(h.outbox()) == std::set<std::string>{"daily.txt.json", "daily.txt.1.json"});
     CHECK(readJson(h.outbox() / "daily.txt.json")["stats"]["words"] == 2);
     CHECK(readJson(h.outbox() / "daily.txt.1.json")["stats"]["words"] == 3);
   }

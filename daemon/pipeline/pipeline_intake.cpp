@@ -76,7 +76,11 @@ void Pipeline::scanNextChunk() {
     watch::ScanRequest request;
     std::shared_ptr<watch::ScanCursor> cursor;
   };
-  ChunkIn in{{roots_[scan.root].path, "", config_.recursive, filter_}, scan.cursor};
+  // Watched roots: each folder is watched (onScanned) before a later chunk
+  // lists it, so nothing written there meanwhile is missed.
+  ChunkIn in{{roots_[scan.root].path, "", config_.recursive, filter_,
+              /*folders_first=*/roots_[scan.root].watcher != nullptr},
+             scan.cursor};
   const Status queued = uv::queueWork<ChunkIn, watch::ScanResult>(
       deps_.loop, std::move(in),
       [](ChunkIn chunk) -> Result<watch::ScanResult> {
@@ -110,31 +114,24 @@ void Pipeline::onScanned(watch::ScanResult result) {
   if (!discovering_) {
     return;
   }
-  std::vector<std::string> newly_watched;
   if (roots_[root].watcher) {
     for (const std::string& folder : result.folders) {
       if (inPolledMount(root, folder)) {
         continue;  // polled: a watch there sees nothing more, and may block on the network
       }
-      const std::size_t watched_before = roots_[root].watcher->watchCount();
-      if (const Status s = roots_[root].watcher->watchFolder(folder); !s) {
-        const bool limit = s.error().sys == UV_ENOSPC;
+      const Status s = roots_[root].watcher->watchFolder(folder);
+      if (!s && s.error().sys == UV_ENOSPC) {
         deps_.log.error(
-            "watch.failed pipeline={} error={:?}{}", config_.name, s.error().message(),
-            limit ? " hint=\"raise sysctl fs.inotify.max_user_watches; rescans go on\"" : "");
+            "watch.failed pipeline={} error={:?} hint=\"raise sysctl "
+            "fs.inotify.max_user_watches; rescans go on\"",
+            config_.name, s.error().message());
         break;
       }
-      if (!whole_root && roots_[root].watcher->watchCount() > watched_before) {
-        newly_watched.push_back(folder);
+      // A folder gone or unreadable meanwhile: its walk reports it (scan.failed).
+      if (!s && s.error().sys != UV_ENOENT && s.error().sys != UV_EACCES) {
+        deps_.log.error("watch.failed pipeline={} error={:?}", config_.name, s.error().message());
       }
     }
-  }
-  // A folder that appeared inside a new folder was walked before it was
-  // watched: walk it again now that it is, so a file written in between is
-  // not left for the next rescan (there may be none). Each such folder is
-  // walked once more; the second walk adds no new watch, so it ends there.
-  for (const std::string& folder : newly_watched) {
-    this->scan(root, folder, /*startup=*/false);
   }
   for (const watch::ScannedFile& found : result.files) {
     // Inotify sees no writes behind a polled mount, so a file found there
@@ -185,8 +182,8 @@ void Pipeline::onWatchEvent(std::size_t root, const watch::InotifyWatcher::Event
     case Kind::kFolderAppeared:
       if (config_.recursive && filter_.acceptsDir(event.rel)) {
         // Watched before it is walked: a file written into it meanwhile
-        // raises an event or is found by the walk. Its subfolders are
-        // walked again once watched (onScanned).
+        // raises an event or is found by the walk. So are its subfolders
+        // (folders_first).
         if (roots_[root].watcher && !inPolledMount(root, event.rel)) {
           (void)roots_[root].watcher->watchFolder(event.rel);  // on failure the walk reports it
         }

@@ -33,7 +33,9 @@ bool opened(const ScanRequest& req, const std::string& rel, ScanResult& out, DIR
     out.errors.push_back("opendir(" + dir.string() + "): " + std::strerror(errno));
     return false;
   }
-  out.folders.push_back(rel);
+  if (!req.folders_first) {
+    out.folders.push_back(rel);
+  }
   return true;
 }
 
@@ -62,7 +64,14 @@ void take(const ScanRequest& req, const std::string& rel, DIR* handle, const dir
 
 ScanResult scanChunk(const ScanRequest& request, ScanCursor& cursor, std::size_t max_files) {
   ScanResult out;
-  while (out.files.size() < max_files && !cursor.done()) {
+  if (!request.folders_first) {
+    cursor.pending_.insert(cursor.pending_.end(), std::make_move_iterator(cursor.found_.begin()),
+                           std::make_move_iterator(cursor.found_.end()));
+    cursor.found_.clear();
+  }
+  // folders_first: only folders handed back by an earlier chunk are opened.
+  std::vector<std::string>& found = request.folders_first ? cursor.found_ : cursor.pending_;
+  while (out.files.size() < max_files && (cursor.open_ || !cursor.pending_.empty())) {
     if (!cursor.open_) {
       cursor.open_rel_ = std::move(cursor.pending_.back());
       cursor.pending_.pop_back();
@@ -78,8 +87,14 @@ ScanResult scanChunk(const ScanRequest& request, ScanCursor& cursor, std::size_t
       continue;
     }
     if (std::strcmp(entry->d_name, ".") != 0 && std::strcmp(entry->d_name, "..") != 0) {
-      take(request, cursor.open_rel_, cursor.open_.get(), entry, out, cursor.pending_);
+      take(request, cursor.open_rel_, cursor.open_.get(), entry, out, found);
     }
+  }
+  if (request.folders_first) {
+    out.folders = cursor.found_;  // the caller watches them before the next chunk opens them
+    cursor.pending_.insert(cursor.pending_.end(), std::make_move_iterator(cursor.found_.begin()),
+                           std::make_move_iterator(cursor.found_.end()));
+    cursor.found_.clear();
   }
   return out;
 }

@@ -127,9 +127,10 @@ class Pipeline {
     std::size_t root;
     bool startup;
     bool whole_root;
-    std::shared_ptr<watch::ScanCursor> cursor;
-    bool started = false;  // a walk under way may have passed a changed folder already  // shared
-                           // with the chunk on the pool
+    std::shared_ptr<watch::ScanCursor> cursor;  // shared with the chunk on the pool
+    // A walk under way may have passed a changed folder already, so a new
+    // request is not folded into it.
+    bool started = false;
   };
   static constexpr std::size_t kScanChunk = 1024;  // files per chunk
   // How often a root on a network or FUSE file system, or such a mount

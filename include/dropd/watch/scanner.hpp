@@ -22,6 +22,11 @@ struct ScanRequest {
   std::string start_rel;       // "" for the whole root, else a folder below it
   bool recursive = true;
   PathFilter filter;
+  // Each folder is handed back in one chunk's `folders` and listed only by a
+  // later chunk, so the caller can watch it in between: a file created in it
+  // after the watch raises an event, one created before is listed. Costs
+  // about one chunk per level of the tree. Off: folders are listed at once.
+  bool folders_first = false;
 };
 
 struct ScannedFile {
@@ -30,9 +35,11 @@ struct ScannedFile {
 };
 
 struct ScanResult {
-  std::vector<ScannedFile> files;    // in no particular order
-  std::vector<std::string> folders;  // relative to root, "" for the root itself
-  std::vector<std::string> errors;   // "opendir(PATH): reason", one per folder that failed
+  std::vector<ScannedFile> files;  // in no particular order
+  // Relative to root, "" for the root itself: with folders_first, those
+  // found (to be watched before a later chunk lists them), else those listed.
+  std::vector<std::string> folders;
+  std::vector<std::string> errors;  // "opendir(PATH): reason", one per folder that failed
 };
 
 // Where an unfinished walk stands: folders still to read and the one open
@@ -42,8 +49,8 @@ struct ScanResult {
 class ScanCursor {
  public:
   explicit ScanCursor(std::string start_rel)
-      : start_rel_(start_rel), pending_{std::move(start_rel)} {}
-  [[nodiscard]] bool done() const { return pending_.empty() && !open_; }
+      : start_rel_(start_rel), found_{std::move(start_rel)} {}
+  [[nodiscard]] bool done() const { return pending_.empty() && found_.empty() && !open_; }
   // Where the walk began ("" for the whole root). Never changes, so the
   // loop thread may read it while a chunk runs on the pool.
   [[nodiscard]] const std::string& startRel() const { return start_rel_; }
@@ -55,7 +62,8 @@ class ScanCursor {
     void operator()(DIR* dir) const noexcept { ::closedir(dir); }
   };
   const std::string start_rel_;
-  std::vector<std::string> pending_;  // folders not opened yet
+  std::vector<std::string> pending_;  // folders handed back, not opened yet
+  std::vector<std::string> found_;    // folders not handed back yet (folders_first)
   std::string open_rel_;
   std::unique_ptr<DIR, DirCloser> open_;
 };

@@ -68,7 +68,14 @@ bool openLedger(Daemon::State& s) {
                 ledger.error().message());
     return false;
   }
+  auto lookup = pipeline::LedgerLookup::open((*ledger)->path());
+  if (!lookup) {
+    s.log.error("ledger.unusable error={:?} hint=\"fix or move the file; nothing was processed\"",
+                lookup.error().message());
+    return false;
+  }
   s.ledger = std::move(*ledger);
+  s.lookup = std::move(*lookup);
   return true;
 }
 
@@ -133,7 +140,8 @@ void buildPipelines(Daemon::State& s) {
     while (s.config.endpoints[e].name != p.endpoint) {
       ++e;  // config validation guarantees the endpoint exists
     }
-    pipeline::Pipeline::Deps deps{s.loop->get(), s.clock, s.log, *s.dispatchers[e], *s.sink};
+    pipeline::Pipeline::Deps deps{s.loop->get(),     s.clock, s.log,
+                                  *s.dispatchers[e], *s.sink, s.lookup.get()};
     s.pipelines.push_back(std::make_unique<pipeline::Pipeline>(deps, p, s.config.endpoints[e], i));
   }
 }
@@ -240,8 +248,8 @@ int Daemon::run(bool once) {
   buildDispatchers(s);
   buildPipelines(s);
   for (auto& p : s.pipelines) {
-    if (!s.ledger) {
-      break;  // the bench build without a ledger
+    if (!s.ledger || !p->needsRows()) {
+      continue;  // the bench build without a ledger; a pipeline without dedupe
     }
     const Status loaded = s.ledger->forEachRow(
         p->name(), [&p](pipeline::LedgerRow&& row) { p->preloadRow(std::move(row)); });

@@ -13,6 +13,7 @@
 #include "dropd/ops/daemon.hpp"
 #include "dropd/pipeline/dispatcher.hpp"
 #include "dropd/pipeline/ledger.hpp"
+#include "dropd/pipeline/ledger_lookup.hpp"
 #include "dropd/pipeline/pipeline.hpp"
 #include "dropd/pipeline/sink.hpp"
 #include "dropd/uv/clock.hpp"
@@ -28,7 +29,8 @@ struct Daemon::State {
   config::Config config;
   spdlog::logger& log;
   SystemClock clock;
-  std::unique_ptr<pipeline::Ledger> ledger;  // outlives the Sink that uses it
+  std::unique_ptr<pipeline::Ledger> ledger;        // outlives the Sink that uses it
+  std::unique_ptr<pipeline::LedgerLookup> lookup;  // outlives the pipelines that use it
   std::optional<uv::Loop> loop;
   std::vector<std::unique_ptr<pipeline::Dispatcher>> dispatchers;  // one per endpoint in use
   std::unique_ptr<pipeline::Sink> sink;

@@ -15,7 +15,11 @@ struct ReadIn {
   std::shared_ptr<const llm::RequestBuilder> builder;
   std::string rel;
   bool send_binary = false;
-  std::optional<file::FileIdentity> kept;  // finished earlier and kept in place
+  std::optional<file::FileIdentity> kept;  // finished earlier and kept in place (no ledger)
+  // With a ledger: the file is looked up there first (finished before?).
+  LedgerLookup* lookup = nullptr;
+  std::string pipeline;
+  std::string record_rel;
 };
 
 struct ReadOut {
@@ -23,6 +27,9 @@ struct ReadOut {
   std::shared_ptr<const std::string> body;
   bool unchanged_since_kept = false;
   bool binary = false;
+  std::optional<file::FileIdentity> finished_as;  // this version has a ledger row...
+  LedgerLookup::Finished finished;                // ...which says this
+  std::string lookup_error;                       // the look-up failed: nothing was read
 };
 
 // Threadpool: read, measure, and build the request body, so the loop thread
@@ -30,12 +37,26 @@ struct ReadOut {
 // body travels on.
 Result<ReadOut> readAndBuild(ReadIn in) {
   ReadOut out;
-  if (in.kept) {
+  if (in.kept || in.lookup != nullptr) {
     file::FileIdentity now;
     std::string ignored;
-    if (file::statFile(in.request.path, now, ignored) == file::ReadStatus::kOk && now == *in.kept) {
-      out.unchanged_since_kept = true;
-      return out;
+    if (file::statFile(in.request.path, now, ignored) == file::ReadStatus::kOk) {
+      if (in.kept && now == *in.kept) {
+        out.unchanged_since_kept = true;
+        return out;
+      }
+      if (in.lookup != nullptr) {
+        auto found = in.lookup->find(in.pipeline, in.record_rel, now);
+        if (!found) {
+          out.lookup_error = found.error().message();
+          return out;
+        }
+        if (*found) {
+          out.finished_as = now;
+          out.finished = std::move(**found);
+          return out;
+        }
+      }
     }
   }
   out.outcome = file::readWhole(in.request);
@@ -127,7 +148,10 @@ void Pipeline::startRead(Pending pending) {
             builder_,
             pending.rel,
             config_.binary == config::BinaryPolicy::kSend,
-            std::nullopt};
+            std::nullopt,
+            deps_.lookup,
+            config_.name,
+            job->rel};
   if (const auto kept = finished_.find(job->rel); kept != finished_.end()) {
     in.kept = kept->second.identity;
   }
@@ -141,6 +165,18 @@ void Pipeline::startRead(Pending pending) {
         std::unique_ptr<Job> read = std::move(*holder);
         if (out->unchanged_since_kept) {
           known_.erase(read->path.string());
+        } else if (out->finished_as) {
+          // Finished before (a rescan raced its commit, or a crash cut off
+          // its move): never sent again.
+          known_.erase(read->path.string());
+          onFinishedBefore(pending.root, pending.rel,
+                           {*out->finished_as, out->finished.done, out->finished.result_path});
+        } else if (!out->lookup_error.empty()) {
+          // Without the ledger's word the file might be sent twice: wait.
+          deps_.log.error("ledger.lookup_failed pipeline={} file={:?} error={:?} retry_in_ms={}",
+                          config_.name, read->rel, out->lookup_error,
+                          std::chrono::milliseconds(kPollInterval).count());
+          defer(pending, kPollInterval);
         } else if (out->outcome.status == file::ReadStatus::kUnsettled ||
                    out->outcome.status == file::ReadStatus::kChanged) {
           // Still being written: look again later (polled: compare with this look).
@@ -289,10 +325,14 @@ void Pipeline::onCommitted(std::unique_ptr<Job> job, const file::CommitOutcome& 
   if (ok && config_.dedupe == config::Dedupe::kSha256 && !job->duplicate_of && job->stats) {
     done_by_sha_.emplace(job->stats->sha256, outcome.placed_at);
   }
-  if (rule.action == config::SourceAction::kKeep || !outcome.source_disposed) {
+  // Held in memory while its source is where it was and no ledger row can
+  // say it is finished: without a ledger, or when the ledger commit or the
+  // move failed (the source then stays, and is moved at the next scan).
+  const bool row_says_so = deps_.lookup != nullptr && outcome.source_disposed;
+  if (!row_says_so && (rule.action == config::SourceAction::kKeep || !outcome.source_disposed)) {
     finished_[job->rel] = {job->identity, ok, outcome.placed_at};
   } else {
-    finished_.erase(job->rel);  // the path is free again; a new file there is a new job
+    finished_.erase(job->rel);  // moved away, or its ledger row says it is finished
   }
   if (ok) {
     job->state = JobState::kDone;

@@ -75,26 +75,46 @@ void Pipeline::scanNextChunk() {
   struct ChunkIn {
     watch::ScanRequest request;
     std::shared_ptr<watch::ScanCursor> cursor;
+    LedgerLookup* lookup;
+    std::string pipeline;
+    std::string record_prefix;
+  };
+  struct ChunkOut {
+    watch::ScanResult scan;
+    std::vector<Prior> priors;  // index-aligned with scan.files; empty without a ledger
   };
   // Watched roots: each folder is watched (onScanned) before a later chunk
   // lists it, so nothing written there meanwhile is missed.
   ChunkIn in{{roots_[scan.root].path, "", config_.recursive, filter_,
               /*folders_first=*/roots_[scan.root].watcher != nullptr},
-             scan.cursor};
-  const Status queued = uv::queueWork<ChunkIn, watch::ScanResult>(
+             scan.cursor,
+             deps_.lookup,
+             config_.name,
+             roots_[scan.root].record_prefix};
+  const Status queued = uv::queueWork<ChunkIn, ChunkOut>(
       deps_.loop, std::move(in),
-      [](ChunkIn chunk) -> Result<watch::ScanResult> {
-        return watch::scanChunk(chunk.request, *chunk.cursor, kScanChunk);
+      [](ChunkIn chunk) -> Result<ChunkOut> {
+        ChunkOut out{watch::scanChunk(chunk.request, *chunk.cursor, kScanChunk), {}};
+        if (chunk.lookup != nullptr) {
+          // Files finished before are left out here, so a rescan of a
+          // folder of kept files reads none of them.
+          out.priors.reserve(out.scan.files.size());
+          for (const watch::ScannedFile& f : out.scan.files) {
+            out.priors.push_back(
+                lookUpPrior(chunk.lookup, chunk.pipeline, chunk.record_prefix + f.rel, f.identity));
+          }
+        }
+        return out;
       },
-      [this](Result<watch::ScanResult> result) {
+      [this](Result<ChunkOut> result) {
         chunk_running_ = false;
         DROPD_CHECK(result.has_value(), "scan work cancelled");
-        onScanned(std::move(*result));
+        onScanned(std::move(result->scan), std::move(result->priors));
       });
   DROPD_CHECK(queued.has_value(), "uv_queue_work for a scan");
 }
 
-void Pipeline::onScanned(watch::ScanResult result) {
+void Pipeline::onScanned(watch::ScanResult result, std::vector<Prior> priors) {
   if (scans_.empty()) {
     return;  // discovery stopped meanwhile
   }
@@ -107,7 +127,10 @@ void Pipeline::onScanned(watch::ScanResult result) {
     scan.startup = false;
     --startup_scans_left_;
   }
+  scan.files += result.files.size();
   if (scan.cursor->done()) {
+    deps_.log.debug("scan.done pipeline={} root={:?} from={:?} files={}", config_.name,
+                    roots_[root].path.string(), scan.cursor->startRel(), scan.files);
     scans_.pop_front();
   }
   logScanErrors(root, whole_root, result.errors);
@@ -133,7 +156,13 @@ void Pipeline::onScanned(watch::ScanResult result) {
       }
     }
   }
-  for (const watch::ScannedFile& found : result.files) {
+  for (std::size_t i = 0; i < result.files.size(); ++i) {
+    const watch::ScannedFile& found = result.files[i];
+    if (i < priors.size() && priors[i].finished && !known_.contains(keyOf(root, found.rel))) {
+      onFinishedBefore(root, found.rel, *priors[i].finished);
+      continue;
+    }
+    // A failed look-up is tried again when the file is read.
     // Inotify sees no writes behind a polled mount, so a file found there
     // waits for a second look that finds it unchanged.
     const bool polled = roots_[root].polled || inPolledMount(root, found.rel);
@@ -228,10 +257,7 @@ void Pipeline::discover(std::size_t root, const std::string& rel, milliseconds d
   if (identity != nullptr) {
     const auto found = finished_.find(roots_[root].record_prefix + rel);
     if (found != finished_.end() && found->second.identity == *identity) {
-      const auto& rule = found->second.done ? config_.on_success : config_.on_failure;
-      if (rule.action != config::SourceAction::kKeep) {
-        recover(root, rel, found->second);
-      }
+      onFinishedBefore(root, rel, found->second);
       return;  // finished before: not sent again
     }
   }
@@ -245,15 +271,32 @@ void Pipeline::discover(std::size_t root, const std::string& rel, milliseconds d
 }
 
 void Pipeline::preloadRow(LedgerRow&& row) {
-  const bool done = row.state == LedgerState::kDone;
-  if (config_.dedupe == config::Dedupe::kSha256 && done && !row.sha256.empty()) {
+  if (needsRows() && row.state == LedgerState::kDone && !row.sha256.empty()) {
     done_by_sha_.emplace(row.sha256, row.result_path);  // rows come oldest first
   }
-  struct stat st {};
-  if (!row.source_moved_to.empty() && ::lstat(row.source_moved_to.c_str(), &st) == 0) {
-    return;  // moved away for good: nothing of it is left in the inbox
+}
+
+Pipeline::Prior Pipeline::lookUpPrior(LedgerLookup* lookup, const std::string& pipeline,
+                                      const std::string& rel, const file::FileIdentity& identity) {
+  Prior prior;
+  if (identity.ino == 0) {
+    return prior;  // gone before it could be looked at
   }
-  finished_[row.rel] = {row.identity, done, std::move(row.result_path)};
+  auto found = lookup->find(pipeline, rel, identity);
+  if (!found) {
+    prior.error = found.error().message();
+  } else if (*found) {
+    prior.finished = Finished{identity, (*found)->done, std::move((*found)->result_path)};
+  }
+  return prior;
+}
+
+void Pipeline::onFinishedBefore(std::size_t root, const std::string& rel,
+                                const Finished& finished) {
+  const auto& rule = finished.done ? config_.on_success : config_.on_failure;
+  if (rule.action != config::SourceAction::kKeep) {
+    recover(root, rel, finished);
+  }
 }
 
 void Pipeline::recover(std::size_t root, const std::string& rel, const Finished& finished) {

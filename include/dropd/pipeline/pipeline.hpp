@@ -30,6 +30,7 @@
 #include "dropd/llm/request_builder.hpp"
 #include "dropd/pipeline/dispatcher.hpp"
 #include "dropd/pipeline/ledger.hpp"
+#include "dropd/pipeline/ledger_lookup.hpp"
 #include "dropd/pipeline/sink.hpp"
 #include "dropd/uv/clock.hpp"
 #include "dropd/uv/timer.hpp"
@@ -57,6 +58,10 @@ class Pipeline {
     spdlog::logger& log;
     Dispatcher& dispatcher;
     Sink& sink;
+    // The ledger's rows, looked up on the pool for each file a scan finds
+    // or a read is about to read; nullptr without a ledger (tests, the
+    // bench build), where finished files are remembered in memory.
+    LedgerLookup* lookup = nullptr;
   };
 
   Pipeline(Deps deps, const config::Pipeline& config, const config::Endpoint& endpoint,
@@ -65,13 +70,12 @@ class Pipeline {
   Pipeline(const Pipeline&) = delete;
   Pipeline& operator=(const Pipeline&) = delete;
 
-  // Each ledger row of this pipeline, before start(): files finished by an
-  // earlier run are not sent again, and a source whose record was committed
-  // but which was not moved yet (a crash in between) is moved now. Only rows
-  // whose source may still be in a watched folder are kept in memory (kept
-  // sources, and moves that did not happen), so a pipeline that moves its
-  // sources does not grow with its history. Blocking (one lstat): startup only.
+  // Each ledger row of this pipeline, before start(), for dedupe: the
+  // content hashes of earlier answers. Whether a file was finished before
+  // is looked up when it is found (Deps::lookup), so other pipelines need
+  // not load their rows.
   void preloadRow(LedgerRow&& row);
+  [[nodiscard]] bool needsRows() const { return config_.dedupe == config::Dedupe::kSha256; }
 
   // Starts the scans (and, in daemon mode, watching). Errors on a root are
   // logged; the other roots go on.
@@ -131,6 +135,7 @@ class Pipeline {
     // A walk under way may have passed a changed folder already, so a new
     // request is not folded into it.
     bool started = false;
+    std::size_t files = 0;  // candidates found so far (scan.done)
   };
   static constexpr std::size_t kScanChunk = 1024;  // files per chunk
   // How often a root on a network or FUSE file system, or such a mount
@@ -144,6 +149,14 @@ class Pipeline {
     bool done = true;                   // else failed
     std::filesystem::path record_path;  // where its record is
   };
+  // What the ledger says about one file version, looked up on the pool.
+  struct Prior {
+    std::optional<Finished> finished;  // it has a row
+    std::string error;                 // the look-up failed
+  };
+  [[nodiscard]] static Prior lookUpPrior(LedgerLookup* lookup, const std::string& pipeline,
+                                         const std::string& rel,
+                                         const file::FileIdentity& identity);
 
   // pipeline_watch.cpp
   void watchRoot(std::size_t root);
@@ -166,7 +179,7 @@ class Pipeline {
   // pipeline_intake.cpp
   void scan(std::size_t root, const std::string& start_rel, bool startup);
   void scanNextChunk();
-  void onScanned(watch::ScanResult result);
+  void onScanned(watch::ScanResult result, std::vector<Prior> priors);
   void logScanErrors(std::size_t root, bool whole_root, const std::vector<std::string>& errors);
   void onWatchEvent(std::size_t root, const watch::InotifyWatcher::Event& event);
   // `identity` comes from a scan (nullptr for an inotify event).
@@ -175,6 +188,10 @@ class Pipeline {
   // How long a file found by polling must stay unchanged: settle, and at
   // least one poll interval.
   [[nodiscard]] std::chrono::milliseconds stabilityWait() const;
+  // A file found again that was finished before: a source whose record
+  // was committed but which was not moved or deleted yet (a crash in
+  // between, or a failed move) is disposed of now; a kept one is left.
+  void onFinishedBefore(std::size_t root, const std::string& rel, const Finished& finished);
   void recover(std::size_t root, const std::string& rel, const Finished& finished);
   void defer(Pending pending, std::chrono::milliseconds delay);
   void onDeferredDue();
@@ -211,10 +228,10 @@ class Pipeline {
   uv::Timer poll_timer_;
   // Paths from discovery to commit; value: the root index.
   std::unordered_map<std::string, std::size_t> known_;
-  // Finished files by record rel (Job::rel): loaded from the ledger, plus
-  // those finished in this run whose source stays in place (keep, or a
-  // record that could not be written), so rescans do not send them again
-  // while they are unchanged.
+  // Finished files by record rel (Job::rel) whose source stays in place and
+  // that have no ledger row to look up: every such file without a ledger,
+  // and with one only those whose record could not be written. Rescans do
+  // not send them again while they are unchanged.
   std::unordered_map<std::string, Finished> finished_;
   // dedupe: sha256: content hash -> result of the first file with it.
   std::unordered_map<std::string, std::filesystem::path> done_by_sha_;

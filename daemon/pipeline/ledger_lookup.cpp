@@ -1,0 +1,88 @@
+#include "dropd/pipeline/ledger_lookup.hpp"
+
+#include <bit>
+#include <chrono>
+
+#include <fmt/format.h>
+#include <sqlite3.h>
+
+namespace dropd::pipeline {
+namespace {
+
+// The unique key's columns, in the index's order, so SQLite seeks it.
+constexpr const char* kFindSql =
+    "SELECT state, result_path, source_moved_to FROM jobs WHERE pipeline = ?1 AND rel = ?2"
+    " AND dev = ?3 AND ino = ?4 AND size = ?5 AND mtime_ns = ?6";
+
+constexpr int kBusyTimeoutMs = 5000;
+
+tl::unexpected<Error> lookupError(sqlite3* db, int rc, std::string_view what,
+                                  const std::filesystem::path& path) {
+  const char* msg = db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+  return makeError(ErrorCode::kSystem,
+                   fmt::format("ledger: {} ({}): {}", what, path.string(), msg));
+}
+
+std::string_view columnText(sqlite3_stmt* stmt, int column) {
+  const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt, column));
+  return text == nullptr
+             ? std::string_view{}
+             : std::string_view{text, static_cast<std::size_t>(sqlite3_column_bytes(stmt, column))};
+}
+
+}  // namespace
+
+Result<std::unique_ptr<LedgerLookup>> LedgerLookup::open(const std::filesystem::path& ledger_path) {
+  sqlite3* db = nullptr;
+  // NOMUTEX: mutex_ already makes each look-up exclusive.
+  int rc = sqlite3_open_v2(ledger_path.c_str(), &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX,
+                           nullptr);
+  sqlite3_stmt* stmt = nullptr;
+  if (rc == SQLITE_OK) {
+    sqlite3_busy_timeout(db, kBusyTimeoutMs);
+    rc = sqlite3_prepare_v3(db, kFindSql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
+  }
+  if (rc != SQLITE_OK) {
+    auto error = lookupError(db, rc, "open for look-ups", ledger_path);
+    sqlite3_close(db);
+    return error;
+  }
+  return std::unique_ptr<LedgerLookup>(new LedgerLookup(ledger_path, db, stmt));
+}
+
+LedgerLookup::LedgerLookup(std::filesystem::path path, sqlite3* db, sqlite3_stmt* stmt)
+    : path_(std::move(path)), db_(db), stmt_(stmt) {}
+
+LedgerLookup::~LedgerLookup() {
+  sqlite3_finalize(stmt_);
+  sqlite3_close(db_);
+}
+
+Result<std::optional<LedgerLookup::Finished>> LedgerLookup::find(
+    std::string_view pipeline, std::string_view rel, const file::FileIdentity& identity) {
+  const std::lock_guard lock(mutex_);
+  const auto mtime_ns =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(identity.mtime.time_since_epoch());
+  // Bound as Ledger binds them (ledger_rows.cpp): uint64 bit for bit in int64.
+  sqlite3_bind_text64(stmt_, 1, pipeline.data(), pipeline.size(), SQLITE_STATIC, SQLITE_UTF8);
+  sqlite3_bind_text64(stmt_, 2, rel.data(), rel.size(), SQLITE_STATIC, SQLITE_UTF8);
+  sqlite3_bind_int64(stmt_, 3, std::bit_cast<std::int64_t>(identity.dev));
+  sqlite3_bind_int64(stmt_, 4, std::bit_cast<std::int64_t>(identity.ino));
+  sqlite3_bind_int64(stmt_, 5, std::bit_cast<std::int64_t>(identity.size));
+  sqlite3_bind_int64(stmt_, 6, mtime_ns.count());
+  const int rc = sqlite3_step(stmt_);
+  Result<std::optional<Finished>> out = std::nullopt;
+  if (rc == SQLITE_ROW) {
+    out = Finished{sqlite3_column_int(stmt_, 0) == 1, std::filesystem::path(columnText(stmt_, 1)),
+                   std::filesystem::path(columnText(stmt_, 2))};
+  } else if (rc != SQLITE_DONE) {
+    out = lookupError(db_, rc, "look-up", path_);
+  }
+  // No statement stays active: the next look-up starts a new read, which
+  // sees every commit made meanwhile.
+  sqlite3_reset(stmt_);
+  sqlite3_clear_bindings(stmt_);
+  return out;
+}
+
+}  // namespace dropd::pipeline

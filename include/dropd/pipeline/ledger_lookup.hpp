@@ -1,0 +1,58 @@
+#pragma once
+
+// Is this version of a file finished? A point look-up in the ledger on its
+// unique key (pipeline, rel, dev, ino, size, mtime), over a read-only
+// connection of its own, so a pipeline need not hold a row in memory for
+// every file it finished and keeps in place: its memory does not grow with
+// its history. WAL lets this read while the Sink's Ledger writes; a look-up
+// sees every commit made before it starts.
+//
+// Threads: any thread, one look-up at a time (a mutex); each blocks on
+// SQLite I/O, so it belongs on the threadpool (scan chunks, reads). Errors
+// name ledger.db.
+
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string_view>
+
+#include "dropd/file/reader.hpp"
+#include "dropd/uv/error.hpp"
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace dropd::pipeline {
+
+class LedgerLookup {
+ public:
+  // What the row of a finished file says.
+  struct Finished {
+    bool done = true;                       // else failed
+    std::filesystem::path result_path;      // its record
+    std::filesystem::path source_moved_to;  // empty when kept or deleted
+  };
+
+  // Opens ledger.db read-only; Ledger::open() must have created it.
+  [[nodiscard]] static Result<std::unique_ptr<LedgerLookup>> open(
+      const std::filesystem::path& ledger_path);
+  ~LedgerLookup();
+  LedgerLookup(const LedgerLookup&) = delete;
+  LedgerLookup& operator=(const LedgerLookup&) = delete;
+
+  // The row of this file version, or nullopt if it has none.
+  [[nodiscard]] Result<std::optional<Finished>> find(std::string_view pipeline,
+                                                     std::string_view rel,
+                                                     const file::FileIdentity& identity);
+
+ private:
+  LedgerLookup(std::filesystem::path path, sqlite3* db, sqlite3_stmt* stmt);
+
+  const std::filesystem::path path_;
+  std::mutex mutex_;  // guards db_ and stmt_: one look-up at a time
+  sqlite3* db_;
+  sqlite3_stmt* stmt_;
+};
+
+}  // namespace dropd::pipeline

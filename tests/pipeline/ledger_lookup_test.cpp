@@ -1,0 +1,118 @@
+#include "dropd/pipeline/ledger_lookup.hpp"
+
+#include <chrono>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <catch2/catch.hpp>
+
+#include "dropd/pipeline/ledger.hpp"
+
+#include "support/temp_dir.hpp"
+
+using dropd::pipeline::Ledger;
+using dropd::pipeline::LedgerLookup;
+using dropd::pipeline::LedgerRow;
+using dropd::pipeline::LedgerState;
+using namespace std::chrono_literals;
+
+namespace {
+
+LedgerRow makeRow(std::string rel, std::uint64_t ino, LedgerState state = LedgerState::kDone) {
+  LedgerRow row;
+  row.pipeline = "p";
+  row.rel = std::move(rel);
+  // Bit 63 set: inode numbers may use it, and the look-up must bind them as Ledger does.
+  row.identity = {.dev = 2049,
+                  .ino = ino | (1ULL << 63),
+                  .size = 100 + ino,
+                  .mtime = std::chrono::system_clock::time_point{1'700'000'000'123'456'789ns}};
+  row.sha256 = "ab";
+  row.state = state;
+  row.result_path = "/out/" + row.rel + ".json";
+  row.source_moved_to = state == LedgerState::kDone ? "" : "/failed/" + row.rel;
+  return row;
+}
+
+}  // namespace
+
+TEST_CASE("LedgerLookup finds a file version by its whole key, and only that", "[pipeline]") {
+  dropd::test::TempDir dir;
+  auto ledger = Ledger::open(dir.path());
+  REQUIRE(ledger.has_value());
+  auto lookup = LedgerLookup::open((*ledger)->path());
+  REQUIRE(lookup.has_value());
+  const LedgerRow kept = makeRow("a/kept.txt", 7);
+  const LedgerRow failed = makeRow("bad.txt", 8, LedgerState::kFailed);
+
+  CHECK_FALSE((*lookup)->find("p", kept.rel, kept.identity).value());
+  // Committed after the look-up connection was opened: the next look-up sees it.
+  const std::vector<LedgerRow> rows = {kept, failed};
+  REQUIRE((*ledger)->record(rows).has_value());
+
+  const auto hit = (*lookup)->find("p", kept.rel, kept.identity);
+  REQUIRE(hit.has_value());
+  REQUIRE(hit->has_value());
+  CHECK((*hit)->done);
+  CHECK((*hit)->result_path == "/out/a/kept.txt.json");
+  CHECK((*hit)->source_moved_to.empty());
+
+  const auto miss = (*lookup)->find("p", failed.rel, failed.identity);
+  REQUIRE(miss.has_value());
+  REQUIRE(miss->has_value());
+  CHECK_FALSE((*miss)->done);
+  CHECK((*miss)->source_moved_to == "/failed/bad.txt");
+
+  SECTION("another version of the file has no row") {
+    auto changed = kept.identity;
+    SECTION("size") { changed.size += 1; }
+    SECTION("mtime") { changed.mtime += 1ns; }
+    SECTION("inode") { changed.ino += 1; }
+    SECTION("device") { changed.dev += 1; }
+    CHECK_FALSE((*lookup)->find("p", kept.rel, changed).value());
+  }
+  SECTION("another pipeline or path has no row") {
+    CHECK_FALSE((*lookup)->find("q", kept.rel, kept.identity).value());
+    CHECK_FALSE((*lookup)->find("p", "a/kept.txt.1", kept.identity).value());
+  }
+}
+
+TEST_CASE("LedgerLookup answers from several threads while the ledger writes", "[pipeline]") {
+  dropd::test::TempDir dir;
+  auto ledger = Ledger::open(dir.path());
+  REQUIRE(ledger.has_value());
+  auto lookup = LedgerLookup::open((*ledger)->path());
+  REQUIRE(lookup.has_value());
+  std::vector<LedgerRow> first;
+  for (std::uint64_t i = 0; i < 200; ++i) {
+    first.push_back(makeRow("f" + std::to_string(i), i));
+  }
+  REQUIRE((*ledger)->record(first).has_value());
+
+  std::vector<int> found(4, 0);
+  std::vector<std::thread> readers;
+  for (std::size_t t = 0; t < found.size(); ++t) {
+    readers.emplace_back([&, t] {
+      for (const LedgerRow& row : first) {
+        const auto hit = (*lookup)->find("p", row.rel, row.identity);
+        found[t] += hit.has_value() && hit->has_value() ? 1 : 0;
+      }
+    });
+  }
+  for (std::uint64_t i = 200; i < 260; ++i) {  // the writer goes on meanwhile
+    const std::vector<LedgerRow> more = {makeRow("f" + std::to_string(i), i)};
+    REQUIRE((*ledger)->record(more).has_value());
+  }
+  for (std::thread& r : readers) {
+    r.join();
+  }
+  CHECK(found == std::vector<int>(4, 200));
+}
+
+TEST_CASE("LedgerLookup::open names the file it cannot open", "[pipeline]") {
+  dropd::test::TempDir dir;
+  const auto missing = LedgerLookup::open(dir.path() / "nope" / "ledger.db");
+  REQUIRE_FALSE(missing.has_value());
+  CHECK(missing.error().message().find("nope/ledger.db") != std::string::npos);
+}

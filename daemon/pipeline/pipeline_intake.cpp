@@ -129,6 +129,12 @@ void Pipeline::onScanned(watch::ScanResult result, std::vector<Prior> priors) {
   }
   scan.files += result.files.size();
   if (scan.cursor->done()) {
+    Root& r = roots_[root];
+    if (whole_root && r.watch_limited && !r.polled && r.watcher) {
+      r.watch_limited = false;  // a whole walk watched every folder this time
+      deps_.log.info("watch.limit_cleared pipeline={} root={:?} watches={}", config_.name,
+                     r.path.string(), r.watcher->watchCount());
+    }
     deps_.log.debug("scan.done pipeline={} root={:?} from={:?} files={}", config_.name,
                     roots_[root].path.string(), scan.cursor->startRel(), scan.files);
     scans_.pop_front();
@@ -144,10 +150,7 @@ void Pipeline::onScanned(watch::ScanResult result, std::vector<Prior> priors) {
       }
       const Status s = roots_[root].watcher->watchFolder(folder);
       if (!s && s.error().sys == UV_ENOSPC) {
-        deps_.log.error(
-            "watch.failed pipeline={} error={:?} hint=\"raise sysctl "
-            "fs.inotify.max_user_watches; rescans go on\"",
-            config_.name, s.error().message());
+        fallBackToPolling(root, s.error());  // the walk goes on, as a polling walk
         break;
       }
       // A folder gone or unreadable meanwhile: its walk reports it (scan.failed).

@@ -75,8 +75,9 @@ void Pipeline::applyWatchPlan(std::size_t root, watch::WatchPlan plan) {
     plan.polled_mounts.clear();  // the whole root is walked every kPollInterval
   } else {
     if (r.polled) {
-      deps_.log.info("watch.poll_end pipeline={} root={:?} fs={} action=inotify", config_.name,
-                     r.path.string(), plan.root_fs);
+      deps_.log.info("watch.poll_end pipeline={} root={:?} fs={} action=inotify{}", config_.name,
+                     r.path.string(), plan.root_fs,
+                     r.watch_limited ? " reason=\"trying the watch limit again\"" : "");
     }
     r.polled = false;
     if (!r.watcher || r.lost) {
@@ -165,6 +166,23 @@ bool Pipeline::inPolledMount(std::size_t root, const std::string& rel) const {
   return std::any_of(mounts.begin(), mounts.end(), [&rel](const watch::MountBelow& m) {
     return rel == m.rel || isBelow(rel, m.rel);
   });
+}
+
+void Pipeline::fallBackToPolling(std::size_t root, const Error& error) {
+  Root& r = roots_[root];
+  if (!r.watch_limited) {
+    deps_.log.error(
+        "watch.limit_reached pipeline={} root={:?} error={:?} interval_ms={} "
+        "hint=\"raise sysctl fs.inotify.max_user_watches (user.max_inotify_watches in a "
+        "container); the root is walked every {} s meanwhile\"",
+        config_.name, r.path.string(), error.message(), milliseconds(kPollInterval).count(),
+        std::chrono::seconds(kPollInterval).count());
+  }
+  r.watch_limited = true;
+  r.polled = true;
+  r.watcher.reset();        // its watches go back to the limit, for other roots and programs
+  r.polled_mounts.clear();  // the whole root is walked
+  armPollTimer();
 }
 
 void Pipeline::watchRoot(std::size_t root) {

@@ -110,6 +110,9 @@ class Pipeline {
     std::unique_ptr<watch::InotifyWatcher> watcher;
     bool lost = false;    // the root folder went away: watch it afresh (poll timer)
     bool polled = false;  // on a network or FUSE file system: scanned whole every kPollInterval
+    // The inotify watch limit was reached in this root: it is polled (as
+    // above) until a walk can watch all of it again (tried at each rescan).
+    bool watch_limited = false;
     // Daemon mode: its mounts are looked up (on the pool) before its next
     // walk starts. Set at start and by every rescan: mounts come and go.
     bool look_up_mounts = false;
@@ -168,6 +171,8 @@ class Pipeline {
   // untrusted mounts below it; logs what changed.
   void applyWatchPlan(std::size_t root, watch::WatchPlan plan);
   void setPolledMounts(std::size_t root, std::vector<watch::MountBelow> mounts);
+  // The watch limit was reached: polls the root instead, releasing its watches.
+  void fallBackToPolling(std::size_t root, const Error& error);
   // Starts the poll timer if a root or mount is polled, or a root waits to
   // be watched again.
   void armPollTimer();

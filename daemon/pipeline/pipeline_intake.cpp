@@ -209,6 +209,7 @@ void Pipeline::onWatchEvent(std::size_t root, const watch::InotifyWatcher::Event
     case Kind::kFileReady:
       if (filter_.acceptsFile(event.rel)) {
         discover(root, event.rel, config_.settle);
+        pump();  // settle 0: it is in the backlog now, and nothing else may come to start it
       }
       break;
     case Kind::kFolderAppeared:

@@ -15,6 +15,21 @@ std::string lower(std::string_view s) {
   return out;
 }
 
+// A host must come back out of hostHeader() as it went in: a bracketed one
+// is an IPv6 literal (hex digits, ':' and '.' for an embedded IPv4; no zone
+// ID), an unbracketed one holds no ':' or bracket (else "a:b:80" or "::1]"
+// would be read as a host), and neither holds space, DEL or control bytes,
+// which would let a URL inject into the Host header.
+bool validHost(std::string_view host, bool bracketed) {
+  if (bracketed) {
+    return host.find(':') != std::string_view::npos &&
+           host.find_first_not_of("0123456789abcdefABCDEF:.") == std::string_view::npos;
+  }
+  return std::none_of(host.begin(), host.end(), [](unsigned char c) {
+    return c <= 0x20 || c == 0x7F || c == ':' || c == '[' || c == ']';
+  });
+}
+
 tl::unexpected<Error> invalid(std::string_view why, std::string_view url) {
   return makeError(ErrorCode::kInvalid, std::string(why) + ": " + std::string(url));
 }
@@ -27,7 +42,7 @@ Status parseAuthority(std::string_view authority, std::string_view text, Url& ur
     if (close == std::string_view::npos) {
       return invalid("unclosed IPv6 bracket in URL", text);
     }
-    url.host = std::string(authority.substr(1, close - 1));
+    url.host = lower(authority.substr(1, close - 1));
     const auto rest = authority.substr(close + 1);
     if (!rest.empty() && rest.front() != ':') {
       return invalid("junk after IPv6 address in URL", text);
@@ -40,6 +55,9 @@ Status parseAuthority(std::string_view authority, std::string_view text, Url& ur
   }
   if (url.host.empty()) {
     return invalid("no host in URL", text);
+  }
+  if (!validHost(url.host, authority.front() == '[')) {
+    return invalid("bad host in URL", text);
   }
   if (port_text.empty()) {
     url.port = url.tls() ? 443 : 80;

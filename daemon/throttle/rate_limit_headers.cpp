@@ -135,6 +135,14 @@ std::optional<WallTime> parseHttpDate(std::string_view value) {
     return std::nullopt;
   }
   using namespace std::chrono;
+  // WallTime counts nanoseconds in 64 bits with libstdc++, years 1678 to
+  // 2262 only: a date outside what it holds (a four-digit year can be 9999)
+  // is junk, and converting it would overflow.
+  constexpr days kLastWholeDay = floor<days>(WallTime::duration::max()) - days{1};
+  const days since_epoch = sys_days{date}.time_since_epoch();
+  if (since_epoch > kLastWholeDay || since_epoch < -kLastWholeDay) {
+    return std::nullopt;
+  }
   return WallTime{sys_days{date}} + hours{*hour} + minutes{*minute} + seconds{*second};
 }
 

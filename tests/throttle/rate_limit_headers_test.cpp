@@ -54,6 +54,17 @@ TEST_CASE("parseHttpDate gives the instant", "[throttle]") {
             37s);
 }
 
+// Found by tests/fuzz/rate_limit_headers_fuzz.cpp: the years overflowed
+// WallTime's 64-bit nanoseconds (undefined behaviour, caught by UBSan).
+TEST_CASE("parseHttpDate refuses years WallTime cannot hold", "[throttle]") {
+  CHECK_FALSE(parseHttpDate("Wed, 21 Oct 6286 07:28:00 GMT"));
+  CHECK_FALSE(parseHttpDate("Fri, 31 Dec 9999 23:59:59 GMT"));
+  CHECK_FALSE(parseHttpDate("Sat, 01 Jan 0000 00:00:00 GMT"));
+  CHECK_FALSE(parseRetryAfter("Wed, 21 Oct 6286 07:28:00 GMT", kOct21));
+  CHECK(parseHttpDate("Thu, 01 Jan 2260 00:00:00 GMT"));
+  CHECK(parseRetryAfter("Thu, 01 Jan 1970 00:00:00 GMT", kOct21) == 0ms);
+}
+
 TEST_CASE("retry-after-ms is preferred over Retry-After", "[throttle]") {
   CHECK(parseRetryAfterMs("1500") == 1500ms);
   CHECK(parseRetryAfterMs("20.2") == 21ms);

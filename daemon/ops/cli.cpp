@@ -104,8 +104,18 @@ int runMain(const Options& options) {
     return kExitOk;
   }
   const auto logger = makeLogger(logOptionsFor(cfg, options));
+  // SIGHUP reads the same file again (INTERFACE.md, Reload).
+  const auto reload = [path, options]() -> Result<Daemon::Reloaded> {
+    try {
+      Daemon::Reloaded next{config::loadConfigFile(path)};
+      next.log_level = logOptionsFor(next.config, options).level;
+      return next;
+    } catch (const std::exception& e) {
+      return makeError(ErrorCode::kInvalid, e.what());  // ConfigError: file:line:col and key
+    }
+  };
   try {
-    Daemon daemon(std::move(cfg), *logger);
+    Daemon daemon(std::move(cfg), *logger, reload);
     return daemon.run(options.once);
   } catch (const std::exception& e) {
     logger->error("daemon.failed error={:?}", e.what());

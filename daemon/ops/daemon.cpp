@@ -10,7 +10,7 @@
 #include "dropd/ops/cli.hpp"
 #include "dropd/uv/check.hpp"
 
-#include "daemon_state.hpp"
+#include "daemon_parts.hpp"
 #include "summary.hpp"
 
 namespace dropd::ops {
@@ -19,26 +19,6 @@ namespace {
 using std::chrono::milliseconds;
 
 constexpr milliseconds kTick{100};
-
-void maybeFinish(Daemon::State& s);
-
-void makeFolders(const config::Config& cfg, spdlog::logger& log) {
-  for (const config::Pipeline& p : cfg.pipelines) {
-    for (const auto* dir : {&p.output_dir, &p.on_success.dir, &p.on_failure.dir}) {
-      std::error_code ec;
-      if (!dir->empty() && !std::filesystem::create_directories(*dir, ec) && ec) {
-        log.error("folder.unwritable pipeline={} dir={:?} error={:?}", p.name, dir->string(),
-                  ec.message());
-      }
-    }
-    for (const auto& root : p.watch) {
-      if (!std::filesystem::is_directory(root)) {
-        log.error("watch.missing_root pipeline={} root={:?} hint=\"create it; retried every 2 s\"",
-                  p.name, root.string());
-      }
-    }
-  }
-}
 
 #ifdef DROPD_BENCH_NO_LEDGER
 // bench/pipeline's comparison build (CMake DROPD_LEDGER=OFF): no ledger is
@@ -93,84 +73,18 @@ void removeStaleTemps(const Daemon::State& s) {
 
 }  // namespace
 
-Daemon::Daemon(config::Config config, spdlog::logger& log)
-    : state_(std::make_unique<State>(std::move(config), log)) {}
+Daemon::Daemon(config::Config config, spdlog::logger& log, ConfigSource reload)
+    : state_(std::make_unique<State>(std::move(config), log, std::move(reload))) {}
 
 Daemon::~Daemon() {
   State& s = *state_;
   s.signals.clear();
   s.tick.reset();
-  s.pipelines.clear();
-  s.sink.reset();
-  s.dispatchers.clear();
+  tearDownParts(s);
   s.loop.reset();  // runs the loop until every close callback has run
 }
 
 namespace {
-
-// The dispatcher of each endpoint that some pipeline uses; nullptr for others.
-void buildDispatchers(Daemon::State& s) {
-  for (const config::Endpoint& endpoint : s.config.endpoints) {
-    auto d = pipeline::Dispatcher::create(s.loop->get(), endpoint, s.clock, s.log);
-    if (!d) {
-      throw std::runtime_error("endpoint " + endpoint.name + ": " + d.error().message());
-    }
-    s.dispatchers.push_back(std::move(*d));
-  }
-}
-
-void buildPipelines(Daemon::State& s) {
-  // --once must end: a record that cannot be written is retried 3 times
-  // there; the daemon waits for the disk as long as it takes.
-  auto sink = pipeline::Sink::create(
-      s.loop->get(), s.log, s.once ? 3 : 0, s.ledger.get(),
-      [&s](std::unique_ptr<pipeline::Job> job, const file::CommitOutcome& outcome) {
-        const std::size_t index = job->pipeline;
-        s.pipelines[index]->onCommitted(std::move(job), outcome);
-        for (auto& p : s.pipelines) {
-          p->pump();  // the Sink may have dropped below its high-water mark
-        }
-        maybeFinish(s);
-      });
-  DROPD_CHECK(sink.has_value(), "sink timer");
-  s.sink = std::move(*sink);
-  for (std::size_t i = 0; i < s.config.pipelines.size(); ++i) {
-    const config::Pipeline& p = s.config.pipelines[i];
-    std::size_t e = 0;
-    while (s.config.endpoints[e].name != p.endpoint) {
-      ++e;  // config validation guarantees the endpoint exists
-    }
-    pipeline::Pipeline::Deps deps{s.loop->get(),     s.clock, s.log,
-                                  *s.dispatchers[e], *s.sink, s.lookup.get()};
-    s.pipelines.push_back(std::make_unique<pipeline::Pipeline>(deps, p, s.config.endpoints[e], i));
-  }
-}
-
-bool poolWorkPending(const Daemon::State& s) {
-  for (const auto& p : s.pipelines) {
-    if (p->poolWorkPending()) {
-      return true;
-    }
-  }
-  return s.sink->committing();
-}
-
-bool everythingIdle(const Daemon::State& s) {
-  for (const auto& p : s.pipelines) {
-    if (!p->idle()) {
-      return false;
-    }
-  }
-  return s.sink->pending() == 0;
-}
-
-std::size_t inFlight(const Daemon::State& s) {
-  std::size_t n = 0;
-  for (const auto& d : s.dispatchers) {
-    n += d->inFlight();
-  }
-  return n;
-}
 
 void beginStop(Daemon::State& s, int signum) {
   if (s.stopping) {
@@ -181,16 +95,14 @@ void beginStop(Daemon::State& s, int signum) {
     return;
   }
   s.stopping = true;
-  s.drain_deadline = s.clock.now() + Daemon::kDrainTimeout;
+  s.reloading = false;  // a reload under way is dropped: the drain is the stop's now
+  s.next.reset();
   s.log.info("daemon.stopping signal={} in_flight={}", signum, inFlight(s));
   (void)sd_notify(0, "STOPPING=1");
-  for (auto& p : s.pipelines) {
-    p->stopDiscovery();
-  }
-  for (auto& d : s.dispatchers) {
-    d->stopSending();
-  }
+  beginDrain(s);
 }
+
+}  // namespace
 
 // Called on every tick and after every commit: ends the run when its time has come.
 void maybeFinish(Daemon::State& s) {
@@ -199,7 +111,7 @@ void maybeFinish(Daemon::State& s) {
     for (const auto& p : s.pipelines) {
       scanned = scanned && p->startupScanDone();
     }
-    if (scanned) {
+    if (scanned && !s.reloading) {
       s.ready_sent = true;
       s.log.info("daemon.ready pipelines={}", s.pipelines.size());
       (void)sd_notify(0, "READY=1");
@@ -216,7 +128,7 @@ void maybeFinish(Daemon::State& s) {
       }
     }
   }
-  if (s.stopping && s.clock.now() >= s.drain_deadline && inFlight(s) > 0) {
+  if ((s.stopping || s.reloading) && s.clock.now() >= s.drain_deadline && inFlight(s) > 0) {
     s.log.warn("daemon.drain_timeout in_flight={}", inFlight(s));
     for (auto& d : s.dispatchers) {
       d->close();
@@ -229,8 +141,6 @@ void maybeFinish(Daemon::State& s) {
     s.loop->stop();
   }
 }
-
-}  // namespace
 
 int Daemon::run(bool once) {
   State& s = *state_;
@@ -245,29 +155,31 @@ int Daemon::run(bool once) {
   }
   makeFolders(s.config, s.log);
   removeStaleTemps(s);
-  buildDispatchers(s);
-  buildPipelines(s);
-  for (auto& p : s.pipelines) {
-    if (!s.ledger || !p->needsRows()) {
-      continue;  // the bench build without a ledger; a pipeline without dedupe
-    }
-    const Status loaded = s.ledger->forEachRow(
-        p->name(), [&p](pipeline::LedgerRow&& row) { p->preloadRow(std::move(row)); });
-    if (!loaded) {
-      s.log.error("ledger.unreadable error={:?}", loaded.error().message());
-      return kExitRuntime;
-    }
+  buildParts(s);
+  if (!preloadRows(s)) {
+    return kExitRuntime;
   }
-  for (const int signum : {SIGINT, SIGTERM}) {
+  for (const int signum : {SIGINT, SIGTERM, SIGHUP}) {
     auto sig = uv::Signal::create(s.loop->get());
     DROPD_CHECK(sig.has_value(), "uv_signal_init");
-    DROPD_CHECK(sig->start(signum, [&s](int n) { beginStop(s, n); }).has_value(), "signal");
+    const auto on_signal = [&s](int n) {
+      if (n == SIGHUP) {
+        beginReload(s);
+      } else {
+        beginStop(s, n);
+      }
+    };
+    DROPD_CHECK(sig->start(signum, on_signal).has_value(), "signal");
     s.signals.push_back(std::move(*sig));
   }
   s.tick.emplace(*uv::Timer::create(s.loop->get()));
   DROPD_CHECK(s.tick
                   ->startRepeat(kTick, kTick,
                                 [&s] {
+                                  maybeRebuild(s);
+                                  if (!s.sink) {
+                                    return;  // a failed reload left nothing to run
+                                  }
                                   maybeFinish(s);
                                   if (s.progress_bar) {
                                     printProgress(s);
@@ -277,9 +189,7 @@ int Daemon::run(bool once) {
               "tick timer");
   s.log.info("daemon.start mode={} pipelines={} endpoints={}", once ? "once" : "daemon",
              s.pipelines.size(), s.config.endpoints.size());
-  for (auto& p : s.pipelines) {
-    p->start(once ? pipeline::Pipeline::Mode::kOnce : pipeline::Pipeline::Mode::kDaemon);
-  }
+  startPipelines(s);
   s.loop->run();
   if (once) {
     const int code = printSummary(s);
@@ -290,7 +200,7 @@ int Daemon::run(bool once) {
     return code;
   }
   s.log.info("daemon.stopped");
-  return kExitOk;
+  return s.exit_code != 0 ? s.exit_code : kExitOk;
 }
 
 }  // namespace dropd::ops

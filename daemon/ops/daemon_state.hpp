@@ -24,10 +24,15 @@
 namespace dropd::ops {
 
 struct Daemon::State {
-  State(config::Config cfg, spdlog::logger& logger) : config(std::move(cfg)), log(logger) {}
+  State(config::Config cfg, spdlog::logger& logger, Daemon::ConfigSource source)
+      : config(std::move(cfg)), log(logger), reload(std::move(source)) {}
 
   config::Config config;
   spdlog::logger& log;
+  Daemon::ConfigSource reload;
+  // A reload under way: the config to put in place once the drain is over.
+  std::optional<Daemon::Reloaded> next;
+  bool reload_again = false;  // SIGHUP came during a reload: read the file once more after it
   SystemClock clock;
   std::unique_ptr<pipeline::Ledger> ledger;        // outlives the Sink that uses it
   std::unique_ptr<pipeline::LedgerLookup> lookup;  // outlives the pipelines that use it
@@ -41,6 +46,7 @@ struct Daemon::State {
   MonoTime drain_deadline{};
   bool once = false;
   bool stopping = false;
+  bool reloading = false;  // draining for a reload (next is set)
   bool ready_sent = false;
   bool progress_bar = false;
   int exit_code = 0;

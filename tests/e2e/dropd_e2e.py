@@ -226,6 +226,54 @@ class Fake:
         self.proc.kill()
 
 
+class NotifySocket:
+    """A systemd notification socket (sd_notify's AF_UNIX datagrams): pass
+    .env() to dropd, then wait_for() a message such as READY=1."""
+
+    def __init__(self, workdir):
+        self.path = os.path.join(workdir, f"notify-{time.monotonic_ns()}.sock")
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.sock.bind(self.path)
+        self.messages = []
+        self._cond = threading.Condition()
+        self._closed = False
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def env(self):
+        return dict(os.environ, NOTIFY_SOCKET=self.path)
+
+    def _run(self):
+        while True:
+            try:
+                data = self.sock.recv(4096)
+            except OSError:
+                break
+            with self._cond:
+                self.messages.append(data.decode("utf-8", "replace"))
+                self._cond.notify_all()
+
+    def wait_for(self, pattern, timeout, start=0):
+        """Index of the first message from `start` matching regex `pattern`, or raises."""
+        rx = re.compile(pattern)
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            i = start
+            while True:
+                while i < len(self.messages):
+                    if rx.search(self.messages[i]):
+                        return i
+                    i += 1
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise TestFailure(f"no notification matching {pattern!r} within {timeout} s; "
+                                      f"got {self.messages!r}")
+                self._cond.wait(left)
+
+    def close(self):
+        self.sock.close()
+
+
 def closed_port():
     """A loopback port that was just bound and closed: nothing listens there."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:

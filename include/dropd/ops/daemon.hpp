@@ -8,13 +8,18 @@
 // daemon: watch until SIGINT/SIGTERM, then stop discovering, let requests in
 // flight finish (bounded by kDrainTimeout), commit their records, exit 0. A
 // second signal cancels what is still in flight (those files stay in the inbox).
+// SIGHUP (daemon only) reads the config again: an invalid one is logged and
+// the running one stays; a valid one is put in place after a drain like the
+// stop's, and the new pipelines start with a full scan (daemon_reload.cpp).
 
 #include <chrono>
+#include <functional>
 #include <memory>
 
 #include <spdlog/logger.h>
 
 #include "dropd/config/config.hpp"
+#include "dropd/uv/error.hpp"
 
 namespace dropd::ops {
 
@@ -22,7 +27,16 @@ class Daemon {
  public:
   static constexpr std::chrono::seconds kDrainTimeout{30};
 
-  Daemon(config::Config config, spdlog::logger& log);
+  // What a reload reads: the config file again, and the log level it asks
+  // for (a --log-level given at start still wins).
+  struct Reloaded {
+    config::Config config;
+    spdlog::level::level_enum log_level = spdlog::level::info;
+  };
+  using ConfigSource = std::function<Result<Reloaded>()>;
+
+  // Without a source, SIGHUP is logged and ignored.
+  Daemon(config::Config config, spdlog::logger& log, ConfigSource reload = {});
   ~Daemon();
   Daemon(const Daemon&) = delete;
   Daemon& operator=(const Daemon&) = delete;

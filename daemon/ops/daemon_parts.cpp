@@ -1,0 +1,137 @@
+#include "daemon_parts.hpp"
+
+#include <filesystem>
+#include <stdexcept>
+
+#include "dropd/uv/check.hpp"
+
+namespace dropd::ops {
+
+void makeFolders(const config::Config& cfg, spdlog::logger& log) {
+  for (const config::Pipeline& p : cfg.pipelines) {
+    for (const auto* dir : {&p.output_dir, &p.on_success.dir, &p.on_failure.dir}) {
+      std::error_code ec;
+      if (!dir->empty() && !std::filesystem::create_directories(*dir, ec) && ec) {
+        log.error("folder.unwritable pipeline={} dir={:?} error={:?}", p.name, dir->string(),
+                  ec.message());
+      }
+    }
+    for (const auto& root : p.watch) {
+      if (!std::filesystem::is_directory(root)) {
+        log.error("watch.missing_root pipeline={} root={:?} hint=\"create it; retried every 2 s\"",
+                  p.name, root.string());
+      }
+    }
+  }
+}
+
+namespace {
+
+void buildDispatchers(Daemon::State& s) {
+  for (const config::Endpoint& endpoint : s.config.endpoints) {
+    auto d = pipeline::Dispatcher::create(s.loop->get(), endpoint, s.clock, s.log);
+    if (!d) {
+      throw std::runtime_error("endpoint " + endpoint.name + ": " + d.error().message());
+    }
+    s.dispatchers.push_back(std::move(*d));
+  }
+}
+
+void buildPipelines(Daemon::State& s) {
+  // --once must end: a record that cannot be written is retried 3 times
+  // there; the daemon waits for the disk as long as it takes.
+  auto sink = pipeline::Sink::create(
+      s.loop->get(), s.log, s.once ? 3 : 0, s.ledger.get(),
+      [&s](std::unique_ptr<pipeline::Job> job, const file::CommitOutcome& outcome) {
+        const std::size_t index = job->pipeline;
+        s.pipelines[index]->onCommitted(std::move(job), outcome);
+        for (auto& p : s.pipelines) {
+          p->pump();  // the Sink may have dropped below its high-water mark
+        }
+        maybeFinish(s);
+      });
+  DROPD_CHECK(sink.has_value(), "sink timer");
+  s.sink = std::move(*sink);
+  for (std::size_t i = 0; i < s.config.pipelines.size(); ++i) {
+    const config::Pipeline& p = s.config.pipelines[i];
+    std::size_t e = 0;
+    while (s.config.endpoints[e].name != p.endpoint) {
+      ++e;  // config validation guarantees the endpoint exists
+    }
+    pipeline::Pipeline::Deps deps{s.loop->get(),     s.clock, s.log,
+                                  *s.dispatchers[e], *s.sink, s.lookup.get()};
+    s.pipelines.push_back(std::make_unique<pipeline::Pipeline>(deps, p, s.config.endpoints[e], i));
+  }
+}
+
+}  // namespace
+
+void buildParts(Daemon::State& s) {
+  buildDispatchers(s);
+  buildPipelines(s);
+}
+
+bool preloadRows(Daemon::State& s) {
+  for (auto& p : s.pipelines) {
+    if (!s.ledger || !p->needsRows()) {
+      continue;  // the bench build without a ledger; a pipeline without dedupe
+    }
+    const Status loaded = s.ledger->forEachRow(
+        p->name(), [&p](pipeline::LedgerRow&& row) { p->preloadRow(std::move(row)); });
+    if (!loaded) {
+      s.log.error("ledger.unreadable error={:?}", loaded.error().message());
+      return false;
+    }
+  }
+  return true;
+}
+
+void startPipelines(Daemon::State& s) {
+  for (auto& p : s.pipelines) {
+    p->start(s.once ? pipeline::Pipeline::Mode::kOnce : pipeline::Pipeline::Mode::kDaemon);
+  }
+}
+
+void tearDownParts(Daemon::State& s) {
+  s.pipelines.clear();
+  s.sink.reset();
+  s.dispatchers.clear();
+}
+
+bool poolWorkPending(const Daemon::State& s) {
+  for (const auto& p : s.pipelines) {
+    if (p->poolWorkPending()) {
+      return true;
+    }
+  }
+  return s.sink->committing();
+}
+
+bool everythingIdle(const Daemon::State& s) {
+  for (const auto& p : s.pipelines) {
+    if (!p->idle()) {
+      return false;
+    }
+  }
+  return s.sink->pending() == 0;
+}
+
+std::size_t inFlight(const Daemon::State& s) {
+  std::size_t n = 0;
+  for (const auto& d : s.dispatchers) {
+    n += d->inFlight();
+  }
+  return n;
+}
+
+void beginDrain(Daemon::State& s) {
+  s.drain_deadline = s.clock.now() + Daemon::kDrainTimeout;
+  for (auto& p : s.pipelines) {
+    p->stopDiscovery();
+  }
+  for (auto& d : s.dispatchers) {
+    d->stopSending();
+  }
+}
+
+}  // namespace dropd::ops

@@ -1,0 +1,42 @@
+#pragma once
+
+// What a config builds in a running Daemon, and the questions the lifecycle
+// asks of it; shared by the start (daemon.cpp) and a reload
+// (daemon_reload.cpp). Loop thread only. Private to the ops module.
+
+#include <cstddef>
+
+#include "daemon_state.hpp"
+
+namespace dropd::ops {
+
+// The output, done and failed folders (made if missing) and the watched
+// roots (a missing one is logged; the pipeline retries it).
+void makeFolders(const config::Config& cfg, spdlog::logger& log);
+// The endpoints' Dispatchers, the Sink and one Pipeline per configured
+// pipeline, from s.config. Throws std::runtime_error if an endpoint cannot
+// be set up (its TLS context, say).
+void buildParts(Daemon::State& s);
+// Dedupe's content hashes from the ledger; false (logged) if it cannot be read.
+[[nodiscard]] bool preloadRows(Daemon::State& s);
+void startPipelines(Daemon::State& s);
+// Pipelines, then the Sink, then the Dispatchers. Nothing may be on the
+// threadpool for them (poolWorkPending() false), and this must not run from
+// one of their own callbacks.
+void tearDownParts(Daemon::State& s);
+
+[[nodiscard]] bool poolWorkPending(const Daemon::State& s);
+[[nodiscard]] bool everythingIdle(const Daemon::State& s);
+[[nodiscard]] std::size_t inFlight(const Daemon::State& s);
+// Stops discovery and new sends, for a stop or a reload: requests in flight
+// finish and their records are committed.
+void beginDrain(Daemon::State& s);
+
+// daemon.cpp: called after every commit and on every tick.
+void maybeFinish(Daemon::State& s);
+// daemon_reload.cpp
+void beginReload(Daemon::State& s);
+// On the tick: once a reload's drain is over, the new parts replace the old.
+void maybeRebuild(Daemon::State& s);
+
+}  // namespace dropd::ops

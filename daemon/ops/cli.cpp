@@ -48,6 +48,8 @@ void describeCommandLine(CLI::App& app, Options& options, Commands& commands) {
       "dropd watches folders, sends each finished file to an LLM endpoint, writes one JSON\n"
       "result per file and moves the source to a done or failed folder.\n"
       "Config: --config, else $DROPD_CONFIG, else /etc/dropd/dropd.yaml.\n"
+      "Signals: SIGTERM/SIGINT let requests in flight finish, then exit (a second one\n"
+      "cancels them); SIGHUP reads the config again (an invalid one is logged and ignored).\n"
       "Exit codes: 0 ok, 1 runtime failure, 2 usage or config error, 3 --once with failures.");
   app.set_version_flag("--version", std::string("dropd ") + kVersion);
   app.add_option("--config", options.config_path, "config file (YAML)");

@@ -148,4 +148,22 @@ TEST_CASE("commitBatch runs its hook after records are durable and before source
     CHECK(dropd::test::TempDir::read(dir.path() / "out/a.txt.json") == "{}");
     CHECK(fs::exists(dir.path() / "done/a.txt"));
   }
+  SECTION("a recovery whose source was moved meanwhile has nothing left to do") {
+    dir.write("out/a.txt.json", "{}");
+    fs::remove(a);  // the job's own move got there first
+    auto again = items;
+    again[0].record = "";
+    again[0].record_written_before = true;
+    const auto out = commitBatch(again);
+    CHECK(out[0].source_disposed);
+    CHECK(out[0].error.empty());
+    CHECK(out[0].moved_to.empty());
+  }
+  SECTION("a normal job whose source is gone still says so") {
+    fs::remove(a);
+    const auto out = commitBatch(items);
+    CHECK(out[0].record_written);
+    CHECK_FALSE(out[0].source_disposed);
+    CHECK(out[0].error.find("a.txt") != std::string::npos);
+  }
 }

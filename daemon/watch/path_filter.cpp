@@ -26,6 +26,15 @@ PathFilter::PathFilter(std::vector<std::string> include, std::vector<std::string
 bool PathFilter::excluded(std::string_view rel) const {
   for (const std::string& pattern : exclude_) {
     if (pattern.find('/') != std::string::npos) {
+      // The path and every folder on the way: a file inside an excluded
+      // folder is excluded too, even when the scanner is not the one that
+      // found it (an inotify watch follows a folder renamed into "a/old").
+      for (size_t end = rel.find('/'); end != std::string_view::npos;
+           end = rel.find('/', end + 1)) {
+        if (matches(pattern, std::string(rel.substr(0, end)))) {
+          return true;
+        }
+      }
       if (matches(pattern, std::string(rel))) {
         return true;
       }

@@ -1,7 +1,7 @@
 // PathFilter on any globs and paths: more exclude patterns never accept
 // more, more include patterns never accept less, no include pattern accepts
-// nothing, and a file inside a folder excluded by a one-name pattern is
-// never accepted (the scanner and the inotify intake must agree).
+// nothing, and a file inside an excluded folder is never accepted (the
+// scanner and the inotify intake must agree).
 
 #include <cstddef>
 #include <cstdint>
@@ -46,15 +46,6 @@ std::string takeRelPath(dropd::fuzz::FuzzInput& input) {
   return rel;
 }
 
-bool hasSlash(const std::vector<std::string>& patterns) {
-  for (const std::string& pattern : patterns) {
-    if (pattern.find('/') != std::string::npos) {
-      return true;
-    }
-  }
-  return false;
-}
-
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -80,12 +71,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   more_include.insert(more_include.end(), extra.begin(), extra.end());
   DROPD_FUZZ_CHECK(!file || PathFilter(more_include, exclude).acceptsFile(rel));
 
-  // Every folder on the way: one-name exclude patterns apply to each of them.
-  if (!hasSlash(exclude)) {
-    for (std::size_t slash = rel.find('/'); slash != std::string::npos;
-         slash = rel.find('/', slash + 1)) {
-      DROPD_FUZZ_CHECK(!file || filter.acceptsDir(rel.substr(0, slash)));
-    }
+  // A file is accepted only if every folder on its way is.
+  for (std::size_t slash = rel.find('/'); slash != std::string::npos;
+       slash = rel.find('/', slash + 1)) {
+    DROPD_FUZZ_CHECK(!file || filter.acceptsDir(rel.substr(0, slash)));
   }
   return 0;
 }

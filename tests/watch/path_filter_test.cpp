@@ -25,3 +25,16 @@ TEST_CASE("PathFilter applies include and exclude globs", "[watch]") {
     CHECK_FALSE(only.acceptsFile("other/docs/a.md"));
   }
 }
+
+// Found by tests/fuzz/path_filter_fuzz.cpp: acceptsDir("archive/old") was
+// false while acceptsFile("archive/old/x.txt") was true.
+TEST_CASE("PathFilter excludes what is inside a folder a '/' pattern excludes", "[watch]") {
+  const PathFilter filter({"*"}, {"archive/old", "tmp/*"});
+  CHECK_FALSE(filter.acceptsDir("archive/old"));
+  CHECK_FALSE(filter.acceptsFile("archive/old/x.txt"));
+  CHECK_FALSE(filter.acceptsFile("archive/old/deeper/y.txt"));
+  CHECK_FALSE(filter.acceptsFile("tmp/a/b.txt"));
+  CHECK(filter.acceptsFile("archive/older/x.txt"));
+  CHECK(filter.acceptsFile("archive/x.txt"));
+  CHECK(filter.acceptsDir("archive"));
+}

@@ -9,6 +9,7 @@
 //    "@eaDir" skips Synology's metadata folders), include patterns to the
 //    file's own name;
 //  - a pattern with '/' matches the whole path relative to the watched root;
+//    an exclude pattern that matches a folder's path excludes all inside it;
 //  - a file is a candidate if some include pattern matches and no exclude
 //    pattern does.
 

@@ -45,8 +45,10 @@ def unmount(mnt):
 def check_result(dirs, rel, data, real):
     doc = e2e.load_json(os.path.join(dirs["outbox"], rel + ".json"))
     e2e.check(doc["source"]["sha256"] == e2e.sha256(data), f"{rel}: result of another file")
-    e2e.check(not os.path.exists(os.path.join(real, os.path.basename(rel))),
-              f"{rel}: source not moved out")
+    # A move across file systems copies, renames the copy into place, then
+    # unlinks the source: the copy can be seen a moment before the unlink.
+    e2e.wait_until(lambda: not os.path.exists(os.path.join(real, os.path.basename(rel))), 10,
+                   f"{rel}: source moved out")
 
 
 def root_on_fuse(work):

@@ -17,8 +17,15 @@ std::chrono::milliseconds backoffDelay(const BackoffPolicy& policy, std::uint32_
   const double ceiling = std::min(static_cast<double>(initial.count()) * std::ldexp(1.0, doublings),
                                   static_cast<double>(max.count()));
   const double u = std::isfinite(unit) ? std::clamp(unit, 0.0, 1.0) : 0.0;
-  const auto jittered = milliseconds(static_cast<std::int64_t>(
-      static_cast<double>(initial.count()) + u * (ceiling - static_cast<double>(initial.count()))));
+  // The jitter is added to `initial` in whole milliseconds: a double skips
+  // milliseconds past 2^53, and a span near INT64_MAX rounds up to 2^63,
+  // which does not convert back (undefined behaviour).
+  const milliseconds span = max - initial;
+  const double offset_ms = u * (ceiling - static_cast<double>(initial.count()));
+  const milliseconds jittered =
+      initial + (offset_ms >= static_cast<double>(span.count())
+                     ? span
+                     : milliseconds(static_cast<std::int64_t>(offset_ms)));
   if (retry_after && *retry_after > jittered) {
     return *retry_after;
   }

@@ -50,10 +50,12 @@ void checkDelay(const BackoffPolicy& policy, std::uint32_t retry, double unit) {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   dropd::fuzz::FuzzInput input(data, size);
-  // Policies come from the config: whole milliseconds, but any sign and any
-  // order of initial and max must stay defined.
-  const BackoffPolicy policy{milliseconds(input.takeInt<std::int32_t>()),
-                             milliseconds(input.takeInt<std::int32_t>())};
+  // Policies come from the config, which reads durations up to INT64_MAX ms;
+  // any sign and any order of initial and max must stay defined too. Half
+  // the inputs keep to 32 bits, where real policies are.
+  const int shift = (input.takeByte() & 1) != 0 ? 32 : 0;
+  const BackoffPolicy policy{milliseconds(input.takeInt<std::int64_t>() >> shift),
+                             milliseconds(input.takeInt<std::int64_t>() >> shift)};
   const auto retry = input.takeInt<std::uint32_t>();
   const double unit = takeDouble(input);
   checkDelay(policy, retry, unit);

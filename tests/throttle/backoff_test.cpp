@@ -56,3 +56,16 @@ TEST_CASE("backoffDelay spreads retries over the whole jitter window", "[throttl
   CHECK(low < 1100ms);
   CHECK(high > 7900ms);
 }
+
+// Found by tests/fuzz/backoff_fuzz.cpp: the config reads durations up to
+// INT64_MAX ms, and converting the jittered delay back from a double went
+// below `initial` past 2^53 ms and overflowed (undefined behaviour) at 2^63.
+TEST_CASE("backoffDelay stays within its bounds for huge policies", "[throttle]") {
+  using std::chrono::milliseconds;
+  const milliseconds huge = milliseconds::max();
+  CHECK(backoffDelay({huge, huge}, 40, 0.999) == huge);
+  CHECK(backoffDelay({milliseconds(1LL << 40), huge}, 40, 0.999) <= huge);
+  CHECK(backoffDelay({milliseconds(1LL << 40), huge}, 40, 0.999) >= milliseconds(1LL << 40));
+  const milliseconds odd{216173788746743811};  // not a double
+  CHECK(backoffDelay({odd, odd}, 3, 0.5) == odd);
+}

@@ -36,9 +36,13 @@ std::vector<std::string> takePatterns(dropd::fuzz::FuzzInput& input) {
   return patterns;
 }
 
+// At most kMaxRelBytes: the checks below are quadratic in the number of
+// folders on the way, and deeper paths reach no other code.
+constexpr std::size_t kMaxRelBytes = 256;
+
 std::string takeRelPath(dropd::fuzz::FuzzInput& input) {
   std::string rel;
-  for (const char c : input.takeRest()) {
+  for (const char c : input.takeRest().substr(0, kMaxRelBytes)) {
     if (c != '\0') {
       rel += c;
     }

@@ -33,8 +33,12 @@ def result_path(dirs, rel):
 
 
 def await_result(dirs, rel, timeout=10):
+    """The result of rel, once its source has been moved to done too (the move
+    follows the result: a test that deletes the inbox next must wait for it)."""
     path = result_path(dirs, rel)
-    wait_until(lambda: os.path.exists(path), timeout, f"the result of {rel!r}")
+    moved = os.path.join(dirs["done"], rel)
+    wait_until(lambda: os.path.exists(path) and os.path.exists(moved), timeout,
+               f"the result of {rel!r} and its moved source")
     return load_json(path)
 
 

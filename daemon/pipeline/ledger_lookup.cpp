@@ -61,6 +61,36 @@ LedgerLookup::~LedgerLookup() {
 Result<std::optional<LedgerLookup::Finished>> LedgerLookup::find(
     std::string_view pipeline, std::string_view rel, const file::FileIdentity& identity) {
   const std::lock_guard lock(mutex_);
+  return findLocked(pipeline, rel, identity);
+}
+
+Result<std::vector<std::optional<LedgerLookup::Finished>>> LedgerLookup::findAll(
+    std::string_view pipeline, std::span<const Key> keys) {
+  const std::lock_guard lock(mutex_);
+  // One snapshot for the whole chunk; a failed BEGIN only costs the speed.
+  const bool in_transaction = sqlite3_exec(db_, "BEGIN", nullptr, nullptr, nullptr) == SQLITE_OK;
+  std::vector<std::optional<Finished>> found;
+  found.reserve(keys.size());
+  Result<std::vector<std::optional<Finished>>> out = std::vector<std::optional<Finished>>{};
+  for (const Key& key : keys) {
+    auto one = findLocked(pipeline, key.rel, key.identity);
+    if (!one) {
+      out = tl::unexpected(std::move(one.error()));
+      break;
+    }
+    found.push_back(std::move(*one));
+  }
+  if (in_transaction) {
+    (void)sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr);  // a read: nothing to lose
+  }
+  if (out) {
+    *out = std::move(found);
+  }
+  return out;
+}
+
+Result<std::optional<LedgerLookup::Finished>> LedgerLookup::findLocked(
+    std::string_view pipeline, std::string_view rel, const file::FileIdentity& identity) {
   const auto mtime_ns =
       std::chrono::duration_cast<std::chrono::nanoseconds>(identity.mtime.time_since_epoch());
   // Bound as Ledger binds them (ledger_rows.cpp): uint64 bit for bit in int64.

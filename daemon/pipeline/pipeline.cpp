@@ -149,7 +149,7 @@ void Pipeline::startRead(Pending pending) {
             pending.rel,
             config_.binary == config::BinaryPolicy::kSend,
             std::nullopt,
-            deps_.lookup,
+            pending.ledger_checked ? nullptr : deps_.lookup,
             config_.name,
             job->rel};
   if (const auto kept = finished_.find(job->rel); kept != finished_.end()) {
@@ -314,6 +314,9 @@ void Pipeline::onCommitted(std::unique_ptr<Job> job, const file::CommitOutcome& 
     return;
   }
   known_.erase(job->path.string());
+  if (chunk_running_) {
+    committed_during_chunk_.insert(job->path.string());
+  }
   if (job->recovered) {
     finished_.erase(job->rel);
     deps_.log.info("job.recovered pipeline={} file={:?} moved_to={:?}", config_.name, job->rel,

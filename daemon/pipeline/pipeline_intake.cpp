@@ -72,6 +72,7 @@ void Pipeline::scanNextChunk() {
   }
   chunk_running_ = true;
   scan.started = true;
+  committed_during_chunk_.clear();
   struct ChunkIn {
     watch::ScanRequest request;
     std::shared_ptr<watch::ScanCursor> cursor;
@@ -98,11 +99,8 @@ void Pipeline::scanNextChunk() {
         if (chunk.lookup != nullptr) {
           // Files finished before are left out here, so a rescan of a
           // folder of kept files reads none of them.
-          out.priors.reserve(out.scan.files.size());
-          for (const watch::ScannedFile& f : out.scan.files) {
-            out.priors.push_back(
-                lookUpPrior(chunk.lookup, chunk.pipeline, chunk.record_prefix + f.rel, f.identity));
-          }
+          out.priors =
+              lookUpPriors(*chunk.lookup, chunk.pipeline, chunk.record_prefix, out.scan.files);
         }
         return out;
       },
@@ -161,15 +159,20 @@ void Pipeline::onScanned(watch::ScanResult result, std::vector<Prior> priors) {
   }
   for (std::size_t i = 0; i < result.files.size(); ++i) {
     const watch::ScannedFile& found = result.files[i];
-    if (i < priors.size() && priors[i].finished && !known_.contains(keyOf(root, found.rel))) {
-      onFinishedBefore(root, found.rel, *priors[i].finished);
+    const Prior* prior = i < priors.size() ? &priors[i] : nullptr;
+    if (prior != nullptr && prior->finished && !known_.contains(keyOf(root, found.rel))) {
+      onFinishedBefore(root, found.rel, *prior->finished);
       continue;
     }
-    // A failed look-up is tried again when the file is read.
+    // A failed look-up is tried again when the file is read; so is one a
+    // commit may have overtaken.
+    const bool checked = prior != nullptr && prior->looked_up &&
+                         !committed_during_chunk_.contains(keyOf(root, found.rel));
     // Inotify sees no writes behind a polled mount, so a file found there
     // waits for a second look that finds it unchanged.
     const bool polled = roots_[root].polled || inPolledMount(root, found.rel);
-    discover(root, found.rel, polled ? stabilityWait() : milliseconds(0), &found.identity, polled);
+    discover(root, found.rel, polled ? stabilityWait() : milliseconds(0), &found.identity, polled,
+             checked);
   }
   pump();  // also asks for the next chunk once the backlog is low
 }
@@ -254,7 +257,7 @@ milliseconds Pipeline::stabilityWait() const {
 }
 
 void Pipeline::discover(std::size_t root, const std::string& rel, milliseconds delay,
-                        const file::FileIdentity* identity, bool polled) {
+                        const file::FileIdentity* identity, bool polled, bool ledger_checked) {
   if (!discovering_ || known_.contains(keyOf(root, rel))) {
     return;  // already on its way
   }
@@ -268,9 +271,9 @@ void Pipeline::discover(std::size_t root, const std::string& rel, milliseconds d
   known_.emplace(keyOf(root, rel), root);
   ++counters_.discovered;
   if (delay.count() > 0) {
-    defer({root, rel, polled ? std::optional(*identity) : std::nullopt}, delay);
+    defer({root, rel, polled ? std::optional(*identity) : std::nullopt, ledger_checked}, delay);
   } else {
-    backlog_.push_back({root, rel});
+    backlog_.push_back({root, rel, std::nullopt, ledger_checked});
   }
 }
 
@@ -280,19 +283,32 @@ void Pipeline::preloadRow(LedgerRow&& row) {
   }
 }
 
-Pipeline::Prior Pipeline::lookUpPrior(LedgerLookup* lookup, const std::string& pipeline,
-                                      const std::string& rel, const file::FileIdentity& identity) {
-  Prior prior;
-  if (identity.ino == 0) {
-    return prior;  // gone before it could be looked at
+std::vector<Pipeline::Prior> Pipeline::lookUpPriors(LedgerLookup& lookup,
+                                                    const std::string& pipeline,
+                                                    const std::string& record_prefix,
+                                                    const std::vector<watch::ScannedFile>& files) {
+  std::vector<Prior> priors(files.size());
+  std::vector<LedgerLookup::Key> keys;
+  std::vector<std::size_t> asked;  // index into files of each key
+  for (std::size_t i = 0; i < files.size(); ++i) {
+    if (files[i].identity.ino != 0) {  // 0: gone before it could be looked at
+      keys.push_back({record_prefix + files[i].rel, files[i].identity});
+      asked.push_back(i);
+    }
   }
-  auto found = lookup->find(pipeline, rel, identity);
+  auto found = lookup.findAll(pipeline, keys);
   if (!found) {
-    prior.error = found.error().message();
-  } else if (*found) {
-    prior.finished = Finished{identity, (*found)->done, std::move((*found)->result_path)};
+    return priors;  // each read looks up its file again (and waits if that fails too)
   }
-  return prior;
+  for (std::size_t k = 0; k < asked.size(); ++k) {
+    Prior& prior = priors[asked[k]];
+    prior.looked_up = true;
+    if ((*found)[k]) {
+      prior.finished = Finished{files[asked[k]].identity, (*found)[k]->done,
+                                std::move((*found)[k]->result_path)};
+    }
+  }
+  return priors;
 }
 
 void Pipeline::onFinishedBefore(std::size_t root, const std::string& rel,

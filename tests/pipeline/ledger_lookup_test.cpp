@@ -116,3 +116,35 @@ TEST_CASE("LedgerLookup::open names the file it cannot open", "[pipeline]") {
   REQUIRE_FALSE(missing.has_value());
   CHECK(missing.error().message().find("nope/ledger.db") != std::string::npos);
 }
+
+TEST_CASE("LedgerLookup::findAll answers each key in order, in one go", "[pipeline]") {
+  dropd::test::TempDir dir;
+  auto ledger = Ledger::open(dir.path());
+  REQUIRE(ledger.has_value());
+  auto lookup = LedgerLookup::open((*ledger)->path());
+  REQUIRE(lookup.has_value());
+  const LedgerRow a = makeRow("a.txt", 1);
+  const LedgerRow b = makeRow("b.txt", 2, LedgerState::kFailed);
+  const std::vector<LedgerRow> rows = {a, b};
+  REQUIRE((*ledger)->record(rows).has_value());
+
+  auto changed = a.identity;
+  changed.size += 1;
+  const std::vector<LedgerLookup::Key> keys = {
+      {"b.txt", b.identity}, {"none.txt", a.identity}, {"a.txt", changed}, {"a.txt", a.identity}};
+  const auto found = (*lookup)->findAll("p", keys);
+  REQUIRE(found.has_value());
+  REQUIRE(found->size() == 4);
+  REQUIRE((*found)[0].has_value());
+  CHECK_FALSE((*found)[0]->done);
+  CHECK_FALSE((*found)[1].has_value());
+  CHECK_FALSE((*found)[2].has_value());
+  REQUIRE((*found)[3].has_value());
+  CHECK((*found)[3]->result_path == "/out/a.txt.json");
+  CHECK((*lookup)->findAll("p", {})->empty());
+
+  // The transaction is over: a row committed now is seen by the next call.
+  const std::vector<LedgerRow> more = {makeRow("none.txt", 1)};
+  REQUIRE((*ledger)->record(more).has_value());
+  CHECK((*lookup)->findAll("p", keys)->at(1).has_value());
+}

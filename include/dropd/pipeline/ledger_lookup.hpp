@@ -15,7 +15,10 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "dropd/file/reader.hpp"
 #include "dropd/uv/error.hpp"
@@ -46,8 +49,21 @@ class LedgerLookup {
                                                      std::string_view rel,
                                                      const file::FileIdentity& identity);
 
+  struct Key {
+    std::string rel;
+    file::FileIdentity identity;
+  };
+  // find() for each key, in one read transaction: a scan chunk's files cost
+  // one lock and one WAL snapshot, not one each.
+  [[nodiscard]] Result<std::vector<std::optional<Finished>>> findAll(std::string_view pipeline,
+                                                                     std::span<const Key> keys);
+
  private:
   LedgerLookup(std::filesystem::path path, sqlite3* db, sqlite3_stmt* stmt);
+  // One look-up; mutex_ held by the caller.
+  [[nodiscard]] Result<std::optional<Finished>> findLocked(std::string_view pipeline,
+                                                           std::string_view rel,
+                                                           const file::FileIdentity& identity);
 
   const std::filesystem::path path_;
   std::mutex mutex_;  // guards db_ and stmt_: one look-up at a time

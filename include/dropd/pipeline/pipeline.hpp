@@ -21,6 +21,7 @@
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include <spdlog/logger.h>
@@ -128,6 +129,10 @@ class Pipeline {
     // Found by a polling scan: the file as that look saw it. It is read
     // only once a later look finds it unchanged (size/mtime stability).
     std::optional<file::FileIdentity> seen{};
+    // The scan's look-up found no ledger row, and no job for this path was
+    // committed since: the read need not look again. (While the path is
+    // known_, no other job for it can be committed.)
+    bool ledger_checked = false;
   };
   // A walk of (part of) a root, handed over in chunks as the backlog drains.
   struct Scan {
@@ -154,12 +159,13 @@ class Pipeline {
   };
   // What the ledger says about one file version, looked up on the pool.
   struct Prior {
+    bool looked_up = false;            // a look-up answered (else: gone, or it failed)
     std::optional<Finished> finished;  // it has a row
-    std::string error;                 // the look-up failed
   };
-  [[nodiscard]] static Prior lookUpPrior(LedgerLookup* lookup, const std::string& pipeline,
-                                         const std::string& rel,
-                                         const file::FileIdentity& identity);
+  // A scan chunk's files, looked up in one read transaction (pool).
+  [[nodiscard]] static std::vector<Prior> lookUpPriors(
+      LedgerLookup& lookup, const std::string& pipeline, const std::string& record_prefix,
+      const std::vector<watch::ScannedFile>& files);
 
   // pipeline_watch.cpp
   void watchRoot(std::size_t root);
@@ -189,7 +195,8 @@ class Pipeline {
   void onWatchEvent(std::size_t root, const watch::InotifyWatcher::Event& event);
   // `identity` comes from a scan (nullptr for an inotify event).
   void discover(std::size_t root, const std::string& rel, std::chrono::milliseconds delay,
-                const file::FileIdentity* identity = nullptr, bool polled = false);
+                const file::FileIdentity* identity = nullptr, bool polled = false,
+                bool ledger_checked = false);
   // How long a file found by polling must stay unchanged: settle, and at
   // least one poll interval.
   [[nodiscard]] std::chrono::milliseconds stabilityWait() const;
@@ -238,6 +245,9 @@ class Pipeline {
   // and with one only those whose record could not be written. Rescans do
   // not send them again while they are unchanged.
   std::unordered_map<std::string, Finished> finished_;
+  // Paths (keyOf) committed while a scan chunk was on the pool: its look-up
+  // may have missed their new rows, so their reads look again.
+  std::unordered_set<std::string> committed_during_chunk_;
   // dedupe: sha256: content hash -> result of the first file with it.
   std::unordered_map<std::string, std::filesystem::path> done_by_sha_;
   PipelineCounters counters_;

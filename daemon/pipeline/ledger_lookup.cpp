@@ -1,17 +1,16 @@
 #include "dropd/pipeline/ledger_lookup.hpp"
 
-#include <bit>
-#include <chrono>
-
 #include <fmt/format.h>
 #include <sqlite3.h>
+
+#include "ledger_sql.hpp"
 
 namespace dropd::pipeline {
 namespace {
 
 // The unique key's columns, in the index's order, so SQLite seeks it.
 constexpr const char* kFindSql =
-    "SELECT state, result_path, source_moved_to FROM jobs WHERE pipeline = ?1 AND rel = ?2"
+    "SELECT state, result_path FROM jobs WHERE pipeline = ?1 AND rel = ?2"
     " AND dev = ?3 AND ino = ?4 AND size = ?5 AND mtime_ns = ?6";
 
 constexpr int kBusyTimeoutMs = 5000;
@@ -21,13 +20,6 @@ tl::unexpected<Error> lookupError(sqlite3* db, int rc, std::string_view what,
   const char* msg = db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
   return makeError(ErrorCode::kSystem,
                    fmt::format("ledger: {} ({}): {}", what, path.string(), msg));
-}
-
-std::string_view columnText(sqlite3_stmt* stmt, int column) {
-  const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt, column));
-  return text == nullptr
-             ? std::string_view{}
-             : std::string_view{text, static_cast<std::size_t>(sqlite3_column_bytes(stmt, column))};
 }
 
 }  // namespace
@@ -69,42 +61,38 @@ Result<std::vector<std::optional<LedgerLookup::Finished>>> LedgerLookup::findAll
   const std::lock_guard lock(mutex_);
   // One snapshot for the whole chunk; a failed BEGIN only costs the speed.
   const bool in_transaction = sqlite3_exec(db_, "BEGIN", nullptr, nullptr, nullptr) == SQLITE_OK;
-  std::vector<std::optional<Finished>> found;
-  found.reserve(keys.size());
   Result<std::vector<std::optional<Finished>>> out = std::vector<std::optional<Finished>>{};
+  out->reserve(keys.size());
   for (const Key& key : keys) {
     auto one = findLocked(pipeline, key.rel, key.identity);
     if (!one) {
       out = tl::unexpected(std::move(one.error()));
       break;
     }
-    found.push_back(std::move(*one));
+    out->push_back(std::move(*one));
   }
   if (in_transaction) {
     (void)sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr);  // a read: nothing to lose
-  }
-  if (out) {
-    *out = std::move(found);
   }
   return out;
 }
 
 Result<std::optional<LedgerLookup::Finished>> LedgerLookup::findLocked(
     std::string_view pipeline, std::string_view rel, const file::FileIdentity& identity) {
-  const auto mtime_ns =
-      std::chrono::duration_cast<std::chrono::nanoseconds>(identity.mtime.time_since_epoch());
-  // Bound as Ledger binds them (ledger_rows.cpp): uint64 bit for bit in int64.
-  sqlite3_bind_text64(stmt_, 1, pipeline.data(), pipeline.size(), SQLITE_STATIC, SQLITE_UTF8);
-  sqlite3_bind_text64(stmt_, 2, rel.data(), rel.size(), SQLITE_STATIC, SQLITE_UTF8);
-  sqlite3_bind_int64(stmt_, 3, std::bit_cast<std::int64_t>(identity.dev));
-  sqlite3_bind_int64(stmt_, 4, std::bit_cast<std::int64_t>(identity.ino));
-  sqlite3_bind_int64(stmt_, 5, std::bit_cast<std::int64_t>(identity.size));
-  sqlite3_bind_int64(stmt_, 6, mtime_ns.count());
-  const int rc = sqlite3_step(stmt_);
+  // Bound exactly as Ledger::record() binds the key (ledger_sql.hpp).
+  int rc = sql::bindText(stmt_, 1, pipeline);
+  if (rc == SQLITE_OK) {
+    rc = sql::bindText(stmt_, 2, rel);
+  }
+  if (rc == SQLITE_OK) {
+    rc = sql::bindIdentity(stmt_, 3, identity);
+  }
+  if (rc == SQLITE_OK) {
+    rc = sqlite3_step(stmt_);
+  }
   Result<std::optional<Finished>> out = std::nullopt;
   if (rc == SQLITE_ROW) {
-    out = Finished{sqlite3_column_int(stmt_, 0) == 1, std::filesystem::path(columnText(stmt_, 1)),
-                   std::filesystem::path(columnText(stmt_, 2))};
+    out = Finished{sqlite3_column_int(stmt_, 0) == 1, sql::columnText(stmt_, 1)};
   } else if (rc != SQLITE_DONE) {
     out = lookupError(db_, rc, "look-up", path_);
   }

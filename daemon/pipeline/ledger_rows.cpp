@@ -14,10 +14,14 @@
 
 #include "dropd/pipeline/ledger.hpp"
 
+#include "ledger_sql.hpp"
+
 namespace dropd::pipeline {
 namespace {
 
 namespace fs = std::filesystem;
+using sql::bindText;
+using sql::columnText;
 
 // The column order every SELECT returns and kUpsert binds (1-based there).
 #define DROPD_LEDGER_COLUMNS                                                                    \
@@ -86,24 +90,12 @@ class StmtUse {
   sqlite3_stmt* const stmt_;
 };
 
-// SQLITE_STATIC: the text is only read by the sqlite3_step() that follows,
-// while the caller's row is alive, so SQLite need not copy it.
-int bindText(sqlite3_stmt* stmt, int index, std::string_view text) {
-  return sqlite3_bind_text64(stmt, index, text.data(), text.size(), SQLITE_STATIC, SQLITE_UTF8);
-}
-
 int bindRow(sqlite3_stmt* stmt, const LedgerRow& row) {
-  const auto& id = row.identity;
-  const auto mtime_ns =
-      std::chrono::duration_cast<std::chrono::nanoseconds>(id.mtime.time_since_epoch());
-  const std::array<int, kColumnCount> rcs = {
+  static_assert(kIno == kDev + 1 && kSize == kDev + 2 && kMtimeNs == kDev + 3);
+  const std::array<int, kColumnCount - 3> rcs = {
       bindText(stmt, kPipeline + 1, row.pipeline),
       bindText(stmt, kRel + 1, row.rel),
-      // uint64 kept bit for bit in SQLite's int64 (inode numbers may use bit 63).
-      sqlite3_bind_int64(stmt, kDev + 1, std::bit_cast<std::int64_t>(id.dev)),
-      sqlite3_bind_int64(stmt, kIno + 1, std::bit_cast<std::int64_t>(id.ino)),
-      sqlite3_bind_int64(stmt, kSize + 1, std::bit_cast<std::int64_t>(id.size)),
-      sqlite3_bind_int64(stmt, kMtimeNs + 1, mtime_ns.count()),
+      sql::bindIdentity(stmt, kDev + 1, row.identity),
       bindText(stmt, kSha256 + 1, row.sha256),
       sqlite3_bind_int(stmt, kState + 1, static_cast<int>(row.state)),
       sqlite3_bind_int64(stmt, kAttempts + 1, row.attempts),
@@ -119,14 +111,6 @@ int bindRow(sqlite3_stmt* stmt, const LedgerRow& row) {
     }
   }
   return SQLITE_OK;
-}
-
-std::string columnText(sqlite3_stmt* stmt, int column) {
-  const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt, column));
-  if (text == nullptr) {
-    return {};
-  }
-  return {text, static_cast<std::size_t>(sqlite3_column_bytes(stmt, column))};
 }
 
 // The row under the cursor, or nullopt if its state is not one we write (a

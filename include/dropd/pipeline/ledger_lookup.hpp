@@ -32,9 +32,8 @@ class LedgerLookup {
  public:
   // What the row of a finished file says.
   struct Finished {
-    bool done = true;                       // else failed
-    std::filesystem::path result_path;      // its record
-    std::filesystem::path source_moved_to;  // empty when kept or deleted
+    bool done = true;                   // else failed
+    std::filesystem::path result_path;  // its record
   };
 
   // Opens ledger.db read-only; Ledger::open() must have created it.

@@ -95,8 +95,7 @@ void beginStop(Daemon::State& s, int signum) {
     return;
   }
   s.stopping = true;
-  s.reloading = false;  // a reload under way is dropped: the drain is the stop's now
-  s.next.reset();
+  s.next.reset();  // a reload under way is dropped: the drain is the stop's now
   s.log.info("daemon.stopping signal={} in_flight={}", signum, inFlight(s));
   (void)sd_notify(0, "STOPPING=1");
   beginDrain(s);
@@ -111,7 +110,7 @@ void maybeFinish(Daemon::State& s) {
     for (const auto& p : s.pipelines) {
       scanned = scanned && p->startupScanDone();
     }
-    if (scanned && !s.reloading) {
+    if (scanned && !s.reloading()) {
       s.ready_sent = true;
       s.log.info("daemon.ready pipelines={}", s.pipelines.size());
       (void)sd_notify(0, "READY=1");
@@ -128,7 +127,7 @@ void maybeFinish(Daemon::State& s) {
       }
     }
   }
-  if ((s.stopping || s.reloading) && s.clock.now() >= s.drain_deadline && inFlight(s) > 0) {
+  if ((s.stopping || s.reloading()) && s.clock.now() >= s.drain_deadline && inFlight(s) > 0) {
     s.log.warn("daemon.drain_timeout in_flight={}", inFlight(s));
     for (auto& d : s.dispatchers) {
       d->close();

@@ -11,6 +11,8 @@
 
 #include <exception>
 
+#include "dropd/ops/cli.hpp"
+
 #include "daemon_parts.hpp"
 
 namespace dropd::ops {
@@ -43,7 +45,7 @@ void beginReload(Daemon::State& s) {
     s.log.info("daemon.reload_ignored reason={}", s.once ? "once" : "stopping");
     return;
   }
-  if (s.reloading) {
+  if (s.reloading()) {
     s.reload_again = true;  // the file may have changed again since it was read
     return;
   }
@@ -67,18 +69,17 @@ void beginReload(Daemon::State& s) {
   s.log.info("daemon.reloading in_flight={} hint=\"requests in flight finish first\"", inFlight(s));
   (void)sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu",
                    static_cast<unsigned long long>(monotonicMicros()));
-  s.reloading = true;
   s.next = std::move(*next);
   beginDrain(s);
 }
 
 void maybeRebuild(Daemon::State& s) {
-  if (!s.reloading || s.stopping || inFlight(s) > 0 || s.sink->pending() > 0 ||
+  if (!s.reloading() || s.stopping || inFlight(s) > 0 || s.sink->pending() > 0 ||
       poolWorkPending(s)) {
     return;
   }
   Daemon::Reloaded next = std::move(*s.next);
-  s.next.reset();
+  s.next.reset();  // the drain is over, whatever the build below gives
   config::Config previous = s.config;
   tearDownParts(s);
   s.config = std::move(next.config);
@@ -91,14 +92,13 @@ void maybeRebuild(Daemon::State& s) {
     s.config = std::move(previous);
     if (!tryBuild(s)) {
       s.log.error("daemon.failed error=\"the previous config cannot be built again either\"");
-      s.exit_code = 1;
+      s.exit_code = kExitRuntime;
       s.stopping = true;
       s.loop->stop();
       return;
     }
     s.log.warn("daemon.reload_reverted hint=\"the previous config runs again\"");
   }
-  s.reloading = false;
   s.ready_sent = false;  // READY=1 again once the new pipelines' first scans are in
   startPipelines(s);
   if (s.reload_again) {

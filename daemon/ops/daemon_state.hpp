@@ -30,8 +30,9 @@ struct Daemon::State {
   config::Config config;
   spdlog::logger& log;
   Daemon::ConfigSource reload;
-  // A reload under way: the config to put in place once the drain is over.
+  // A reload under way (draining): the config to put in place once the drain is over.
   std::optional<Daemon::Reloaded> next;
+  [[nodiscard]] bool reloading() const { return next.has_value(); }
   bool reload_again = false;  // SIGHUP came during a reload: read the file once more after it
   SystemClock clock;
   std::unique_ptr<pipeline::Ledger> ledger;        // outlives the Sink that uses it
@@ -46,7 +47,6 @@ struct Daemon::State {
   MonoTime drain_deadline{};
   bool once = false;
   bool stopping = false;
-  bool reloading = false;  // draining for a reload (next is set)
   bool ready_sent = false;
   bool progress_bar = false;
   int exit_code = 0;

@@ -177,8 +177,8 @@ void disposeSource(const CommitItem& item, CommitOutcome& out, std::set<fs::path
       out.source_disposed = moveSource(item.source, item.move_to, out.moved_to, out.error);
       if (!out.source_disposed && item.record_written_before &&
           ::access(item.source.c_str(), F_OK) != 0 && errno == ENOENT) {
-        // A recovery raced the job's own move (a scan listed the source
-        // between its ledger commit and its move): nothing is left to move.
+        // A recovery whose source is gone already (moved or deleted since
+        // its row was committed): nothing is left to move.
         out.source_disposed = true;
         out.moved_to.clear();
         out.error.clear();

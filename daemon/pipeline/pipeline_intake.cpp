@@ -160,14 +160,19 @@ void Pipeline::onScanned(watch::ScanResult result, std::vector<Prior> priors) {
   for (std::size_t i = 0; i < result.files.size(); ++i) {
     const watch::ScannedFile& found = result.files[i];
     const Prior* prior = i < priors.size() ? &priors[i] : nullptr;
-    if (prior != nullptr && prior->finished && !known_.contains(keyOf(root, found.rel))) {
-      onFinishedBefore(root, found.rel, *prior->finished);
+    const std::string key = keyOf(root, found.rel);
+    // Committed while the chunk ran: the chunk may have seen the row before
+    // the job's own move, so the row says nothing of what is left to do.
+    const bool just_committed = committed_during_chunk_.contains(key);
+    if (prior != nullptr && prior->finished) {
+      if (!known_.contains(key) && !just_committed) {
+        onFinishedBefore(root, found.rel, *prior->finished);
+      }
       continue;
     }
     // A failed look-up is tried again when the file is read; so is one a
     // commit may have overtaken.
-    const bool checked = prior != nullptr && prior->looked_up &&
-                         !committed_during_chunk_.contains(keyOf(root, found.rel));
+    const bool checked = prior != nullptr && prior->looked_up && !just_committed;
     // Inotify sees no writes behind a polled mount, so a file found there
     // waits for a second look that finds it unchanged.
     const bool polled = roots_[root].polled || inPolledMount(root, found.rel);

@@ -73,21 +73,20 @@ def require_binaries():
 
 # --- processes ----------------------------------------------------------------
 
-class LineReader:
-    """Collects a pipe's lines on a thread; wait_for() awaits a matching line."""
+class Collected:
+    """Items (lines, messages) gathered by a thread; wait_for() awaits a matching one."""
 
-    def __init__(self, pipe):
+    def __init__(self):
         self.lines = []
         self._cond = threading.Condition()
         self._closed = False
-        self._thread = threading.Thread(target=self._run, args=(pipe,), daemon=True)
-        self._thread.start()
 
-    def _run(self, pipe):
-        for raw in iter(pipe.readline, b""):
-            with self._cond:
-                self.lines.append(raw.decode("utf-8", "replace").rstrip("\n"))
-                self._cond.notify_all()
+    def _add(self, item):
+        with self._cond:
+            self.lines.append(item)
+            self._cond.notify_all()
+
+    def _close(self):
         with self._cond:
             self._closed = True
             self._cond.notify_all()
@@ -97,7 +96,7 @@ class LineReader:
             return "\n".join(self.lines)
 
     def wait_for(self, pattern, timeout, start=0):
-        """Index of the first line from `start` matching regex `pattern`, or raises."""
+        """Index of the first item from `start` matching regex `pattern`, or raises."""
         rx = re.compile(pattern)
         deadline = time.monotonic() + timeout
         with self._cond:
@@ -110,8 +109,22 @@ class LineReader:
                 left = deadline - time.monotonic()
                 if left <= 0 or self._closed:
                     tail = "\n".join(self.lines[-20:])
-                    raise TestFailure(f"no line matching {pattern!r} within {timeout} s; last lines:\n{tail}")
+                    raise TestFailure(f"nothing matching {pattern!r} within {timeout} s; last:\n{tail}")
                 self._cond.wait(left)
+
+
+class LineReader(Collected):
+    """Collects a pipe's lines on a thread."""
+
+    def __init__(self, pipe):
+        super().__init__()
+        self._thread = threading.Thread(target=self._run, args=(pipe,), daemon=True)
+        self._thread.start()
+
+    def _run(self, pipe):
+        for raw in iter(pipe.readline, b""):
+            self._add(raw.decode("utf-8", "replace").rstrip("\n"))
+        self._close()
 
     def join(self, timeout=5):
         self._thread.join(timeout)
@@ -226,17 +239,16 @@ class Fake:
         self.proc.kill()
 
 
-class NotifySocket:
+class NotifySocket(Collected):
     """A systemd notification socket (sd_notify's AF_UNIX datagrams): pass
-    .env() to dropd, then wait_for() a message such as READY=1."""
+    .env() to dropd, then wait_for() a message such as READY=1 (.lines holds
+    the messages)."""
 
     def __init__(self, workdir):
+        super().__init__()
         self.path = os.path.join(workdir, f"notify-{time.monotonic_ns()}.sock")
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         self.sock.bind(self.path)
-        self.messages = []
-        self._cond = threading.Condition()
-        self._closed = False
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
 
@@ -249,26 +261,7 @@ class NotifySocket:
                 data = self.sock.recv(4096)
             except OSError:
                 break
-            with self._cond:
-                self.messages.append(data.decode("utf-8", "replace"))
-                self._cond.notify_all()
-
-    def wait_for(self, pattern, timeout, start=0):
-        """Index of the first message from `start` matching regex `pattern`, or raises."""
-        rx = re.compile(pattern)
-        deadline = time.monotonic() + timeout
-        with self._cond:
-            i = start
-            while True:
-                while i < len(self.messages):
-                    if rx.search(self.messages[i]):
-                        return i
-                    i += 1
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    raise TestFailure(f"no notification matching {pattern!r} within {timeout} s; "
-                                      f"got {self.messages!r}")
-                self._cond.wait(left)
+            self._add(data.decode("utf-8", "replace"))
 
     def close(self):
         self.sock.close()

@@ -67,7 +67,7 @@ def main():
             burst = {f"burst{i:02d}.txt": f"burst file {i}\n".encode() for i in range(BURST)}
             e2e.write_files(dirs["inbox"], burst)
             dropd.stderr.wait_for(r"job\.done", 20, start=len(dropd.stderr.lines))
-            ready_before = len(notify.messages)
+            ready_before = len(notify.lines)
             dropd.signal(signal.SIGHUP)
             reloading = dropd.stderr.wait_for(r"daemon\.reloading in_flight=[1-9]", 10)
             at = notify.wait_for(r"^RELOADING=1\nMONOTONIC_USEC=\d+$", 10, start=ready_before)

@@ -12,8 +12,8 @@
 #include <string>
 #include <system_error>
 
-#include <fmt/format.h>
-
+#include "dropd/file/file_name.hpp"
+#include "dropd/file/reader.hpp"
 #include "dropd/file/record_placement.hpp"
 
 namespace dropd::file {
@@ -36,20 +36,19 @@ int makeDirs(const fs::path& dir, std::string& error) {
   return 0;
 }
 
-// The temp name sits beside the final one so the rename stays in one folder;
-// the leading dot keeps it out of include globs if output is ever watched.
-fs::path tempPathFor(const fs::path& final_path) {
-  return final_path.parent_path() / ("." + final_path.filename().string() + ".dropd-tmp");
+// A temp file sits beside its final name so the rename stays in one folder;
+// its hidden name (file_name.hpp) keeps it out of include globs if output is
+// ever watched. The tag is a hash of the source: two records may want the
+// same final name (x.error.json: the error record of x and the result of
+// x.error), and the Sink stages one batch while it places the one before,
+// so each needs a temp of its own.
+fs::path tempPathFor(const fs::path& final_path, const fs::path& source) {
+  const auto tag = static_cast<std::uint32_t>(stableHash(source.native()));
+  return final_path.parent_path() / tempNameFor(final_path.filename().native(), tag);
 }
 
-// A record's temp file: as above, with a hash of its source in the name. Two
-// records may want the same final name (x.error.json: the error record of x
-// and the result of x.error), and the Sink stages one batch while it places
-// the one before, so each needs a temp of its own.
 fs::path recordTempFor(const CommitItem& item) {
-  const auto tag = static_cast<std::uint32_t>(std::hash<std::string>{}(item.source.native()));
-  return item.record_path.parent_path() /
-         fmt::format(".{}.{:08x}.dropd-tmp", item.record_path.filename().string(), tag);
+  return tempPathFor(item.record_path, item.source);
 }
 
 // Returns 0, or the errno of the failure with `error` set.
@@ -116,7 +115,7 @@ std::map<dev_t, fs::path> fileSystemsOf(const std::set<fs::path>& dirs) {
 
 // Copy, flush, then rename: for a done folder on another file system.
 bool copyAcross(const fs::path& from, const fs::path& to, std::string& error) {
-  const fs::path temp = tempPathFor(to);
+  const fs::path temp = tempPathFor(to, from);
   std::error_code ec;
   fs::copy_file(from, temp, fs::copy_options::overwrite_existing, ec);
   if (ec) {
@@ -146,7 +145,8 @@ bool moveSource(const fs::path& from, const fs::path& to, fs::path& moved_to, st
     return false;
   }
   for (int n = 0; n < 10000; ++n) {
-    moved_to = n == 0 ? to : fs::path(to.string() + "." + std::to_string(n));
+    moved_to =
+        n == 0 ? to : to.parent_path() / fitName(to.filename().native(), "." + std::to_string(n));
     if (::renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, moved_to.c_str(), RENAME_NOREPLACE) == 0) {
       return true;
     }
@@ -162,7 +162,66 @@ bool moveSource(const fs::path& from, const fs::path& to, fs::path& moved_to, st
   return false;
 }
 
+// What is at the source path now, against the version the record is of.
+enum class SourceNow { kSame, kChanged, kGone };
+
+SourceNow sourceNow(const CommitItem& item) {
+  FileIdentity now;
+  std::string ignored;
+  const ReadStatus status = statFile(item.source, now, ignored);
+  if (status == ReadStatus::kVanished) {
+    return SourceNow::kGone;
+  }
+  if (item.identity.ino == 0) {
+    return SourceNow::kSame;  // never opened (a symlink, say): nothing to tell versions apart by
+  }
+  // A folder or link now, or not even lstat works: hands off.
+  return status == ReadStatus::kOk && now == item.identity ? SourceNow::kSame : SourceNow::kChanged;
+}
+
+// The rename that just moved the source took the version the record is
+// of, unless a new one replaced it between the check and the rename (a
+// window of microseconds); then that one goes back where it was. False
+// only when it could not (its name was taken again), with `error` set.
+bool moveBackOtherVersion(const CommitItem& item, CommitOutcome& out) {
+  FileIdentity now;
+  std::string ignored;
+  if (item.identity.ino == 0 || statFile(out.moved_to, now, ignored) != ReadStatus::kOk ||
+      now.dev != item.identity.dev || now.ino == item.identity.ino) {
+    return true;  // the same inode, or a copy to another file system (checked before it)
+  }
+  if (::renameat2(AT_FDCWD, out.moved_to.c_str(), AT_FDCWD, item.source.c_str(),
+                  RENAME_NOREPLACE) != 0) {
+    out.error = errnoText("rename", out.moved_to, errno) +
+                " (a version saved while this one was in flight was moved here unsent)";
+    return false;
+  }
+  out.source_changed = true;
+  out.moved_to.clear();
+  return true;
+}
+
+// Moves or removes the source, but only the version that was read: a file
+// saved again while its first version was in flight is a new job (the
+// pipeline finds it again), never moved or deleted unsent.
 void disposeSource(const CommitItem& item, CommitOutcome& out, std::set<fs::path>& dirty) {
+  switch (sourceNow(item)) {
+    case SourceNow::kSame:
+      break;
+    case SourceNow::kChanged:
+      out.source_changed = true;
+      out.source_disposed = true;  // nothing is left to do for the version read
+      return;
+    case SourceNow::kGone:
+      // Moved or deleted by someone else: nothing is left to do, but a
+      // source that was to be moved says so (the operator may miss it),
+      // unless it is a recovery's, which its own job may have moved.
+      out.source_disposed = item.disposal != Disposal::kMove || item.record_written_before;
+      if (!out.source_disposed) {
+        out.error = errnoText("rename", item.source, ENOENT);
+      }
+      return;
+  }
   switch (item.disposal) {
     case Disposal::kKeep:
       out.source_disposed = true;
@@ -174,14 +233,9 @@ void disposeSource(const CommitItem& item, CommitOutcome& out, std::set<fs::path
       }
       break;
     case Disposal::kMove:
-      out.source_disposed = moveSource(item.source, item.move_to, out.moved_to, out.error);
-      if (!out.source_disposed && item.record_written_before &&
-          ::access(item.source.c_str(), F_OK) != 0 && errno == ENOENT) {
-        // A recovery whose source is gone already (moved or deleted since
-        // its row was committed): nothing is left to move.
-        out.source_disposed = true;
-        out.moved_to.clear();
-        out.error.clear();
+      out.source_disposed = moveSource(item.source, item.move_to, out.moved_to, out.error) &&
+                            moveBackOtherVersion(item, out);
+      if (out.source_changed) {
         return;
       }
       dirty.insert(out.moved_to.parent_path());

@@ -10,6 +10,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "dropd/file/file_name.hpp"
+
 namespace dropd::file {
 namespace {
 
@@ -18,15 +20,18 @@ namespace fs = std::filesystem;
 // Records are small; a file bigger than this is not one of ours.
 constexpr std::streamsize kMaxRecordBytes = 16 << 20;
 
-fs::path suffixed(const fs::path& wanted, int n) {
-  std::string name = wanted.filename().string();
+// The n-th name a record wanted at `wanted` may take: "x.json", "x.1.json",
+// ... (".error.json" likewise), each fitted to NAME_MAX (file_name.hpp).
+fs::path candidate(const fs::path& wanted, int n) {
+  const std::string name = wanted.filename().native();
+  const std::string tag = n == 0 ? std::string() : "." + std::to_string(n);
   for (const std::string_view ext : {".error.json", ".json"}) {
     if (name.size() > ext.size() && name.compare(name.size() - ext.size(), ext.size(), ext) == 0) {
-      name.insert(name.size() - ext.size(), "." + std::to_string(n));
-      return wanted.parent_path() / name;
+      const std::string_view stem = std::string_view(name).substr(0, name.size() - ext.size());
+      return wanted.parent_path() / fitName(stem, tag + std::string(ext));
     }
   }
-  return wanted.parent_path() / (name + "." + std::to_string(n));
+  return wanted.parent_path() / fitName(name, tag);
 }
 
 Placement failed(const char* call, const fs::path& path, int err) {
@@ -58,7 +63,7 @@ bool isRecordOf(const fs::path& path, std::string_view owner) {
 
 Placement placeRecord(const fs::path& temp, const fs::path& wanted, std::string_view owner) {
   for (int n = 0; n < 10000; ++n) {
-    const fs::path target = n == 0 ? wanted : suffixed(wanted, n);
+    const fs::path target = candidate(wanted, n);
     if (::renameat2(AT_FDCWD, temp.c_str(), AT_FDCWD, target.c_str(), RENAME_NOREPLACE) == 0) {
       return {true, target, 0, {}};
     }

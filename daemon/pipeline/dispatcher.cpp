@@ -148,6 +148,8 @@ void Dispatcher::send(Entry entry) {
     job.first_sent = clock_.now();
   }
   ++in_flight_;
+  log_.debug("llm.sending endpoint={} file={:?} attempt={} in_flight={}", endpoint_.name, job.rel,
+             job.attempts, in_flight_);
   const MonoTime started = clock_.now();
   auto holder = std::make_shared<Entry>(std::move(entry));
   client_->send(requestFor(job), [this, holder, started](Result<net::HttpResponse> answer) {

@@ -155,6 +155,9 @@ void Pipeline::startRead(Pending pending) {
   if (const auto kept = finished_.find(job->rel); kept != finished_.end()) {
     in.kept = kept->second.identity;
   }
+  if (const auto known = known_.find(job->path.string()); known != known_.end()) {
+    known->second.read_started = true;
+  }
   deps_.dispatcher.readStarted();
   ++reads_running_;
   auto holder = std::make_shared<std::unique_ptr<Job>>(std::move(job));
@@ -164,13 +167,16 @@ void Pipeline::startRead(Pending pending) {
         --reads_running_;
         std::unique_ptr<Job> read = std::move(*holder);
         if (out->unchanged_since_kept) {
-          known_.erase(read->path.string());
+          rediscover(forget(read->path.string()));
         } else if (out->finished_as) {
           // Finished before (a rescan raced its commit, or a crash cut off
           // its move): never sent again.
-          known_.erase(read->path.string());
+          const std::optional<Known> again = forget(read->path.string());
           onFinishedBefore(pending.root, pending.rel,
                            {*out->finished_as, out->finished.done, out->finished.result_path});
+          rediscover(again);
+        } else if (pending.recheck && out->outcome.status == file::ReadStatus::kVanished) {
+          rediscover(forget(read->path.string()));  // nothing new was there
         } else if (!out->lookup_error.empty()) {
           // Without the ledger's word the file might be sent twice: wait.
           deps_.log.error("ledger.lookup_failed pipeline={} file={:?} error={:?} retry_in_ms={}",
@@ -203,7 +209,7 @@ void Pipeline::onRead(std::unique_ptr<Job> job, file::ReadOutcome outcome) {
       break;
     case ReadStatus::kVanished:
       deps_.log.info("job.vanished pipeline={} file={:?}", config_.name, job->rel);
-      known_.erase(job->path.string());
+      rediscover(forget(job->path.string()));
       return;
     case ReadStatus::kTooLarge:
       failJob(std::move(job), "skipped",
@@ -252,6 +258,7 @@ void Pipeline::commit(std::unique_ptr<Job> job, bool success) {
   const config::SourceDisposal& rule = success ? config_.on_success : config_.on_failure;
   file::CommitItem item;
   item.source = job->path;
+  item.identity = job->identity;
   item.owner = recordOwner(*job);
   item.disposal = disposalOf(rule.action);
   if (rule.action == config::SourceAction::kMove) {
@@ -302,10 +309,11 @@ void Pipeline::onRecordUnwritable(std::unique_ptr<Job> job, const file::CommitOu
   // remembered so rescans do not send it again until it changes.
   deps_.log.error("job.record_unwritable pipeline={} file={:?} kind={} error={:?} source=kept",
                   config_.name, job->rel, job->failure ? job->failure->kind : "", outcome.error);
-  known_.erase(job->path.string());
+  const std::optional<Known> again = forget(job->path.string());
   finished_[job->rel] = {job->identity, false, {}};
   ++counters_.failed;
   ++counters_.failed_by_kind["output"];
+  rediscover(again);
 }
 
 void Pipeline::onCommitted(std::unique_ptr<Job> job, const file::CommitOutcome& outcome) {
@@ -313,7 +321,18 @@ void Pipeline::onCommitted(std::unique_ptr<Job> job, const file::CommitOutcome& 
     onRecordUnwritable(std::move(job), outcome);
     return;
   }
-  known_.erase(job->path.string());
+  const std::optional<Known> again = forget(job->path.string(), outcome.source_changed);
+  if (outcome.source_changed) {
+    deps_.log.info(
+        "job.source_changed pipeline={} file={:?} action=left_in_place "
+        "hint=\"saved again while in flight: the new version is a new job\"",
+        config_.name, job->rel);
+  }
+  onRecordWritten(std::move(job), outcome);
+  rediscover(again);
+}
+
+void Pipeline::onRecordWritten(std::unique_ptr<Job> job, const file::CommitOutcome& outcome) {
   if (chunk_running_) {
     committed_during_chunk_.insert(job->path.string());
   }

@@ -263,8 +263,14 @@ milliseconds Pipeline::stabilityWait() const {
 
 void Pipeline::discover(std::size_t root, const std::string& rel, milliseconds delay,
                         const file::FileIdentity* identity, bool polled, bool ledger_checked) {
-  if (!discovering_ || known_.contains(keyOf(root, rel))) {
-    return;  // already on its way
+  if (!discovering_) {
+    return;
+  }
+  if (const auto known = known_.find(keyOf(root, rel)); known != known_.end()) {
+    // Already on its way. An event after its read started may be a new
+    // version: that is looked at once this job is over (forget()).
+    known->second.seen_again |= identity == nullptr && known->second.read_started;
+    return;
   }
   if (identity != nullptr) {
     const auto found = finished_.find(roots_[root].record_prefix + rel);
@@ -273,7 +279,7 @@ void Pipeline::discover(std::size_t root, const std::string& rel, milliseconds d
       return;  // finished before: not sent again
     }
   }
-  known_.emplace(keyOf(root, rel), root);
+  known_.emplace(keyOf(root, rel), Known{root, rel});
   ++counters_.discovered;
   if (delay.count() > 0) {
     defer({root, rel, polled ? std::optional(*identity) : std::nullopt, ledger_checked}, delay);
@@ -325,7 +331,7 @@ void Pipeline::onFinishedBefore(std::size_t root, const std::string& rel,
 }
 
 void Pipeline::recover(std::size_t root, const std::string& rel, const Finished& finished) {
-  known_.emplace(keyOf(root, rel), root);
+  known_.emplace(keyOf(root, rel), Known{root, rel, /*read_started=*/true});
   auto job = std::make_unique<Job>();
   job->pipeline = index_;
   job->rel = roots_[root].record_prefix + rel;
@@ -340,11 +346,43 @@ void Pipeline::recover(std::size_t root, const std::string& rel, const Finished&
   item.disposal =
       rule.action == config::SourceAction::kMove ? file::Disposal::kMove : file::Disposal::kDelete;
   item.move_to = rule.dir / job->rel;
+  item.identity = finished.identity;
   item.record_written_before = true;
   deps_.sink.add(std::move(job), std::move(item), std::nullopt);
 }
 
+std::optional<Pipeline::Known> Pipeline::forget(const std::string& key, bool changed) {
+  const auto found = known_.find(key);
+  if (found == known_.end()) {
+    return std::nullopt;
+  }
+  Known known = std::move(found->second);
+  known_.erase(found);
+  // A polled root or mount finds it at its next walk, with its stability check.
+  const bool polled = roots_[known.root].polled || inPolledMount(known.root, known.rel);
+  if (!discovering_ || polled || !(changed || known.seen_again)) {
+    return std::nullopt;
+  }
+  return known;
+}
+
+void Pipeline::rediscover(const std::optional<Known>& again) {
+  if (!again || !discovering_ || known_.contains(keyOf(again->root, again->rel))) {
+    return;
+  }
+  // Read at once: a version written since is still too fresh and settles
+  // then like any other (the reader's mtime check); the version just
+  // committed is finished (ledger, or finished_); a moved one is gone.
+  known_.emplace(keyOf(again->root, again->rel), Known{again->root, again->rel});
+  backlog_.push_back({again->root, again->rel, std::nullopt, false, /*recheck=*/true});
+  pump();
+}
+
 void Pipeline::defer(Pending pending, milliseconds delay) {
+  if (const auto known = known_.find(keyOf(pending.root, pending.rel)); known != known_.end()) {
+    known->second.read_started = false;  // the read to come sees whatever version is there then
+    known->second.seen_again = false;
+  }
   const MonoTime due = deps_.clock.now() + delay;
   deferred_.emplace(due, std::move(pending));
   if (deferred_.begin()->first != due && deferred_timer_.active()) {

@@ -167,3 +167,91 @@ TEST_CASE("commitBatch runs its hook after records are durable and before source
     CHECK(out[0].error.find("a.txt") != std::string::npos);
   }
 }
+
+namespace {
+
+dropd::file::FileIdentity identityOf(const fs::path& path) {
+  dropd::file::FileIdentity id;
+  std::string error;
+  REQUIRE(dropd::file::statFile(path, id, error) == dropd::file::ReadStatus::kOk);
+  return id;
+}
+
+}  // namespace
+
+TEST_CASE("commitBatch disposes of only the version of the source that was read", "[file]") {
+  dropd::test::TempDir dir;
+  const auto src = dir.write("in/a.txt", "version 1");
+  const dropd::file::FileIdentity read = identityOf(src);
+  const auto disposal = GENERATE(Disposal::kMove, Disposal::kDelete, Disposal::kKeep);
+  CommitItem item{dir.path() / "out/a.txt.json", "{}", "a.txt", src, disposal,
+                  dir.path() / "done/a.txt"};
+  item.identity = read;
+
+  SECTION("saved again in place while in flight") {
+    dir.write("in/a.txt", "version 2, longer");
+    const auto out = commitBatch({item});
+    CHECK(out[0].record_written);
+    CHECK(out[0].source_changed);
+    CHECK(out[0].source_disposed);
+    CHECK(out[0].moved_to.empty());
+    CHECK(dropd::test::TempDir::read(src) == "version 2, longer");
+    CHECK_FALSE(fs::exists(dir.path() / "done/a.txt"));
+  }
+  SECTION("replaced by a rename while in flight (an editor's save)") {
+    const auto next = dir.write("in/.a.txt.swp", "version 2");
+    fs::rename(next, src);
+    const auto out = commitBatch({item});
+    CHECK(out[0].source_changed);
+    CHECK(dropd::test::TempDir::read(src) == "version 2");
+    CHECK_FALSE(fs::exists(dir.path() / "done/a.txt"));
+  }
+  SECTION("unchanged: disposed of as asked") {
+    const auto out = commitBatch({item});
+    CHECK_FALSE(out[0].source_changed);
+    CHECK(out[0].source_disposed);
+    CHECK(fs::exists(src) == (disposal == Disposal::kKeep));
+    CHECK(fs::exists(dir.path() / "done/a.txt") == (disposal == Disposal::kMove));
+  }
+  SECTION("gone meanwhile: nothing to do; a source to move says so") {
+    fs::remove(src);
+    const auto out = commitBatch({item});
+    CHECK(out[0].record_written);
+    CHECK_FALSE(out[0].source_changed);
+    CHECK(out[0].source_disposed == (disposal != Disposal::kMove));
+    CHECK(out[0].error.empty() == (disposal != Disposal::kMove));
+  }
+}
+
+TEST_CASE("commitBatch handles source names of up to NAME_MAX bytes", "[file]") {
+  dropd::test::TempDir dir;
+  for (const std::size_t len : {229UL, 230UL, 231UL, 244UL, 250UL, 255UL}) {
+    const std::string name(len, static_cast<char>('a' + len % 26));
+    const auto src = dir.write("in/" + name, "x");
+    CommitItem item{dir.path() / "out" / (name + ".error.json"),
+                    "{}",
+                    name,
+                    src,
+                    Disposal::kMove,
+                    dir.path() / "done" / name};
+    item.identity = identityOf(src);
+    const auto out = commitBatch({item});
+    INFO("name of " << len << " bytes: " << out[0].error);
+    REQUIRE(out[0].record_written);
+    REQUIRE(out[0].source_disposed);
+    CHECK(out[0].placed_at.filename().string().size() <= 255);
+    CHECK(fs::exists(out[0].placed_at));
+    CHECK(out[0].moved_to == dir.path() / "done" / name);
+
+    // The same name again: the moved source and the record both take a suffix.
+    const auto again = dir.write("in/" + name, "y");
+    item.identity = identityOf(again);
+    const auto second = commitBatch({item});
+    REQUIRE(second[0].record_written);
+    REQUIRE(second[0].source_disposed);
+    CHECK(second[0].placed_at != out[0].placed_at);
+    CHECK(second[0].moved_to != out[0].moved_to);
+    CHECK(second[0].moved_to.filename().string().size() <= 255);
+    CHECK(dropd::test::TempDir::read(second[0].moved_to) == "y");
+  }
+}

@@ -16,6 +16,8 @@
 #include <string>
 #include <vector>
 
+#include "dropd/file/reader.hpp"
+
 namespace dropd::file {
 
 enum class Disposal { kKeep, kMove, kDelete };
@@ -30,6 +32,10 @@ struct CommitItem {
   // Recovery after a crash: the record is already durable at record_path,
   // only the source is still to be disposed of.
   bool record_written_before = false;
+  // The version of `source` the record is of. The source is moved, removed
+  // (or, for kKeep, left) only while this is still the file at that path;
+  // ino 0: unknown (never opened), not checked.
+  FileIdentity identity{};
 };
 
 struct CommitOutcome {
@@ -38,8 +44,11 @@ struct CommitOutcome {
   std::filesystem::path placed_at;  // record_path, or a suffixed name if that was taken
   int error_errno = 0;              // errno of the failure, 0 if none or unknown
   bool source_disposed = false;     // the source was moved/removed as asked (or kept)
-  std::filesystem::path moved_to;   // where the source went (may carry a suffix, see below)
-  std::string error;                // what failed, "call(path): reason"; empty on success
+  // Another version is at the source path now (saved again, or replaced,
+  // while this one was in flight): it was left alone, and is a new job.
+  bool source_changed = false;
+  std::filesystem::path moved_to;  // where the source went (may carry a suffix, see below)
+  std::string error;               // what failed, "call(path): reason"; empty on success
 };
 
 // One outcome per item, in order. A source whose record could not be written

@@ -8,7 +8,9 @@
 // at that name (a user's "x.json", the record of another source, or of an
 // earlier version of this one: a file written again under the same name)
 // is kept, and the record goes to "<stem>.N<ext>" instead, where ext is
-// ".error.json" or ".json". Blocking; threadpool only.
+// ".error.json" or ".json". Every name is fitted to NAME_MAX by the rule of
+// file_name.hpp, so a source name of up to 255 bytes gets a record too.
+// Blocking; threadpool only.
 
 #include <filesystem>
 #include <string>

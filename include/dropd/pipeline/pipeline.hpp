@@ -19,6 +19,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -133,6 +134,18 @@ class Pipeline {
     // committed since: the read need not look again. (While the path is
     // known_, no other job for it can be committed.)
     bool ledger_checked = false;
+    // Looked at again after a job for this path ended (rediscover()): most
+    // often nothing new is there, so finding it gone is not news.
+    bool recheck = false;
+  };
+  // A path on its way, from discovery until its job is over.
+  struct Known {
+    std::size_t root;
+    std::string rel;
+    // Its read has started: an inotify event for it from now on may announce
+    // a new version (the file saved again while this one is in flight).
+    bool read_started = false;
+    bool seen_again = false;  // such an event came
   };
   // A walk of (part of) a root, handed over in chunks as the backlog drains.
   struct Scan {
@@ -204,6 +217,12 @@ class Pipeline {
   // was committed but which was not moved or deleted yet (a crash in
   // between, or a failed move) is disposed of now; a kept one is left.
   void onFinishedBefore(std::size_t root, const std::string& rel, const Finished& finished);
+  // Ends a path's time in known_. Returns it when another version may be
+  // at the path now (`changed`: the commit found one; or an event came
+  // after the read started), to be given to rediscover() once the caller
+  // is done with the job.
+  [[nodiscard]] std::optional<Known> forget(const std::string& key, bool changed = false);
+  void rediscover(const std::optional<Known>& again);
   void recover(std::size_t root, const std::string& rel, const Finished& finished);
   void defer(Pending pending, std::chrono::milliseconds delay);
   void onDeferredDue();
@@ -215,6 +234,7 @@ class Pipeline {
   void failJob(std::unique_ptr<Job> job, std::string kind, std::string message);
   void commit(std::unique_ptr<Job> job, bool success);
   void onRecordUnwritable(std::unique_ptr<Job> job, const file::CommitOutcome& outcome);
+  void onRecordWritten(std::unique_ptr<Job> job, const file::CommitOutcome& outcome);
   [[nodiscard]] LedgerRow ledgerRow(const Job& job, const file::CommitItem& item,
                                     WallTime now) const;
   [[nodiscard]] std::string keyOf(std::size_t root, const std::string& rel) const;
@@ -238,8 +258,8 @@ class Pipeline {
   uv::Timer deferred_timer_;
   uv::Timer rescan_timer_;
   uv::Timer poll_timer_;
-  // Paths from discovery to commit; value: the root index.
-  std::unordered_map<std::string, std::size_t> known_;
+  // Paths (keyOf) from discovery to commit.
+  std::unordered_map<std::string, Known> known_;
   // Finished files by record rel (Job::rel) whose source stays in place and
   // that have no ledger row to look up: every such file without a ledger,
   // and with one only those whose record could not be written. Rescans do

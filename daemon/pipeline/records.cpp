@@ -3,14 +3,38 @@
 #include <ctime>
 
 #include <nlohmann/json.hpp>
+#include <openssl/evp.h>
+
+#include "dropd/file/utf8_decode.hpp"
 
 namespace dropd::pipeline {
 namespace {
 
 using nlohmann::ordered_json;
 
+bool isUtf8(std::string_view text) {
+  const auto* p = reinterpret_cast<const unsigned char*>(text.data());
+  return file::decodeUtf8(p, text.size()).invalid_bytes == 0;
+}
+
+std::string base64(std::string_view bytes) {
+  std::string out(4 * ((bytes.size() + 2) / 3), '\0');
+  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                reinterpret_cast<const unsigned char*>(bytes.data()),
+                                static_cast<int>(bytes.size()));
+  out.resize(static_cast<std::size_t>(n));
+  return out;
+}
+
 ordered_json sourceJson(const Job& job) {
-  ordered_json source = {{"path", job.rel}, {"size", job.identity.size}};
+  // JSON holds only UTF-8: a name that is not (a Windows share's, an old
+  // archive's) is written with U+FFFD for each bad byte, and exactly, as
+  // base64, beside it, so a program can still find its file.
+  ordered_json source = {{"path", job.rel}};
+  if (!isUtf8(job.rel)) {
+    source["path_base64"] = base64(job.rel);
+  }
+  source["size"] = job.identity.size;
   if (job.identity.ino != 0) {
     source["mtime"] = isoUtc(job.identity.mtime);
   }
@@ -26,8 +50,8 @@ ordered_json statsJson(const file::Stats& s) {
           {"utf8_valid", s.utf8_valid}, {"estimated_tokens", s.estimated_tokens}};
 }
 
-std::string dump(const ordered_json& doc) {
-  return doc.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+std::string dump(const ordered_json& doc, int indent) {
+  return doc.dump(indent, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 }  // namespace
@@ -41,7 +65,7 @@ std::string isoUtc(WallTime time) {
   return std::string(buf, n);
 }
 
-std::string recordOwner(const Job& job) { return sourceJson(job).dump(); }
+std::string recordOwner(const Job& job) { return dump(sourceJson(job), -1); }
 
 std::string renderResult(const Job& job, const RecordContext& ctx) {
   ordered_json llm = {{"endpoint", ctx.endpoint}, {"model", ctx.model}};
@@ -64,7 +88,7 @@ std::string renderResult(const Job& job, const RecordContext& ctx) {
     doc["llm"] = std::move(llm);
   }
   doc["processed_at"] = isoUtc(ctx.now);
-  return dump(doc);
+  return dump(doc, 2) + "\n";
 }
 
 std::string renderErrorRecord(const Job& job, const RecordContext& ctx) {
@@ -84,7 +108,7 @@ std::string renderErrorRecord(const Job& job, const RecordContext& ctx) {
   doc["pipeline"] = ctx.pipeline;
   doc["error"] = std::move(error);
   doc["processed_at"] = isoUtc(ctx.now);
-  return dump(doc);
+  return dump(doc, 2) + "\n";
 }
 
 }  // namespace dropd::pipeline

@@ -3,7 +3,8 @@
 // The JSON a job leaves behind (INTERFACE.md, "One result per file"): a
 // result for a job that got an answer, an error record for one that failed
 // or was skipped. Pure; any thread. Names that are not valid UTF-8 are
-// written with U+FFFD in place of the bad bytes (JSON must be UTF-8).
+// written with U+FFFD in place of the bad bytes (JSON must be UTF-8) in
+// "source.path", and exactly, as base64, in "source.path_base64".
 
 #include <string>
 

@@ -175,8 +175,10 @@ SourceNow sourceNow(const CommitItem& item) {
   if (item.identity.ino == 0) {
     return SourceNow::kSame;  // never opened (a symlink, say): nothing to tell versions apart by
   }
-  // A folder or link now, or not even lstat works: hands off.
-  return status == ReadStatus::kOk && now == item.identity ? SourceNow::kSame : SourceNow::kChanged;
+  // lstat fills the identity of whatever is there (a fifo read as one is
+  // the same fifo). If lstat fails, the disposal's own call reports why.
+  const bool stat_ok = status == ReadStatus::kOk || status == ReadStatus::kNotRegular;
+  return !stat_ok || now == item.identity ? SourceNow::kSame : SourceNow::kChanged;
 }
 
 // The rename that just moved the source took the version the record is

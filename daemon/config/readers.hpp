@@ -30,4 +30,9 @@ namespace dropd::config::detail {
 // Checks across keys: endpoint names, duplicate names, overlapping folders.
 void validateConfig(const Config& config, Diagnostics& diags);
 
+// Pipelines that feed each other in a loop, through any number of them:
+// each writes into a folder the next one watches (feed_loops.cpp). A
+// pipeline that feeds itself is validateConfig's to report.
+void checkFeedLoops(const Config& config, Diagnostics& diags);
+
 }  // namespace dropd::config::detail

@@ -3,50 +3,15 @@
 
 #include <fmt/format.h>
 
+#include "folders.hpp"
 #include "readers.hpp"
 #include "suggest.hpp"
 
 namespace dropd::config::detail {
 namespace {
 
-namespace fs = std::filesystem;
-
-// A folder of one pipeline that dropd writes into, with its key path.
-struct Folder {
-  fs::path path;  // symlinks resolved where the folder exists
-  std::string key_path;
-};
-
-fs::path comparable(const fs::path& path) {
-  std::error_code ec;
-  fs::path resolved = fs::weakly_canonical(path, ec);
-  return ec ? path.lexically_normal() : resolved;
-}
-
-// True when `inner` is `outer` itself or lies below it.
-bool isSameOrInside(const fs::path& inner, const fs::path& outer) {
-  const auto [outer_end, inner_end] =
-      std::mismatch(outer.begin(), outer.end(), inner.begin(), inner.end());
-  return outer_end == outer.end();
-}
-
 void report(Diagnostics& diags, const std::string& key_path, std::string message) {
   diags.add(diags.positionOf(key_path), key_path, std::move(message));
-}
-
-std::vector<Folder> writtenFolders(const Pipeline& pipeline, std::size_t index) {
-  const std::string prefix = fmt::format("pipelines[{}].", index);
-  std::vector<Folder> folders;
-  if (!pipeline.output_dir.empty()) {
-    folders.push_back({comparable(pipeline.output_dir), prefix + "output.dir"});
-  }
-  if (pipeline.on_success.action == SourceAction::kMove && !pipeline.on_success.dir.empty()) {
-    folders.push_back({comparable(pipeline.on_success.dir), prefix + "on_success.dir"});
-  }
-  if (pipeline.on_failure.action == SourceAction::kMove && !pipeline.on_failure.dir.empty()) {
-    folders.push_back({comparable(pipeline.on_failure.dir), prefix + "on_failure.dir"});
-  }
-  return folders;
 }
 
 // A watched folder that is (inside) a folder the same pipeline writes, or
@@ -54,7 +19,7 @@ std::vector<Folder> writtenFolders(const Pipeline& pipeline, std::size_t index) 
 void checkLoops(const Pipeline& pipeline, std::size_t index, Diagnostics& diags) {
   const std::vector<Folder> written = writtenFolders(pipeline, index);
   for (std::size_t w = 0; w < pipeline.watch.size(); ++w) {
-    const fs::path watched = comparable(pipeline.watch[w]);
+    const Spelling watched = spellingOf(pipeline.watch[w]);
     const std::string watch_path = fmt::format("pipelines[{}].watch[{}]", index, w);
     for (const Folder& folder : written) {
       if (isSameOrInside(watched, folder.path)) {
@@ -70,16 +35,16 @@ void checkLoops(const Pipeline& pipeline, std::size_t index, Diagnostics& diags)
 
 void checkOutputDirs(const Config& config, Diagnostics& diags) {
   for (std::size_t j = 0; j < config.pipelines.size(); ++j) {
-    const fs::path mine = comparable(config.pipelines[j].output_dir);
+    const Spelling mine = spellingOf(config.pipelines[j].output_dir);
     for (std::size_t i = 0; i < j && !config.pipelines[j].output_dir.empty(); ++i) {
-      const fs::path theirs = comparable(config.pipelines[i].output_dir);
+      const Spelling theirs = spellingOf(config.pipelines[i].output_dir);
       if (config.pipelines[i].output_dir.empty() ||
           (!isSameOrInside(mine, theirs) && !isSameOrInside(theirs, mine))) {
         continue;
       }
       report(diags, fmt::format("pipelines[{}].output.dir", j),
              fmt::format("output dir overlaps pipelines[{}].output.dir ({}): results would mix", i,
-                         theirs.string()));
+                         theirs.resolved.string()));
     }
   }
 }
@@ -119,6 +84,7 @@ void validateConfig(const Config& config, Diagnostics& diags) {
   for (std::size_t i = 0; i < config.pipelines.size(); ++i) {
     checkLoops(config.pipelines[i], i, diags);
   }
+  checkFeedLoops(config, diags);
 }
 
 }  // namespace dropd::config::detail

@@ -328,6 +328,74 @@ TEST_CASE("Checks across keys point at the key at fault", "[config]") {
   }
 }
 
+// Line 1 an endpoint `e`, then one flow-style pipeline per line from line 3.
+std::string pipelines(const std::vector<std::string>& lines) {
+  std::string yaml = "endpoints: { e: { url: \"http://h/\" } }\npipelines:\n";
+  for (const std::string& line : lines) {
+    yaml += "  - { endpoint: e, " + line + " }\n";
+  }
+  return yaml;
+}
+
+TEST_CASE("Pipelines that feed each other in a loop are refused", "[config]") {
+  SECTION("two: a writes into b's inbox, b into a's") {
+    CHECK(onlyError(pipelines({"name: a, watch: [/srv/a], output: { dir: /srv/b }",
+                               "name: b, watch: [/srv/b], output: { dir: /srv/a }"})) ==
+          "bad.yaml:4:61: pipelines[1].output.dir: folder is watched by pipelines[0].watch[0] "
+          "(/srv/a), which closes a loop: pipelines \"a\" -> \"b\" -> \"a\"");
+  }
+  SECTION("three, one of them through a moved source, one inside a recursive root") {
+    CHECK(onlyError(pipelines(
+              {"name: a, watch: [/srv/a], output: { dir: /srv/b/deep }",
+               "name: b, watch: [/srv/b], output: { dir: /srv/out-b },"
+               " on_failure: { action: move, dir: /srv/c }",
+               "name: c, watch: [/srv/c], output: { dir: /srv/out-c },"
+               " on_success: { action: move, dir: /srv/a }"})) ==
+          "bad.yaml:5:108: pipelines[2].on_success.dir: folder is watched by "
+          "pipelines[0].watch[0] (/srv/a), which closes a loop: pipelines \"a\" -> \"b\" -> "
+          "\"c\" -> \"a\"");
+  }
+  SECTION("a loop of two beside a chain is reported once, for the loop") {
+    CHECK(onlyError(pipelines({"name: in, watch: [/srv/in], output: { dir: /srv/a }",
+                               "name: a, watch: [/srv/a], output: { dir: /srv/b }",
+                               "name: b, watch: [/srv/b], output: { dir: /srv/out-b },"
+                               " on_success: { action: move, dir: /srv/a/from-b }"}))
+              .ends_with("pipelines \"a\" -> \"b\" -> \"a\""));
+  }
+  SECTION("one that feeds itself keeps its own message") {
+    CHECK(onlyError(pipelines({"name: a, watch: [/srv/a], output: { dir: /srv/a }"})) ==
+          "bad.yaml:3:37: pipelines[0].watch[0]: watched folder is the same as or inside "
+          "pipelines[0].output.dir: a loop");
+  }
+  SECTION("a folder inside a root that is not recursive is no loop") {
+    const std::string a = "name: a, watch: [/srv/a], output: { dir: /srv/b/sub }";
+    CHECK_NOTHROW(loadConfigString(
+        pipelines({a, "name: b, watch: [/srv/b], recursive: false, output: { dir: /srv/a }"}),
+        "ok.yaml"));
+    CHECK(onlyError(pipelines({a, "name: b, watch: [/srv/b], output: { dir: /srv/a }"}))
+              .ends_with("pipelines \"a\" -> \"b\" -> \"a\""));
+  }
+  SECTION("a chain is fine: a's results are b's inbox") {
+    CHECK_NOTHROW(loadConfigString(
+        pipelines({"name: a, watch: [/srv/a], output: { dir: /srv/b }",
+                   "name: b, watch: [/srv/b], output: { dir: /srv/c },"
+                   " on_success: { action: move, dir: /srv/b-done }",
+                   "name: c, watch: [/srv/c], output: { dir: /srv/out }"}),
+        "ok.yaml"));
+  }
+}
+
+TEST_CASE("A loop through a symlinked spelling of a folder is refused", "[config]") {
+  const dropd::test::TempDir dir;
+  std::filesystem::create_directories(dir.path() / "b-in");
+  std::filesystem::create_directory_symlink(dir.path() / "b-in", dir.path() / "to-b");
+  const std::string root = dir.path().string();
+  const std::string yaml = pipelines(
+      {"name: a, watch: [" + root + "/a-in], output: { dir: " + root + "/to-b/results }",
+       "name: b, watch: [" + root + "/b-in], output: { dir: " + root + "/a-in }"});
+  CHECK(onlyError(yaml).ends_with("pipelines \"a\" -> \"b\" -> \"a\""));
+}
+
 TEST_CASE("Every error of a file is reported, sorted by position", "[config]") {
   const auto d = diagnosticsOf(R"(state_dir: ~/dropd
 log: { level: verbose, fromat: json }

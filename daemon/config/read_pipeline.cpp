@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "dropd/config/record_prefix.hpp"
+
 #include "readers.hpp"
 
 namespace dropd::config::detail {
@@ -126,6 +128,7 @@ Pipeline readPipeline(Context& ctx, std::size_t index, const YAML::Node& node) {
   if (map.require("watch").IsDefined()) {
     readField(map, "watch", out.watch, readWatch);
   }
+  out.record_prefixes = recordPrefixes(out.watch);
   readField(map, "recursive", out.recursive, readBool);
   readField(map, "include", out.include, readStringList);
   readField(map, "exclude", out.exclude, readStringList);

@@ -33,6 +33,25 @@ void checkLoops(const Pipeline& pipeline, std::size_t index, Diagnostics& diags)
   }
 }
 
+// One root of a pipeline that is the same as or inside another: its files
+// would be sent twice, and their relative paths could not tell the roots
+// apart (record_prefix.hpp).
+void checkRoots(const Pipeline& pipeline, std::size_t index, Diagnostics& diags) {
+  for (std::size_t j = 0; j < pipeline.watch.size(); ++j) {
+    const Spelling mine = spellingOf(pipeline.watch[j]);
+    for (std::size_t i = 0; i < j; ++i) {
+      const Spelling theirs = spellingOf(pipeline.watch[i]);
+      if (isSameOrInside(mine, theirs) || isSameOrInside(theirs, mine)) {
+        report(diags, fmt::format("pipelines[{}].watch[{}]", index, j),
+               fmt::format("watched folder overlaps pipelines[{}].watch[{}] ({}): its files "
+                           "would be sent twice",
+                           index, i, theirs.resolved.string()));
+        break;
+      }
+    }
+  }
+}
+
 void checkOutputDirs(const Config& config, Diagnostics& diags) {
   for (std::size_t j = 0; j < config.pipelines.size(); ++j) {
     const Spelling mine = spellingOf(config.pipelines[j].output_dir);
@@ -82,6 +101,7 @@ void validateConfig(const Config& config, Diagnostics& diags) {
   checkNamesAndEndpoints(config, diags);
   checkOutputDirs(config, diags);
   for (std::size_t i = 0; i < config.pipelines.size(); ++i) {
+    checkRoots(config.pipelines[i], i, diags);
     checkLoops(config.pipelines[i], i, diags);
   }
   checkFeedLoops(config, diags);

@@ -6,8 +6,10 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <optional>
 #include <vector>
 
+#include "dropd/config/record_prefix.hpp"
 #include "dropd/ops/cli.hpp"
 #include "dropd/pipeline/ledger.hpp"
 
@@ -16,18 +18,33 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// An absolute PATH inside a watched or failed folder as the relative path
+// dropd gives that file (its root's record prefix first); PATH as it is when
+// it is inside none of them.
+std::string relativeSelector(const config::Pipeline& p, const std::string& path) {
+  const auto below = [&path](const fs::path& base) -> std::optional<std::string> {
+    const std::string prefix = base.string() + "/";
+    if (base.empty() || path.rfind(prefix, 0) != 0) {
+      return std::nullopt;
+    }
+    return path.substr(prefix.size());
+  };
+  if (auto rel = below(p.on_failure.dir)) {
+    return *rel;  // the failed folder is laid out by relative path already
+  }
+  for (std::size_t i = 0; i < p.watch.size(); ++i) {
+    if (auto rel = below(p.watch[i])) {
+      return p.record_prefixes[i] + *rel;
+    }
+  }
+  return path;
+}
+
 // The relative selectors: absolute PATHs lose the folder they are in.
 std::vector<std::string> selectors(const config::Pipeline& p, std::span<const std::string> paths) {
   std::vector<std::string> out;
   for (const std::string& path : paths) {
-    std::string rel = path;
-    for (const fs::path& base : {p.on_failure.dir, p.watch.front()}) {
-      const std::string prefix = base.string() + "/";
-      if (!base.empty() && rel.rfind(prefix, 0) == 0) {
-        rel = rel.substr(prefix.size());
-        break;
-      }
-    }
+    std::string rel = relativeSelector(p, path);
     while (!rel.empty() && rel.back() == '/') {
       rel.pop_back();
     }
@@ -45,7 +62,7 @@ bool selected(const std::string& rel, const std::vector<std::string>& sel) {
   return false;
 }
 
-// Moves failed/<rel> back to <watch>/<rel>, never over an existing file.
+// Moves failed/<rel> back to where it came from, never over an existing file.
 bool moveBack(const fs::path& from, const fs::path& to, std::ostream& err) {
   std::error_code ec;
   fs::create_directories(to.parent_path(), ec);
@@ -73,7 +90,14 @@ std::size_t requeueFailed(const config::Pipeline& p, const std::vector<std::stri
   }
   std::size_t moved = 0;
   for (const std::string& rel : rels) {
-    if (moveBack(p.on_failure.dir / rel, p.watch.front() / rel, err)) {
+    const auto root = config::rootOfRecord(p.record_prefixes, rel);
+    if (!root) {
+      err << "dropd requeue: " << (p.on_failure.dir / rel).string()
+          << " is from none of the watched folders; left where it is\n";
+      continue;
+    }
+    const fs::path back = p.watch[*root] / rel.substr(p.record_prefixes[*root].size());
+    if (moveBack(p.on_failure.dir / rel, back, err)) {
       fs::remove(p.on_failure.dir / (rel + ".error.json"));
       ++moved;
     }
@@ -82,11 +106,13 @@ std::size_t requeueFailed(const config::Pipeline& p, const std::vector<std::stri
 }
 
 void touchSelected(const config::Pipeline& p, const std::vector<std::string>& sel) {
-  for (const fs::path& root : p.watch) {
+  for (std::size_t i = 0; i < p.watch.size(); ++i) {
+    const fs::path& root = p.watch[i];
     std::error_code ec;
     for (auto it = fs::recursive_directory_iterator(root, ec); !ec && it != fs::end(it);
          it.increment(ec)) {
-      if (it->is_regular_file() && selected(fs::relative(it->path(), root).string(), sel)) {
+      const std::string rel = p.record_prefixes[i] + fs::relative(it->path(), root).string();
+      if (it->is_regular_file() && selected(rel, sel)) {
         ::utimensat(AT_FDCWD, it->path().c_str(), nullptr, AT_SYMLINK_NOFOLLOW);
       }
     }

@@ -109,7 +109,7 @@ Pipeline::Pipeline(Deps deps, const config::Pipeline& config, const config::Endp
       rescan_timer_(*uv::Timer::create(deps.loop)),
       poll_timer_(*uv::Timer::create(deps.loop)) {
   for (const auto& path : config_.watch) {
-    const std::string prefix = config_.watch.size() > 1 ? path.filename().string() + "/" : "";
+    const std::string& prefix = config_.record_prefixes[roots_.size()];  // roots_.size(): its index
     roots_.push_back({path, prefix, nullptr});
   }
   deps_.dispatcher.addRoomListener([this] { pump(); });

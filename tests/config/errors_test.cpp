@@ -396,6 +396,25 @@ TEST_CASE("A loop through a symlinked spelling of a folder is refused", "[config
   CHECK(onlyError(yaml).ends_with("pipelines \"a\" -> \"b\" -> \"a\""));
 }
 
+TEST_CASE("Roots of one pipeline that overlap are refused", "[config]") {
+  const auto with_watch = [](const std::string& watch) {
+    return pipelines({"name: a, watch: " + watch + ", output: { dir: /srv/out }"});
+  };
+  SECTION("the same root twice, spelled differently") {
+    CHECK(onlyError(with_watch("[/srv/in, /srv/./in/]")) ==
+          "bad.yaml:3:46: pipelines[0].watch[1]: watched folder overlaps pipelines[0].watch[0] "
+          "(/srv/in): its files would be sent twice");
+  }
+  SECTION("a root inside another, or holding it") {
+    CHECK(onlyError(with_watch("[/srv/in, /srv/in/sub]")).starts_with("bad.yaml:3:46: "));
+    CHECK(onlyError(with_watch("[/srv/in/sub, /srv/in]")).starts_with("bad.yaml:3:50: "));
+  }
+  SECTION("roots with the same folder name are fine and get apart prefixes") {
+    const auto config = loadConfigString(with_watch("[/r1/x, /r2/x]"), "ok.yaml");
+    CHECK(config.pipelines[0].record_prefixes == std::vector<std::string>{"r1/x/", "r2/x/"});
+  }
+}
+
 TEST_CASE("Every error of a file is reported, sorted by position", "[config]") {
   const auto d = diagnosticsOf(R"(state_dir: ~/dropd
 log: { level: verbose, fromat: json }

@@ -149,6 +149,7 @@ pipelines:
   CHECK(zeta.limits.adaptive);
   const Pipeline& p = config.pipelines[0];
   CHECK(p.watch == std::vector<fs::path>{"/base/in", "/abs/in2"});
+  CHECK(p.record_prefixes == std::vector<std::string>{"in/", "in2/"});
   CHECK(p.output_dir == "/base/out");
   CHECK(p.settle == 90s);
   CHECK(p.max_file_size_bytes == 512 * 1024);

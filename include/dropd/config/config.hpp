@@ -107,6 +107,9 @@ struct SourceDisposal {
 struct Pipeline {
   std::string name;                          // default "pipeline<index>"
   std::vector<std::filesystem::path> watch;  // required, at least one
+  // One per watch root, set by the loader: recordPrefixes(watch)
+  // (record_prefix.hpp), the start of each root's files' relative paths.
+  std::vector<std::string> record_prefixes;
   bool recursive = true;
   std::vector<std::string> include{"*"};
   // Writers' temp and metadata names (rsync .x.XXXXXX, Synology @eaDir, macOS

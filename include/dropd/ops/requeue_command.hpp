@@ -2,7 +2,7 @@
 
 // `dropd requeue [--failed] [PATH...]`: lets an operator re-run files after
 // fixing the cause of their failure. With --failed, failed sources are moved
-// from each pipeline's failed folder back into its (first) watched folder,
+// from each pipeline's failed folder back into the watched folder each came from,
 // their error records removed and their ledger rows forgotten; without it,
 // the ledger rows of the matching paths are forgotten and matching files in
 // the watched folders touched, so kept files are sent again. PATHs are

@@ -6,6 +6,13 @@ namespace {
 
 HttpParser& self(llhttp_t* p) noexcept { return *static_cast<HttpParser*>(p->data); }
 
+// RFC 9110 §15.2: a 1xx other than 101 (which switches protocols) is an
+// interim answer; the final response of the same exchange follows it.
+bool isInterimResponse(const llhttp_t* p) noexcept {
+  return p->type == HTTP_RESPONSE && p->status_code >= 100 && p->status_code < 200 &&
+         p->status_code != 101;
+}
+
 }  // namespace
 
 HttpParser::HttpParser(Kind kind, ParserLimits limits)
@@ -130,6 +137,10 @@ int HttpParser::onHeaderValueComplete(llhttp_t* p) noexcept {
 
 int HttpParser::onHeadersComplete(llhttp_t* p) noexcept {
   HttpParser& me = self(p);
+  if (isInterimResponse(p)) {
+    me.interim_ = true;
+    return 1;  // a 1xx has no content, whatever its headers say
+  }
   if ((p->flags & F_CONTENT_LENGTH) != 0 && p->content_length > me.limits_.max_body_bytes) {
     me.too_large_ = true;
     return me.refuse("body larger than the limit");
@@ -156,6 +167,14 @@ int HttpParser::onBody(llhttp_t* p, const char* at, size_t len) noexcept {
 
 int HttpParser::onMessageComplete(llhttp_t* p) noexcept {
   HttpParser& me = self(p);
+  if (me.interim_) {
+    // Not the answer: drop it and go on parsing the final response, which
+    // may already be in this buffer or arrive in a later read.
+    me.interim_ = false;
+    me.message_ = {};
+    me.header_bytes_ = 0;
+    return HPE_OK;
+  }
   me.message_.keep_alive = llhttp_should_keep_alive(p) != 0;
   me.complete_ = true;
   return HPE_PAUSED;  // leave the next message's bytes for the next take()

@@ -118,6 +118,44 @@ TEST_CASE("HttpClient reads Content-Length and chunked answers cut in odd pieces
   CHECK(server.server().accepted() == 1);
 }
 
+TEST_CASE("HttpClient skips 1xx interim answers before the final response", "[net]") {
+  test::LoopFixture loop;
+  test::TestServer server{loop.get()};
+  const std::string interim =
+      "HTTP/1.1 100 Continue\r\n\r\n"
+      "HTTP/1.1 103 Early Hints\r\nLink: </x>; rel=preload\r\n\r\n";
+  const auto final_answer = [](const std::string& body) {
+    return "HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" +
+           body;
+  };
+  // Whole, and cut so that 1xx lines straddle reads.
+  const std::size_t piece = GENERATE(std::size_t{1000}, std::size_t{1}, std::size_t{5});
+  server.answer = [&](const net::ServerRequest& request, Responder& responder) {
+    const std::string wire = request.body == "a" ? interim + final_answer("first answer")
+                                                 : final_answer("second answer");
+    std::vector<std::string> pieces;
+    for (std::size_t at = 0; at < wire.size(); at += piece) {
+      pieces.push_back(wire.substr(at, piece));
+    }
+    responder.sendRaw(std::move(pieces), Responder::After::kKeepOpen);
+  };
+  auto client = makeClient(loop.get(), server.url());
+  Outcome first;
+  Outcome second;
+  client->send(post("a"), into(first));
+  loop.runUntil([&] { return first.has_value(); });
+  client->send(post("b"), into(second));
+  loop.runUntil([&] { return second.has_value(); });
+  REQUIRE(*first);
+  CHECK((*first)->status == 200);
+  CHECK((*first)->body == "first answer");
+  CHECK((*first)->header("link") == nullptr);  // the 103's headers are not the answer's
+  REQUIRE(*second);
+  CHECK((*second)->status == 200);
+  CHECK((*second)->body == "second answer");
+  CHECK(server.server().accepted() == 1);
+}
+
 TEST_CASE("HttpClient reports a refused connection", "[net]") {
   test::LoopFixture loop;
   int port = 0;

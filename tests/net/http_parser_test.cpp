@@ -67,6 +67,24 @@ TEST_CASE("HttpParser keeps the bytes of the next message for later", "[net]") {
   CHECK(parser.take().body == "x");
 }
 
+TEST_CASE("HttpParser skips 1xx interim responses, fed at any split", "[net]") {
+  const std::string wire =
+      "HTTP/1.1 100 Continue\r\n\r\n"
+      "HTTP/1.1 103 Early Hints\r\nLink: </x>; rel=preload\r\n\r\n"
+      "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nx";
+  const std::size_t piece = GENERATE(std::size_t{1}, std::size_t{4}, std::size_t{1000});
+  HttpParser parser{HttpParser::Kind::kResponse, {}};
+  for (std::size_t at = 0; at < wire.size(); at += piece) {
+    REQUIRE_FALSE(parser.complete());
+    REQUIRE(parser.feed(std::string_view{wire}.substr(at, piece)));
+  }
+  REQUIRE(parser.complete());
+  const ParsedMessage message = parser.take();
+  CHECK(message.status == 200);
+  CHECK(message.headers.size() == 1);  // Content-Length only, no Link
+  CHECK(message.body == "x");
+}
+
 TEST_CASE("HttpParser reports malformed and oversized messages", "[net]") {
   SECTION("garbage status line") {
     HttpParser parser{HttpParser::Kind::kResponse, {}};

@@ -6,7 +6,8 @@
 //
 // feed() stops at the end of each message, so that bytes of a following
 // message stay unread: take() hands the message over and makes the parser
-// ready for the next one. Errors are kProtocol ("HPE_INVALID_CHUNK_SIZE:
+// ready for the next one. In responses, 1xx interim answers (not 101) are
+// skipped: complete() is only ever true for a final response. Errors are kProtocol ("HPE_INVALID_CHUNK_SIZE:
 // ..."); once one is reported the parser stays broken (llhttp's rule).
 
 #include <cstddef>
@@ -82,6 +83,7 @@ class HttpParser {
   bool started_ = false;
   bool complete_ = false;
   bool too_large_ = false;
+  bool interim_ = false;  // the message being parsed is a 1xx to skip
 };
 
 }  // namespace dropd::net

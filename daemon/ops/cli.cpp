@@ -10,6 +10,7 @@
 #include "dropd/ops/daemon.hpp"
 #include "dropd/ops/logging.hpp"
 #include "dropd/ops/requeue_command.hpp"
+#include "dropd/ops/state_lock.hpp"
 #include "dropd/ops/stats_command.hpp"
 #include "dropd/version.hpp"
 
@@ -106,6 +107,12 @@ int runMain(const Options& options) {
     return kExitOk;
   }
   const auto logger = makeLogger(logOptionsFor(cfg, options));
+  // Before anything in the state_dir is touched, and held until exit.
+  const auto state_lock = StateLock::acquire(cfg.state_dir);
+  if (!state_lock) {
+    logger->error("state_dir.lock_failed error={:?}", state_lock.error().message());
+    return kExitRuntime;
+  }
   // SIGHUP reads the same file again (INTERFACE.md, Reload).
   const auto reload = [path, options]() -> Result<Daemon::Reloaded> {
     try {

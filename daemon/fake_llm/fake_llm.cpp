@@ -1,5 +1,7 @@
 #include "dropd/fake_llm/fake_llm.hpp"
 
+#include <cctype>
+
 #include <nlohmann/json.hpp>
 
 namespace dropd::fake_llm {
@@ -10,6 +12,7 @@ struct FakeLlm::Pending {
   FaultPlan plan;
   std::uint64_t id = 0;
   std::vector<net::Header> rate_headers{};  // x-ratelimit-* for this answer
+  std::string echo{};  // echo_credentials: "you sent: Authorization: Bearer ..."
 };
 
 namespace {
@@ -25,6 +28,33 @@ bool isLoopback(const std::string& address) {
 
 void sendError(const net::Responder& responder, int status, std::string_view message) {
   responder.send(status, kJson, errorBody(status, message));
+}
+
+// What the request carried as credentials, quoted whole: "you sent: NAME: VALUE; ...".
+std::string credentialsOf(const net::ServerRequest& request) {
+  std::string out;
+  for (const net::Header& h : request.headers) {
+    std::string name = h.name;
+    for (char& c : name) {
+      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    }
+    if (name == "authorization" || name == "api-key" || name == "x-api-key") {
+      out += (out.empty() ? "you sent: " : "; ") + h.name + ": " + h.value;
+    }
+  }
+  return out.empty() ? "you sent no credentials" : out;
+}
+
+std::string withEcho(std::string message, const std::string& echo) {
+  return echo.empty() ? message : message + " (" + echo + ")";
+}
+
+// The completion with the echo appended to its content.
+std::string echoInCompletion(const std::string& body, const std::string& echo) {
+  json answer = json::parse(body);
+  auto& content = answer["choices"][0]["message"]["content"];
+  content = content.get<std::string>() + " [" + echo + "]";
+  return answer.dump();
 }
 
 // Reads body[key] into `out` if present; false if present but not a whole number >= 0.
@@ -123,9 +153,13 @@ void FakeLlm::onChat(const net::ServerRequest& request, net::Responder responder
   ++chat_requests_;
   const json body = json::parse(request.body, nullptr, false);
   Pending pending{std::move(responder), {}, {}, chat_requests_};
+  if (config_.echo_credentials) {
+    pending.echo = credentialsOf(request);
+  }
   if (body.is_discarded() || !readChatRequest(body, pending.chat)) {
     logRequest(pending.chat, 400, "");
-    sendError(pending.responder, 400, "request body is not a chat-completions JSON object");
+    sendError(pending.responder, 400,
+              withEcho("request body is not a chat-completions JSON object", pending.echo));
     return;
   }
   const auto since_start =
@@ -177,12 +211,16 @@ void FakeLlm::answerChat(const Pending& pending) {
   std::string body;
   if (plan.terminal == FaultKind::kStatus || plan.terminal == FaultKind::kOutage) {
     status = plan.status;
-    const std::string message = plan.terminal == FaultKind::kOutage
-                                    ? "fake fault: outage"
-                                    : "fake fault: status " + std::to_string(status);
+    const std::string message =
+        withEcho(plan.terminal == FaultKind::kOutage ? "fake fault: outage"
+                                                     : "fake fault: status " + std::to_string(status),
+                 pending.echo);
     body = plan.code.empty() ? errorBody(status, message) : errorBody(status, message, plan.code);
   } else {
     body = completionBody(pending.chat, pending.id, created);
+    if (!pending.echo.empty()) {
+      body = echoInCompletion(body, pending.echo);
+    }
   }
   logRequest(pending.chat, status, plan.names);
   if (plan.terminal == FaultKind::kResetMidBody) {
@@ -212,9 +250,11 @@ void FakeLlm::answerChat(const Pending& pending) {
 
 void FakeLlm::answerRateLimited(const Pending& pending, const Admission& admission) {
   logRequest(pending.chat, 429, admission.refused_by == "tokens" ? "tpm" : "rpm");
-  const std::string message = "Rate limit reached for " + std::string(admission.refused_by) +
-                              " per min: please try again in " +
-                              std::to_string(admission.retry_after.count()) + "ms.";
+  const std::string message =
+      withEcho("Rate limit reached for " + std::string(admission.refused_by) +
+                   " per min: please try again in " +
+                   std::to_string(admission.retry_after.count()) + "ms.",
+               pending.echo);
   Headers headers = kJson;
   headers.insert(headers.end(), pending.rate_headers.begin(), pending.rate_headers.end());
   pending.responder.send(429, std::move(headers), rateLimitBody(admission.refused_by, message));

@@ -62,6 +62,7 @@ struct Options {
   std::uint64_t tpm = 0;
   std::string tls_cert;
   std::string tls_key;
+  bool echo_credentials = false;
 };
 
 // "HOST:PORT" or "[V6]:PORT"; throws CLI::ValidationError (startup only).
@@ -101,6 +102,7 @@ fake_llm::FakeLlmConfig toConfig(const Options& options) {
   config.request_log = options.request_log;
   config.tls_cert = options.tls_cert;
   config.tls_key = options.tls_key;
+  config.echo_credentials = options.echo_credentials;
   if (options.verbose) {
     config.log = spdlog::stderr_color_mt("fake");
     config.log->set_level(spdlog::level::debug);
@@ -163,6 +165,8 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(std::uint64_t{0}, std::uint64_t{1000000000}));
   app.add_option("--tls-cert", options.tls_cert, "serve https with this PEM certificate chain");
   app.add_option("--tls-key", options.tls_key, "the PEM private key of --tls-cert");
+  app.add_flag("--echo-credentials", options.echo_credentials,
+               "quote the request's Authorization/api-key headers in every answer");
   try {
     app.parse(argc, argv);
     return serve(toConfig(options));

@@ -106,7 +106,12 @@ int runMain(const Options& options) {
     std::cout << config::describeSummary(cfg) << '\n';
     return kExitOk;
   }
-  const auto logger = makeLogger(logOptionsFor(cfg, options));
+  // Filled by the Daemon from each config it runs; the logger masks with it.
+  const auto mask = std::make_shared<config::SecretMask>();
+  mask->addFrom(cfg);
+  LogOptions log_options = logOptionsFor(cfg, options);
+  log_options.mask = mask;
+  const auto logger = makeLogger(log_options);
   // Before anything in the state_dir is touched, and held until exit.
   const auto state_lock = StateLock::acquire(cfg.state_dir);
   if (!state_lock) {
@@ -124,7 +129,7 @@ int runMain(const Options& options) {
     }
   };
   try {
-    Daemon daemon(std::move(cfg), *logger, reload);
+    Daemon daemon(std::move(cfg), *logger, reload, mask);
     return daemon.run(options.once);
   } catch (const std::exception& e) {
     logger->error("daemon.failed error={:?}", e.what());

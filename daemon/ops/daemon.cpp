@@ -73,8 +73,11 @@ void removeStaleTemps(const Daemon::State& s) {
 
 }  // namespace
 
-Daemon::Daemon(config::Config config, spdlog::logger& log, ConfigSource reload)
-    : state_(std::make_unique<State>(std::move(config), log, std::move(reload))) {}
+Daemon::Daemon(config::Config config, spdlog::logger& log, ConfigSource reload,
+               std::shared_ptr<config::SecretMask> mask)
+    : state_(std::make_unique<State>(
+          std::move(config), log, std::move(reload),
+          mask ? std::move(mask) : std::make_shared<config::SecretMask>())) {}
 
 Daemon::~Daemon() {
   State& s = *state_;

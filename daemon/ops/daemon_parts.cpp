@@ -49,7 +49,8 @@ void buildPipelines(Daemon::State& s) {
           p->pump();  // the Sink may have dropped below its high-water mark
         }
         maybeFinish(s);
-      });
+      },
+      s.mask.get());
   DROPD_CHECK(sink.has_value(), "sink timer");
   s.sink = std::move(*sink);
   for (std::size_t i = 0; i < s.config.pipelines.size(); ++i) {

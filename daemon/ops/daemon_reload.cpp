@@ -83,6 +83,7 @@ void maybeRebuild(Daemon::State& s) {
   config::Config previous = s.config;
   tearDownParts(s);
   s.config = std::move(next.config);
+  s.mask->addFrom(s.config);  // before anything of the new config can be logged or written
   if (tryBuild(s)) {
     s.log.set_level(next.log_level);
     s.log.info("daemon.reloaded pipelines={} endpoints={}", s.pipelines.size(),

@@ -24,12 +24,17 @@
 namespace dropd::ops {
 
 struct Daemon::State {
-  State(config::Config cfg, spdlog::logger& logger, Daemon::ConfigSource source)
-      : config(std::move(cfg)), log(logger), reload(std::move(source)) {}
+  State(config::Config cfg, spdlog::logger& logger, Daemon::ConfigSource source,
+        std::shared_ptr<config::SecretMask> secrets)
+      : config(std::move(cfg)), log(logger), reload(std::move(source)), mask(std::move(secrets)) {
+    mask->addFrom(config);
+  }
 
   config::Config config;
   spdlog::logger& log;
   Daemon::ConfigSource reload;
+  // Every secret of every config this process ran (secret_mask.hpp): never null.
+  std::shared_ptr<config::SecretMask> mask;
   // A reload under way (draining): the config to put in place once the drain is over.
   std::optional<Daemon::Reloaded> next;
   [[nodiscard]] bool reloading() const { return next.has_value(); }

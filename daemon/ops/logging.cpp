@@ -73,7 +73,35 @@ class JsonFormatter final : public spdlog::formatter {
   }
 };
 
-std::unique_ptr<spdlog::formatter> makeFormatter(const LogOptions& options) {
+// Masks every configured secret in the message, then formats it with
+// `inner`: one place that every log line, at every level, goes through.
+class MaskingFormatter final : public spdlog::formatter {
+ public:
+  MaskingFormatter(std::unique_ptr<spdlog::formatter> inner,
+                   std::shared_ptr<const config::SecretMask> mask)
+      : inner_(std::move(inner)), mask_(std::move(mask)) {}
+
+  void format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) override {
+    const std::string_view text(msg.payload.data(), msg.payload.size());
+    if (!mask_->finds(text)) {
+      inner_->format(msg, dest);
+      return;
+    }
+    const std::string masked = mask_->apply(text);
+    spdlog::details::log_msg copy = msg;
+    copy.payload = spdlog::string_view_t(masked.data(), masked.size());
+    inner_->format(copy, dest);
+  }
+  [[nodiscard]] std::unique_ptr<spdlog::formatter> clone() const override {
+    return std::make_unique<MaskingFormatter>(inner_->clone(), mask_);
+  }
+
+ private:
+  std::unique_ptr<spdlog::formatter> inner_;
+  std::shared_ptr<const config::SecretMask> mask_;
+};
+
+std::unique_ptr<spdlog::formatter> makeLineFormatter(const LogOptions& options) {
   if (options.format == LogFormat::kJson) {
     return std::make_unique<JsonFormatter>();
   }
@@ -84,6 +112,14 @@ std::unique_ptr<spdlog::formatter> makeFormatter(const LogOptions& options) {
   }
   return std::make_unique<spdlog::pattern_formatter>("%Y-%m-%dT%H:%M:%S.%eZ %-5l %v",
                                                      spdlog::pattern_time_type::utc);
+}
+
+std::unique_ptr<spdlog::formatter> makeFormatter(const LogOptions& options) {
+  auto line = makeLineFormatter(options);
+  if (!options.mask) {
+    return line;
+  }
+  return std::make_unique<MaskingFormatter>(std::move(line), options.mask);
 }
 
 }  // namespace

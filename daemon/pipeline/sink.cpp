@@ -63,23 +63,25 @@ Result<Payload> placeRecordAndDispose(Payload batch) {
 }  // namespace
 
 Result<std::unique_ptr<Sink>> Sink::create(uv_loop_t& loop, spdlog::logger& log,
-                                           std::uint32_t max_retries, Ledger* ledger, DoneFn done) {
+                                           std::uint32_t max_retries, Ledger* ledger, DoneFn done,
+                                           const config::SecretMask* mask) {
   auto timer = uv::Timer::create(loop);
   if (!timer) {
     return tl::unexpected(timer.error());
   }
   return std::unique_ptr<Sink>(
-      new Sink(loop, log, max_retries, ledger, std::move(done), std::move(*timer)));
+      new Sink(loop, log, max_retries, ledger, std::move(done), std::move(*timer), mask));
 }
 
 Sink::Sink(uv_loop_t& loop, spdlog::logger& log, std::uint32_t max_retries, Ledger* ledger,
-           DoneFn done, uv::Timer retry_timer)
+           DoneFn done, uv::Timer retry_timer, const config::SecretMask* mask)
     : loop_(loop),
       log_(log),
       max_retries_(max_retries),
       ledger_(ledger),
       done_(std::move(done)),
-      retry_timer_(std::move(retry_timer)) {}
+      retry_timer_(std::move(retry_timer)),
+      mask_(mask) {}
 
 bool Sink::shouldRetry(const Entry& entry) const {
   // Passing conditions: space or quota freed, a flaky disk. Anything else
@@ -112,6 +114,15 @@ std::size_t Sink::pending() const {
 
 void Sink::add(std::unique_ptr<Job> job, file::CommitItem item, std::optional<LedgerRow> row) {
   job->state = JobState::kWriting;
+  if (mask_ != nullptr && !mask_->empty()) {
+    // Everything this job puts on disk passes here; an echoed key can be
+    // anywhere in an answer or an error body.
+    item.record = mask_->applyToJson(item.record);
+    item.owner = mask_->applyToJson(item.owner);
+    if (row) {
+      row->last_error = mask_->apply(row->last_error);
+    }
+  }
   waiting_[kStage].push_back({std::move(job), std::move(item), std::move(row), 0, {}});
   start(kStage);
 }

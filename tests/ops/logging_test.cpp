@@ -83,3 +83,32 @@ TEST_CASE("stderrIsJournal compares JOURNAL_STREAM with stderr's device and inod
   CHECK(dropd::ops::stderrIsJournal());
   ::unsetenv("JOURNAL_STREAM");
 }
+
+TEST_CASE("Logger masks every configured secret, at every level and shape", "[ops]") {
+  auto mask = std::make_shared<dropd::config::SecretMask>();
+  mask->add("sk-echoed-by-the-server", "endpoints.local.api_key");
+  for (const LogFormat format : {LogFormat::kText, LogFormat::kJson}) {
+    LogOptions options;
+    options.format = format;
+    options.level = spdlog::level::trace;
+    options.mask = mask;
+    FILE* out = std::tmpfile();
+    REQUIRE(out != nullptr);
+    {
+      auto log = dropd::ops::makeLoggerTo(options, out);
+      log->trace("llm.body body={:?}", "{\"error\":\"bad key sk-echoed-by-the-server\"}");
+      log->error("job.failed error={:?}", "HTTP 401: sk-echoed-by-the-server");
+    }
+    std::rewind(out);
+    std::string text;
+    char buf[512];
+    while (const size_t n = std::fread(buf, 1, sizeof buf, out)) {
+      text.append(buf, n);
+    }
+    std::fclose(out);
+    INFO(text);
+    CHECK(text.find("sk-echoed") == std::string::npos);
+    CHECK(text.find("HTTP 401: [redacted endpoints.local.api_key]") != std::string::npos);
+    CHECK(text.find("llm.body") != std::string::npos);
+  }
+}

@@ -15,6 +15,9 @@
 //                              with fresh windows)
 //   anything else              404 (405 for a wrong method on a known path)
 //
+// With echo_credentials, error messages end in " (you sent: NAME: VALUE)" and
+// a completion's content in " [you sent: NAME: VALUE]".
+//
 // Chat requests pass the rate limits of rate_limit.hpp (config.limits)
 // unless a terminal fault answers them first; over a limit the answer is
 // an immediate 429 with Retry-After, and every answer to an admitted or
@@ -54,6 +57,10 @@ struct FakeLlmConfig {
   std::string request_log;                // path; empty: no log
   std::string tls_cert;                   // PEM chain; with tls_key: serve https
   std::string tls_key;                    // PEM private key of tls_cert
+  // Every answer, error or not, quotes the request's credentials whole
+  // (Authorization, api-key, x-api-key): a careless gateway, for tests of
+  // dropd's secret masking (--echo-credentials).
+  bool echo_credentials = false;
   std::shared_ptr<spdlog::logger> log{};  // one debug line per request; null: silent
 };
 

@@ -18,6 +18,8 @@
 
 #include <spdlog/logger.h>
 
+#include "dropd/config/secret_mask.hpp"
+
 #include "dropd/config/config.hpp"
 #include "dropd/uv/error.hpp"
 
@@ -35,8 +37,12 @@ class Daemon {
   };
   using ConfigSource = std::function<Result<Reloaded>()>;
 
-  // Without a source, SIGHUP is logged and ignored.
-  Daemon(config::Config config, spdlog::logger& log, ConfigSource reload = {});
+  // Without a source, SIGHUP is logged and ignored. `mask` is the one the
+  // logger masks with (logging.hpp): the Daemon adds each config's secrets
+  // to it and masks records and ledger rows with it too; null: a mask of
+  // its own, for records and rows only.
+  Daemon(config::Config config, spdlog::logger& log, ConfigSource reload = {},
+         std::shared_ptr<config::SecretMask> mask = nullptr);
   ~Daemon();
   Daemon(const Daemon&) = delete;
   Daemon& operator=(const Daemon&) = delete;

@@ -16,6 +16,8 @@
 
 #include <spdlog/logger.h>
 
+#include "dropd/config/secret_mask.hpp"
+
 namespace dropd::ops {
 
 enum class LogFormat { kText, kJson };
@@ -24,6 +26,9 @@ struct LogOptions {
   spdlog::level::level_enum level = spdlog::level::info;
   LogFormat format = LogFormat::kText;
   bool journal = false;  // set by stderrIsJournal()
+  // Every line passes it before it is formatted (secret_mask.hpp); it may
+  // grow later (a reload adds secrets). Null: nothing to mask.
+  std::shared_ptr<const config::SecretMask> mask;
 };
 
 // True when stderr is connected to journald: $JOURNAL_STREAM holds the

@@ -33,6 +33,7 @@
 #include <spdlog/logger.h>
 #include <uv.h>
 
+#include "dropd/config/secret_mask.hpp"
 #include "dropd/file/commit.hpp"
 #include "dropd/pipeline/job.hpp"
 #include "dropd/pipeline/ledger.hpp"
@@ -53,10 +54,13 @@ class Sink {
   static constexpr std::size_t kHighWater = 2 * kMaxBatch;
 
   // `ledger` (may be null: no ledger) is used only from stage 2 on the
-  // threadpool, one batch at a time; it must outlive the Sink.
-  [[nodiscard]] static Result<std::unique_ptr<Sink>> create(uv_loop_t& loop, spdlog::logger& log,
-                                                            std::uint32_t max_retries,
-                                                            Ledger* ledger, DoneFn done);
+  // threadpool, one batch at a time; it must outlive the Sink. `mask` (may
+  // be null) is applied in add() to each record and ledger row, the one
+  // place where what a job writes passes (config/secret_mask.hpp); it must
+  // outlive the Sink.
+  [[nodiscard]] static Result<std::unique_ptr<Sink>> create(
+      uv_loop_t& loop, spdlog::logger& log, std::uint32_t max_retries, Ledger* ledger,
+      DoneFn done, const config::SecretMask* mask = nullptr);
   // `row` is committed to the ledger with the batch, after the record is
   // durable and before the source moves (nullopt: nothing to record).
   void add(std::unique_ptr<Job> job, file::CommitItem item, std::optional<LedgerRow> row);
@@ -75,7 +79,7 @@ class Sink {
   };
   enum Stage : std::size_t { kStage, kFinish, kStageCount };
   Sink(uv_loop_t& loop, spdlog::logger& log, std::uint32_t max_retries, Ledger* ledger, DoneFn done,
-       uv::Timer retry_timer);
+       uv::Timer retry_timer, const config::SecretMask* mask);
   void start(Stage stage);
   void onStageDone(Stage stage, std::vector<Entry> entries);
   void handBack(Entry entry);
@@ -91,6 +95,7 @@ class Sink {
   std::array<std::vector<Entry>, kStageCount> waiting_;  // for each stage, in order
   std::array<std::size_t, kStageCount> running_{};       // entries on the threadpool
   std::vector<Entry> retrying_;
+  const config::SecretMask* const mask_;
 };
 
 }  // namespace dropd::pipeline

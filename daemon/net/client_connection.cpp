@@ -19,8 +19,9 @@ ClientConnection::ClientConnection(uv_loop_t& loop, Owner& owner, ClientShared s
       url_(shared.url),
       options_(shared.options),
       tls_(shared.tls),
-      parser_(HttpParser::Kind::kResponse,
-              ParserLimits{kMaxHeaderBytes, shared.options.max_response_bytes}) {}
+      parser_(
+          HttpParser::Kind::kResponse,
+          ParserLimits{kMaxHeaderBytes, shared.options.max_response_bytes, "max_response_bytes"}) {}
 
 Status ClientConnection::send(Exchange& exchange) {
   assert(state_ == State::kNew || state_ == State::kIdle);

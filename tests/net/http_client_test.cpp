@@ -125,8 +125,7 @@ TEST_CASE("HttpClient skips 1xx interim answers before the final response", "[ne
       "HTTP/1.1 100 Continue\r\n\r\n"
       "HTTP/1.1 103 Early Hints\r\nLink: </x>; rel=preload\r\n\r\n";
   const auto final_answer = [](const std::string& body) {
-    return "HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" +
-           body;
+    return "HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
   };
   // Whole, and cut so that 1xx lines straddle reads.
   const std::size_t piece = GENERATE(std::size_t{1000}, std::size_t{1}, std::size_t{5});
@@ -250,14 +249,14 @@ TEST_CASE("HttpClient fails a response cut off mid-body, without retrying", "[ne
   CHECK(server.requests == 1);
 }
 
-TEST_CASE("HttpClient reports malformed and oversized responses as kProtocol", "[net]") {
+TEST_CASE("HttpClient reports malformed responses as kProtocol", "[net]") {
   test::LoopFixture loop;
   test::TestServer server{loop.get()};
   std::string wire;
   SECTION("garbage") { wire = "HTTP/1.1 2x0 OK\r\n\r\n"; }
   SECTION("not HTTP at all") { wire = "SSH-2.0-OpenSSH_9.2\r\n"; }
-  SECTION("over max_response_bytes") {
-    wire = "HTTP/1.1 200 OK\r\nContent-Length: 2000\r\n\r\n" + std::string(2000, 'x');
+  SECTION("a bad chunk size") {
+    wire = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5x\r\nhello\r\n0\r\n\r\n";
   }
   server.answer = [&](const net::ServerRequest&, Responder& responder) {
     responder.sendRaw({wire}, Responder::After::kKeepOpen);
@@ -269,6 +268,51 @@ TEST_CASE("HttpClient reports malformed and oversized responses as kProtocol", "
   REQUIRE_FALSE(*outcome);
   CHECK(outcome->error().code == ErrorCode::kProtocol);
   CHECK(client->connections() == 0);
+}
+
+TEST_CASE("HttpClient refuses a body over max_response_bytes with kTooLarge", "[net]") {
+  test::LoopFixture loop;
+  test::TestServer server{loop.get()};
+  std::vector<std::string> pieces;
+  std::string want;
+  SECTION("a Content-Length of 1 TiB, refused at the headers") {
+    // The server keeps the connection open: only refusing at the headers ends the exchange.
+    pieces = {"HTTP/1.1 200 OK\r\nContent-Length: 1099511627776\r\n\r\n", "a little"};
+    want = "response body over max_response_bytes (1000): Content-Length 1099511627776";
+  }
+  SECTION("a chunked body that grows past the cap") {
+    pieces = {"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n",
+              "3e8;a=1;b=2\r\n" + std::string(1000, 'x') + "\r\n", "1\r\nx\r\n"};
+    want = "response body over max_response_bytes (1000): chunked body passed 1001 bytes";
+  }
+  server.answer = [&](const net::ServerRequest&, Responder& responder) {
+    responder.sendRaw(pieces, Responder::After::kKeepOpen);
+  };
+  auto client = makeClient(loop.get(), server.url(), {.max_response_bytes = 1000});
+  Outcome outcome;
+  client->send(post("x"), into(outcome));
+  loop.runUntil([&] { return outcome.has_value(); });
+  REQUIRE_FALSE(*outcome);
+  CHECK(outcome->error().code == ErrorCode::kTooLarge);
+  CHECK(outcome->error().message() == want);
+  CHECK(client->connections() == 0);
+}
+
+TEST_CASE("HttpClient reads chunks with several extensions", "[net]") {
+  test::LoopFixture loop;
+  test::TestServer server{loop.get()};
+  server.answer = [&](const net::ServerRequest&, Responder& responder) {
+    responder.sendRaw({"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n",
+                       "5;a=1;b=\"x;y\"\r\nhello\r\n6 ; c\r\n world\r\n0\r\n\r\n"},
+                      Responder::After::kKeepOpen);
+  };
+  auto client = makeClient(loop.get(), server.url());
+  Outcome outcome;
+  client->send(post("x"), into(outcome));
+  loop.runUntil([&] { return outcome.has_value(); });
+  REQUIRE(*outcome);
+  CHECK((*outcome)->body == "hello world");
+  CHECK(client->idleConnections() == 1);
 }
 
 TEST_CASE("HttpClient honours Connection: close", "[net]") {

@@ -97,16 +97,28 @@ TEST_CASE("HttpParser reports malformed and oversized messages", "[net]") {
     const auto used = parser.feed("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n");
     REQUIRE_FALSE(used);
   }
-  SECTION("declared body over the cap") {
-    HttpParser parser{HttpParser::Kind::kResponse, {.max_header_bytes = 1024, .max_body_bytes = 4}};
-    REQUIRE_FALSE(parser.feed("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n"));
-    CHECK(parser.tooLarge());
+  SECTION("bad chunk-size lines") {
+    const std::string line =
+        GENERATE(as<std::string>{}, "zz", "-5", " 5", "5 x", "5;", "5;=1", "5;a=", "5;a=\"x",
+                 "5;a b", "5 ", "5;a=1 ", "5\rx", "5;a=\"\x01\"", "fffffffffffffffff");
+    INFO("chunk-size line " << line);
+    HttpParser parser{HttpParser::Kind::kResponse, {}};
+    const auto used = parser.feed("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + line +
+                                  "\r\nhello\r\n0\r\n\r\n");
+    REQUIRE_FALSE(used);
+    CHECK(used.error().code == dropd::ErrorCode::kProtocol);
+    CHECK_FALSE(parser.tooLarge());
   }
-  SECTION("chunked body over the cap") {
-    HttpParser parser{HttpParser::Kind::kResponse, {.max_header_bytes = 1024, .max_body_bytes = 4}};
-    REQUIRE_FALSE(
-        parser.feed("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n"));
-    CHECK(parser.tooLarge());
+  SECTION("Content-Length and chunked together") {
+    HttpParser parser{HttpParser::Kind::kResponse, {}};
+    CHECK_FALSE(
+        parser.feed("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n"
+                    "5\r\nhello\r\n0\r\n\r\n"));
+  }
+  SECTION("a chunk-size line without end") {
+    HttpParser parser{HttpParser::Kind::kResponse, {}};
+    REQUIRE(parser.feed("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;a="));
+    CHECK_FALSE(parser.feed(std::string(5000, 'x')));
   }
   SECTION("truncated body at EOF") {
     HttpParser parser{HttpParser::Kind::kResponse, {}};
@@ -132,5 +144,73 @@ TEST_CASE("HttpParser reads a request with method, target and headers", "[net]")
     CHECK(*dropd::net::findHeader(message->headers, "x-a") == "1");
     CHECK(message->body == "{}");
     CHECK(message->keep_alive);
+  }
+}
+
+TEST_CASE("HttpParser reads legal chunk extensions, fed at any split", "[net]") {
+  const std::string line =
+      GENERATE(as<std::string>{}, "5;a=1;b=2", "5;a=\"x;y\"", "5;a=1;b=\"x;y\"", "5;a", "5;a;b=2",
+               "5 ;a=1", "5\t;a=1", "5 ; a = 1 ;b", "5;a=\"x\\\"y\"", "5;a=\"\"", "0005;a=1");
+  const std::string wire = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + line +
+                           "\r\nhello\r\n6;last=1;z=\"q\"\r\n world\r\n0;end\r\n\r\n";
+  for (std::size_t at = 0; at <= wire.size(); ++at) {
+    HttpParser parser{HttpParser::Kind::kResponse, {}};
+    const auto message = parseSplit(parser, wire, at);
+    INFO("chunk-size line " << line << ", split at " << at);
+    REQUIRE(message);
+    CHECK(message->body == "hello world");
+    CHECK(message->keep_alive);
+  }
+}
+
+TEST_CASE("HttpParser keeps a chunked message's successor for later", "[net]") {
+  HttpParser parser{HttpParser::Kind::kResponse, {}};
+  const std::string two =
+      "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2;a=1;b=2\r\nhi\r\n0\r\n\r\n"
+      "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1;x\r\n!\r\n0\r\n\r\n";
+  auto used = parser.feed(two);
+  REQUIRE(used);
+  REQUIRE(parser.complete());
+  CHECK(parser.take().body == "hi");
+  auto rest = parser.feed(std::string_view{two}.substr(*used));
+  REQUIRE(rest);
+  CHECK(*used + *rest == two.size());
+  REQUIRE(parser.complete());
+  CHECK(parser.take().body == "!");
+}
+
+TEST_CASE("HttpParser refuses a body over the cap with kTooLarge", "[net]") {
+  const dropd::net::ParserLimits limits{
+      .max_header_bytes = 1024, .max_body_bytes = 4, .body_limit_name = "max_response_bytes"};
+  HttpParser parser{HttpParser::Kind::kResponse, limits};
+  SECTION("a Content-Length over the cap, at the headers") {
+    const auto used = parser.feed("HTTP/1.1 200 OK\r\nContent-Length: 1099511627776\r\n\r\n");
+    REQUIRE_FALSE(used);
+    CHECK(used.error().code == dropd::ErrorCode::kTooLarge);
+    CHECK(used.error().message() ==
+          "response body over max_response_bytes (4): Content-Length 1099511627776");
+    CHECK(parser.tooLarge());
+  }
+  SECTION("a chunked body that grows over the cap") {
+    REQUIRE(
+        parser.feed("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3;a=1;b=2\r\nabc\r\n"));
+    const auto used = parser.feed("2\r\nde\r\n");
+    REQUIRE_FALSE(used);
+    CHECK(used.error().code == dropd::ErrorCode::kTooLarge);
+    CHECK(used.error().message() ==
+          "response body over max_response_bytes (4): chunked body passed 5 bytes");
+    CHECK(parser.tooLarge());
+  }
+  SECTION("a read-until-close body that grows over the cap") {
+    const auto used = parser.feed("HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nhello");
+    REQUIRE_FALSE(used);
+    CHECK(used.error().code == dropd::ErrorCode::kTooLarge);
+    CHECK(used.error().message() ==
+          "response body over max_response_bytes (4): read-until-close body passed 5 bytes");
+  }
+  SECTION("a body of exactly the cap is fine") {
+    REQUIRE(parser.feed("HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nabcd"));
+    REQUIRE(parser.complete());
+    CHECK(parser.take().body == "abcd");
   }
 }

@@ -19,7 +19,7 @@ struct ClientOptions {
   std::chrono::milliseconds request_timeout{std::chrono::seconds(300)};  // write to last byte
   std::chrono::milliseconds idle_timeout{std::chrono::seconds(60)};      // pooled connection unused
   std::size_t max_connections = 8;             // per endpoint; further requests wait (FIFO)
-  std::size_t max_response_bytes = 64u << 20;  // body cap; over it the request fails kProtocol
+  std::size_t max_response_bytes = 64u << 20;  // body cap; over it the request fails kTooLarge
   TlsOptions tls{};
 };
 

@@ -10,7 +10,12 @@
 //   - an HttpResponse, whatever its status;
 //   - kTimeout: connect (DNS included) or request (write to last byte) deadline;
 //   - kSystem, sys = UV_ECONNREFUSED / UV_ECONNRESET / UV_EOF ...: the network;
-//   - kProtocol: a malformed response or one over max_response_bytes;
+//   - kProtocol: a malformed response;
+//   - kTooLarge: a response body over max_response_bytes, refused at the
+//     headers when its Content-Length says so (nothing of it is read), else
+//     as soon as the chunked or read-until-close body passes the cap:
+//     "response body over max_response_bytes (67108864): Content-Length
+//     1099511627776". The connection is closed;
 //   - kCancelled: close() was called.
 // A pooled connection that the server closed before any byte of our answer
 // (the keep-alive race) is retried once on a fresh connection.

@@ -7,10 +7,20 @@
 // feed() stops at the end of each message, so that bytes of a following
 // message stay unread: take() hands the message over and makes the parser
 // ready for the next one. In responses, 1xx interim answers (not 101) are
-// skipped: complete() is only ever true for a final response. Errors are kProtocol ("HPE_INVALID_CHUNK_SIZE:
-// ..."); once one is reported the parser stays broken (llhttp's rule).
+// skipped: complete() is only ever true for a final response.
+//
+// Errors: kProtocol for a malformed message ("HTTP parse error
+// HPE_INVALID_CHUNK_SIZE: ..."); kTooLarge for a body over max_body_bytes,
+// refused at the headers when its Content-Length says so, else as soon as
+// the chunked or read-until-close body passes the limit ("response body
+// over max_response_bytes (67108864): Content-Length 1099511627776").
+// Once one is reported the parser stays broken (llhttp's rule).
+//
+// Chunk-size lines are checked by chunkSizeOf() (chunk_line.hpp), not by
+// llhttp, which refuses some legal chunk extensions.
 
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -34,6 +44,7 @@ struct ParsedMessage {
 struct ParserLimits {
   std::size_t max_header_bytes = 64 * 1024;
   std::size_t max_body_bytes = 64 << 20;
+  const char* body_limit_name = "max_body_bytes";  // the setting, named in kTooLarge errors
 };
 
 class HttpParser {
@@ -54,7 +65,7 @@ class HttpParser {
   [[nodiscard]] bool complete() const noexcept { return complete_; }
   // True once any byte of the current message arrived.
   [[nodiscard]] bool started() const noexcept { return started_; }
-  // True when the body went over the limit (the error was kProtocol).
+  // True when the body went over the limit (the error was kTooLarge).
   [[nodiscard]] bool tooLarge() const noexcept { return too_large_; }
 
   // The finished message; resets the parser for the next one.
@@ -69,9 +80,13 @@ class HttpParser {
   static int onHeaderValueComplete(llhttp_t* p) noexcept;
   static int onHeadersComplete(llhttp_t* p) noexcept;
   static int onBody(llhttp_t* p, const char* at, size_t len) noexcept;
+  static int onChunkComplete(llhttp_t* p) noexcept;
   static int onMessageComplete(llhttp_t* p) noexcept;
+  [[nodiscard]] Result<std::size_t> execute(std::string_view data);
+  [[nodiscard]] Result<std::size_t> feedChunkLine(std::string_view data);
   [[nodiscard]] tl::unexpected<Error> parseError() const;
-  int refuse(const char* reason) noexcept;
+  int refuse(ErrorCode code, std::string reason) noexcept;
+  int refuseTooLarge(const std::string& what) noexcept;
 
   const ParserLimits limits_;
   llhttp_settings_t settings_;
@@ -84,6 +99,13 @@ class HttpParser {
   bool complete_ = false;
   bool too_large_ = false;
   bool interim_ = false;  // the message being parsed is a 1xx to skip
+  // llhttp is paused where a chunk-size line starts; we read that line
+  // (into chunk_line_ until its LF arrives) and hand llhttp a clean one.
+  bool at_chunk_line_ = false;
+  std::string chunk_line_;
+  // Why a callback of ours refused, since llhttp reports some refusals
+  // only as "User callback error".
+  std::optional<Error> refusal_;
 };
 
 }  // namespace dropd::net

@@ -17,6 +17,7 @@ enum class ErrorCode {
   kTimeout,    // a deadline passed
   kCancelled,  // the operation was stopped on purpose (shutdown, close)
   kProtocol,   // the peer broke the protocol (bad HTTP, bad JSON)
+  kTooLarge,   // the peer kept to the protocol, but sent more than a limit of ours allows
   kInvalid,    // bad input that belongs to the caller (bad URL, bad file)
 };
 

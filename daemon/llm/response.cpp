@@ -92,6 +92,14 @@ tl::expected<Completion, Failure> parseResponse(int status, std::string_view bod
   return c;
 }
 
+Failure transportFailure(const Error& error) {
+  if (error.code == ErrorCode::kTooLarge) {
+    return {FailureClass::kFailFile, "response_too_large", 0, error.message()};
+  }
+  const bool timeout = error.code == ErrorCode::kTimeout;
+  return {FailureClass::kRetry, timeout ? "timeout" : "network", 0, error.message()};
+}
+
 std::string bodyExcerpt(std::string_view body, std::size_t max_bytes) {
   std::string out(body.substr(0, max_bytes));
   for (char& ch : out) {

@@ -11,6 +11,9 @@ Outcome attemptOutcome(const llm::Failure* failure) noexcept {
   if (failure->cls == llm::FailureClass::kPauseEndpoint) {
     return Outcome::kRejected;
   }
+  if (failure->kind == "response_too_large") {
+    return Outcome::kClientError;  // the endpoint answered; this file's answer is unusable
+  }
   const int status = failure->http_status;
   if (status == 0) {
     return failure->kind == "timeout" ? Outcome::kOverloaded : Outcome::kNetworkError;

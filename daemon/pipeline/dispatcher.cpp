@@ -24,13 +24,6 @@ net::ClientOptions clientOptions(const config::Endpoint& endpoint) {
   return options;
 }
 
-// A failed exchange without an HTTP answer: timeouts and network errors are
-// the endpoint's trouble, so they are retried.
-llm::Failure transportFailure(const Error& error) {
-  const bool timeout = error.code == ErrorCode::kTimeout;
-  return {llm::FailureClass::kRetry, timeout ? "timeout" : "network", 0, error.message()};
-}
-
 }  // namespace
 
 Result<std::unique_ptr<Dispatcher>> Dispatcher::create(uv_loop_t& loop,
@@ -169,7 +162,7 @@ void Dispatcher::onAnswer(Entry entry, Result<net::HttpResponse> answer, MonoTim
       gate_.abandon();
       return;
     }
-    llm::Failure failure = transportFailure(answer.error());
+    llm::Failure failure = llm::transportFailure(answer.error());
     (void)gate_.onAttemptEnd(attempt, nullptr, &failure, nullptr);
     onFailure(std::move(entry), std::move(failure), std::nullopt);
     return;

@@ -2,8 +2,10 @@
 
 #include <catch2/catch.hpp>
 
+using dropd::llm::Failure;
 using dropd::llm::FailureClass;
 using dropd::llm::parseResponse;
+using dropd::llm::transportFailure;
 
 TEST_CASE("parseResponse reads content, finish_reason and usage", "[llm]") {
   const auto r = parseResponse(200, R"({"id":"x","object":"chat.completion","choices":[
@@ -54,4 +56,30 @@ TEST_CASE("parseResponse classifies HTTP errors", "[llm]") {
 TEST_CASE("bodyExcerpt is one bounded line", "[llm]") {
   CHECK(dropd::llm::bodyExcerpt("a\nb\r\nc") == "a b  c");
   CHECK(dropd::llm::bodyExcerpt(std::string(500, 'x'), 10) == "xxxxxxxxxx...");
+}
+
+TEST_CASE("transportFailure sorts exchanges without a usable answer", "[llm]") {
+  using dropd::Error;
+  using dropd::ErrorCode;
+  SECTION("a timeout is retried") {
+    const Failure f = transportFailure(Error{ErrorCode::kTimeout, 0, "request to h:1: timed out"});
+    CHECK(f.cls == FailureClass::kRetry);
+    CHECK(f.kind == "timeout");
+  }
+  SECTION("a network or protocol error is retried") {
+    for (const ErrorCode code : {ErrorCode::kSystem, ErrorCode::kProtocol}) {
+      const Failure f = transportFailure(Error{code, 0, "read(h:1): connection reset"});
+      CHECK(f.cls == FailureClass::kRetry);
+      CHECK(f.kind == "network");
+    }
+  }
+  SECTION("an answer over max_response_bytes fails the file") {
+    const std::string why =
+        "response body over max_response_bytes (67108864): Content-Length 1099511627776";
+    const Failure f = transportFailure(Error{ErrorCode::kTooLarge, 0, why});
+    CHECK(f.cls == FailureClass::kFailFile);
+    CHECK(f.kind == "response_too_large");
+    CHECK(f.http_status == 0);
+    CHECK(f.message == why);
+  }
 }

@@ -54,6 +54,9 @@ TEST_CASE("attemptOutcome sorts attempts the way the limiter counts them", "[pip
     }
     const Failure context{FailureClass::kFailFile, "context_length", 400, "too long"};
     CHECK(attemptOutcome(&context) == Outcome::kClientError);
+    const Failure too_large{FailureClass::kFailFile, "response_too_large", 0,
+                            "response body over max_response_bytes (67108864): Content-Length 1"};
+    CHECK(attemptOutcome(&too_large) == Outcome::kClientError);
   }
   SECTION("a garbled 2xx and junk statuses count against the endpoint") {
     const Failure garbled{FailureClass::kRetry, "bad_response", 200, "not JSON"};

@@ -11,6 +11,8 @@
 
 #include <tl/expected.hpp>
 
+#include "dropd/uv/error.hpp"
+
 namespace dropd::llm {
 
 struct Usage {
@@ -33,7 +35,9 @@ enum class FailureClass {
 
 struct Failure {
   FailureClass cls = FailureClass::kRetry;
-  std::string kind;     // error record kind: "http", "bad_response", "context_length", ...
+  // Error record kind: "http", "bad_response", "context_length" (parseResponse),
+  // "timeout", "network", "response_too_large" (transportFailure), ...
+  std::string kind;
   int http_status = 0;  // 0 when no HTTP status applies
   std::string message;  // one line, with a body excerpt for HTTP errors (never a secret)
 };
@@ -41,6 +45,13 @@ struct Failure {
 // Parses a 2xx body, or classifies a non-2xx answer. `retry_after` is
 // not read here (the throttle module owns it).
 [[nodiscard]] tl::expected<Completion, Failure> parseResponse(int status, std::string_view body);
+
+// An exchange that ended without a usable HTTP answer (net::HttpClient's
+// error). Timeouts and network errors are the endpoint's trouble:
+// kRetry, kind "timeout" or "network". An answer over max_response_bytes
+// (kTooLarge) is the file's: the same request would get the same answer,
+// so kFailFile, kind "response_too_large", and the endpoint did answer.
+[[nodiscard]] Failure transportFailure(const Error& error);
 
 // At most `max_bytes` of `body` on one line, with control bytes shown as spaces,
 // for error messages and logs.

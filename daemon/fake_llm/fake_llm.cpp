@@ -2,6 +2,7 @@
 
 #include <cctype>
 
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 namespace dropd::fake_llm {
@@ -83,6 +84,24 @@ std::vector<std::string> smallPieces(std::string head, const std::string& body) 
 std::vector<std::string> threeChunks(const std::string& body) {
   const std::size_t third = body.size() / 3;
   return {body.substr(0, third), body.substr(third, third), body.substr(2 * third)};
+}
+
+// oversize: a head that promises 1 TiB, then a little of the real body.
+std::string oversizeStart(const std::string& body) {
+  return net::responseHead(200, kJson, kOversizeContentLength, false) + body.substr(0, 16);
+}
+
+// chunk-ext: a whole chunked answer, each chunk-size line with two legal
+// extensions, the second a quoted value holding a ';'.
+std::string chunkedWithExtensions(int status, Headers headers, const std::string& body) {
+  headers.push_back({"Transfer-Encoding", "chunked"});
+  std::string out = net::responseHead(status, headers, 0, true);
+  for (const std::string& chunk : threeChunks(body)) {
+    if (!chunk.empty()) {  // an empty chunk would end the body early
+      out += fmt::format("{:x};a=1;b=\"x;y\"\r\n", chunk.size()) + chunk + "\r\n";
+    }
+  }
+  return out + "0;a=1;b=\"x;y\"\r\n\r\n";
 }
 
 }  // namespace
@@ -229,6 +248,10 @@ void FakeLlm::answerChat(const Pending& pending) {
                               net::Responder::After::kReset);
     return;
   }
+  if (plan.terminal == FaultKind::kOversize) {
+    pending.responder.sendRaw({oversizeStart(body)}, net::Responder::After::kKeepOpen);
+    return;
+  }
   if (plan.terminal == FaultKind::kMalformedJson) {
     body.resize(body.size() / 2);  // valid HTTP, truncated JSON
   }
@@ -237,7 +260,10 @@ void FakeLlm::answerChat(const Pending& pending) {
     headers.push_back({"Retry-After", std::to_string(*plan.retry_after_s)});
   }
   headers.insert(headers.end(), pending.rate_headers.begin(), pending.rate_headers.end());
-  if (plan.slow_body && !plan.chunked) {
+  if (plan.chunk_ext) {
+    pending.responder.sendRaw({chunkedWithExtensions(status, std::move(headers), body)},
+                              net::Responder::After::kKeepOpen);
+  } else if (plan.slow_body && !plan.chunked) {
     pending.responder.sendRaw(
         smallPieces(net::responseHead(status, headers, body.size(), false), body),
         net::Responder::After::kKeepOpen);

@@ -81,7 +81,9 @@ Status parseKind(std::string_view part, std::string_view spec, Fault& fault) {
       {"hang", FaultKind::kHang},
       {"malformed-json", FaultKind::kMalformedJson},
       {"chunked", FaultKind::kChunked},
-      {"slow-body", FaultKind::kSlowBody}};
+      {"slow-body", FaultKind::kSlowBody},
+      {"oversize", FaultKind::kOversize},
+      {"chunk-ext", FaultKind::kChunkExt}};
   for (const auto& [name, kind] : kBare) {
     if (key == name && eq == std::string_view::npos) {
       fault.kind = kind;
@@ -190,6 +192,12 @@ std::string describe(const Fault& fault) {
     case FaultKind::kSlowBody:
       out = "slow-body";
       break;
+    case FaultKind::kOversize:
+      out = "oversize";
+      break;
+    case FaultKind::kChunkExt:
+      out = "chunk-ext";
+      break;
   }
   if (fault.rate < 1.0) {
     out += ",rate=" + std::to_string(fault.rate);
@@ -229,6 +237,8 @@ FaultPlan FaultPicker::pick(const std::vector<Fault>& faults, std::string_view u
       plan.chunked = true;
     } else if (fault.kind == FaultKind::kSlowBody) {
       plan.slow_body = true;
+    } else if (fault.kind == FaultKind::kChunkExt) {
+      plan.chunk_ext = true;
     } else if (plan.terminal) {
       continue;  // the first terminal fault decides the answer
     } else {

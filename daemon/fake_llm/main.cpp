@@ -22,13 +22,16 @@ constexpr const char* kFooter = R"help(Fault SPEC: KIND[,OPTION]...
   KIND    status=CODE | reset-mid-body | hang | malformed-json | chunked | delay=DUR
           | outage=FROM..TO (503 from FROM to TO after start, e.g. outage=10s..40s)
           | slow-body (the answer written 16 bytes per write)
+          | oversize (200 with Content-Length 1 TiB, a few bytes, connection kept open)
+          | chunk-ext (the answer chunked, two extensions per chunk: ;a=1;b="x;y")
   OPTION  rate=P (0..1, default 1) | retry-after=S (status only)
           | code=NAME (status only: the error's "code", e.g. insufficient_quota)
           | match=NAME (only requests whose last user message contains NAME)
   Faults are chosen per request with a seeded RNG (--seed). Delays add up,
-  chunked and slow-body change the framing, the first status/outage/reset/
-  hang/malformed that fires decides the answer. Examples: --fault status=500,rate=0.1
-  --fault status=429,retry-after=2 --fault reset-mid-body,rate=0.05 --fault hang,match=STUCK
+  chunked, chunk-ext and slow-body change the framing, the first status/
+  outage/reset/hang/malformed/oversize that fires decides the answer.
+  Examples: --fault status=500,rate=0.1 --fault status=429,retry-after=2
+  --fault reset-mid-body,rate=0.05 --fault hang,match=STUCK
   --fault status=429,code=insufficient_quota --fault outage=10s..40s
 
 Rate limits (--rpm N, --tpm N; 0 or absent: none), like real providers:

@@ -166,6 +166,20 @@ TEST_CASE("FakeLlm applies each fault", "[fake_llm]") {
     CHECK(*response->header("transfer-encoding") == "chunked");
     CHECK(contentOf(*response) == "fake: hello chunks (12 bytes)");
   }
+  SECTION("chunk-ext: chunked, two extensions on every chunk") {
+    Harness h{loop, withFaults({"chunk-ext"})};
+    const auto response = h.chat("hello extensions");
+    REQUIRE(response);
+    CHECK(*response->header("transfer-encoding") == "chunked");
+    CHECK(contentOf(*response) == "fake: hello extensions (16 bytes)");
+  }
+  SECTION("oversize: a 1 TiB Content-Length, over the client's cap") {
+    Harness h{loop, withFaults({"oversize"})};
+    const auto response = h.chat("x");
+    REQUIRE_FALSE(response);
+    CHECK(response.error().code == ErrorCode::kTooLarge);
+    CHECK(response.error().message().ends_with("Content-Length 1099511627776"));
+  }
   SECTION("delay and latency are timers") {
     fake_llm::FakeLlmConfig config = withFaults({"delay=20ms"});
     config.latency = 20ms;

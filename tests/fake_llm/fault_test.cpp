@@ -23,6 +23,10 @@ TEST_CASE("parseFault reads every kind and option", "[fake_llm]") {
     CHECK(parseFault("hang,rate=0.1")->kind == FaultKind::kHang);
     CHECK(parseFault("malformed-json")->kind == FaultKind::kMalformedJson);
     CHECK(parseFault("chunked")->kind == FaultKind::kChunked);
+    CHECK(parseFault("oversize,match=BIG")->kind == FaultKind::kOversize);
+    CHECK(parseFault("chunk-ext,rate=0.5")->kind == FaultKind::kChunkExt);
+    CHECK(describe(*parseFault("oversize,match=BIG")) == "oversize,match=BIG");
+    CHECK(describe(*parseFault("chunk-ext")) == "chunk-ext");
   }
   SECTION("delay") {
     const auto f = parseFault("delay=2s");
@@ -34,7 +38,8 @@ TEST_CASE("parseFault reads every kind and option", "[fake_llm]") {
 TEST_CASE("parseFault rejects bad specs", "[fake_llm]") {
   const char* bad = GENERATE("", "status", "status=99", "status=abc", "teapot", "hang=1",
                              "delay=fast", "status=500,rate=2", "status=500,rate",
-                             "hang,retry-after=1", "status=500,colour=red", "chunked,match=");
+                             "hang,retry-after=1", "status=500,colour=red",
+                             "chunked,match=", "oversize=1", "chunk-ext,code=x", "chunkext");
   const auto f = parseFault(bad);
   REQUIRE_FALSE(f);
   CHECK(f.error().code == dropd::ErrorCode::kInvalid);
@@ -120,4 +125,22 @@ TEST_CASE("FaultPicker applies an outage only inside its window", "[fake_llm]") 
   CHECK(during.slow_body);
   CHECK(picker.pick(faults, "", 39999ms).terminal == FaultKind::kOutage);
   CHECK_FALSE(picker.pick(faults, "", 40s).terminal);
+}
+
+TEST_CASE("FaultPicker: oversize decides the answer, chunk-ext only the framing", "[fake_llm]") {
+  const std::vector<Fault> faults{*parseFault("chunk-ext"), *parseFault("oversize,match=BIG"),
+                                  *parseFault("status=500")};
+  FaultPicker picker{1};
+  SECTION("a matching request gets oversize, the first terminal fault") {
+    const FaultPlan plan = picker.pick(faults, "a BIG file");
+    CHECK(plan.terminal == FaultKind::kOversize);
+    CHECK(plan.chunk_ext);
+    CHECK(plan.names == "chunk-ext;oversize,match=BIG");
+  }
+  SECTION("others get the status, chunked with extensions") {
+    const FaultPlan plan = picker.pick(faults, "a small file");
+    CHECK(plan.terminal == FaultKind::kStatus);
+    CHECK(plan.chunk_ext);
+    CHECK_FALSE(plan.chunked);
+  }
 }

@@ -6,7 +6,7 @@
 //
 // SPEC is KIND[,OPTION]... with
 //   KIND:   status=CODE | reset-mid-body | hang | malformed-json | chunked | delay=DUR
-//           | outage=FROM..TO | slow-body
+//           | outage=FROM..TO | slow-body | oversize | chunk-ext
 //   OPTION: rate=P (0..1, default 1) | retry-after=S (status only)
 //           | code=NAME (status only) | match=NAME
 // `match=NAME` limits the fault to requests whose last user message
@@ -14,9 +14,15 @@
 // arrives from 10 s to 40 s after the fake started. `code=NAME` puts NAME
 // in the error body's "code" (e.g. status=429,code=insufficient_quota).
 // `slow-body` writes the answer as many small pieces, one write each.
-// Several faults may apply to one request: delays add up, `chunked` and
-// `slow-body` change the framing, and the first of status / outage /
-// reset-mid-body / hang / malformed-json that fires decides the answer.
+// `oversize` answers 200 with "Content-Length: 1099511627776" (1 TiB, far
+// over any client's cap), then the first bytes of the completion, and
+// keeps the connection open. `chunk-ext` sends the normal answer chunked,
+// each chunk-size line with two legal extensions (RFC 9112 §7.1.1):
+// `;a=1;b="x;y"`.
+// Several faults may apply to one request: delays add up, `chunked`,
+// `chunk-ext` and `slow-body` change the framing, and the first of status /
+// outage / reset-mid-body / hang / malformed-json / oversize that fires
+// decides the answer.
 
 #include <chrono>
 #include <cstdint>
@@ -38,8 +44,13 @@ enum class FaultKind {
   kChunked,
   kDelay,
   kOutage,
-  kSlowBody
+  kSlowBody,
+  kOversize,
+  kChunkExt
 };
+
+// The Content-Length an `oversize` answer declares: 1 TiB.
+inline constexpr std::uint64_t kOversizeContentLength = std::uint64_t{1} << 40;
 
 struct Fault {
   FaultKind kind = FaultKind::kStatus;
@@ -62,12 +73,13 @@ struct Fault {
 
 // What to do with one request.
 struct FaultPlan {
-  std::optional<FaultKind> terminal;  // status, reset, hang or malformed; none = a normal answer
+  std::optional<FaultKind> terminal;  // status, reset, hang, malformed, oversize; none = normal
   int status = 0;
   std::optional<int> retry_after_s;
   std::string code;
   std::chrono::milliseconds extra_delay{0};
   bool chunked = false;
+  bool chunk_ext = false;  // chunked, with extensions on every chunk
   bool slow_body = false;
   std::string names;  // the faults that fired, "status=500;chunked", for the request log
 };

@@ -184,10 +184,14 @@ TEST_CASE("FakeLlm applies each fault", "[fake_llm]") {
     fake_llm::FakeLlmConfig config = withFaults({"delay=20ms"});
     config.latency = 20ms;
     Harness h{loop, config};
-    const auto start = std::chrono::steady_clock::now();
+    // The loop's own clock, which the timers run on: the steady clock can be
+    // up to a millisecond ahead of the loop's cached time when they are armed.
+    uv_update_time(&loop.get());
+    const std::uint64_t start = uv_now(&loop.get());
     const auto response = h.chat("slow");
     REQUIRE(response);
-    CHECK(std::chrono::steady_clock::now() - start >= 40ms);
+    uv_update_time(&loop.get());
+    CHECK(uv_now(&loop.get()) - start >= 40);
   }
   SECTION("match limits a fault to requests that mention NAME") {
     Harness h{loop, withFaults({"status=500,match=POISON"})};

@@ -20,6 +20,21 @@ constexpr std::size_t kMaxChunkLineBytes = 4096;
 
 constexpr int kChunkedBody = 2;  // llhttp__after_headers_complete()
 
+// The line's bytes for an error message: printable ASCII as is, the rest as
+// \xNN. Not fmt's {:?}, whose escaping asserts on invalid UTF-8 (fmt 9).
+std::string printable(std::string_view bytes) {
+  std::string out;
+  for (const char c : bytes) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte >= 0x20 && byte < 0x7f && byte != '"' && byte != '\\') {
+      out.push_back(c);
+    } else {
+      out += fmt::format("\\x{:02x}", byte);
+    }
+  }
+  return out;
+}
+
 HttpParser& self(llhttp_t* p) noexcept { return *static_cast<HttpParser*>(p->data); }
 
 // RFC 9110 §15.2: a 1xx other than 101 (which switches protocols) is an
@@ -110,8 +125,8 @@ Result<std::size_t> HttpParser::feedChunkLine(std::string_view data) {
   line.remove_suffix(has_cr ? 1 : 0);
   const auto size = has_cr ? chunkSizeOf(line) : std::nullopt;
   if (!size) {
-    return makeError(ErrorCode::kProtocol,
-                     fmt::format("HTTP parse error: bad chunk-size line {:?}", line.substr(0, 64)));
+    return makeError(ErrorCode::kProtocol, "HTTP parse error: bad chunk-size line \"" +
+                                               printable(line.substr(0, 64)) + "\"");
   }
   const std::string clean = std::string(*size) + "\r\n";
   at_chunk_line_ = false;

@@ -24,8 +24,8 @@ bool carriesCredentials(std::string_view name) {
   if (n == "cookie") {
     return true;
   }
-  static constexpr std::array<std::string_view, 7> kWords{
-      "key", "token", "secret", "auth", "password", "session", "signature"};
+  static constexpr std::array<std::string_view, 7> kWords{"key",      "token",   "secret",   "auth",
+                                                          "password", "session", "signature"};
   return std::any_of(kWords.begin(), kWords.end(),
                      [&n](std::string_view word) { return n.find(word) != std::string::npos; });
 }
@@ -57,9 +57,8 @@ void SecretMask::add(std::string_view value, const std::string& label) {
   push(std::string(value), once == value);
   push(once, true);
   push(twice, true);
-  std::stable_sort(needles_.begin(), needles_.end(), [](const Needle& a, const Needle& b) {
-    return a.text.size() > b.text.size();
-  });
+  std::stable_sort(needles_.begin(), needles_.end(),
+                   [](const Needle& a, const Needle& b) { return a.text.size() > b.text.size(); });
 }
 
 void SecretMask::addFrom(const Config& config) {

@@ -230,10 +230,10 @@ void FakeLlm::answerChat(const Pending& pending) {
   std::string body;
   if (plan.terminal == FaultKind::kStatus || plan.terminal == FaultKind::kOutage) {
     status = plan.status;
-    const std::string message =
-        withEcho(plan.terminal == FaultKind::kOutage ? "fake fault: outage"
-                                                     : "fake fault: status " + std::to_string(status),
-                 pending.echo);
+    const std::string message = withEcho(plan.terminal == FaultKind::kOutage
+                                             ? "fake fault: outage"
+                                             : "fake fault: status " + std::to_string(status),
+                                         pending.echo);
     body = plan.code.empty() ? errorBody(status, message) : errorBody(status, message, plan.code);
   } else {
     body = completionBody(pending.chat, pending.id, created);
@@ -276,11 +276,10 @@ void FakeLlm::answerChat(const Pending& pending) {
 
 void FakeLlm::answerRateLimited(const Pending& pending, const Admission& admission) {
   logRequest(pending.chat, 429, admission.refused_by == "tokens" ? "tpm" : "rpm");
-  const std::string message =
-      withEcho("Rate limit reached for " + std::string(admission.refused_by) +
-                   " per min: please try again in " +
-                   std::to_string(admission.retry_after.count()) + "ms.",
-               pending.echo);
+  const std::string message = withEcho(
+      "Rate limit reached for " + std::string(admission.refused_by) +
+          " per min: please try again in " + std::to_string(admission.retry_after.count()) + "ms.",
+      pending.echo);
   Headers headers = kJson;
   headers.insert(headers.end(), pending.rate_headers.begin(), pending.rate_headers.end());
   pending.responder.send(429, std::move(headers), rateLimitBody(admission.refused_by, message));

@@ -14,6 +14,18 @@ using dropd::ops::LogOptions;
 
 namespace {
 
+// Everything written to `out` (a tmpfile()), which it closes.
+std::string readAndClose(FILE* out) {
+  std::rewind(out);
+  std::string text;
+  char buf[512];
+  while (const size_t n = std::fread(buf, 1, sizeof buf, out)) {
+    text.append(buf, n);
+  }
+  std::fclose(out);
+  return text;
+}
+
 // Logs two lines through a logger built with `options` and returns the output.
 std::string logged(const LogOptions& options) {
   FILE* out = std::tmpfile();
@@ -24,14 +36,7 @@ std::string logged(const LogOptions& options) {
     log->warn("endpoint.paused endpoint={}", "local");
     log->debug("hidden.at_info");
   }
-  std::rewind(out);
-  std::string text;
-  char buf[512];
-  while (const size_t n = std::fread(buf, 1, sizeof buf, out)) {
-    text.append(buf, n);
-  }
-  std::fclose(out);
-  return text;
+  return readAndClose(out);
 }
 
 }  // namespace
@@ -99,13 +104,7 @@ TEST_CASE("Logger masks every configured secret, at every level and shape", "[op
       log->trace("llm.body body={:?}", "{\"error\":\"bad key sk-echoed-by-the-server\"}");
       log->error("job.failed error={:?}", "HTTP 401: sk-echoed-by-the-server");
     }
-    std::rewind(out);
-    std::string text;
-    char buf[512];
-    while (const size_t n = std::fread(buf, 1, sizeof buf, out)) {
-      text.append(buf, n);
-    }
-    std::fclose(out);
+    const std::string text = readAndClose(out);
     INFO(text);
     CHECK(text.find("sk-echoed") == std::string::npos);
     CHECK(text.find("HTTP 401: [redacted endpoints.local.api_key]") != std::string::npos);

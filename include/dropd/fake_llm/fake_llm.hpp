@@ -54,9 +54,9 @@ struct FakeLlmConfig {
   std::vector<Fault> faults;
   RateLimits limits{};  // --rpm / --tpm; 0: none
   std::uint64_t seed = 42;
-  std::string request_log;                // path; empty: no log
-  std::string tls_cert;                   // PEM chain; with tls_key: serve https
-  std::string tls_key;                    // PEM private key of tls_cert
+  std::string request_log;  // path; empty: no log
+  std::string tls_cert;     // PEM chain; with tls_key: serve https
+  std::string tls_key;      // PEM private key of tls_cert
   // Every answer, error or not, quotes the request's credentials whole
   // (Authorization, api-key, x-api-key): a careless gateway, for tests of
   // dropd's secret masking (--echo-credentials).

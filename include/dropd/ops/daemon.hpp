@@ -18,9 +18,8 @@
 
 #include <spdlog/logger.h>
 
-#include "dropd/config/secret_mask.hpp"
-
 #include "dropd/config/config.hpp"
+#include "dropd/config/secret_mask.hpp"
 #include "dropd/uv/error.hpp"
 
 namespace dropd::ops {

@@ -59,8 +59,8 @@ class Sink {
   // place where what a job writes passes (config/secret_mask.hpp); it must
   // outlive the Sink.
   [[nodiscard]] static Result<std::unique_ptr<Sink>> create(
-      uv_loop_t& loop, spdlog::logger& log, std::uint32_t max_retries, Ledger* ledger,
-      DoneFn done, const config::SecretMask* mask = nullptr);
+      uv_loop_t& loop, spdlog::logger& log, std::uint32_t max_retries, Ledger* ledger, DoneFn done,
+      const config::SecretMask* mask = nullptr);
   // `row` is committed to the ledger with the batch, after the record is
   // durable and before the source moves (nullopt: nothing to record).
   void add(std::unique_ptr<Job> job, file::CommitItem item, std::optional<LedgerRow> row);

@@ -43,6 +43,7 @@
 
 #include "dropd/throttle/adaptive_concurrency.hpp"
 #include "dropd/throttle/circuit_breaker.hpp"
+#include "dropd/throttle/outcome.hpp"
 #include "dropd/throttle/rate_limit_headers.hpp"
 #include "dropd/throttle/token_bucket.hpp"
 #include "dropd/uv/clock.hpp"
@@ -70,17 +71,6 @@ struct Decision {
   // When refused: when asking again can succeed. nullopt: only after a
   // release() (all slots busy, or a probe is in flight).
   std::optional<MonoTime> retry_at;
-};
-
-// How a request ended, as the Dispatcher classifies it.
-enum class Outcome {
-  kSuccess,       // 2xx
-  kClientError,   // 400, 404, 413, 422...: the server is fine, the request was not
-  kRateLimited,   // 429 rate_limit_exceeded
-  kOverloaded,    // 503, 408, a timeout
-  kServerError,   // any other 5xx
-  kNetworkError,  // connect/reset/TLS: no HTTP answer
-  kRejected,      // 401, 403, 429 insufficient_quota: the caller also calls pauseUntil()
 };
 
 class EndpointLimiter {

@@ -25,31 +25,20 @@ std::string errorCode(const json& doc) {
   return {};
 }
 
-FailureClass classifyStatus(int status, const std::string& code) {
-  if (status == 401 || status == 403 || code == "insufficient_quota") {
-    return FailureClass::kPauseEndpoint;
-  }
-  if (status == 408 || status == 409 || status == 429 || status >= 500) {
-    return FailureClass::kRetry;
-  }
-  return FailureClass::kFailFile;
-}
-
-Failure httpFailure(int status, std::string_view body) {
+Answer httpFailure(int status, std::string_view body) {
   const json doc = json::parse(body, nullptr, false);
   const std::string code = doc.is_discarded() ? std::string() : errorCode(doc);
-  Failure f;
-  f.cls = classifyStatus(status, code);
-  f.kind = code == "context_length_exceeded" ? "context_length" : "http";
-  f.http_status = status;
-  f.message = "HTTP " + std::to_string(status) + (code.empty() ? "" : " " + code) + ": " +
-              bodyExcerpt(body);
-  return f;
+  const StatusClass sorted = classifyAnswer(status, code);
+  Failure f{sorted.cls, sorted.kind, status,
+            "HTTP " + std::to_string(status) + (code.empty() ? "" : " " + code) + ": " +
+                bodyExcerpt(body)};
+  return {tl::unexpected(std::move(f)), sorted.outcome};
 }
 
-Failure badResponse(int status, std::string_view body, std::string_view why) {
-  return Failure{FailureClass::kRetry, "bad_response", status,
-                 std::string(why) + ": " + bodyExcerpt(body)};
+Answer badResponse(int status, std::string_view body, std::string_view why) {
+  const StatusClass sorted = classifyAnswer(status, {});
+  Failure f{sorted.cls, sorted.kind, status, std::string(why) + ": " + bodyExcerpt(body)};
+  return {tl::unexpected(std::move(f)), sorted.outcome};
 }
 
 std::uint64_t countField(const json& usage, const char* key) {
@@ -61,23 +50,23 @@ std::uint64_t countField(const json& usage, const char* key) {
 
 }  // namespace
 
-tl::expected<Completion, Failure> parseResponse(int status, std::string_view body) {
+Answer readAnswer(int status, std::string_view body) {
   if (status < 200 || status > 299) {
-    return tl::unexpected(httpFailure(status, body));
+    return httpFailure(status, body);
   }
   const json doc = json::parse(body, nullptr, false);
   if (doc.is_discarded() || !doc.is_object()) {
-    return tl::unexpected(badResponse(status, body, "response is not a JSON object"));
+    return badResponse(status, body, "response is not a JSON object");
   }
   const auto choices = doc.find("choices");
   if (choices == doc.end() || !choices->is_array() || choices->empty() ||
       !(*choices)[0].is_object()) {
-    return tl::unexpected(badResponse(status, body, "response has no choices[0]"));
+    return badResponse(status, body, "response has no choices[0]");
   }
   const json& choice = (*choices)[0];
   const auto message = choice.find("message");
   if (message == choice.end() || !message->is_object() || !message->contains("content")) {
-    return tl::unexpected(badResponse(status, body, "choices[0] has no message.content"));
+    return badResponse(status, body, "choices[0] has no message.content");
   }
   Completion c;
   const json& content = (*message)["content"];
@@ -89,15 +78,20 @@ tl::expected<Completion, Failure> parseResponse(int status, std::string_view bod
   if (const auto usage = doc.find("usage"); usage != doc.end() && usage->is_object()) {
     c.usage = {countField(*usage, "prompt_tokens"), countField(*usage, "completion_tokens")};
   }
-  return c;
+  return {std::move(c), throttle::Outcome::kSuccess};
+}
+
+tl::expected<Completion, Failure> parseResponse(int status, std::string_view body) {
+  return readAnswer(status, body).result;
+}
+
+Answer readTransportError(const Error& error) {
+  const StatusClass sorted = classifyTransport(error.code);
+  return {tl::unexpected(Failure{sorted.cls, sorted.kind, 0, error.message()}), sorted.outcome};
 }
 
 Failure transportFailure(const Error& error) {
-  if (error.code == ErrorCode::kTooLarge) {
-    return {FailureClass::kFailFile, "response_too_large", 0, error.message()};
-  }
-  const bool timeout = error.code == ErrorCode::kTimeout;
-  return {FailureClass::kRetry, timeout ? "timeout" : "network", 0, error.message()};
+  return std::move(readTransportError(error).result.error());
 }
 
 std::string bodyExcerpt(std::string_view body, std::size_t max_bytes) {

@@ -2,52 +2,38 @@
 
 #include <algorithm>
 
-#include "dropd/llm/response.hpp"
+#include "dropd/llm/http_llm_client.hpp"
 #include "dropd/pipeline/send_estimate.hpp"
 #include "dropd/throttle/backoff.hpp"
 #include "dropd/uv/check.hpp"
-#include "dropd/version.hpp"
 
 namespace dropd::pipeline {
-namespace {
 
 using std::chrono::milliseconds;
-
-net::ClientOptions clientOptions(const config::Endpoint& endpoint) {
-  net::ClientOptions options;
-  options.connect_timeout = endpoint.timeouts.connect;
-  options.request_timeout = endpoint.timeouts.request;
-  options.idle_timeout = endpoint.timeouts.idle;
-  options.max_connections = endpoint.limits.max_in_flight;
-  options.tls.verify = endpoint.tls.verify;
-  options.tls.ca_file = endpoint.tls.ca_file.string();
-  return options;
-}
-
-}  // namespace
 
 Result<std::unique_ptr<Dispatcher>> Dispatcher::create(uv_loop_t& loop,
                                                        const config::Endpoint& endpoint,
                                                        const Clock& clock, spdlog::logger& log) {
-  std::unique_ptr<Dispatcher> d(new Dispatcher(loop, endpoint, clock, log));
-  auto url = net::Url::parse(endpoint.url.text);
-  if (!url) {
-    return tl::unexpected(url.error());
-  }
-  auto client = net::HttpClient::create(loop, *url, clientOptions(endpoint));
+  auto client = llm::HttpLlmClient::create(loop, endpoint, clock);
   if (!client) {
     return tl::unexpected(client.error());
   }
-  d->client_ = std::move(*client);
-  return d;
+  return create(loop, endpoint, clock, log, std::move(*client));
+}
+
+std::unique_ptr<Dispatcher> Dispatcher::create(uv_loop_t& loop, const config::Endpoint& endpoint,
+                                               const Clock& clock, spdlog::logger& log,
+                                               std::unique_ptr<llm::Client> client) {
+  return std::unique_ptr<Dispatcher>(new Dispatcher(loop, endpoint, clock, log, std::move(client)));
 }
 
 Dispatcher::Dispatcher(uv_loop_t& loop, const config::Endpoint& endpoint, const Clock& clock,
-                       spdlog::logger& log)
+                       spdlog::logger& log, std::unique_ptr<llm::Client> client)
     : loop_(loop),
       endpoint_(endpoint),
       clock_(clock),
       log_(log),
+      client_(std::move(client)),
       gate_(loop, endpoint_, clock, log, [this] { pump(); }) {}
 
 Dispatcher::~Dispatcher() { close(); }
@@ -117,23 +103,6 @@ void Dispatcher::pump() {
   }
 }
 
-net::HttpRequest Dispatcher::requestFor(const Job& job) const {
-  net::HttpRequest req;
-  req.method = "POST";
-  req.target = endpoint_.url.target;
-  req.headers = {{"Content-Type", "application/json"},
-                 {"Accept", "application/json"},
-                 {"User-Agent", std::string("dropd/") + kVersion}};
-  if (endpoint_.api_key) {
-    req.headers.push_back({"Authorization", "Bearer " + endpoint_.api_key->reveal()});
-  }
-  for (const auto& [name, value] : endpoint_.headers) {
-    req.headers.push_back({name, value});
-  }
-  req.shared_body = job.body;  // shared, not copied: a retry sends the same bytes
-  return req;
-}
-
 void Dispatcher::send(Entry entry) {
   Job& job = *entry.job;
   job.state = JobState::kSending;
@@ -143,44 +112,40 @@ void Dispatcher::send(Entry entry) {
   ++in_flight_;
   log_.debug("llm.sending endpoint={} file={:?} attempt={} in_flight={}", endpoint_.name, job.rel,
              job.attempts, in_flight_);
-  const MonoTime started = clock_.now();
+  // std::function must be copyable, so the move-only Entry rides in a
+  // shared_ptr; the callback is its only owner.
   auto holder = std::make_shared<Entry>(std::move(entry));
-  client_->send(requestFor(job), [this, holder, started](Result<net::HttpResponse> answer) {
+  client_->send(job.body, [this, holder](llm::Attempt attempt) {
     --in_flight_;
     if (!sending_ && !client_) {
       return;  // closed: the job is dropped, its file stays in the inbox
     }
-    onAnswer(std::move(*holder), std::move(answer), started);
+    onAttempt(std::move(*holder), std::move(attempt));
     pump();
   });
 }
 
-void Dispatcher::onAnswer(Entry entry, Result<net::HttpResponse> answer, MonoTime started) {
-  const SendGate::Attempt attempt{entry.estimated_tokens, started};
-  if (!answer) {
-    if (answer.error().code == ErrorCode::kCancelled) {
-      gate_.abandon();
-      return;
-    }
-    llm::Failure failure = llm::transportFailure(answer.error());
-    (void)gate_.onAttemptEnd(attempt, nullptr, &failure, nullptr);
-    onFailure(std::move(entry), std::move(failure), std::nullopt);
+void Dispatcher::onAttempt(Entry entry, llm::Attempt attempt) {
+  if (attempt.cancelled) {
+    gate_.abandon();
     return;
   }
-  auto parsed = llm::parseResponse(answer->status, answer->body);
-  if (!parsed) {
-    const auto retry_after = gate_.onAttemptEnd(attempt, &*answer, &parsed.error(), nullptr);
-    onFailure(std::move(entry), std::move(parsed.error()), retry_after);
+  gate_.onAttemptEnd(entry.estimated_tokens, attempt);
+  if (!attempt.result) {
+    onFailure(std::move(entry), std::move(attempt.result.error()), attempt.retry_after);
     return;
   }
-  (void)gate_.onAttemptEnd(attempt, &*answer, nullptr, &parsed->usage);
+  onSuccess(std::move(entry), std::move(attempt));
+}
+
+void Dispatcher::onSuccess(Entry entry, llm::Attempt attempt) {
   last_success_ = clock_.now();
   if (down_) {
     log_.info("endpoint.recovered endpoint={}", endpoint_.name);
     down_ = false;
   }
-  entry.job->latency = std::chrono::duration_cast<milliseconds>(clock_.now() - started);
-  entry.job->completion = std::move(*parsed);
+  entry.job->latency = std::chrono::duration_cast<milliseconds>(attempt.latency);
+  entry.job->completion = std::move(*attempt.result);
   finish(std::move(entry));
 }
 

@@ -212,21 +212,22 @@ void Pipeline::onRead(std::unique_ptr<Job> job, file::ReadOutcome outcome) {
       rediscover(forget(job->path.string()));
       return;
     case ReadStatus::kTooLarge:
-      failJob(std::move(job), "skipped",
+      failJob(std::move(job), llm::FailureKind::kSkipped,
               fmt::format("file is {} bytes, over max_file_size ({} bytes)", outcome.identity.size,
                           config_.max_file_size_bytes));
       return;
     case ReadStatus::kNotRegular:
-      failJob(std::move(job), "skipped", "not a regular file (symlinks are never followed)");
+      failJob(std::move(job), llm::FailureKind::kSkipped,
+              "not a regular file (symlinks are never followed)");
       return;
     default:
-      failJob(std::move(job), "read", outcome.error);
+      failJob(std::move(job), llm::FailureKind::kRead, outcome.error);
       return;
   }
   counters_.bytes_read += outcome.stats.bytes;
   job->stats = std::move(outcome.stats);
   if (!job->body) {
-    failJob(std::move(job), "skipped",
+    failJob(std::move(job), llm::FailureKind::kSkipped,
             "binary file (a NUL byte or mostly invalid UTF-8); "
             "set binary: send to send such files");
     return;
@@ -248,8 +249,8 @@ void Pipeline::onAnswered(std::unique_ptr<Job> job) {
   commit(std::move(job), ok);
 }
 
-void Pipeline::failJob(std::unique_ptr<Job> job, std::string kind, std::string message) {
-  job->failure = llm::Failure{llm::FailureClass::kFailFile, std::move(kind), 0, std::move(message)};
+void Pipeline::failJob(std::unique_ptr<Job> job, llm::FailureKind kind, std::string message) {
+  job->failure = llm::Failure{llm::FailureClass::kFailFile, kind, 0, std::move(message)};
   commit(std::move(job), /*success=*/false);
 }
 
@@ -284,7 +285,9 @@ LedgerRow Pipeline::ledgerRow(const Job& job, const file::CommitItem& item, Wall
   row.sha256 = job.stats ? job.stats->sha256 : std::string();
   row.state = job.succeeded() ? LedgerState::kDone : LedgerState::kFailed;
   row.attempts = job.attempts;
-  row.last_error = job.failure ? job.failure->kind + ": " + job.failure->message : std::string();
+  row.last_error = job.failure
+                       ? std::string(toString(job.failure->kind)) + ": " + job.failure->message
+                       : std::string();
   row.result_path = item.record_path;  // the Sink puts the final name here
   row.source_moved_to = item.move_to;
   row.created_at = std::chrono::floor<std::chrono::seconds>(now);
@@ -300,7 +303,7 @@ void Pipeline::onRecordUnwritable(std::unique_ptr<Job> job, const file::CommitOu
                     job->rel, outcome.error);
     job->completion.reset();
     job->duplicate_of.reset();
-    job->failure = llm::Failure{llm::FailureClass::kFailFile, "output", 0,
+    job->failure = llm::Failure{llm::FailureClass::kFailFile, llm::FailureKind::kOutput, 0,
                                 "cannot write the result: " + outcome.error};
     commit(std::move(job), /*success=*/false);
     return;
@@ -308,11 +311,12 @@ void Pipeline::onRecordUnwritable(std::unique_ptr<Job> job, const file::CommitOu
   // Not even the error record can be written: the source stays where it is,
   // remembered so rescans do not send it again until it changes.
   deps_.log.error("job.record_unwritable pipeline={} file={:?} kind={} error={:?} source=kept",
-                  config_.name, job->rel, job->failure ? job->failure->kind : "", outcome.error);
+                  config_.name, job->rel, job->failure ? toString(job->failure->kind) : "",
+                  outcome.error);
   const std::optional<Known> again = forget(job->path.string());
   finished_[job->rel] = {job->identity, false, {}};
   ++counters_.failed;
-  ++counters_.failed_by_kind["output"];
+  ++counters_.failed_by_kind[std::string(toString(llm::FailureKind::kOutput))];
   rediscover(again);
 }
 
@@ -366,9 +370,10 @@ void Pipeline::onRecordWritten(std::unique_ptr<Job> job, const file::CommitOutco
   }
   job->state = JobState::kFailed;
   ++counters_.failed;
-  ++counters_.failed_by_kind[job->failure->kind];
+  ++counters_.failed_by_kind[std::string(toString(job->failure->kind))];
   deps_.log.warn("job.failed pipeline={} file={:?} kind={} error={:?} moved_to={:?}", config_.name,
-                 job->rel, job->failure->kind, job->failure->message, outcome.moved_to.string());
+                 job->rel, toString(job->failure->kind), job->failure->message,
+                 outcome.moved_to.string());
 }
 
 }  // namespace dropd::pipeline

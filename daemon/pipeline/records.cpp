@@ -94,7 +94,7 @@ std::string renderResult(const Job& job, const RecordContext& ctx) {
 std::string renderErrorRecord(const Job& job, const RecordContext& ctx) {
   ordered_json error = {{"kind", "unknown"}, {"message", ""}};
   if (job.failure) {
-    error["kind"] = job.failure->kind;
+    error["kind"] = toString(job.failure->kind);
     error["message"] = job.failure->message;
     if (job.failure->http_status != 0) {
       error["http_status"] = job.failure->http_status;

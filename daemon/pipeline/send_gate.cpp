@@ -2,8 +2,6 @@
 
 #include <algorithm>
 
-#include "dropd/pipeline/attempt_outcome.hpp"
-#include "dropd/throttle/rate_limit_headers.hpp"
 #include "dropd/uv/check.hpp"
 
 namespace dropd::pipeline {
@@ -19,14 +17,6 @@ constexpr std::uint32_t kBreakerFailures = 5;
 constexpr unsigned kReasonRpm = 1;
 constexpr unsigned kReasonTpm = 2;
 constexpr unsigned kReasonServer = 4;
-
-std::optional<std::string_view> headerValue(const net::HttpResponse& response,
-                                            std::string_view name) {
-  if (const std::string* value = response.header(name)) {
-    return std::string_view(*value);
-  }
-  return std::nullopt;
-}
 
 // Rounded up, so a timer never fires before the refusal has run out (which
 // would spin the loop on 0 ms timers).
@@ -135,55 +125,42 @@ void SendGate::noteRateLimited(std::string_view reason, std::optional<millisecon
             wait ? wait->count() : -1);
 }
 
-void SendGate::readHints(const net::HttpResponse& response,
-                         std::optional<milliseconds>& retry_after) {
-  retry_after = throttle::pickRetryAfter(headerValue(response, "retry-after-ms"),
-                                         headerValue(response, "Retry-After"), clock_.wallNow());
-  if (retry_after) {
-    limiter_.onRetryAfter(*retry_after);
+void SendGate::readHints(const llm::Attempt& attempt) {
+  if (attempt.retry_after) {
+    limiter_.onRetryAfter(*attempt.retry_after);
   }
-  limiter_.onRateLimitHeaders(
-      throttle::parseRateLimitHeaders(headerValue(response, "x-ratelimit-remaining-requests"),
-                                      headerValue(response, "x-ratelimit-remaining-tokens"),
-                                      headerValue(response, "x-ratelimit-reset-requests"),
-                                      headerValue(response, "x-ratelimit-reset-tokens")));
+  limiter_.onRateLimitHeaders(attempt.rate_limits);
 }
 
-std::optional<milliseconds> SendGate::onAttemptEnd(const Attempt& attempt,
-                                                   const net::HttpResponse* response,
-                                                   const llm::Failure* failure,
-                                                   const llm::Usage* usage) {
-  std::optional<milliseconds> retry_after;
-  if (response != nullptr) {
-    readHints(*response, retry_after);
-  }
-  if (usage != nullptr) {
-    const std::uint64_t total = usage->prompt_tokens + usage->completion_tokens;
-    limiter_.onResponse(attempt.estimated_tokens,
+void SendGate::onAttemptEnd(std::uint64_t estimated_tokens, const llm::Attempt& attempt) {
+  readHints(attempt);
+  if (attempt.result) {
+    const llm::Usage& usage = attempt.result->usage;
+    const std::uint64_t total = usage.prompt_tokens + usage.completion_tokens;
+    limiter_.onResponse(estimated_tokens,
                         total > 0 ? std::optional<std::uint64_t>(total) : std::nullopt);
   }
+  const std::string message = attempt.result ? std::string() : attempt.result.error().message;
   const bool was_paused = limiter_.paused();
-  const Outcome outcome = attemptOutcome(failure);
-  limiter_.onOutcome(outcome, clock_.now() - attempt.started);
-  if (outcome == Outcome::kRejected) {
-    notePause(*failure);
-  } else if (outcome == Outcome::kRateLimited) {
-    noteRateLimited(failure->message, retry_after);
+  limiter_.onOutcome(attempt.outcome, attempt.latency);
+  if (attempt.outcome == Outcome::kRejected) {
+    notePause(message);
+  } else if (attempt.outcome == Outcome::kRateLimited) {
+    noteRateLimited(message, attempt.retry_after);
   }
-  if (failure != nullptr) {
-    last_error_ = failure->message;
+  if (!attempt.result) {
+    last_error_ = message;
   }
   noteStateAfterAnswer(was_paused);
   limiter_.release();
-  return retry_after;
 }
 
-void SendGate::notePause(const llm::Failure& failure) {
+void SendGate::notePause(const std::string& reason) {
   const bool first = !limiter_.paused();
   paused_until_ = clock_.now() + pause_for_;
-  limiter_.pauseUntil(*paused_until_, failure.message);
+  limiter_.pauseUntil(*paused_until_, reason);
   if (first) {
-    log_.warn("endpoint.paused endpoint={} reason={:?} retry_in_ms={}", name_, failure.message,
+    log_.warn("endpoint.paused endpoint={} reason={:?} retry_in_ms={}", name_, reason,
               pause_for_.count());
   } else {
     log_.debug("endpoint.still_paused endpoint={} retry_in_ms={}", name_, pause_for_.count());

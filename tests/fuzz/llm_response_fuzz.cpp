@@ -37,11 +37,12 @@ void checkAnyAnswer(int status, std::string_view body) {
   }
   const dropd::llm::Failure& failure = result.error();
   DROPD_FUZZ_CHECK(failure.http_status == status);
-  DROPD_FUZZ_CHECK(!failure.kind.empty());
+  DROPD_FUZZ_CHECK(!toString(failure.kind).empty());
   checkOneLine(failure.message);
   DROPD_FUZZ_CHECK(failure.message.size() <= kExcerptBytes + 100);
   if (is_2xx) {
-    DROPD_FUZZ_CHECK(failure.cls == FailureClass::kRetry && failure.kind == "bad_response");
+    DROPD_FUZZ_CHECK(failure.cls == FailureClass::kRetry &&
+                     toString(failure.kind) == "bad_response");
   }
   if (status == 401 || status == 403) {
     DROPD_FUZZ_CHECK(failure.cls == FailureClass::kPauseEndpoint);

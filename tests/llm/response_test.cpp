@@ -23,7 +23,7 @@ TEST_CASE("parseResponse treats a 200 with a broken body as retryable", "[llm]")
     const auto r = parseResponse(200, body);
     REQUIRE_FALSE(r);
     CHECK(r.error().cls == FailureClass::kRetry);
-    CHECK(r.error().kind == "bad_response");
+    CHECK(toString(r.error().kind) == "bad_response");
   }
 }
 
@@ -47,7 +47,7 @@ TEST_CASE("parseResponse classifies HTTP errors", "[llm]") {
   SECTION("a context-length 400 names its kind and keeps an excerpt") {
     const auto r =
         parseResponse(400, R"({"error":{"code":"context_length_exceeded","message":"too long"}})");
-    CHECK(r.error().kind == "context_length");
+    CHECK(toString(r.error().kind) == "context_length");
     CHECK(r.error().http_status == 400);
     CHECK(r.error().message.find("too long") != std::string::npos);
   }
@@ -64,13 +64,13 @@ TEST_CASE("transportFailure sorts exchanges without a usable answer", "[llm]") {
   SECTION("a timeout is retried") {
     const Failure f = transportFailure(Error{ErrorCode::kTimeout, 0, "request to h:1: timed out"});
     CHECK(f.cls == FailureClass::kRetry);
-    CHECK(f.kind == "timeout");
+    CHECK(toString(f.kind) == "timeout");
   }
   SECTION("a network or protocol error is retried") {
     for (const ErrorCode code : {ErrorCode::kSystem, ErrorCode::kProtocol}) {
       const Failure f = transportFailure(Error{code, 0, "read(h:1): connection reset"});
       CHECK(f.cls == FailureClass::kRetry);
-      CHECK(f.kind == "network");
+      CHECK(toString(f.kind) == "network");
     }
   }
   SECTION("an answer over max_response_bytes fails the file") {
@@ -78,7 +78,7 @@ TEST_CASE("transportFailure sorts exchanges without a usable answer", "[llm]") {
         "response body over max_response_bytes (67108864): Content-Length 1099511627776";
     const Failure f = transportFailure(Error{ErrorCode::kTooLarge, 0, why});
     CHECK(f.cls == FailureClass::kFailFile);
-    CHECK(f.kind == "response_too_large");
+    CHECK(toString(f.kind) == "response_too_large");
     CHECK(f.http_status == 0);
     CHECK(f.message == why);
   }

@@ -1,7 +1,8 @@
 #pragma once
 
-// Reading an OpenAI-compatible chat-completions answer, and sorting what went
-// wrong into the classes the Dispatcher acts on. Pure; any thread.
+// Reading an OpenAI-compatible chat-completions answer into a Completion,
+// or into a Failure sorted by the status table (status_class.hpp). Pure;
+// any thread.
 
 #include <chrono>
 #include <cstdint>
@@ -11,6 +12,8 @@
 
 #include <tl/expected.hpp>
 
+#include "dropd/llm/status_class.hpp"
+#include "dropd/throttle/outcome.hpp"
 #include "dropd/uv/error.hpp"
 
 namespace dropd::llm {
@@ -26,31 +29,35 @@ struct Completion {
   Usage usage;
 };
 
-// What the Dispatcher does about a failed attempt.
-enum class FailureClass {
-  kRetry,          // 408, 409, 429 (rate limit), 5xx, bad response body: back off, try again
-  kPauseEndpoint,  // 401, 403, 429 insufficient_quota: the endpoint is unusable, files wait
-  kFailFile,       // 400, 404, 413, 422 and other 4xx: this file's request is wrong, fail it
-};
-
 struct Failure {
   FailureClass cls = FailureClass::kRetry;
-  // Error record kind: "http", "bad_response", "context_length" (parseResponse),
-  // "timeout", "network", "response_too_large" (transportFailure), ...
-  std::string kind;
-  int http_status = 0;  // 0 when no HTTP status applies
+  FailureKind kind = FailureKind::kHttp;  // its record kind: toString(kind)
+  int http_status = 0;                    // 0 when no HTTP status applies
   std::string message;  // one line, with a body excerpt for HTTP errors (never a secret)
 };
 
-// Parses a 2xx body, or classifies a non-2xx answer. `retry_after` is
-// not read here (the throttle module owns it).
-[[nodiscard]] tl::expected<Completion, Failure> parseResponse(int status, std::string_view body);
+// What one exchange came to: a completion or a failure (sorted by the status
+// table, status_class.hpp), and how the endpoint's limiter counts it.
+struct Answer {
+  tl::expected<Completion, Failure> result;
+  throttle::Outcome outcome = throttle::Outcome::kSuccess;
+};
+
+// Parses a 2xx body, or classifies a non-2xx answer. Headers (Retry-After,
+// rate limits) are not read here.
+[[nodiscard]] Answer readAnswer(int status, std::string_view body);
 
 // An exchange that ended without a usable HTTP answer (net::HttpClient's
 // error). Timeouts and network errors are the endpoint's trouble:
 // kRetry, kind "timeout" or "network". An answer over max_response_bytes
 // (kTooLarge) is the file's: the same request would get the same answer,
 // so kFailFile, kind "response_too_large", and the endpoint did answer.
+[[nodiscard]] Answer readTransportError(const Error& error);
+
+// readAnswer(status, body).result.
+[[nodiscard]] tl::expected<Completion, Failure> parseResponse(int status, std::string_view body);
+
+// readTransportError(error)'s failure.
 [[nodiscard]] Failure transportFailure(const Error& error);
 
 // At most `max_bytes` of `body` on one line, with control bytes shown as spaces,

@@ -1,10 +1,16 @@
 #pragma once
 
-// One per endpoint: sends jobs' requests as fast as the endpoint allows and
-// no faster, retries what may succeed later (backoff with full jitter,
-// Retry-After honoured even past max_backoff), pauses the endpoint on auth
-// and quota errors (files wait, none fail), and hands each finished job back
-// with job.completion or job.failure set.
+// One per endpoint: owns the endpoint's queue of jobs, their retries and
+// the endpoint's health. It sends jobs' requests as fast as the endpoint
+// allows and no faster, retries what may succeed later (backoff with full
+// jitter, Retry-After honoured even past max_backoff), pauses the endpoint
+// on auth and quota errors (files wait, none fail), and hands each finished
+// job back with job.completion or job.failure set.
+//
+// It sees no HTTP: requests go out through an llm::Client (client.hpp;
+// HttpLlmClient builds the request and reads the answer), and each comes
+// back as one llm::Attempt whose failure class (status_class.hpp) says
+// retry, pause or fail the file.
 //
 // Every send first passes the SendGate (send_gate.hpp): concurrency slots
 // (max_in_flight, or the AIMD limit when limits.adaptive), the RPM and TPM
@@ -32,7 +38,7 @@
 #include <uv.h>
 
 #include "dropd/config/config.hpp"
-#include "dropd/net/http_client.hpp"
+#include "dropd/llm/client.hpp"
 #include "dropd/pipeline/job.hpp"
 #include "dropd/pipeline/send_gate.hpp"
 #include "dropd/throttle/fair_queue.hpp"
@@ -45,10 +51,17 @@ class Dispatcher {
  public:
   using DoneFn = std::function<void(std::unique_ptr<Job>)>;
 
+  // Sends through a new llm::HttpLlmClient for `endpoint`; fails as
+  // HttpLlmClient::create() does (a bad URL or CA file).
   [[nodiscard]] static Result<std::unique_ptr<Dispatcher>> create(uv_loop_t& loop,
                                                                   const config::Endpoint& endpoint,
                                                                   const Clock& clock,
                                                                   spdlog::logger& log);
+  // Sends through `client` (tests script one).
+  [[nodiscard]] static std::unique_ptr<Dispatcher> create(uv_loop_t& loop,
+                                                          const config::Endpoint& endpoint,
+                                                          const Clock& clock, spdlog::logger& log,
+                                                          std::unique_ptr<llm::Client> client);
   ~Dispatcher();
   Dispatcher(const Dispatcher&) = delete;
   Dispatcher& operator=(const Dispatcher&) = delete;
@@ -99,24 +112,24 @@ class Dispatcher {
   };
 
   Dispatcher(uv_loop_t& loop, const config::Endpoint& endpoint, const Clock& clock,
-             spdlog::logger& log);
+             spdlog::logger& log, std::unique_ptr<llm::Client> client);
   [[nodiscard]] std::size_t waiting() const { return queued_.size() + (next_ ? 1 : 0); }
   void enqueue(Entry entry);
   void pump();
   void send(Entry entry);
-  void onAnswer(Entry entry, Result<net::HttpResponse> answer, MonoTime started);
+  void onAttempt(Entry entry, llm::Attempt attempt);
+  void onSuccess(Entry entry, llm::Attempt attempt);
   void onFailure(Entry entry, llm::Failure failure,
                  std::optional<std::chrono::milliseconds> retry_after);
   void retryLater(Entry entry, std::optional<std::chrono::milliseconds> retry_after);
   void finish(Entry entry);
   void notifyRoom();
-  [[nodiscard]] net::HttpRequest requestFor(const Job& job) const;
 
   uv_loop_t& loop_;
   const config::Endpoint endpoint_;
   const Clock& clock_;
   spdlog::logger& log_;
-  std::unique_ptr<net::HttpClient> client_;
+  std::unique_ptr<llm::Client> client_;  // null once closed
   SendGate gate_;
   throttle::FairQueue queue_;  // ids of queued_, round-robin over pipelines
   std::unordered_map<std::uint64_t, Entry> queued_;

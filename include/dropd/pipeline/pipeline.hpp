@@ -231,7 +231,7 @@ class Pipeline {
   void startRead(Pending pending);
   void onRead(std::unique_ptr<Job> job, file::ReadOutcome outcome);
   void onAnswered(std::unique_ptr<Job> job);
-  void failJob(std::unique_ptr<Job> job, std::string kind, std::string message);
+  void failJob(std::unique_ptr<Job> job, llm::FailureKind kind, std::string message);
   void commit(std::unique_ptr<Job> job, bool success);
   void onRecordUnwritable(std::unique_ptr<Job> job, const file::CommitOutcome& outcome);
   void onRecordWritten(std::unique_ptr<Job> job, const file::CommitOutcome& outcome);

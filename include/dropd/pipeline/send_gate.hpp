@@ -4,13 +4,14 @@
 // It wraps throttle::EndpointLimiter (concurrency slots or AIMD, RPM and
 // TPM buckets, Retry-After, auth pause, circuit breaker) with what the pure
 // limiter leaves out: the one uv timer that wakes the Dispatcher when a
-// time-based refusal runs out, reading each answer's headers and usage back
-// into the limiter, and logging the endpoint's state changes once each
-// (never per request at info). Loop thread only; `clock` and `log` must
-// outlive it.
+// time-based refusal runs out, feeding each llm::Attempt (its outcome,
+// latency, usage, and the Retry-After and rate-limit hints the client read
+// from the answer) back into the limiter, and logging the endpoint's state
+// changes once each (never per request at info). It sees no HTTP. Loop
+// thread only; `clock` and `log` must outlive it.
 //
 // Per request:
-//   if (gate.tryAcquire(tokens)) { send; ...; gate.onAttemptEnd(...); }
+//   if (gate.tryAcquire(tokens)) { send; ...; gate.onAttemptEnd(tokens, attempt); }
 //   else: `wake` runs when asking again can succeed. A refusal with a time
 //   (rpm, tpm, Retry-After, pause, open breaker) arms the timer; one without
 //   (all slots busy, a probe out) waits for the next onAttemptEnd(), after
@@ -32,8 +33,7 @@
 #include <uv.h>
 
 #include "dropd/config/config.hpp"
-#include "dropd/llm/response.hpp"
-#include "dropd/net/http_message.hpp"
+#include "dropd/llm/attempt.hpp"
 #include "dropd/throttle/endpoint_limiter.hpp"
 #include "dropd/uv/clock.hpp"
 #include "dropd/uv/timer.hpp"
@@ -58,18 +58,12 @@ class SendGate {
   // The queue is empty: a throttle wait and a rate-limit spell end here.
   void idle();
 
-  struct Attempt {
-    std::uint64_t estimated_tokens = 0;
-    MonoTime started{};
-  };
-  // One attempt ended and its slot is released. `response`: the HTTP answer,
-  // if any. `failure`: null on success. `usage`: the completion's, on success.
-  // Returns the wait the server asked for (Retry-After, retry-after-ms), for
-  // the job's own backoff.
-  std::optional<std::chrono::milliseconds> onAttemptEnd(const Attempt& attempt,
-                                                        const net::HttpResponse* response,
-                                                        const llm::Failure* failure,
-                                                        const llm::Usage* usage);
+  // One attempt that tryAcquire(estimated_tokens) let go has ended, and its
+  // slot is released. Everything the limiter learns comes from `attempt`:
+  // its Retry-After and rate-limit hints, the completion's usage (which
+  // corrects the TPM charge), its outcome and latency, and a failure's
+  // message (lastError(), and the reason an auth pause logs).
+  void onAttemptEnd(std::uint64_t estimated_tokens, const llm::Attempt& attempt);
   // The attempt was cancelled (shutdown): releases its slot, nothing else.
   void abandon();
   void close();
@@ -87,11 +81,10 @@ class SendGate {
  private:
   void waitUntil(MonoTime at);
   void endThrottleWait(MonoTime now);
-  void readHints(const net::HttpResponse& response,
-                 std::optional<std::chrono::milliseconds>& retry_after);
+  void readHints(const llm::Attempt& attempt);
   void noteRefusal(throttle::BlockedBy blocked_by);
   void noteRateLimited(std::string_view reason, std::optional<std::chrono::milliseconds> wait);
-  void notePause(const llm::Failure& failure);
+  void notePause(const std::string& reason);
   void noteStateAfterAnswer(bool was_paused);
 
   const std::string name_;                     // the endpoint's, for logs

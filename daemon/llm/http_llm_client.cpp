@@ -1,0 +1,107 @@
+#include "dropd/llm/http_llm_client.hpp"
+
+#include "dropd/version.hpp"
+
+namespace dropd::llm {
+namespace {
+
+net::ClientOptions clientOptions(const config::Endpoint& endpoint) {
+  net::ClientOptions options;
+  options.connect_timeout = endpoint.timeouts.connect;
+  options.request_timeout = endpoint.timeouts.request;
+  options.idle_timeout = endpoint.timeouts.idle;
+  options.max_connections = endpoint.limits.max_in_flight;
+  options.tls.verify = endpoint.tls.verify;
+  options.tls.ca_file = endpoint.tls.ca_file.string();
+  return options;
+}
+
+std::optional<std::string_view> headerValue(const net::HttpResponse& response,
+                                            std::string_view name) {
+  if (const std::string* value = response.header(name)) {
+    return std::string_view(*value);
+  }
+  return std::nullopt;
+}
+
+throttle::RateLimitHints rateLimitHints(const net::HttpResponse& response) {
+  return throttle::parseRateLimitHeaders(headerValue(response, "x-ratelimit-remaining-requests"),
+                                         headerValue(response, "x-ratelimit-remaining-tokens"),
+                                         headerValue(response, "x-ratelimit-reset-requests"),
+                                         headerValue(response, "x-ratelimit-reset-tokens"));
+}
+
+}  // namespace
+
+Result<std::unique_ptr<HttpLlmClient>> HttpLlmClient::create(uv_loop_t& loop,
+                                                             const config::Endpoint& endpoint,
+                                                             const Clock& clock) {
+  auto url = net::Url::parse(endpoint.url.text);
+  if (!url) {
+    return tl::unexpected(url.error());
+  }
+  auto http = net::HttpClient::create(loop, *url, clientOptions(endpoint));
+  if (!http) {
+    return tl::unexpected(http.error());
+  }
+  return std::make_unique<HttpLlmClient>(std::move(*http), endpoint, clock);
+}
+
+HttpLlmClient::HttpLlmClient(std::unique_ptr<net::HttpClient> http,
+                             const config::Endpoint& endpoint, const Clock& clock)
+    : http_(std::move(http)),
+      url_(endpoint.url),
+      api_key_(endpoint.api_key),
+      headers_(endpoint.headers),
+      clock_(clock) {}
+
+net::HttpRequest HttpLlmClient::requestFor(std::shared_ptr<const std::string> body) const {
+  net::HttpRequest req;
+  req.method = "POST";
+  req.target = url_.target;
+  req.headers = {{"Content-Type", "application/json"},
+                 {"Accept", "application/json"},
+                 {"User-Agent", std::string("dropd/") + kVersion}};
+  if (api_key_) {
+    req.headers.push_back({"Authorization", "Bearer " + api_key_->reveal()});
+  }
+  for (const auto& [name, value] : headers_) {
+    req.headers.push_back({name, value});
+  }
+  req.shared_body = std::move(body);  // shared, not copied: a retry sends the same bytes
+  return req;
+}
+
+void HttpLlmClient::send(std::shared_ptr<const std::string> body, AttemptFn done) {
+  const MonoTime started = clock_.now();
+  http_->send(requestFor(std::move(body)),
+              [this, started, done = std::move(done)](Result<net::HttpResponse> answer) {
+                Attempt attempt = attemptFrom(std::move(answer));
+                attempt.latency = clock_.now() - started;
+                done(std::move(attempt));  // may destroy this client: nothing after it
+              });
+}
+
+Attempt HttpLlmClient::attemptFrom(Result<net::HttpResponse> answer) const {
+  Attempt attempt;
+  if (!answer) {
+    attempt.cancelled = answer.error().code == ErrorCode::kCancelled;
+    Answer read = readTransportError(answer.error());
+    attempt.result = std::move(read.result);
+    attempt.outcome = read.outcome;
+    return attempt;
+  }
+  // Hints come with every answer, a success's too: the limiter wants them all.
+  attempt.retry_after =
+      throttle::pickRetryAfter(headerValue(*answer, "retry-after-ms"),
+                               headerValue(*answer, "Retry-After"), clock_.wallNow());
+  attempt.rate_limits = rateLimitHints(*answer);
+  Answer read = readAnswer(answer->status, answer->body);
+  attempt.result = std::move(read.result);
+  attempt.outcome = read.outcome;
+  return attempt;
+}
+
+void HttpLlmClient::close() { http_->close(); }
+
+}  // namespace dropd::llm

@@ -1,0 +1,82 @@
+#include "dropd/llm/status_class.hpp"
+
+namespace dropd::llm {
+namespace {
+
+using throttle::Outcome;
+
+FailureClass failureClass(int status, std::string_view error_code) noexcept {
+  if (status == 401 || status == 403 || error_code == "insufficient_quota") {
+    return FailureClass::kPauseEndpoint;
+  }
+  if (status == 408 || status == 409 || status == 429 || status >= 500) {
+    return FailureClass::kRetry;
+  }
+  return FailureClass::kFailFile;
+}
+
+Outcome statusOutcome(int status) noexcept {
+  if (status == 429) {
+    return Outcome::kRateLimited;
+  }
+  if (status == 408 || status == 503) {
+    return Outcome::kOverloaded;
+  }
+  if (status >= 400 && status <= 499) {
+    return Outcome::kClientError;
+  }
+  return Outcome::kServerError;  // other 5xx, garbled 2xx, 1xx/3xx/junk statuses
+}
+
+}  // namespace
+
+std::string_view toString(FailureKind kind) noexcept {
+  switch (kind) {
+    case FailureKind::kHttp:
+      return "http";
+    case FailureKind::kBadResponse:
+      return "bad_response";
+    case FailureKind::kContextLength:
+      return "context_length";
+    case FailureKind::kTimeout:
+      return "timeout";
+    case FailureKind::kNetwork:
+      return "network";
+    case FailureKind::kResponseTooLarge:
+      return "response_too_large";
+    case FailureKind::kSkipped:
+      return "skipped";
+    case FailureKind::kRead:
+      return "read";
+    case FailureKind::kOutput:
+      return "output";
+  }
+  return "unknown";
+}
+
+StatusClass classifyAnswer(int status, std::string_view error_code) noexcept {
+  if (status >= 200 && status <= 299) {
+    // The answer was a success whose body we could not use.
+    return {FailureClass::kRetry, FailureKind::kBadResponse, Outcome::kServerError};
+  }
+  StatusClass out;
+  out.cls = failureClass(status, error_code);
+  out.kind =
+      error_code == "context_length_exceeded" ? FailureKind::kContextLength : FailureKind::kHttp;
+  out.outcome =
+      out.cls == FailureClass::kPauseEndpoint ? Outcome::kRejected : statusOutcome(status);
+  return out;
+}
+
+StatusClass classifyTransport(ErrorCode code) noexcept {
+  if (code == ErrorCode::kTooLarge) {
+    // The endpoint answered; this file's answer is unusable.
+    return {FailureClass::kFailFile, FailureKind::kResponseTooLarge, Outcome::kClientError};
+  }
+  if (code == ErrorCode::kTimeout) {
+    return {FailureClass::kRetry, FailureKind::kTimeout, Outcome::kOverloaded};
+  }
+  return {FailureClass::kRetry, FailureKind::kNetwork, Outcome::kNetworkError};
+}
+
+}  // namespace dropd::llm

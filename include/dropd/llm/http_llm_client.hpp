@@ -1,0 +1,56 @@
+#pragma once
+
+// The llm::Client for one OpenAI-compatible endpoint, over a keep-alive
+// net::HttpClient pool. It owns everything HTTP about a chat-completions
+// request: the POST to the endpoint's target, its headers (Content-Type,
+// Accept, User-Agent, "Authorization: Bearer" from api_key, then the
+// endpoint's own `headers` in file order), reading the answer or the
+// transport error into an Attempt (response.hpp, status_class.hpp), and the
+// hints the server sends (retry-after-ms / Retry-After, x-ratelimit-*).
+// Streaming answers will be read here too. Loop thread only; `clock` must
+// outlive it (it times each attempt and dates Retry-After).
+//
+// create() fails when the URL does not parse or the TLS CA file cannot be
+// loaded (net::HttpClient::create).
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <uv.h>
+
+#include "dropd/config/config.hpp"
+#include "dropd/llm/client.hpp"
+#include "dropd/net/http_client.hpp"
+#include "dropd/throttle/rate_limit_headers.hpp"  // dropd::Clock, via the throttle API
+
+namespace dropd::llm {
+
+class HttpLlmClient final : public Client {
+ public:
+  [[nodiscard]] static Result<std::unique_ptr<HttpLlmClient>> create(
+      uv_loop_t& loop, const config::Endpoint& endpoint, const Clock& clock);
+  HttpLlmClient(std::unique_ptr<net::HttpClient> http, const config::Endpoint& endpoint,
+                const Clock& clock);
+  HttpLlmClient(const HttpLlmClient&) = delete;
+  HttpLlmClient& operator=(const HttpLlmClient&) = delete;
+
+  void send(std::shared_ptr<const std::string> body, AttemptFn done) override;
+  void close() override;
+
+  // The request send() would make for `body` (headers included), for tests.
+  [[nodiscard]] net::HttpRequest requestFor(std::shared_ptr<const std::string> body) const;
+
+ private:
+  [[nodiscard]] Attempt attemptFrom(Result<net::HttpResponse> answer) const;
+
+  std::unique_ptr<net::HttpClient> http_;
+  const config::HttpUrl url_;
+  const std::optional<config::Secret> api_key_;
+  const std::vector<std::pair<std::string, std::string>> headers_;  // the endpoint's own
+  const Clock& clock_;
+};
+
+}  // namespace dropd::llm

@@ -1,0 +1,77 @@
+#pragma once
+
+// The one status table: how an attempt that did not give a usable
+// completion is sorted, in the three vocabularies its readers use: what the
+// Dispatcher does (FailureClass), what the error record says (FailureKind)
+// and what the endpoint's limiter counts (throttle::Outcome). Pure; any
+// thread.
+//
+//   answer                               class           kind            outcome
+//   401, 403                             kPauseEndpoint  http            kRejected
+//   any status, insufficient_quota       kPauseEndpoint  http            kRejected
+//   429                                  kRetry          http            kRateLimited
+//   408, 503                             kRetry          http            kOverloaded
+//   409                                  kRetry          http            kClientError
+//   other 5xx, and any status >= 600     kRetry          http            kServerError
+//   400 context_length_exceeded          kFailFile       context_length  kClientError
+//   other 4xx (400, 404, 413, 422, ...)  kFailFile       http            kClientError
+//   2xx whose body is not a completion   kRetry          bad_response    kServerError
+//   1xx, 3xx, < 100                      kFailFile       http            kServerError
+//   no answer: timeout                   kRetry          timeout         kOverloaded
+//   no answer: network, protocol, ...    kRetry          network         kNetworkError
+//   no answer: body over the cap         kFailFile       response_too_large  kClientError
+//
+// A garbled 2xx counts against the endpoint's health: the server answered,
+// but not with something usable. A 409 is retried but is an answer from a
+// healthy server, so it counts as kClientError. So does an answer over
+// max_response_bytes: the server answered, the file fails (the same request
+// would get the same answer), the endpoint stays healthy.
+
+#include <string_view>
+
+#include "dropd/throttle/outcome.hpp"
+#include "dropd/uv/error.hpp"
+
+namespace dropd::llm {
+
+// What the Dispatcher does about a failed attempt.
+enum class FailureClass {
+  kRetry,          // 408, 409, 429 (rate limit), 5xx, bad response body: back off, try again
+  kPauseEndpoint,  // 401, 403, 429 insufficient_quota: the endpoint is unusable, files wait
+  kFailFile,       // 400, 404, 413, 422 and other 4xx: this file's request is wrong, fail it
+};
+
+// Why a file failed, as its error record and counters name it.
+enum class FailureKind {
+  kHttp,              // a non-2xx answer
+  kBadResponse,       // a 2xx whose body is not a completion
+  kContextLength,     // a 400 context_length_exceeded
+  kTimeout,           // no answer in time
+  kNetwork,           // no answer: connect, reset, TLS, a malformed answer
+  kResponseTooLarge,  // an answer over max_response_bytes
+  kSkipped,           // the pipeline did not send the file (not regular, too big, ...)
+  kRead,              // the pipeline could not read the file
+  kOutput,            // the record could not be written
+};
+
+// "http", "bad_response", "context_length", "timeout", "network",
+// "response_too_large", "skipped", "read", "output".
+[[nodiscard]] std::string_view toString(FailureKind kind) noexcept;
+
+struct StatusClass {
+  FailureClass cls = FailureClass::kRetry;
+  FailureKind kind = FailureKind::kHttp;
+  throttle::Outcome outcome = throttle::Outcome::kServerError;
+};
+
+// An HTTP answer that is not a usable completion: any non-2xx status, or a
+// 2xx whose body did not parse. `error_code` is the OpenAI error object's
+// code or type ("insufficient_quota", "context_length_exceeded"), empty if
+// none.
+[[nodiscard]] StatusClass classifyAnswer(int status, std::string_view error_code) noexcept;
+
+// An exchange that ended without an HTTP answer (net::HttpClient's error
+// code): kTimeout, kTooLarge, anything else is the network's.
+[[nodiscard]] StatusClass classifyTransport(ErrorCode code) noexcept;
+
+}  // namespace dropd::llm

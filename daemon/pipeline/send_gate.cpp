@@ -125,7 +125,7 @@ void SendGate::noteRateLimited(std::string_view reason, std::optional<millisecon
             wait ? wait->count() : -1);
 }
 
-void SendGate::readHints(const llm::Attempt& attempt) {
+void SendGate::applyHints(const llm::Attempt& attempt) {
   if (attempt.retry_after) {
     limiter_.onRetryAfter(*attempt.retry_after);
   }
@@ -133,7 +133,7 @@ void SendGate::readHints(const llm::Attempt& attempt) {
 }
 
 void SendGate::onAttemptEnd(std::uint64_t estimated_tokens, const llm::Attempt& attempt) {
-  readHints(attempt);
+  applyHints(attempt);
   if (attempt.result) {
     const llm::Usage& usage = attempt.result->usage;
     const std::uint64_t total = usage.prompt_tokens + usage.completion_tokens;

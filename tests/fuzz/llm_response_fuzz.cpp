@@ -1,7 +1,9 @@
-// parseResponse() and bodyExcerpt() on any status and body: a success only
-// ever comes from a 2xx, every failure carries its status and a one-line
-// message of bounded size, and a well-formed completion built from the
-// input reads back with the same content, finish reason and usage.
+// parseResponse(), readAnswer() and bodyExcerpt() on any status and body: a
+// success only ever comes from a 2xx and is the only kSuccess outcome, a
+// failure that pauses the endpoint is kRejected, every failure carries its
+// status and a one-line message of bounded size, and a well-formed
+// completion built from the input reads back with the same content, finish
+// reason and usage.
 
 #include <cstddef>
 #include <cstdint>
@@ -18,6 +20,7 @@
 namespace {
 
 using dropd::llm::FailureClass;
+using dropd::throttle::Outcome;
 using nlohmann::json;
 
 constexpr std::size_t kExcerptBytes = 200;  // bodyExcerpt's default
@@ -31,6 +34,12 @@ void checkOneLine(std::string_view text) {
 void checkAnyAnswer(int status, std::string_view body) {
   const auto result = dropd::llm::parseResponse(status, body);
   const bool is_2xx = status >= 200 && status <= 299;
+  const dropd::llm::Answer answer = dropd::llm::readAnswer(status, body);
+  DROPD_FUZZ_CHECK(answer.result.has_value() == result.has_value());
+  DROPD_FUZZ_CHECK(answer.result.has_value() == (answer.outcome == Outcome::kSuccess));
+  if (!answer.result && answer.result.error().cls == FailureClass::kPauseEndpoint) {
+    DROPD_FUZZ_CHECK(answer.outcome == Outcome::kRejected);
+  }
   if (result) {
     DROPD_FUZZ_CHECK(is_2xx);
     return;

@@ -10,7 +10,8 @@
 // It sees no HTTP: requests go out through an llm::Client (client.hpp;
 // HttpLlmClient builds the request and reads the answer), and each comes
 // back as one llm::Attempt whose failure class (status_class.hpp) says
-// retry, pause or fail the file.
+// retry, pause or fail the file. The Dispatcher owns its client; close()
+// closes it, cancelling what is in flight.
 //
 // Every send first passes the SendGate (send_gate.hpp): concurrency slots
 // (max_in_flight, or the AIMD limit when limits.adaptive), the RPM and TPM

@@ -81,7 +81,7 @@ class SendGate {
  private:
   void waitUntil(MonoTime at);
   void endThrottleWait(MonoTime now);
-  void readHints(const llm::Attempt& attempt);
+  void applyHints(const llm::Attempt& attempt);
   void noteRefusal(throttle::BlockedBy blocked_by);
   void noteRateLimited(std::string_view reason, std::optional<std::chrono::milliseconds> wait);
   void notePause(const std::string& reason);

@@ -8,8 +8,11 @@
 #include "dropd/uv/check.hpp"
 
 namespace dropd::pipeline {
+namespace {
 
 using std::chrono::milliseconds;
+
+}  // namespace
 
 Result<std::unique_ptr<Dispatcher>> Dispatcher::create(uv_loop_t& loop,
                                                        const config::Endpoint& endpoint,

@@ -1,10 +1,11 @@
-// Pipeline, discovery half: scans, inotify events, settle deferral, rescans.
+// Intake: scans in chunks, settle deferral, rescans, and the known set.
+#include "dropd/pipeline/intake.hpp"
+
 #include <sys/stat.h>
 
 #include <algorithm>
 #include <cerrno>
 
-#include "dropd/pipeline/pipeline.hpp"
 #include "dropd/uv/check.hpp"
 #include "dropd/uv/work.hpp"
 #include "dropd/watch/scanner.hpp"
@@ -13,7 +14,36 @@ namespace dropd::pipeline {
 
 using std::chrono::milliseconds;
 
-void Pipeline::start(Mode mode) {
+Intake::Intake(Deps deps, const config::Pipeline& config)
+    : deps_(std::move(deps)),
+      config_(config),
+      filter_(config.include, config.exclude),
+      deferred_timer_(*uv::Timer::create(deps_.loop)),
+      rescan_timer_(*uv::Timer::create(deps_.loop)),
+      poll_timer_(*uv::Timer::create(deps_.loop)) {
+  for (const auto& path : config_.watch) {
+    const std::string& prefix = config_.record_prefixes[roots_.size()];  // roots_.size(): its index
+    roots_.push_back({path, prefix, nullptr});
+  }
+}
+
+Intake::~Intake() { stop(); }
+
+bool Intake::idle() const {
+  return scans_.empty() && !discovery_job_running_ && backlog_.empty() && deferred_.empty() &&
+         known_.empty();
+}
+
+Intake::Pending Intake::next() {
+  Pending pending = std::move(backlog_.front());
+  backlog_.pop_front();
+  if (const auto known = known_.find(keyOf(pending.root, pending.rel)); known != known_.end()) {
+    known->second.read_started = true;
+  }
+  return pending;
+}
+
+void Intake::start(Mode mode) {
   mode_ = mode;
   discovering_ = true;
   startup_scans_left_ = roots_.size();
@@ -30,7 +60,7 @@ void Pipeline::start(Mode mode) {
   }
 }
 
-void Pipeline::stopDiscovery() {
+void Intake::stop() {
   discovering_ = false;
   scans_.clear();  // a chunk on the pool keeps its cursor alive through its own reference
   rescan_timer_.stop();
@@ -49,7 +79,7 @@ void Pipeline::stopDiscovery() {
   deferred_.clear();
 }
 
-void Pipeline::scan(std::size_t root, const std::string& start_rel, bool startup) {
+void Intake::scan(std::size_t root, const std::string& start_rel, bool startup) {
   for (const Scan& queued : scans_) {
     if (queued.root == root && !queued.started &&
         (queued.whole_root || queued.cursor->startRel() == start_rel)) {
@@ -58,11 +88,11 @@ void Pipeline::scan(std::size_t root, const std::string& start_rel, bool startup
   }
   scans_.push_back(
       {root, startup, start_rel.empty(), std::make_shared<watch::ScanCursor>(start_rel)});
-  scanNextChunk();
+  scanMore();
 }
 
-void Pipeline::scanNextChunk() {
-  if (chunk_running_ || scans_.empty() || backlog_.size() >= kBacklogLow || !discovering_) {
+void Intake::scanMore() {
+  if (discovery_job_running_ || scans_.empty() || backlog_.size() >= kBacklogLow || !discovering_) {
     return;
   }
   Scan& scan = scans_.front();
@@ -70,9 +100,13 @@ void Pipeline::scanNextChunk() {
     lookUpMounts(scan.root);  // the walk starts once the root is watched
     return;
   }
-  chunk_running_ = true;
+  startChunk(scan);
+}
+
+void Intake::startChunk(Scan& scan) {
+  discovery_job_running_ = true;
   scan.started = true;
-  committed_during_chunk_.clear();
+  deps_.finished.chunkStarted();
   struct ChunkIn {
     watch::ScanRequest request;
     std::shared_ptr<watch::ScanCursor> cursor;
@@ -105,65 +139,56 @@ void Pipeline::scanNextChunk() {
         return out;
       },
       [this](Result<ChunkOut> result) {
-        chunk_running_ = false;
+        discovery_job_running_ = false;
+        deps_.finished.chunkEnded();
         DROPD_CHECK(result.has_value(), "scan work cancelled");
         onScanned(std::move(result->scan), std::move(result->priors));
       });
   DROPD_CHECK(queued.has_value(), "uv_queue_work for a scan");
 }
 
-void Pipeline::onScanned(watch::ScanResult result, std::vector<Prior> priors) {
-  if (scans_.empty()) {
-    return;  // discovery stopped meanwhile
-  }
-  Scan& scan = scans_.front();
-  const std::size_t root = scan.root;
-  const bool whole_root = scan.whole_root;
+void Intake::endScan(Scan& scan) {
   if (scan.startup) {
     // Ready once every root's walk is under way: the rest of a huge inbox
     // is walked as the backlog drains, which may take as long as the work.
     scan.startup = false;
     --startup_scans_left_;
   }
-  scan.files += result.files.size();
-  if (scan.cursor->done()) {
-    Root& r = roots_[root];
-    if (whole_root && r.watch_limited && !r.polled && r.watcher) {
-      r.watch_limited = false;  // a whole walk watched every folder this time
-      deps_.log.info("watch.limit_cleared pipeline={} root={:?} watches={}", config_.name,
-                     r.path.string(), r.watcher->watchCount());
-    }
-    deps_.log.debug("scan.done pipeline={} root={:?} from={:?} files={}", config_.name,
-                    roots_[root].path.string(), scan.cursor->startRel(), scan.files);
-    scans_.pop_front();
+  if (!scan.cursor->done()) {
+    return;
   }
+  Root& r = roots_[scan.root];
+  if (scan.whole_root && r.watch_limited && !r.polled && r.watcher) {
+    r.watch_limited = false;  // a whole walk watched every folder this time
+    deps_.log.info("watch.limit_cleared pipeline={} root={:?} watches={}", config_.name,
+                   r.path.string(), r.watcher->watchCount());
+  }
+  deps_.log.debug("scan.done pipeline={} root={:?} from={:?} files={}", config_.name,
+                  r.path.string(), scan.cursor->startRel(), scan.files);
+  scans_.pop_front();
+}
+
+void Intake::onScanned(watch::ScanResult result, std::vector<Prior> priors) {
+  if (scans_.empty()) {
+    return;  // discovery stopped meanwhile
+  }
+  Scan& scan = scans_.front();
+  const std::size_t root = scan.root;
+  const bool whole_root = scan.whole_root;
+  scan.files += result.files.size();
+  endScan(scan);  // `scan` may be gone now
   logScanErrors(root, whole_root, result.errors);
   if (!discovering_) {
     return;
   }
-  if (roots_[root].watcher) {
-    for (const std::string& folder : result.folders) {
-      if (inPolledMount(root, folder)) {
-        continue;  // polled: a watch there sees nothing more, and may block on the network
-      }
-      const Status s = roots_[root].watcher->watchFolder(folder);
-      if (!s && s.error().sys == UV_ENOSPC) {
-        fallBackToPolling(root, s.error());  // the walk goes on, as a polling walk
-        break;
-      }
-      // A folder gone or unreadable meanwhile: its walk reports it (scan.failed).
-      if (!s && s.error().sys != UV_ENOENT && s.error().sys != UV_EACCES) {
-        deps_.log.error("watch.failed pipeline={} error={:?}", config_.name, s.error().message());
-      }
-    }
-  }
+  watchNewFolders(root, result.folders);
   for (std::size_t i = 0; i < result.files.size(); ++i) {
     const watch::ScannedFile& found = result.files[i];
     const Prior* prior = i < priors.size() ? &priors[i] : nullptr;
     const std::string key = keyOf(root, found.rel);
     // Committed while the chunk ran: the chunk may have seen the row before
     // the job's own move, so the row says nothing of what is left to do.
-    const bool just_committed = committed_during_chunk_.contains(key);
+    const bool just_committed = deps_.finished.committedDuringChunk(key);
     if (prior != nullptr && prior->finished) {
       if (!known_.contains(key) && !just_committed) {
         onFinishedBefore(root, found.rel, *prior->finished);
@@ -179,11 +204,11 @@ void Pipeline::onScanned(watch::ScanResult result, std::vector<Prior> priors) {
     discover(root, found.rel, polled ? stabilityWait() : milliseconds(0), &found.identity, polled,
              checked);
   }
-  pump();  // also asks for the next chunk once the backlog is low
+  deps_.ready();  // the Pipeline asks for the next chunk (scanMore) once the backlog is low
 }
 
-void Pipeline::logScanErrors(std::size_t root, bool whole_root,
-                             const std::vector<std::string>& errors) {
+void Intake::logScanErrors(std::size_t root, bool whole_root,
+                           const std::vector<std::string>& errors) {
   Root& r = roots_[root];
   if (!whole_root) {
     for (const std::string& error : errors) {
@@ -211,44 +236,7 @@ void Pipeline::logScanErrors(std::size_t root, bool whole_root,
   r.walk_error = errors.front();
 }
 
-void Pipeline::onWatchEvent(std::size_t root, const watch::InotifyWatcher::Event& event) {
-  using Kind = watch::InotifyWatcher::EventKind;
-  switch (event.kind) {
-    case Kind::kFileReady:
-      if (filter_.acceptsFile(event.rel)) {
-        discover(root, event.rel, config_.settle);
-        pump();  // settle 0: it is in the backlog now, and nothing else may come to start it
-      }
-      break;
-    case Kind::kFolderAppeared:
-      if (config_.recursive && filter_.acceptsDir(event.rel)) {
-        // Watched before it is walked: a file written into it meanwhile
-        // raises an event or is found by the walk. So are its subfolders
-        // (folders_first).
-        if (roots_[root].watcher && !inPolledMount(root, event.rel)) {
-          (void)roots_[root].watcher->watchFolder(event.rel);  // on failure the walk reports it
-        }
-        scan(root, event.rel, /*startup=*/false);
-      }
-      break;
-    case Kind::kFolderLost:
-      if (event.rel.empty()) {
-        roots_[root].lost = true;  // the watcher may not be destroyed from its own callback
-        roots_[root].walk_error = "deleted or moved away";  // watch.root_back once it is back
-        deps_.log.error("watch.root_lost pipeline={} root={:?} hint=\"retried every {} s\"",
-                        config_.name, roots_[root].path.string(),
-                        std::chrono::seconds(kPollInterval).count());
-        armPollTimer();
-      }
-      break;
-    case Kind::kOverflow:
-      deps_.log.warn("watch.overflow pipeline={} action=rescan", config_.name);
-      scan(root, "", /*startup=*/false);
-      break;
-  }
-}
-
-void Pipeline::rescanAll() {
+void Intake::rescanAll() {
   for (std::size_t i = 0; i < roots_.size(); ++i) {
     // The look-up watches a lost root afresh and finds mounts that came or went.
     roots_[i].look_up_mounts = mode_ == Mode::kDaemon;
@@ -256,13 +244,13 @@ void Pipeline::rescanAll() {
   }
 }
 
-milliseconds Pipeline::stabilityWait() const {
+milliseconds Intake::stabilityWait() const {
   return std::max(std::chrono::duration_cast<milliseconds>(config_.settle),
                   milliseconds(kPollInterval));
 }
 
-void Pipeline::discover(std::size_t root, const std::string& rel, milliseconds delay,
-                        const file::FileIdentity* identity, bool polled, bool ledger_checked) {
+void Intake::discover(std::size_t root, const std::string& rel, milliseconds delay,
+                      const file::FileIdentity* identity, bool polled, bool ledger_checked) {
   if (!discovering_) {
     return;
   }
@@ -273,14 +261,14 @@ void Pipeline::discover(std::size_t root, const std::string& rel, milliseconds d
     return;
   }
   if (identity != nullptr) {
-    const auto found = finished_.find(roots_[root].record_prefix + rel);
-    if (found != finished_.end() && found->second.identity == *identity) {
-      onFinishedBefore(root, rel, found->second);
+    const Finished* found = deps_.finished.find(keyOf(root, rel));
+    if (found != nullptr && found->identity == *identity) {
+      onFinishedBefore(root, rel, *found);
       return;  // finished before: not sent again
     }
   }
   known_.emplace(keyOf(root, rel), Known{root, rel});
-  ++counters_.discovered;
+  ++discovered_;
   if (delay.count() > 0) {
     defer({root, rel, polled ? std::optional(*identity) : std::nullopt, ledger_checked}, delay);
   } else {
@@ -288,16 +276,9 @@ void Pipeline::discover(std::size_t root, const std::string& rel, milliseconds d
   }
 }
 
-void Pipeline::preloadRow(LedgerRow&& row) {
-  if (needsRows() && row.state == LedgerState::kDone && !row.sha256.empty()) {
-    done_by_sha_.emplace(row.sha256, row.result_path);  // rows come oldest first
-  }
-}
-
-std::vector<Pipeline::Prior> Pipeline::lookUpPriors(LedgerLookup& lookup,
-                                                    const std::string& pipeline,
-                                                    const std::string& record_prefix,
-                                                    const std::vector<watch::ScannedFile>& files) {
+std::vector<Intake::Prior> Intake::lookUpPriors(LedgerLookup& lookup, const std::string& pipeline,
+                                                const std::string& record_prefix,
+                                                const std::vector<watch::ScannedFile>& files) {
   std::vector<Prior> priors(files.size());
   std::vector<LedgerLookup::Key> keys;
   std::vector<std::size_t> asked;  // index into files of each key
@@ -322,36 +303,41 @@ std::vector<Pipeline::Prior> Pipeline::lookUpPriors(LedgerLookup& lookup,
   return priors;
 }
 
-void Pipeline::onFinishedBefore(std::size_t root, const std::string& rel,
-                                const Finished& finished) {
+void Intake::onFinishedBefore(std::size_t root, const std::string& rel, const Finished& finished) {
   const auto& rule = finished.done ? config_.on_success : config_.on_failure;
-  if (rule.action != config::SourceAction::kKeep) {
-    recover(root, rel, finished);
+  if (rule.action == config::SourceAction::kKeep) {
+    return;
   }
-}
-
-void Pipeline::recover(std::size_t root, const std::string& rel, const Finished& finished) {
+  // Known (with its "read" done) until the Pipeline's recovery job is over.
   known_.emplace(keyOf(root, rel), Known{root, rel, /*read_started=*/true});
-  auto job = std::make_unique<Job>();
-  job->pipeline = index_;
-  job->rel = roots_[root].record_prefix + rel;
-  job->path = roots_[root].path / rel;
-  job->identity = finished.identity;
-  job->recovered = true;
-  const auto& rule = finished.done ? config_.on_success : config_.on_failure;
-  file::CommitItem item;
-  item.record_path = finished.record_path;
-  item.owner = job->rel;
-  item.source = job->path;
-  item.disposal =
-      rule.action == config::SourceAction::kMove ? file::Disposal::kMove : file::Disposal::kDelete;
-  item.move_to = rule.dir / job->rel;
-  item.identity = finished.identity;
-  item.record_written_before = true;
-  deps_.sink.add(std::move(job), std::move(item), std::nullopt);
+  deps_.recover(Pending{root, rel}, finished);
 }
 
-std::optional<Pipeline::Known> Pipeline::forget(const std::string& key, bool changed) {
+void Intake::jobOver(const std::string& record_rel, bool changed) {
+  rediscover(forget(record_rel, changed));
+}
+
+void Intake::finishedBefore(const Pending& pending, const Finished& finished) {
+  const std::optional<Known> again = forget(keyOf(pending.root, pending.rel));
+  onFinishedBefore(pending.root, pending.rel, finished);
+  rediscover(again);
+}
+
+void Intake::settleAgain(Pending pending, const file::FileIdentity& as_read) {
+  // Polled: the next look is compared with this one.
+  const milliseconds wait = pending.seen ? stabilityWait() : config_.settle;
+  if (pending.seen) {
+    pending.seen = as_read;
+  }
+  defer(std::move(pending), wait);
+}
+
+void Intake::lookUpAgain(Pending pending) {
+  // Without the ledger's word the file might be sent twice: wait.
+  defer(std::move(pending), kPollInterval);
+}
+
+std::optional<Intake::Known> Intake::forget(const std::string& key, bool changed) {
   const auto found = known_.find(key);
   if (found == known_.end()) {
     return std::nullopt;
@@ -366,19 +352,19 @@ std::optional<Pipeline::Known> Pipeline::forget(const std::string& key, bool cha
   return known;
 }
 
-void Pipeline::rediscover(const std::optional<Known>& again) {
+void Intake::rediscover(const std::optional<Known>& again) {
   if (!again || !discovering_ || known_.contains(keyOf(again->root, again->rel))) {
     return;
   }
   // Read at once: a version written since is still too fresh and settles
   // then like any other (the reader's mtime check); the version just
-  // committed is finished (ledger, or finished_); a moved one is gone.
+  // committed is finished (ledger, or FinishedIndex); a moved one is gone.
   known_.emplace(keyOf(again->root, again->rel), Known{again->root, again->rel});
   backlog_.push_back({again->root, again->rel, std::nullopt, false, /*recheck=*/true});
-  pump();
+  deps_.ready();
 }
 
-void Pipeline::defer(Pending pending, milliseconds delay) {
+void Intake::defer(Pending pending, milliseconds delay) {
   if (const auto known = known_.find(keyOf(pending.root, pending.rel)); known != known_.end()) {
     known->second.read_started = false;  // the read to come sees whatever version is there then
     known->second.seen_again = false;
@@ -394,7 +380,7 @@ void Pipeline::defer(Pending pending, milliseconds delay) {
   DROPD_CHECK(started.has_value(), "settle timer");
 }
 
-void Pipeline::onDeferredDue() {
+void Intake::onDeferredDue() {
   const MonoTime now = deps_.clock.now();
   while (!deferred_.empty() && deferred_.begin()->first <= now) {
     backlog_.push_back(std::move(deferred_.begin()->second));
@@ -405,7 +391,7 @@ void Pipeline::onDeferredDue() {
     const Status started = deferred_timer_.start(wait, [this] { onDeferredDue(); });
     DROPD_CHECK(started.has_value(), "settle timer");
   }
-  pump();
+  deps_.ready();
 }
 
 }  // namespace dropd::pipeline

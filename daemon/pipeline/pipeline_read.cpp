@@ -1,0 +1,186 @@
+// Pipeline, reading: the read on the threadpool (stats and request body
+// built there too) and what its outcome means for the job.
+#include "dropd/pipeline/pipeline.hpp"
+#include "dropd/uv/check.hpp"
+#include "dropd/uv/work.hpp"
+
+namespace dropd::pipeline {
+namespace {
+
+using std::chrono::milliseconds;
+
+struct ReadIn {
+  file::ReadRequest request;
+  std::shared_ptr<const llm::RequestBuilder> builder;
+  std::string rel;
+  bool send_binary = false;
+  std::optional<file::FileIdentity> kept;  // finished earlier and kept in place (no ledger)
+  // With a ledger: the file is looked up there first (finished before?).
+  LedgerLookup* lookup = nullptr;
+  std::string pipeline;
+  std::string record_rel;
+};
+
+struct ReadOut {
+  file::ReadOutcome outcome;  // content moved out into the body
+  std::shared_ptr<const std::string> body;
+  bool unchanged_since_kept = false;
+  bool binary = false;
+  std::optional<file::FileIdentity> finished_as;  // this version has a ledger row...
+  LedgerLookup::Finished finished;                // ...which says this
+  std::string lookup_error;                       // the look-up failed: nothing was read
+};
+
+// Threadpool: read, measure, and build the request body, so the loop thread
+// never touches the file's bytes. The raw content is freed here; only the
+// body travels on.
+Result<ReadOut> readAndBuild(ReadIn in) {
+  ReadOut out;
+  if (in.kept || in.lookup != nullptr) {
+    file::FileIdentity now;
+    std::string ignored;
+    if (file::statFile(in.request.path, now, ignored) == file::ReadStatus::kOk) {
+      if (in.kept && now == *in.kept) {
+        out.unchanged_since_kept = true;
+        return out;
+      }
+      if (in.lookup != nullptr) {
+        auto found = in.lookup->find(in.pipeline, in.record_rel, now);
+        if (!found) {
+          out.lookup_error = found.error().message();
+          return out;
+        }
+        if (*found) {
+          out.finished_as = now;
+          out.finished = std::move(**found);
+          return out;
+        }
+      }
+    }
+  }
+  out.outcome = file::readWhole(in.request);
+  if (out.outcome.status != file::ReadStatus::kOk) {
+    return out;
+  }
+  out.binary = file::looksBinary(out.outcome.stats);
+  if (!out.binary || in.send_binary) {
+    const file::Stats& s = out.outcome.stats;
+    const std::size_t slash = in.rel.rfind('/');
+    config::TemplateValues values;
+    values.content = out.outcome.content;
+    const std::string_view rel = in.rel;  // a view: substr must not make a temporary
+    values.filename = slash == std::string::npos ? rel : rel.substr(slash + 1);
+    values.path = in.rel;
+    values.lines = s.lines;
+    values.words = s.words;
+    values.chars = s.chars;
+    values.bytes = s.bytes;
+    out.body = std::make_shared<const std::string>(in.builder->build(values));
+  }
+  out.outcome.content = {};
+  return out;
+}
+
+}  // namespace
+
+struct Pipeline::ReadDone {
+  ReadOut out;
+};
+
+void Pipeline::startRead(Intake::Pending pending) {
+  auto job = newJob(pending);
+  job->state = JobState::kReading;
+  ReadIn in{{job->path, config_.max_file_size_bytes,
+             deps_.clock.wallNow() - std::chrono::duration_cast<WallTime::duration>(config_.settle),
+             pending.seen},
+            builder_,
+            pending.rel,
+            config_.binary == config::BinaryPolicy::kSend,
+            std::nullopt,
+            pending.ledger_checked ? nullptr : deps_.lookup,
+            config_.name,
+            job->rel};
+  if (const Finished* kept = finished_.find(job->rel); kept != nullptr) {
+    in.kept = kept->identity;
+  }
+  deps_.dispatcher.readStarted();
+  ++reads_running_;
+  auto holder = std::make_shared<std::unique_ptr<Job>>(std::move(job));
+  const Status queued = uv::queueWork<ReadIn, ReadOut>(
+      deps_.loop, std::move(in), readAndBuild, [this, holder, pending](Result<ReadOut> out) {
+        DROPD_CHECK(out.has_value(), "read work cancelled");
+        --reads_running_;
+        onReadDone(std::move(*holder), pending, ReadDone{std::move(*out)});
+        deps_.dispatcher.readEnded();
+      });
+  DROPD_CHECK(queued.has_value(), "uv_queue_work for a read");
+}
+
+void Pipeline::onReadDone(std::unique_ptr<Job> job, const Intake::Pending& pending, ReadDone done) {
+  ReadOut& out = done.out;
+  if (out.unchanged_since_kept) {
+    intake_.jobOver(job->rel);
+  } else if (out.finished_as) {
+    // Finished before (a rescan raced its commit, or a crash cut off its
+    // move): never sent again.
+    intake_.finishedBefore(pending,
+                           {*out.finished_as, out.finished.done, out.finished.result_path});
+  } else if (pending.recheck && out.outcome.status == file::ReadStatus::kVanished) {
+    intake_.jobOver(job->rel);  // nothing new was there
+  } else if (!out.lookup_error.empty()) {
+    deps_.log.error("ledger.lookup_failed pipeline={} file={:?} error={:?} retry_in_ms={}",
+                    config_.name, job->rel, out.lookup_error,
+                    milliseconds(Intake::kPollInterval).count());
+    intake_.lookUpAgain(pending);
+  } else if (out.outcome.status == file::ReadStatus::kUnsettled ||
+             out.outcome.status == file::ReadStatus::kChanged) {
+    intake_.settleAgain(pending, out.outcome.identity);  // still being written
+  } else {
+    job->body = std::move(out.body);
+    onRead(std::move(job), std::move(out.outcome));
+  }
+}
+
+void Pipeline::onRead(std::unique_ptr<Job> job, file::ReadOutcome outcome) {
+  using file::ReadStatus;
+  job->identity = outcome.identity;
+  switch (outcome.status) {
+    case ReadStatus::kOk:
+      break;
+    case ReadStatus::kVanished:
+      deps_.log.info("job.vanished pipeline={} file={:?}", config_.name, job->rel);
+      intake_.jobOver(job->rel);
+      return;
+    case ReadStatus::kTooLarge:
+      failJob(std::move(job), "skipped",
+              fmt::format("file is {} bytes, over max_file_size ({} bytes)", outcome.identity.size,
+                          config_.max_file_size_bytes));
+      return;
+    case ReadStatus::kNotRegular:
+      failJob(std::move(job), "skipped", "not a regular file (symlinks are never followed)");
+      return;
+    default:
+      failJob(std::move(job), "read", outcome.error);
+      return;
+  }
+  counters_.bytes_read += outcome.stats.bytes;
+  job->stats = std::move(outcome.stats);
+  if (!job->body) {
+    failJob(std::move(job), "skipped",
+            "binary file (a NUL byte or mostly invalid UTF-8); "
+            "set binary: send to send such files");
+    return;
+  }
+  if (config_.dedupe == config::Dedupe::kSha256) {
+    if (auto earlier = finished_.duplicateOf(job->stats->sha256); earlier) {
+      job->duplicate_of = std::move(*earlier);
+      job->body.reset();
+      commit(std::move(job), /*success=*/true);
+      return;
+    }
+  }
+  deps_.dispatcher.submit(std::move(job),
+                          [this](std::unique_ptr<Job> done) { onAnswered(std::move(done)); });
+}
+
+}  // namespace dropd::pipeline

@@ -59,8 +59,8 @@ void buildPipelines(Daemon::State& s) {
     while (s.config.endpoints[e].name != p.endpoint) {
       ++e;  // config validation guarantees the endpoint exists
     }
-    pipeline::Pipeline::Deps deps{s.loop->get(),     s.clock, s.log,
-                                  *s.dispatchers[e], *s.sink, s.lookup.get()};
+    pipeline::Pipeline::Deps deps{s.loop->get(), s.clock,        s.log,    *s.dispatchers[e],
+                                  *s.sink,       s.lookup.get(), &s.events};
     s.pipelines.push_back(std::make_unique<pipeline::Pipeline>(deps, p, s.config.endpoints[e], i));
   }
 }

@@ -12,6 +12,7 @@
 #include "dropd/config/config.hpp"
 #include "dropd/ops/daemon.hpp"
 #include "dropd/pipeline/dispatcher.hpp"
+#include "dropd/pipeline/job_events.hpp"
 #include "dropd/pipeline/ledger.hpp"
 #include "dropd/pipeline/ledger_lookup.hpp"
 #include "dropd/pipeline/pipeline.hpp"
@@ -40,6 +41,9 @@ struct Daemon::State {
   [[nodiscard]] bool reloading() const { return next.has_value(); }
   bool reload_again = false;  // SIGHUP came during a reload: read the file once more after it
   SystemClock clock;
+  // Every job's changes of state, for whoever subscribes; kept across
+  // reloads, and outlives every Job (declared before the parts holding them).
+  pipeline::JobEvents events{clock};
   std::unique_ptr<pipeline::Ledger> ledger;        // outlives the Sink that uses it
   std::unique_ptr<pipeline::LedgerLookup> lookup;  // outlives the pipelines that use it
   std::optional<uv::Loop> loop;

@@ -90,7 +90,7 @@ void Dispatcher::submit(std::unique_ptr<Job> job, DoneFn done) {
 }
 
 void Dispatcher::enqueue(Entry entry) {
-  entry.job->state = JobState::kWaiting;
+  entry.job->moveTo(JobState::kWaiting, "waiting for a slot");
   const std::uint64_t id = next_id_++;
   queue_.push(std::to_string(entry.job->pipeline), id);
   queued_.emplace(id, std::move(entry));
@@ -136,7 +136,7 @@ net::HttpRequest Dispatcher::requestFor(const Job& job) const {
 
 void Dispatcher::send(Entry entry) {
   Job& job = *entry.job;
-  job.state = JobState::kSending;
+  job.moveTo(JobState::kSending, "sending");
   if (job.attempts++ == 0) {
     job.first_sent = clock_.now();
   }
@@ -221,7 +221,7 @@ void Dispatcher::onFailure(Entry entry, llm::Failure failure,
 }
 
 void Dispatcher::retryLater(Entry entry, std::optional<milliseconds> retry_after) {
-  entry.job->state = JobState::kBackoff;
+  entry.job->moveTo(JobState::kBackoff, "retryable failure");
   const std::uint32_t retry = std::min(entry.job->attempts, endpoint_.retry.max_attempts);
   const milliseconds delay =
       throttle::backoffDelay({endpoint_.retry.initial_backoff, endpoint_.retry.max_backoff}, retry,

@@ -37,10 +37,16 @@ bool Intake::idle() const {
 Intake::Pending Intake::next() {
   Pending pending = std::move(backlog_.front());
   backlog_.pop_front();
-  if (const auto known = known_.find(keyOf(pending.root, pending.rel)); known != known_.end()) {
-    known->second.read_started = true;
+  const std::string key = keyOf(pending.root, pending.rel);
+  if (const auto known = known_.find(key); known != known_.end()) {
+    move(key, known->second, JobState::kReading, "read started");
+    known->second.read_started = true;  // the Pipeline's Job holds the state now
   }
   return pending;
+}
+
+void Intake::move(const std::string& key, Known& known, JobState to, std::string_view reason) {
+  JobEvents::move(deps_.events, known.state, {config_.name, key}, to, reason);
 }
 
 void Intake::start(Mode mode) {
@@ -69,11 +75,18 @@ void Intake::stop() {
   for (Root& root : roots_) {
     root.watcher.reset();
   }
+  const auto drop = [this](const Pending& p) {
+    const std::string key = keyOf(p.root, p.rel);
+    if (const auto known = known_.find(key); known != known_.end()) {
+      move(key, known->second, JobState::kForgotten, "discovery stopped");
+      known_.erase(known);
+    }
+  };
   for (const Pending& p : backlog_) {
-    known_.erase(keyOf(p.root, p.rel));
+    drop(p);
   }
   for (const auto& [due, p] : deferred_) {
-    known_.erase(keyOf(p.root, p.rel));
+    drop(p);
   }
   backlog_.clear();
   deferred_.clear();
@@ -267,11 +280,14 @@ void Intake::discover(std::size_t root, const std::string& rel, milliseconds del
       return;  // finished before: not sent again
     }
   }
-  known_.emplace(keyOf(root, rel), Known{root, rel});
+  const std::string key = keyOf(root, rel);
+  Known& known = known_.emplace(key, Known{root, rel}).first->second;
   ++discovered_;
   if (delay.count() > 0) {
-    defer({root, rel, polled ? std::optional(*identity) : std::nullopt, ledger_checked}, delay);
+    defer({root, rel, polled ? std::optional(*identity) : std::nullopt, ledger_checked}, delay,
+          polled ? "polled: waiting for a second look" : "settle");
   } else {
+    move(key, known, JobState::kQueued, "found");
     backlog_.push_back({root, rel, std::nullopt, ledger_checked});
   }
 }
@@ -329,12 +345,12 @@ void Intake::settleAgain(Pending pending, const file::FileIdentity& as_read) {
   if (pending.seen) {
     pending.seen = as_read;
   }
-  defer(std::move(pending), wait);
+  defer(std::move(pending), wait, "still being written");
 }
 
 void Intake::lookUpAgain(Pending pending) {
   // Without the ledger's word the file might be sent twice: wait.
-  defer(std::move(pending), kPollInterval);
+  defer(std::move(pending), kPollInterval, "ledger look-up failed");
 }
 
 std::optional<Intake::Known> Intake::forget(const std::string& key, bool changed) {
@@ -359,13 +375,20 @@ void Intake::rediscover(const std::optional<Known>& again) {
   // Read at once: a version written since is still too fresh and settles
   // then like any other (the reader's mtime check); the version just
   // committed is finished (ledger, or FinishedIndex); a moved one is gone.
-  known_.emplace(keyOf(again->root, again->rel), Known{again->root, again->rel});
+  const std::string key = keyOf(again->root, again->rel);
+  move(key, known_.emplace(key, Known{again->root, again->rel}).first->second, JobState::kQueued,
+       "looked at again");
   backlog_.push_back({again->root, again->rel, std::nullopt, false, /*recheck=*/true});
   deps_.ready();
 }
 
-void Intake::defer(Pending pending, milliseconds delay) {
-  if (const auto known = known_.find(keyOf(pending.root, pending.rel)); known != known_.end()) {
+void Intake::defer(Pending pending, milliseconds delay, std::string_view reason) {
+  const std::string key = keyOf(pending.root, pending.rel);
+  if (const auto known = known_.find(key); known != known_.end()) {
+    if (known->second.read_started) {
+      known->second.state = JobState::kReading;  // handed back by the read's Job (Job::handBack)
+    }
+    move(key, known->second, JobState::kSettling, reason);
     known->second.read_started = false;  // the read to come sees whatever version is there then
     known->second.seen_again = false;
   }
@@ -383,6 +406,11 @@ void Intake::defer(Pending pending, milliseconds delay) {
 void Intake::onDeferredDue() {
   const MonoTime now = deps_.clock.now();
   while (!deferred_.empty() && deferred_.begin()->first <= now) {
+    const Pending& due = deferred_.begin()->second;
+    const std::string key = keyOf(due.root, due.rel);
+    if (const auto known = known_.find(key); known != known_.end()) {
+      move(key, known->second, JobState::kQueued, "settled");
+    }
     backlog_.push_back(std::move(deferred_.begin()->second));
     deferred_.erase(deferred_.begin());
   }

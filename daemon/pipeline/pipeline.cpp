@@ -45,7 +45,8 @@ Pipeline::Pipeline(Deps deps, const config::Pipeline& config, const config::Endp
       intake_({deps.loop, deps.clock, deps.log, finished_, deps.lookup, [this] { pump(); },
                [this](const Intake::Pending& where, const Finished& finished) {
                  recover(where, finished);
-               }},
+               },
+               deps.events},
               config_) {
   deps_.dispatcher.addRoomListener([this] { pump(); });
 }
@@ -75,6 +76,8 @@ void Pipeline::pump() {
 std::unique_ptr<Job> Pipeline::newJob(const Intake::Pending& pending) const {
   auto job = std::make_unique<Job>();
   job->pipeline = index_;
+  job->pipeline_name = config_.name;
+  job->events = deps_.events;
   job->rel = intake_.recordRel(pending);
   job->path = intake_.pathOf(pending);
   return job;
@@ -84,6 +87,7 @@ void Pipeline::recover(const Intake::Pending& where, const Finished& finished) {
   auto job = newJob(where);
   job->identity = finished.identity;
   job->recovered = true;
+  job->recovered_failure = !finished.done;
   file::CommitItem item =
       commitItemFor(*job, finished.done ? config_.on_success : config_.on_failure);
   item.record_path = finished.record_path;
@@ -152,6 +156,7 @@ void Pipeline::onRecordUnwritable(std::unique_ptr<Job> job, const file::CommitOu
   // remembered so rescans do not send it again until it changes.
   deps_.log.error("job.record_unwritable pipeline={} file={:?} kind={} error={:?} source=kept",
                   config_.name, job->rel, job->failure ? job->failure->kind : "", outcome.error);
+  job->moveTo(JobState::kFailed, "record unwritable");
   finished_.remember(job->rel, {job->identity, false, {}});
   ++counters_.failed;
   ++counters_.failed_by_kind["output"];
@@ -179,6 +184,7 @@ void Pipeline::onRecordWritten(std::unique_ptr<Job> job, const file::CommitOutco
   finished_.committed(job->rel);
   if (job->recovered) {
     finished_.forget(job->rel);
+    job->moveTo(job->recovered_failure ? JobState::kFailed : JobState::kDone, "recovered");
     deps_.log.info("job.recovered pipeline={} file={:?} moved_to={:?}", config_.name, job->rel,
                    outcome.moved_to.string());
     return;
@@ -198,14 +204,15 @@ void Pipeline::onRecordWritten(std::unique_ptr<Job> job, const file::CommitOutco
     finished_.forget(job->rel);  // moved away, or its ledger row says it is finished
   }
   if (ok) {
-    job->state = JobState::kDone;
+    job->moveTo(JobState::kDone, "result written");
     ++counters_.done;
     deps_.log.info("job.done pipeline={} file={:?} bytes={} attempts={} ms={}{}", config_.name,
                    job->rel, job->identity.size, job->attempts, job->latency.count(),
                    job->duplicate_of ? " duplicate=true" : "");
     return;
   }
-  job->state = JobState::kFailed;
+  const bool skipped = job->failure->kind == "skipped";
+  job->moveTo(skipped ? JobState::kSkipped : JobState::kFailed, "error record written");
   ++counters_.failed;
   ++counters_.failed_by_kind[job->failure->kind];
   deps_.log.warn("job.failed pipeline={} file={:?} kind={} error={:?} moved_to={:?}", config_.name,

@@ -89,7 +89,7 @@ struct Pipeline::ReadDone {
 
 void Pipeline::startRead(Intake::Pending pending) {
   auto job = newJob(pending);
-  job->state = JobState::kReading;
+  job->state = JobState::kReading;  // the known entry's state, taken over (Intake::next)
   ReadIn in{{job->path, config_.max_file_size_bytes,
              deps_.clock.wallNow() - std::chrono::duration_cast<WallTime::duration>(config_.settle),
              pending.seen},
@@ -119,21 +119,26 @@ void Pipeline::startRead(Intake::Pending pending) {
 void Pipeline::onReadDone(std::unique_ptr<Job> job, const Intake::Pending& pending, ReadDone done) {
   ReadOut& out = done.out;
   if (out.unchanged_since_kept) {
+    job->moveTo(JobState::kForgotten, "finished before, unchanged");
     intake_.jobOver(job->rel);
   } else if (out.finished_as) {
     // Finished before (a rescan raced its commit, or a crash cut off its
     // move): never sent again.
+    job->moveTo(JobState::kForgotten, "finished before");
     intake_.finishedBefore(pending,
                            {*out.finished_as, out.finished.done, out.finished.result_path});
   } else if (pending.recheck && out.outcome.status == file::ReadStatus::kVanished) {
+    job->moveTo(JobState::kForgotten, "vanished");
     intake_.jobOver(job->rel);  // nothing new was there
   } else if (!out.lookup_error.empty()) {
     deps_.log.error("ledger.lookup_failed pipeline={} file={:?} error={:?} retry_in_ms={}",
                     config_.name, job->rel, out.lookup_error,
                     milliseconds(Intake::kPollInterval).count());
+    job->handBack();
     intake_.lookUpAgain(pending);
   } else if (out.outcome.status == file::ReadStatus::kUnsettled ||
              out.outcome.status == file::ReadStatus::kChanged) {
+    job->handBack();
     intake_.settleAgain(pending, out.outcome.identity);  // still being written
   } else {
     job->body = std::move(out.body);
@@ -149,6 +154,7 @@ void Pipeline::onRead(std::unique_ptr<Job> job, file::ReadOutcome outcome) {
       break;
     case ReadStatus::kVanished:
       deps_.log.info("job.vanished pipeline={} file={:?}", config_.name, job->rel);
+      job->moveTo(JobState::kForgotten, "vanished");
       intake_.jobOver(job->rel);
       return;
     case ReadStatus::kTooLarge:

@@ -113,7 +113,7 @@ std::size_t Sink::pending() const {
 }
 
 void Sink::add(std::unique_ptr<Job> job, file::CommitItem item, std::optional<LedgerRow> row) {
-  job->state = JobState::kWriting;
+  job->moveTo(JobState::kWriting, "committing");
   if (mask_ != nullptr && !mask_->empty()) {
     // Everything this job puts on disk passes here; an echoed key can be
     // anywhere in an answer or an error body.

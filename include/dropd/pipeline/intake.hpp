@@ -11,8 +11,9 @@
 // each root's mounts, the settle queue and the backlog, and the known set:
 // a path is known from discovery until the Pipeline says its job is over
 // (jobOver(), finishedBefore()), so events and scans never hand out one
-// path twice. Known paths are keyed by record rel (Job::rel), the key of
-// the ledger and of FinishedIndex too.
+// path twice. Until a path's read starts its known entry holds its state
+// (Discovered, Settling, Queued); its Job does from then on. Known paths are keyed by record rel
+// (Job::rel), the key of the ledger and of FinishedIndex too.
 //
 // intake.cpp: scans, events, settle, the known set. intake_watch.cpp: how
 // each root is watched (inotify, or polling where inotify cannot see:
@@ -35,6 +36,7 @@
 
 #include "dropd/config/config.hpp"
 #include "dropd/pipeline/finished_index.hpp"
+#include "dropd/pipeline/job_events.hpp"
 #include "dropd/pipeline/ledger_lookup.hpp"
 #include "dropd/uv/clock.hpp"
 #include "dropd/uv/timer.hpp"
@@ -75,6 +77,7 @@ class Intake {
     // a failed move): the Pipeline disposes of it. The path is known until
     // its jobOver().
     std::function<void(const Pending&, const Finished&)> recover;
+    JobEvents* events = nullptr;  // may be null; outlives the Intake
   };
 
   // How often a root on a network or FUSE file system, or such a mount
@@ -157,8 +160,11 @@ class Intake {
     std::string rel;
     // Its read has started: an inotify event for it from now on may announce
     // a new version (the file saved again while this one is in flight).
+    // From then on its Job holds the path's state (job.hpp), until the job
+    // is over or hands it back (defer()).
     bool read_started = false;
-    bool seen_again = false;  // such an event came
+    bool seen_again = false;                 // such an event came
+    JobState state = JobState::kDiscovered;  // while no Job holds it
   };
   // A walk of (part of) a root, handed over in chunks as the backlog drains.
   struct Scan {
@@ -228,7 +234,9 @@ class Intake {
   // is done with the job.
   [[nodiscard]] std::optional<Known> forget(const std::string& key, bool changed = false);
   void rediscover(const std::optional<Known>& again);
-  void defer(Pending pending, std::chrono::milliseconds delay);
+  void defer(Pending pending, std::chrono::milliseconds delay, std::string_view reason);
+  // A path's state change while no Job holds it (JobEvents::move()).
+  void move(const std::string& key, Known& known, JobState to, std::string_view reason);
   void onDeferredDue();
   void rescanAll();
   [[nodiscard]] std::string keyOf(std::size_t root, const std::string& rel) const {

@@ -24,6 +24,7 @@
 #include "dropd/pipeline/dispatcher.hpp"
 #include "dropd/pipeline/finished_index.hpp"
 #include "dropd/pipeline/intake.hpp"
+#include "dropd/pipeline/job_events.hpp"
 #include "dropd/pipeline/ledger.hpp"
 #include "dropd/pipeline/ledger_lookup.hpp"
 #include "dropd/pipeline/sink.hpp"
@@ -52,6 +53,9 @@ class Pipeline {
     // or a read is about to read; nullptr without a ledger (tests, the
     // bench build), where finished files are remembered in memory.
     LedgerLookup* lookup = nullptr;
+    // Told of every job's change of state; may be null. Owned by ops, it
+    // outlives the pipeline and its jobs.
+    JobEvents* events = nullptr;
   };
 
   Pipeline(Deps deps, const config::Pipeline& config, const config::Endpoint& endpoint,

@@ -16,6 +16,7 @@
 #include "dropd/pipeline/ledger.hpp"
 #include "dropd/pipeline/ledger_lookup.hpp"
 #include "dropd/pipeline/pipeline.hpp"
+#include "dropd/pipeline/read_budget.hpp"
 #include "dropd/pipeline/sink.hpp"
 #include "dropd/uv/clock.hpp"
 #include "dropd/uv/loop.hpp"
@@ -49,6 +50,9 @@ struct Daemon::State {
   std::optional<uv::Loop> loop;
   std::vector<std::unique_ptr<pipeline::Dispatcher>> dispatchers;  // one per endpoint in use
   std::unique_ptr<pipeline::Sink> sink;
+  // One per endpoint, index-aligned with dispatchers: read before the Sink
+  // goes, and outlive the pipelines that read under them.
+  std::vector<std::unique_ptr<pipeline::ReadBudget>> budgets;
   std::vector<std::unique_ptr<pipeline::Pipeline>> pipelines;
   std::vector<uv::Signal> signals;
   std::optional<uv::Timer> tick;  // progress, --once completion, drain deadline

@@ -48,7 +48,7 @@ Pipeline::Pipeline(Deps deps, const config::Pipeline& config, const config::Endp
                },
                deps.events},
               config_) {
-  deps_.dispatcher.addRoomListener([this] { pump(); });
+  deps_.budget.addReader([this] { pump(); });
 }
 
 Pipeline::~Pipeline() { intake_.stop(); }
@@ -66,8 +66,7 @@ void Pipeline::preloadRow(LedgerRow&& row) {
 }
 
 void Pipeline::pump() {
-  while (intake_.hasNext() && deps_.dispatcher.roomForRead() &&
-         deps_.sink.pending() < Sink::kHighWater) {
+  while (intake_.hasNext() && deps_.budget.room()) {
     startRead(intake_.next());
   }
   intake_.scanMore();  // the backlog may have drained below its low mark
@@ -93,12 +92,19 @@ void Pipeline::recover(const Intake::Pending& where, const Finished& finished) {
   item.record_path = finished.record_path;
   item.owner = job->rel;
   item.record_written_before = true;
-  deps_.sink.add(std::move(job), std::move(item), std::nullopt);
+  deps_.sink.add(std::move(job), std::move(item), std::nullopt, committedFn());
 }
 
 void Pipeline::onAnswered(std::unique_ptr<Job> job) {
   const bool ok = job->succeeded();
   commit(std::move(job), ok);
+  deps_.budget.release();  // its body is gone (Dispatcher::finish)
+}
+
+Sink::DoneFn Pipeline::committedFn() {
+  return [this](std::unique_ptr<Job> job, const file::CommitOutcome& outcome) {
+    onCommitted(std::move(job), outcome);
+  };
 }
 
 void Pipeline::failJob(std::unique_ptr<Job> job, std::string kind, std::string message) {
@@ -120,7 +126,8 @@ void Pipeline::commit(std::unique_ptr<Job> job, bool success) {
     item.record_path = dir / (job->rel + ".error.json");
     item.record = renderErrorRecord(*job, ctx);
   }
-  deps_.sink.add(std::move(job), std::move(item), ledgerRow(*job, item, ctx.now));
+  LedgerRow row = ledgerRow(*job, item, ctx.now);
+  deps_.sink.add(std::move(job), std::move(item), std::move(row), committedFn());
 }
 
 LedgerRow Pipeline::ledgerRow(const Job& job, const file::CommitItem& item, WallTime now) const {

@@ -103,20 +103,21 @@ void Pipeline::startRead(Intake::Pending pending) {
   if (const Finished* kept = finished_.find(job->rel); kept != nullptr) {
     in.kept = kept->identity;
   }
-  deps_.dispatcher.readStarted();
+  deps_.budget.acquire();
   ++reads_running_;
   auto holder = std::make_shared<std::unique_ptr<Job>>(std::move(job));
   const Status queued = uv::queueWork<ReadIn, ReadOut>(
       deps_.loop, std::move(in), readAndBuild, [this, holder, pending](Result<ReadOut> out) {
         DROPD_CHECK(out.has_value(), "read work cancelled");
         --reads_running_;
-        onReadDone(std::move(*holder), pending, ReadDone{std::move(*out)});
-        deps_.dispatcher.readEnded();
+        if (!onReadDone(std::move(*holder), pending, ReadDone{std::move(*out)})) {
+          deps_.budget.release();  // no body went on to the Dispatcher
+        }
       });
   DROPD_CHECK(queued.has_value(), "uv_queue_work for a read");
 }
 
-void Pipeline::onReadDone(std::unique_ptr<Job> job, const Intake::Pending& pending, ReadDone done) {
+bool Pipeline::onReadDone(std::unique_ptr<Job> job, const Intake::Pending& pending, ReadDone done) {
   ReadOut& out = done.out;
   if (out.unchanged_since_kept) {
     job->moveTo(JobState::kForgotten, "finished before, unchanged");
@@ -142,11 +143,12 @@ void Pipeline::onReadDone(std::unique_ptr<Job> job, const Intake::Pending& pendi
     intake_.settleAgain(pending, out.outcome.identity);  // still being written
   } else {
     job->body = std::move(out.body);
-    onRead(std::move(job), std::move(out.outcome));
+    return onRead(std::move(job), std::move(out.outcome));
   }
+  return false;
 }
 
-void Pipeline::onRead(std::unique_ptr<Job> job, file::ReadOutcome outcome) {
+bool Pipeline::onRead(std::unique_ptr<Job> job, file::ReadOutcome outcome) {
   using file::ReadStatus;
   job->identity = outcome.identity;
   switch (outcome.status) {
@@ -156,18 +158,18 @@ void Pipeline::onRead(std::unique_ptr<Job> job, file::ReadOutcome outcome) {
       deps_.log.info("job.vanished pipeline={} file={:?}", config_.name, job->rel);
       job->moveTo(JobState::kForgotten, "vanished");
       intake_.jobOver(job->rel);
-      return;
+      return false;
     case ReadStatus::kTooLarge:
       failJob(std::move(job), "skipped",
               fmt::format("file is {} bytes, over max_file_size ({} bytes)", outcome.identity.size,
                           config_.max_file_size_bytes));
-      return;
+      return false;
     case ReadStatus::kNotRegular:
       failJob(std::move(job), "skipped", "not a regular file (symlinks are never followed)");
-      return;
+      return false;
     default:
       failJob(std::move(job), "read", outcome.error);
-      return;
+      return false;
   }
   counters_.bytes_read += outcome.stats.bytes;
   job->stats = std::move(outcome.stats);
@@ -175,18 +177,19 @@ void Pipeline::onRead(std::unique_ptr<Job> job, file::ReadOutcome outcome) {
     failJob(std::move(job), "skipped",
             "binary file (a NUL byte or mostly invalid UTF-8); "
             "set binary: send to send such files");
-    return;
+    return false;
   }
   if (config_.dedupe == config::Dedupe::kSha256) {
     if (auto earlier = finished_.duplicateOf(job->stats->sha256); earlier) {
       job->duplicate_of = std::move(*earlier);
       job->body.reset();
       commit(std::move(job), /*success=*/true);
-      return;
+      return false;
     }
   }
   deps_.dispatcher.submit(std::move(job),
                           [this](std::unique_ptr<Job> done) { onAnswered(std::move(done)); });
+  return true;
 }
 
 }  // namespace dropd::pipeline

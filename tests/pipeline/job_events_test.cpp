@@ -22,6 +22,7 @@
 #include "dropd/fake_llm/fake_llm.hpp"
 #include "dropd/pipeline/dispatcher.hpp"
 #include "dropd/pipeline/pipeline.hpp"
+#include "dropd/pipeline/read_budget.hpp"
 #include "dropd/pipeline/sink.hpp"
 
 #include "support/loop_fixture.hpp"
@@ -99,12 +100,10 @@ pipelines:
         "test.yaml");
     dispatcher = std::move(
         *dropd::pipeline::Dispatcher::create(loop.get(), config.endpoints[0], clock, *log));
-    sink = std::move(*dropd::pipeline::Sink::create(
-        loop.get(), *log, 3, nullptr,
-        [this](std::unique_ptr<dropd::pipeline::Job> job, const dropd::file::CommitOutcome& out) {
-          pipeline->onCommitted(std::move(job), out);
-          pipeline->pump();
-        }));
+    sink = std::move(
+        *dropd::pipeline::Sink::create(loop.get(), *log, 3, nullptr, [this] { budget->wake(); }));
+    budget = std::make_unique<dropd::pipeline::ReadBudget>(config.endpoints[0].limits.max_in_flight,
+                                                           *sink);
     events.subscribe([this](const JobEvent& e) {
       paths[std::string(e.rel)].push_back(fmt::format("{}>{}", toString(e.from), toString(e.to)));
       reasons[std::string(e.rel)].emplace_back(e.reason);
@@ -112,7 +111,7 @@ pipelines:
       CHECK(e.at == clock.wallNow());
     });
     pipeline = std::make_unique<Pipeline>(
-        Pipeline::Deps{loop.get(), clock, *log, *dispatcher, *sink, nullptr, &events},
+        Pipeline::Deps{loop.get(), clock, *log, *dispatcher, *sink, *budget, nullptr, &events},
         config.pipelines[0], config.endpoints[0], 0);
   }
   ~Harness() {
@@ -120,6 +119,7 @@ pipelines:
     dispatcher->close();
     loop.runUntil([this] { return !pipeline->poolWorkPending() && !sink->committing(); });
     pipeline.reset();
+    budget.reset();
     sink.reset();
     dispatcher.reset();
     fake->close();
@@ -151,6 +151,7 @@ pipelines:
   dropd::config::Config config;
   std::unique_ptr<dropd::pipeline::Dispatcher> dispatcher;
   std::unique_ptr<dropd::pipeline::Sink> sink;
+  std::unique_ptr<dropd::pipeline::ReadBudget> budget;
   std::unique_ptr<Pipeline> pipeline;
   std::map<std::string, Path> paths;
   std::map<std::string, std::vector<std::string>> reasons;
@@ -197,7 +198,7 @@ TEST_CASE("JobEvents listener sees each file's whole path, retries and failures 
   }
   SECTION("a path dropped from the backlog when discovery stops is forgotten") {
     h.drop("late.txt", "never read");
-    h.dispatcher->stopSending();  // no room to read: the path stays queued
+    h.budget->close();  // no room to read: the path stays queued
     h.pipeline->start(Pipeline::Mode::kOnce);
     h.loop.runUntil([&h] { return !h.paths["late.txt"].empty(); });
     h.pipeline->stopDiscovery();

@@ -9,6 +9,9 @@
 // set) and its FinishedIndex (finished files without a ledger row, dedupe
 // hashes). A Job is built here when its read starts and owned by one stage
 // at a time (Pipeline read -> Dispatcher -> Sink -> Pipeline), see job.hpp.
+// Back-pressure is the endpoint's ReadBudget's: a read starts only when it
+// has room, and the job's body counts against it until the Dispatcher hands
+// the job back. The Sink hands each job back to this pipeline (onCommitted).
 // pipeline.cpp: pump, commit, what a commit leaves; pipeline_read.cpp: the
 // read on the pool and what its outcome means.
 
@@ -27,6 +30,7 @@
 #include "dropd/pipeline/job_events.hpp"
 #include "dropd/pipeline/ledger.hpp"
 #include "dropd/pipeline/ledger_lookup.hpp"
+#include "dropd/pipeline/read_budget.hpp"
 #include "dropd/pipeline/sink.hpp"
 #include "dropd/uv/clock.hpp"
 
@@ -49,6 +53,9 @@ class Pipeline {
     spdlog::logger& log;
     Dispatcher& dispatcher;
     Sink& sink;
+    // The endpoint's: this pipeline reads a file only when it has room, and
+    // is woken (pump()) when room frees.
+    ReadBudget& budget;
     // The ledger's rows, looked up on the pool for each file a scan finds
     // or a read is about to read; nullptr without a ledger (tests, the
     // bench build), where finished files are remembered in memory.
@@ -75,9 +82,6 @@ class Pipeline {
   // Stops discovery and forgets the backlog (paths only: a restart finds them).
   void stopDiscovery() { intake_.stop(); }
 
-  // The Sink calls this when the job's record is committed.
-  void onCommitted(std::unique_ptr<Job> job, const file::CommitOutcome& outcome);
-
   // Nothing scanning, queued, settling, or on its way.
   [[nodiscard]] bool idle() const { return intake_.idle(); }
   // Scans or reads still on the threadpool: the pipeline must outlive them.
@@ -90,7 +94,8 @@ class Pipeline {
   [[nodiscard]] PipelineCounters counters() const;
   [[nodiscard]] std::size_t backlog() const { return intake_.backlog(); }
   [[nodiscard]] const std::string& name() const { return config_.name; }
-  // Reads what the endpoint has room for, then lets the Intake scan on.
+  // Reads what the endpoint's ReadBudget has room for, then lets the
+  // Intake scan on.
   void pump();
 
   // Tests drive time with a ManualClock: these do what the settle and
@@ -103,12 +108,18 @@ class Pipeline {
 
   // pipeline_read.cpp
   void startRead(Intake::Pending pending);
-  void onReadDone(std::unique_ptr<Job> job, const Intake::Pending& pending, ReadDone out);
-  void onRead(std::unique_ptr<Job> job, file::ReadOutcome outcome);
+  // Both return true when the job went to the Dispatcher (its body is held
+  // until it comes back), false when the read's body is gone.
+  [[nodiscard]] bool onReadDone(std::unique_ptr<Job> job, const Intake::Pending& pending,
+                                ReadDone out);
+  [[nodiscard]] bool onRead(std::unique_ptr<Job> job, file::ReadOutcome outcome);
   // pipeline.cpp
   void onAnswered(std::unique_ptr<Job> job);
   void failJob(std::unique_ptr<Job> job, std::string kind, std::string message);
   void commit(std::unique_ptr<Job> job, bool success);
+  // The Sink hands the job back: its record is committed, or not written.
+  void onCommitted(std::unique_ptr<Job> job, const file::CommitOutcome& outcome);
+  [[nodiscard]] Sink::DoneFn committedFn();
   // A source finished before whose disposal was cut off (Intake::Deps::recover).
   void recover(const Intake::Pending& where, const Finished& finished);
   void onRecordUnwritable(std::unique_ptr<Job> job, const file::CommitOutcome& outcome);

@@ -220,43 +220,6 @@ void Intake::onScanned(watch::ScanResult result, std::vector<Prior> priors) {
   deps_.ready();  // the Pipeline asks for the next chunk (scanMore) once the backlog is low
 }
 
-void Intake::logScanErrors(std::size_t root, bool whole_root,
-                           const std::vector<std::string>& errors) {
-  Root& r = roots_[root];
-  if (!whole_root) {
-    for (const std::string& error : errors) {
-      deps_.log.error("scan.failed pipeline={} error={:?}", config_.name, error);
-    }
-    return;
-  }
-  if (errors.empty()) {
-    if (!r.walk_error.empty()) {
-      deps_.log.info("watch.root_back pipeline={} root={:?}", config_.name, r.path.string());
-      r.walk_error.clear();
-    }
-    return;
-  }
-  // A root that cannot be walked (missing, no permission) is walked again
-  // every kPollInterval: say so once, not at every try.
-  if (errors.front() != r.walk_error) {
-    for (const std::string& error : errors) {
-      deps_.log.error("scan.failed pipeline={} error={:?}{}", config_.name, error,
-                      unwatched(r) ? fmt::format(" hint=\"retried every {} s\"",
-                                                 std::chrono::seconds(kPollInterval).count())
-                                   : std::string());
-    }
-  }
-  r.walk_error = errors.front();
-}
-
-void Intake::rescanAll() {
-  for (std::size_t i = 0; i < roots_.size(); ++i) {
-    // The look-up watches a lost root afresh and finds mounts that came or went.
-    roots_[i].look_up_mounts = mode_ == Mode::kDaemon;
-    scan(i, "", /*startup=*/false);
-  }
-}
-
 milliseconds Intake::stabilityWait() const {
   return std::max(std::chrono::duration_cast<milliseconds>(config_.settle),
                   milliseconds(kPollInterval));

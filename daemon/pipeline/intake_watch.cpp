@@ -1,6 +1,7 @@
 // Intake, how each root is watched: inotify, or polling where inotify
 // cannot see (a root on a network or FUSE file system, such mounts below a
-// local root), looked up on the threadpool at start and at every rescan.
+// local root), looked up on the threadpool at start and at every rescan;
+// the events, rescans and walk errors of each root.
 #include <algorithm>
 
 #include "dropd/pipeline/intake.hpp"
@@ -239,6 +240,43 @@ void Intake::onWatchEvent(std::size_t root, const watch::InotifyWatcher::Event& 
       deps_.log.warn("watch.overflow pipeline={} action=rescan", config_.name);
       scan(root, "", /*startup=*/false);
       break;
+  }
+}
+
+void Intake::logScanErrors(std::size_t root, bool whole_root,
+                           const std::vector<std::string>& errors) {
+  Root& r = roots_[root];
+  if (!whole_root) {
+    for (const std::string& error : errors) {
+      deps_.log.error("scan.failed pipeline={} error={:?}", config_.name, error);
+    }
+    return;
+  }
+  if (errors.empty()) {
+    if (!r.walk_error.empty()) {
+      deps_.log.info("watch.root_back pipeline={} root={:?}", config_.name, r.path.string());
+      r.walk_error.clear();
+    }
+    return;
+  }
+  // A root that cannot be walked (missing, no permission) is walked again
+  // every kPollInterval: say so once, not at every try.
+  if (errors.front() != r.walk_error) {
+    for (const std::string& error : errors) {
+      deps_.log.error("scan.failed pipeline={} error={:?}{}", config_.name, error,
+                      unwatched(r) ? fmt::format(" hint=\"retried every {} s\"",
+                                                 std::chrono::seconds(kPollInterval).count())
+                                   : std::string());
+    }
+  }
+  r.walk_error = errors.front();
+}
+
+void Intake::rescanAll() {
+  for (std::size_t i = 0; i < roots_.size(); ++i) {
+    // The look-up watches a lost root afresh and finds mounts that came or went.
+    roots_[i].look_up_mounts = mode_ == Mode::kDaemon;
+    scan(i, "", /*startup=*/false);
   }
 }
 

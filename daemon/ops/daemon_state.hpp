@@ -14,7 +14,7 @@
 #include "dropd/pipeline/dispatcher.hpp"
 #include "dropd/pipeline/job_events.hpp"
 #include "dropd/pipeline/ledger.hpp"
-#include "dropd/pipeline/ledger_lookup.hpp"
+#include "dropd/pipeline/lookup_queue.hpp"
 #include "dropd/pipeline/pipeline.hpp"
 #include "dropd/pipeline/read_budget.hpp"
 #include "dropd/pipeline/sink.hpp"
@@ -45,8 +45,10 @@ struct Daemon::State {
   // Every job's changes of state, for whoever subscribes; kept across
   // reloads, and outlives every Job (declared before the parts holding them).
   pipeline::JobEvents events{clock};
-  std::unique_ptr<pipeline::Ledger> ledger;        // outlives the Sink that uses it
-  std::unique_ptr<pipeline::LedgerLookup> lookup;  // outlives the pipelines that use it
+  std::unique_ptr<pipeline::Ledger> ledger;  // outlives the Sink that uses it
+  // The ledger's read-only connection, lent to one look-up at a time;
+  // outlives the pipelines that use it.
+  std::unique_ptr<pipeline::LookupQueue> lookup;
   std::optional<uv::Loop> loop;
   std::vector<std::unique_ptr<pipeline::Dispatcher>> dispatchers;  // one per endpoint in use
   std::unique_ptr<pipeline::Sink> sink;

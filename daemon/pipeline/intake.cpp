@@ -123,41 +123,45 @@ void Intake::startChunk(Scan& scan) {
   struct ChunkIn {
     watch::ScanRequest request;
     std::shared_ptr<watch::ScanCursor> cursor;
-    LedgerLookup* lookup;
-    std::string pipeline;
-    std::string record_prefix;
-  };
-  struct ChunkOut {
-    watch::ScanResult scan;
-    std::vector<Prior> priors;  // index-aligned with scan.files; empty without a ledger
   };
   // Watched roots: each folder is watched (onScanned) before a later chunk
   // lists it, so nothing written there meanwhile is missed.
   ChunkIn in{{roots_[scan.root].path, "", config_.recursive, filter_,
               /*folders_first=*/roots_[scan.root].watcher != nullptr},
-             scan.cursor,
-             deps_.lookup,
-             config_.name,
-             roots_[scan.root].record_prefix};
-  const Status queued = uv::queueWork<ChunkIn, ChunkOut>(
+             scan.cursor};
+  const Status queued = uv::queueWork<ChunkIn, watch::ScanResult>(
       deps_.loop, std::move(in),
-      [](ChunkIn chunk) -> Result<ChunkOut> {
-        ChunkOut out{watch::scanChunk(chunk.request, *chunk.cursor, kScanChunk), {}};
-        if (chunk.lookup != nullptr) {
-          // Files finished before are left out here, so a rescan of a
-          // folder of kept files reads none of them.
-          out.priors =
-              lookUpPriors(*chunk.lookup, chunk.pipeline, chunk.record_prefix, out.scan.files);
-        }
-        return out;
+      [](ChunkIn chunk) -> Result<watch::ScanResult> {
+        return watch::scanChunk(chunk.request, *chunk.cursor, kScanChunk);
       },
-      [this](Result<ChunkOut> result) {
-        discovery_job_running_ = false;
-        deps_.finished.chunkEnded();
+      [this, prefix = roots_[scan.root].record_prefix](Result<watch::ScanResult> result) {
         DROPD_CHECK(result.has_value(), "scan work cancelled");
-        onScanned(std::move(result->scan), std::move(result->priors));
+        lookUpChunk(std::move(*result), prefix);
       });
   DROPD_CHECK(queued.has_value(), "uv_queue_work for a scan");
+}
+
+void Intake::lookUpChunk(watch::ScanResult scan, const std::string& record_prefix) {
+  if (deps_.lookups == nullptr) {
+    endChunk(std::move(scan), {});
+    return;
+  }
+  // Files finished before are left out here, so a rescan of a folder of
+  // kept files reads none of them.
+  deps_.lookups->run<ChunkLookUp, ChunkLookUp>(
+      {config_.name, record_prefix, std::move(scan), {}}, lookUpChunkFiles,
+      [this](ChunkLookUp out) { endChunk(std::move(out.scan), std::move(out.priors)); });
+}
+
+Intake::ChunkLookUp Intake::lookUpChunkFiles(LedgerLookup& lookup, ChunkLookUp chunk) {
+  chunk.priors = lookUpPriors(lookup, chunk.pipeline, chunk.record_prefix, chunk.scan.files);
+  return chunk;
+}
+
+void Intake::endChunk(watch::ScanResult scan, std::vector<Prior> priors) {
+  discovery_job_running_ = false;
+  deps_.finished.chunkEnded();
+  onScanned(std::move(scan), std::move(priors));
 }
 
 void Intake::endScan(Scan& scan) {

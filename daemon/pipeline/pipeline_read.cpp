@@ -15,8 +15,6 @@ struct ReadIn {
   std::string rel;
   bool send_binary = false;
   std::optional<file::FileIdentity> kept;  // finished earlier and kept in place (no ledger)
-  // With a ledger: the file is looked up there first (finished before?).
-  LedgerLookup* lookup = nullptr;
   std::string pipeline;
   std::string record_rel;
 };
@@ -31,32 +29,45 @@ struct ReadOut {
   std::string lookup_error;                       // the look-up failed: nothing was read
 };
 
+// Threadpool: was this version finished before, kept in place unchanged
+// or (with a `lookup`) in the ledger? True if so, or if the look-up
+// failed: nothing is to be read then; `out` says which.
+bool finishedBefore(const ReadIn& in, LedgerLookup* lookup, ReadOut& out) {
+  if (!in.kept && lookup == nullptr) {
+    return false;
+  }
+  file::FileIdentity now;
+  std::string ignored;
+  if (file::statFile(in.request.path, now, ignored) != file::ReadStatus::kOk) {
+    return false;  // the read says what is wrong
+  }
+  if (in.kept && now == *in.kept) {
+    out.unchanged_since_kept = true;
+    return true;
+  }
+  if (lookup == nullptr) {
+    return false;
+  }
+  auto found = lookup->find(in.pipeline, in.record_rel, now);
+  if (!found) {
+    out.lookup_error = found.error().message();
+    return true;
+  }
+  if (*found) {
+    out.finished_as = now;
+    out.finished = std::move(**found);
+    return true;
+  }
+  return false;
+}
+
 // Threadpool: read, measure, and build the request body, so the loop thread
 // never touches the file's bytes. The raw content is freed here; only the
 // body travels on.
 Result<ReadOut> readAndBuild(ReadIn in) {
   ReadOut out;
-  if (in.kept || in.lookup != nullptr) {
-    file::FileIdentity now;
-    std::string ignored;
-    if (file::statFile(in.request.path, now, ignored) == file::ReadStatus::kOk) {
-      if (in.kept && now == *in.kept) {
-        out.unchanged_since_kept = true;
-        return out;
-      }
-      if (in.lookup != nullptr) {
-        auto found = in.lookup->find(in.pipeline, in.record_rel, now);
-        if (!found) {
-          out.lookup_error = found.error().message();
-          return out;
-        }
-        if (*found) {
-          out.finished_as = now;
-          out.finished = std::move(**found);
-          return out;
-        }
-      }
-    }
+  if (finishedBefore(in, nullptr, out)) {
+    return out;
   }
   out.outcome = file::readWhole(in.request);
   if (out.outcome.status != file::ReadStatus::kOk) {
@@ -84,37 +95,67 @@ Result<ReadOut> readAndBuild(ReadIn in) {
 }  // namespace
 
 struct Pipeline::ReadDone {
+  ReadIn in;
   ReadOut out;
+  bool decided = false;  // the ledger's look-up settled it: nothing is read
 };
+
+Pipeline::ReadDone Pipeline::lookUpBeforeRead(LedgerLookup& lookup, ReadDone read) {
+  read.decided = finishedBefore(read.in, &lookup, read.out);
+  read.in.kept.reset();  // checked
+  return read;
+}
 
 void Pipeline::startRead(Intake::Pending pending) {
   auto job = newJob(pending);
   job->state = JobState::kReading;  // the known entry's state, taken over (Intake::next)
-  ReadIn in{{job->path, config_.max_file_size_bytes,
-             deps_.clock.wallNow() - std::chrono::duration_cast<WallTime::duration>(config_.settle),
-             pending.seen},
-            builder_,
-            pending.rel,
-            config_.binary == config::BinaryPolicy::kSend,
-            std::nullopt,
-            pending.ledger_checked ? nullptr : deps_.lookup,
-            config_.name,
-            job->rel};
+  ReadDone read{
+      {{job->path, config_.max_file_size_bytes,
+        deps_.clock.wallNow() - std::chrono::duration_cast<WallTime::duration>(config_.settle),
+        pending.seen},
+       builder_,
+       pending.rel,
+       config_.binary == config::BinaryPolicy::kSend,
+       std::nullopt,
+       config_.name,
+       job->rel},
+      {}};
   if (const Finished* kept = finished_.find(job->rel); kept != nullptr) {
-    in.kept = kept->identity;
+    read.in.kept = kept->identity;
   }
   deps_.budget.acquire();
   ++reads_running_;
   auto holder = std::make_shared<std::unique_ptr<Job>>(std::move(job));
-  const Status queued = uv::queueWork<ReadIn, ReadOut>(
-      deps_.loop, std::move(in), readAndBuild, [this, holder, pending](Result<ReadOut> out) {
-        DROPD_CHECK(out.has_value(), "read work cancelled");
-        --reads_running_;
-        if (!onReadDone(std::move(*holder), pending, ReadDone{std::move(*out)})) {
-          deps_.budget.release();  // no body went on to the Dispatcher
+  if (pending.ledger_checked || deps_.lookup == nullptr) {
+    queueRead(holder, pending, std::move(read));
+    return;
+  }
+  // The ledger's word first (its connection is lent to one look-up at a time).
+  deps_.lookup->run<ReadDone, ReadDone>(
+      std::move(read), lookUpBeforeRead, [this, holder, pending](ReadDone looked) {
+        if (looked.decided) {
+          readEnded(std::move(*holder), pending, std::move(looked));
+        } else {
+          queueRead(holder, pending, std::move(looked));
         }
       });
+}
+
+void Pipeline::queueRead(std::shared_ptr<std::unique_ptr<Job>> job, const Intake::Pending& pending,
+                         ReadDone read) {
+  const Status queued = uv::queueWork<ReadIn, ReadOut>(
+      deps_.loop, std::move(read.in), readAndBuild, [this, job, pending](Result<ReadOut> out) {
+        DROPD_CHECK(out.has_value(), "read work cancelled");
+        readEnded(std::move(*job), pending, ReadDone{{}, std::move(*out)});
+      });
   DROPD_CHECK(queued.has_value(), "uv_queue_work for a read");
+}
+
+void Pipeline::readEnded(std::unique_ptr<Job> job, const Intake::Pending& pending, ReadDone out) {
+  --reads_running_;
+  if (!onReadDone(std::move(job), pending, std::move(out))) {
+    deps_.budget.release();  // no body went on to the Dispatcher
+  }
 }
 
 bool Pipeline::onReadDone(std::unique_ptr<Job> job, const Intake::Pending& pending, ReadDone done) {

@@ -38,6 +38,7 @@
 #include "dropd/pipeline/finished_index.hpp"
 #include "dropd/pipeline/job_events.hpp"
 #include "dropd/pipeline/ledger_lookup.hpp"
+#include "dropd/pipeline/lookup_queue.hpp"
 #include "dropd/uv/clock.hpp"
 #include "dropd/uv/timer.hpp"
 #include "dropd/watch/inotify_watcher.hpp"
@@ -70,7 +71,8 @@ class Intake {
     const Clock& clock;
     spdlog::logger& log;
     FinishedIndex& finished;
-    LedgerLookup* lookup;  // may be null (no ledger); used on the pool, one chunk at a time
+    // The ledger's look-ups (each scan chunk's files); null without a ledger.
+    LookupQueue* lookups;
     // The backlog has paths: the Pipeline takes (next()) what it has room for.
     std::function<void()> ready;
     // A source finished before whose move or removal was cut off (a crash,
@@ -184,6 +186,14 @@ class Intake {
     bool looked_up = false;            // a look-up answered (else: gone, or it failed)
     std::optional<Finished> finished;  // it has a row
   };
+  // A scan chunk's files on their way to and from their look-up (pool).
+  struct ChunkLookUp {
+    std::string pipeline;
+    std::string record_prefix;
+    watch::ScanResult scan;
+    std::vector<Prior> priors;  // index-aligned with scan.files
+  };
+  [[nodiscard]] static ChunkLookUp lookUpChunkFiles(LedgerLookup& lookup, ChunkLookUp chunk);
   // A scan chunk's files, looked up in one read transaction (pool).
   [[nodiscard]] static std::vector<Prior> lookUpPriors(
       LedgerLookup& lookup, const std::string& pipeline, const std::string& record_prefix,
@@ -213,7 +223,11 @@ class Intake {
   void onWatchEvent(std::size_t root, const watch::InotifyWatcher::Event& event);
   // intake.cpp
   void scan(std::size_t root, const std::string& start_rel, bool startup);
+  // A scan chunk is one discovery job: the walk (pool), then the ledger
+  // look-up of its files (pool, LookupQueue), then endChunk() (loop).
   void startChunk(Scan& scan);
+  void lookUpChunk(watch::ScanResult scan, const std::string& record_prefix);
+  void endChunk(watch::ScanResult scan, std::vector<Prior> priors);
   void onScanned(watch::ScanResult result, std::vector<Prior> priors);
   void endScan(Scan& scan);
   void logScanErrors(std::size_t root, bool whole_root, const std::vector<std::string>& errors);

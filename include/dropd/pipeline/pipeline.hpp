@@ -29,7 +29,7 @@
 #include "dropd/pipeline/intake.hpp"
 #include "dropd/pipeline/job_events.hpp"
 #include "dropd/pipeline/ledger.hpp"
-#include "dropd/pipeline/ledger_lookup.hpp"
+#include "dropd/pipeline/lookup_queue.hpp"
 #include "dropd/pipeline/read_budget.hpp"
 #include "dropd/pipeline/sink.hpp"
 #include "dropd/uv/clock.hpp"
@@ -59,7 +59,7 @@ class Pipeline {
     // The ledger's rows, looked up on the pool for each file a scan finds
     // or a read is about to read; nullptr without a ledger (tests, the
     // bench build), where finished files are remembered in memory.
-    LedgerLookup* lookup = nullptr;
+    LookupQueue* lookup = nullptr;
     // Told of every job's change of state; may be null. Owned by ops, it
     // outlives the pipeline and its jobs.
     JobEvents* events = nullptr;
@@ -108,6 +108,12 @@ class Pipeline {
 
   // pipeline_read.cpp
   void startRead(Intake::Pending pending);
+  // The read proper, on the pool (after the ledger's word, if it was needed).
+  void queueRead(std::shared_ptr<std::unique_ptr<Job>> job, const Intake::Pending& pending,
+                 ReadDone in);
+  void readEnded(std::unique_ptr<Job> job, const Intake::Pending& pending, ReadDone out);
+  // Pool, with the ledger's connection: is the file to read finished before?
+  [[nodiscard]] static ReadDone lookUpBeforeRead(LedgerLookup& lookup, ReadDone read);
   // Both return true when the job went to the Dispatcher (its body is held
   // until it comes back), false when the read's body is gone.
   [[nodiscard]] bool onReadDone(std::unique_ptr<Job> job, const Intake::Pending& pending,

@@ -55,7 +55,7 @@ bool openLedger(Daemon::State& s) {
     return false;
   }
   s.ledger = std::move(*ledger);
-  s.lookup = std::move(*lookup);
+  s.lookup = std::make_unique<pipeline::LookupQueue>(s.loop->get(), std::move(*lookup));
   return true;
 }
 

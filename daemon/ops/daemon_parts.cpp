@@ -40,27 +40,32 @@ void buildDispatchers(Daemon::State& s) {
 void buildPipelines(Daemon::State& s) {
   // --once must end: a record that cannot be written is retried 3 times
   // there; the daemon waits for the disk as long as it takes.
+  // Each job goes back to its own pipeline (Sink::add); after each, the
+  // Sink may be below its high-water mark, which every endpoint's budget
+  // reads.
   auto sink = pipeline::Sink::create(
       s.loop->get(), s.log, s.once ? 3 : 0, s.ledger.get(),
-      [&s](std::unique_ptr<pipeline::Job> job, const file::CommitOutcome& outcome) {
-        const std::size_t index = job->pipeline;
-        s.pipelines[index]->onCommitted(std::move(job), outcome);
-        for (auto& p : s.pipelines) {
-          p->pump();  // the Sink may have dropped below its high-water mark
+      [&s] {
+        for (auto& budget : s.budgets) {
+          budget->wake();
         }
         maybeFinish(s);
       },
       s.mask.get());
   DROPD_CHECK(sink.has_value(), "sink timer");
   s.sink = std::move(*sink);
+  for (const config::Endpoint& endpoint : s.config.endpoints) {
+    s.budgets.push_back(
+        std::make_unique<pipeline::ReadBudget>(endpoint.limits.max_in_flight, *s.sink));
+  }
   for (std::size_t i = 0; i < s.config.pipelines.size(); ++i) {
     const config::Pipeline& p = s.config.pipelines[i];
     std::size_t e = 0;
     while (s.config.endpoints[e].name != p.endpoint) {
       ++e;  // config validation guarantees the endpoint exists
     }
-    pipeline::Pipeline::Deps deps{s.loop->get(),     s.clock, s.log,
-                                  *s.dispatchers[e], *s.sink, s.lookup.get()};
+    pipeline::Pipeline::Deps deps{s.loop->get(), s.clock,       s.log,          *s.dispatchers[e],
+                                  *s.sink,       *s.budgets[e], s.lookup.get(), &s.events};
     s.pipelines.push_back(std::make_unique<pipeline::Pipeline>(deps, p, s.config.endpoints[e], i));
   }
 }
@@ -95,6 +100,7 @@ void startPipelines(Daemon::State& s) {
 
 void tearDownParts(Daemon::State& s) {
   s.pipelines.clear();
+  s.budgets.clear();
   s.sink.reset();
   s.dispatchers.clear();
 }
@@ -132,6 +138,9 @@ void beginDrain(Daemon::State& s) {
   }
   for (auto& d : s.dispatchers) {
     d->stopSending();
+  }
+  for (auto& budget : s.budgets) {
+    budget->close();  // no new reads: their bodies could not be sent
   }
 }
 

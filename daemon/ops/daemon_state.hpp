@@ -12,9 +12,11 @@
 #include "dropd/config/config.hpp"
 #include "dropd/ops/daemon.hpp"
 #include "dropd/pipeline/dispatcher.hpp"
+#include "dropd/pipeline/job_events.hpp"
 #include "dropd/pipeline/ledger.hpp"
-#include "dropd/pipeline/ledger_lookup.hpp"
+#include "dropd/pipeline/lookup_queue.hpp"
 #include "dropd/pipeline/pipeline.hpp"
+#include "dropd/pipeline/read_budget.hpp"
 #include "dropd/pipeline/sink.hpp"
 #include "dropd/uv/clock.hpp"
 #include "dropd/uv/loop.hpp"
@@ -40,11 +42,19 @@ struct Daemon::State {
   [[nodiscard]] bool reloading() const { return next.has_value(); }
   bool reload_again = false;  // SIGHUP came during a reload: read the file once more after it
   SystemClock clock;
-  std::unique_ptr<pipeline::Ledger> ledger;        // outlives the Sink that uses it
-  std::unique_ptr<pipeline::LedgerLookup> lookup;  // outlives the pipelines that use it
+  // Every job's changes of state, for whoever subscribes; kept across
+  // reloads, and outlives every Job (declared before the parts holding them).
+  pipeline::JobEvents events{clock};
+  std::unique_ptr<pipeline::Ledger> ledger;  // outlives the Sink that uses it
+  // The ledger's read-only connection, lent to one look-up at a time;
+  // outlives the pipelines that use it.
+  std::unique_ptr<pipeline::LookupQueue> lookup;
   std::optional<uv::Loop> loop;
   std::vector<std::unique_ptr<pipeline::Dispatcher>> dispatchers;  // one per endpoint in use
   std::unique_ptr<pipeline::Sink> sink;
+  // One per endpoint, index-aligned with dispatchers: read before the Sink
+  // goes, and outlive the pipelines that read under them.
+  std::vector<std::unique_ptr<pipeline::ReadBudget>> budgets;
   std::vector<std::unique_ptr<pipeline::Pipeline>> pipelines;
   std::vector<uv::Signal> signals;
   std::optional<uv::Timer> tick;  // progress, --once completion, drain deadline

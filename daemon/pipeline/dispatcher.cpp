@@ -41,35 +41,6 @@ Dispatcher::Dispatcher(uv_loop_t& loop, const config::Endpoint& endpoint, const 
 
 Dispatcher::~Dispatcher() { close(); }
 
-std::size_t Dispatcher::readAhead() const {
-  return std::max<std::size_t>(2, endpoint_.limits.max_in_flight / 4);
-}
-
-bool Dispatcher::roomForRead() const {
-  return sending_ && held() < endpoint_.limits.max_in_flight + readAhead();
-}
-
-void Dispatcher::readEnded() {
-  --reading_;
-  notifyRoom();
-}
-
-void Dispatcher::addRoomListener(std::function<void()> listener) {
-  room_listeners_.push_back(std::move(listener));
-}
-
-void Dispatcher::notifyRoom() {
-  // Listeners (pipelines sharing this endpoint) take turns being asked first,
-  // so one with a deep backlog cannot take all the room every time.
-  const std::size_t n = room_listeners_.size();
-  for (std::size_t i = 0; i < n && roomForRead(); ++i) {
-    room_listeners_[(next_listener_ + i) % n]();
-  }
-  if (n > 0) {
-    next_listener_ = (next_listener_ + 1) % n;
-  }
-}
-
 void Dispatcher::submit(std::unique_ptr<Job> job, DoneFn done) {
   const RequestSize size{job->stats ? job->stats->estimated_tokens : 0,
                          job->stats ? job->stats->bytes : 0, job->body ? job->body->size() : 0};
@@ -79,7 +50,7 @@ void Dispatcher::submit(std::unique_ptr<Job> job, DoneFn done) {
 }
 
 void Dispatcher::enqueue(Entry entry) {
-  entry.job->state = JobState::kWaiting;
+  entry.job->moveTo(JobState::kWaiting, "waiting for a slot");
   const std::uint64_t id = next_id_++;
   queue_.push(std::to_string(entry.job->pipeline), id);
   queued_.emplace(id, std::move(entry));
@@ -108,7 +79,7 @@ void Dispatcher::pump() {
 
 void Dispatcher::send(Entry entry) {
   Job& job = *entry.job;
-  job.state = JobState::kSending;
+  job.moveTo(JobState::kSending, "sending");
   if (job.attempts++ == 0) {
     job.first_sent = clock_.now();
   }
@@ -189,7 +160,7 @@ void Dispatcher::onFailure(Entry entry, llm::Failure failure,
 }
 
 void Dispatcher::retryLater(Entry entry, std::optional<milliseconds> retry_after) {
-  entry.job->state = JobState::kBackoff;
+  entry.job->moveTo(JobState::kBackoff, "retryable failure");
   const std::uint32_t retry = std::min(entry.job->attempts, endpoint_.retry.max_attempts);
   const milliseconds delay =
       throttle::backoffDelay({endpoint_.retry.initial_backoff, endpoint_.retry.max_backoff}, retry,
@@ -211,7 +182,6 @@ void Dispatcher::finish(Entry entry) {
   entry.job->body.reset();  // the biggest part of a job: gone before the record is written
   DoneFn done = std::move(entry.done);
   done(std::move(entry.job));
-  notifyRoom();
 }
 
 void Dispatcher::stopSending() {

@@ -26,7 +26,7 @@ tl::unexpected<Error> lookupError(sqlite3* db, int rc, std::string_view what,
 
 Result<std::unique_ptr<LedgerLookup>> LedgerLookup::open(const std::filesystem::path& ledger_path) {
   sqlite3* db = nullptr;
-  // NOMUTEX: mutex_ already makes each look-up exclusive.
+  // NOMUTEX: one thread at a time uses it (its owner lends it out).
   int rc = sqlite3_open_v2(ledger_path.c_str(), &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX,
                            nullptr);
   sqlite3_stmt* stmt = nullptr;
@@ -50,21 +50,14 @@ LedgerLookup::~LedgerLookup() {
   sqlite3_close(db_);
 }
 
-Result<std::optional<LedgerLookup::Finished>> LedgerLookup::find(
-    std::string_view pipeline, std::string_view rel, const file::FileIdentity& identity) {
-  const std::lock_guard lock(mutex_);
-  return findLocked(pipeline, rel, identity);
-}
-
 Result<std::vector<std::optional<LedgerLookup::Finished>>> LedgerLookup::findAll(
     std::string_view pipeline, std::span<const Key> keys) {
-  const std::lock_guard lock(mutex_);
   // One snapshot for the whole chunk; a failed BEGIN only costs the speed.
   const bool in_transaction = sqlite3_exec(db_, "BEGIN", nullptr, nullptr, nullptr) == SQLITE_OK;
   Result<std::vector<std::optional<Finished>>> out = std::vector<std::optional<Finished>>{};
   out->reserve(keys.size());
   for (const Key& key : keys) {
-    auto one = findLocked(pipeline, key.rel, key.identity);
+    auto one = find(pipeline, key.rel, key.identity);
     if (!one) {
       out = tl::unexpected(std::move(one.error()));
       break;
@@ -77,7 +70,7 @@ Result<std::vector<std::optional<LedgerLookup::Finished>>> LedgerLookup::findAll
   return out;
 }
 
-Result<std::optional<LedgerLookup::Finished>> LedgerLookup::findLocked(
+Result<std::optional<LedgerLookup::Finished>> LedgerLookup::find(
     std::string_view pipeline, std::string_view rel, const file::FileIdentity& identity) {
   // Bound exactly as Ledger::record() binds the key (ledger_sql.hpp).
   int rc = sql::bindText(stmt_, 1, pipeline);

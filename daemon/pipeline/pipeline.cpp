@@ -1,86 +1,11 @@
-// Pipeline, processing half: read on the threadpool, send, records, commit.
+// Pipeline: pump, commit, and what a commit leaves behind.
 #include "dropd/pipeline/pipeline.hpp"
 
 #include "dropd/pipeline/records.hpp"
 #include "dropd/uv/check.hpp"
-#include "dropd/uv/work.hpp"
 
 namespace dropd::pipeline {
 namespace {
-
-using std::chrono::milliseconds;
-
-struct ReadIn {
-  file::ReadRequest request;
-  std::shared_ptr<const llm::RequestBuilder> builder;
-  std::string rel;
-  bool send_binary = false;
-  std::optional<file::FileIdentity> kept;  // finished earlier and kept in place (no ledger)
-  // With a ledger: the file is looked up there first (finished before?).
-  LedgerLookup* lookup = nullptr;
-  std::string pipeline;
-  std::string record_rel;
-};
-
-struct ReadOut {
-  file::ReadOutcome outcome;  // content moved out into the body
-  std::shared_ptr<const std::string> body;
-  bool unchanged_since_kept = false;
-  bool binary = false;
-  std::optional<file::FileIdentity> finished_as;  // this version has a ledger row...
-  LedgerLookup::Finished finished;                // ...which says this
-  std::string lookup_error;                       // the look-up failed: nothing was read
-};
-
-// Threadpool: read, measure, and build the request body, so the loop thread
-// never touches the file's bytes. The raw content is freed here; only the
-// body travels on.
-Result<ReadOut> readAndBuild(ReadIn in) {
-  ReadOut out;
-  if (in.kept || in.lookup != nullptr) {
-    file::FileIdentity now;
-    std::string ignored;
-    if (file::statFile(in.request.path, now, ignored) == file::ReadStatus::kOk) {
-      if (in.kept && now == *in.kept) {
-        out.unchanged_since_kept = true;
-        return out;
-      }
-      if (in.lookup != nullptr) {
-        auto found = in.lookup->find(in.pipeline, in.record_rel, now);
-        if (!found) {
-          out.lookup_error = found.error().message();
-          return out;
-        }
-        if (*found) {
-          out.finished_as = now;
-          out.finished = std::move(**found);
-          return out;
-        }
-      }
-    }
-  }
-  out.outcome = file::readWhole(in.request);
-  if (out.outcome.status != file::ReadStatus::kOk) {
-    return out;
-  }
-  out.binary = file::looksBinary(out.outcome.stats);
-  if (!out.binary || in.send_binary) {
-    const file::Stats& s = out.outcome.stats;
-    const std::size_t slash = in.rel.rfind('/');
-    config::TemplateValues values;
-    values.content = out.outcome.content;
-    const std::string_view rel = in.rel;  // a view: substr must not make a temporary
-    values.filename = slash == std::string::npos ? rel : rel.substr(slash + 1);
-    values.path = in.rel;
-    values.lines = s.lines;
-    values.words = s.words;
-    values.chars = s.chars;
-    values.bytes = s.bytes;
-    out.body = std::make_shared<const std::string>(in.builder->build(values));
-  }
-  out.outcome.content = {};
-  return out;
-}
 
 file::Disposal disposalOf(config::SourceAction action) {
   switch (action) {
@@ -94,6 +19,19 @@ file::Disposal disposalOf(config::SourceAction action) {
   return file::Disposal::kKeep;
 }
 
+// What happens to a job's source under `rule`; the caller adds the record.
+// The one place a source's disposal is chosen, for commits and recoveries.
+file::CommitItem commitItemFor(const Job& job, const config::SourceDisposal& rule) {
+  file::CommitItem item;
+  item.source = job.path;
+  item.identity = job.identity;
+  item.disposal = disposalOf(rule.action);
+  if (rule.action == config::SourceAction::kMove) {
+    item.move_to = rule.dir / job.rel;
+  }
+  return item;
+}
+
 }  // namespace
 
 Pipeline::Pipeline(Deps deps, const config::Pipeline& config, const config::Endpoint& endpoint,
@@ -104,149 +42,69 @@ Pipeline::Pipeline(Deps deps, const config::Pipeline& config, const config::Endp
       model_(endpoint.model),
       index_(index),
       builder_(std::make_shared<const llm::RequestBuilder>(endpoint, config.prompt)),
-      filter_(config.include, config.exclude),
-      deferred_timer_(*uv::Timer::create(deps.loop)),
-      rescan_timer_(*uv::Timer::create(deps.loop)),
-      poll_timer_(*uv::Timer::create(deps.loop)) {
-  for (const auto& path : config_.watch) {
-    const std::string& prefix = config_.record_prefixes[roots_.size()];  // roots_.size(): its index
-    roots_.push_back({path, prefix, nullptr});
+      intake_({deps.loop, deps.clock, deps.log, finished_, deps.lookup, [this] { pump(); },
+               [this](const Intake::Pending& where, const Finished& finished) {
+                 recover(where, finished);
+               },
+               deps.events},
+              config_) {
+  deps_.budget.addReader([this] { pump(); });
+}
+
+Pipeline::~Pipeline() { intake_.stop(); }
+
+PipelineCounters Pipeline::counters() const {
+  PipelineCounters counters = counters_;
+  counters.discovered = intake_.discovered();
+  return counters;
+}
+
+void Pipeline::preloadRow(LedgerRow&& row) {
+  if (needsRows() && row.state == LedgerState::kDone && !row.sha256.empty()) {
+    finished_.addHash(row.sha256, row.result_path);  // rows come oldest first
   }
-  deps_.dispatcher.addRoomListener([this] { pump(); });
-}
-
-Pipeline::~Pipeline() { stopDiscovery(); }
-
-std::string Pipeline::keyOf(std::size_t root, const std::string& rel) const {
-  return (roots_[root].path / rel).string();
-}
-
-bool Pipeline::idle() const {
-  return scans_.empty() && !chunk_running_ && backlog_.empty() && deferred_.empty() &&
-         known_.empty();
 }
 
 void Pipeline::pump() {
-  while (!backlog_.empty() && deps_.dispatcher.roomForRead() &&
-         deps_.sink.pending() < Sink::kHighWater) {
-    Pending next = std::move(backlog_.front());
-    backlog_.pop_front();
-    startRead(std::move(next));
+  while (intake_.hasNext() && deps_.budget.room()) {
+    startRead(intake_.next());
   }
-  scanNextChunk();  // the backlog may have drained below its low mark
+  intake_.scanMore();  // the backlog may have drained below its low mark
 }
 
-void Pipeline::startRead(Pending pending) {
+std::unique_ptr<Job> Pipeline::newJob(const Intake::Pending& pending) const {
   auto job = std::make_unique<Job>();
   job->pipeline = index_;
-  job->rel = roots_[pending.root].record_prefix + pending.rel;
-  job->path = roots_[pending.root].path / pending.rel;
-  job->state = JobState::kReading;
-  ReadIn in{{job->path, config_.max_file_size_bytes,
-             deps_.clock.wallNow() - std::chrono::duration_cast<WallTime::duration>(config_.settle),
-             pending.seen},
-            builder_,
-            pending.rel,
-            config_.binary == config::BinaryPolicy::kSend,
-            std::nullopt,
-            pending.ledger_checked ? nullptr : deps_.lookup,
-            config_.name,
-            job->rel};
-  if (const auto kept = finished_.find(job->rel); kept != finished_.end()) {
-    in.kept = kept->second.identity;
-  }
-  if (const auto known = known_.find(job->path.string()); known != known_.end()) {
-    known->second.read_started = true;
-  }
-  deps_.dispatcher.readStarted();
-  ++reads_running_;
-  auto holder = std::make_shared<std::unique_ptr<Job>>(std::move(job));
-  const Status queued = uv::queueWork<ReadIn, ReadOut>(
-      deps_.loop, std::move(in), readAndBuild, [this, holder, pending](Result<ReadOut> out) {
-        DROPD_CHECK(out.has_value(), "read work cancelled");
-        --reads_running_;
-        std::unique_ptr<Job> read = std::move(*holder);
-        if (out->unchanged_since_kept) {
-          rediscover(forget(read->path.string()));
-        } else if (out->finished_as) {
-          // Finished before (a rescan raced its commit, or a crash cut off
-          // its move): never sent again.
-          const std::optional<Known> again = forget(read->path.string());
-          onFinishedBefore(pending.root, pending.rel,
-                           {*out->finished_as, out->finished.done, out->finished.result_path});
-          rediscover(again);
-        } else if (pending.recheck && out->outcome.status == file::ReadStatus::kVanished) {
-          rediscover(forget(read->path.string()));  // nothing new was there
-        } else if (!out->lookup_error.empty()) {
-          // Without the ledger's word the file might be sent twice: wait.
-          deps_.log.error("ledger.lookup_failed pipeline={} file={:?} error={:?} retry_in_ms={}",
-                          config_.name, read->rel, out->lookup_error,
-                          std::chrono::milliseconds(kPollInterval).count());
-          defer(pending, kPollInterval);
-        } else if (out->outcome.status == file::ReadStatus::kUnsettled ||
-                   out->outcome.status == file::ReadStatus::kChanged) {
-          // Still being written: look again later (polled: compare with this look).
-          Pending again = pending;
-          const milliseconds wait = again.seen ? stabilityWait() : config_.settle;
-          if (again.seen) {
-            again.seen = out->outcome.identity;
-          }
-          defer(std::move(again), wait);
-        } else {
-          read->body = std::move(out->body);
-          onRead(std::move(read), std::move(out->outcome));
-        }
-        deps_.dispatcher.readEnded();
-      });
-  DROPD_CHECK(queued.has_value(), "uv_queue_work for a read");
+  job->pipeline_name = config_.name;
+  job->events = deps_.events;
+  job->rel = intake_.recordRel(pending);
+  job->path = intake_.pathOf(pending);
+  return job;
 }
 
-void Pipeline::onRead(std::unique_ptr<Job> job, file::ReadOutcome outcome) {
-  using file::ReadStatus;
-  job->identity = outcome.identity;
-  switch (outcome.status) {
-    case ReadStatus::kOk:
-      break;
-    case ReadStatus::kVanished:
-      deps_.log.info("job.vanished pipeline={} file={:?}", config_.name, job->rel);
-      rediscover(forget(job->path.string()));
-      return;
-    case ReadStatus::kTooLarge:
-      failJob(std::move(job), llm::FailureKind::kSkipped,
-              fmt::format("file is {} bytes, over max_file_size ({} bytes)", outcome.identity.size,
-                          config_.max_file_size_bytes));
-      return;
-    case ReadStatus::kNotRegular:
-      failJob(std::move(job), llm::FailureKind::kSkipped,
-              "not a regular file (symlinks are never followed)");
-      return;
-    default:
-      failJob(std::move(job), llm::FailureKind::kRead, outcome.error);
-      return;
-  }
-  counters_.bytes_read += outcome.stats.bytes;
-  job->stats = std::move(outcome.stats);
-  if (!job->body) {
-    failJob(std::move(job), llm::FailureKind::kSkipped,
-            "binary file (a NUL byte or mostly invalid UTF-8); "
-            "set binary: send to send such files");
-    return;
-  }
-  if (config_.dedupe == config::Dedupe::kSha256) {
-    if (const auto earlier = done_by_sha_.find(job->stats->sha256); earlier != done_by_sha_.end()) {
-      job->duplicate_of = earlier->second;
-      job->body.reset();
-      commit(std::move(job), /*success=*/true);
-      return;
-    }
-  }
-  deps_.dispatcher.submit(std::move(job),
-                          [this](std::unique_ptr<Job> done) { onAnswered(std::move(done)); });
+void Pipeline::recover(const Intake::Pending& where, const Finished& finished) {
+  auto job = newJob(where);
+  job->identity = finished.identity;
+  job->recovered = true;
+  job->recovered_failure = !finished.done;
+  file::CommitItem item =
+      commitItemFor(*job, finished.done ? config_.on_success : config_.on_failure);
+  item.record_path = finished.record_path;
+  item.owner = job->rel;
+  item.record_written_before = true;
+  deps_.sink.add(std::move(job), std::move(item), std::nullopt, committedFn());
 }
 
 void Pipeline::onAnswered(std::unique_ptr<Job> job) {
   const bool ok = job->succeeded();
   commit(std::move(job), ok);
+  deps_.budget.release();  // its body is gone (Dispatcher::finish)
+}
+
+Sink::DoneFn Pipeline::committedFn() {
+  return [this](std::unique_ptr<Job> job, const file::CommitOutcome& outcome) {
+    onCommitted(std::move(job), outcome);
+  };
 }
 
 void Pipeline::failJob(std::unique_ptr<Job> job, llm::FailureKind kind, std::string message) {
@@ -257,14 +115,8 @@ void Pipeline::failJob(std::unique_ptr<Job> job, llm::FailureKind kind, std::str
 void Pipeline::commit(std::unique_ptr<Job> job, bool success) {
   const RecordContext ctx{config_.name, endpoint_name_, model_, deps_.clock.wallNow()};
   const config::SourceDisposal& rule = success ? config_.on_success : config_.on_failure;
-  file::CommitItem item;
-  item.source = job->path;
-  item.identity = job->identity;
+  file::CommitItem item = commitItemFor(*job, rule);
   item.owner = recordOwner(*job);
-  item.disposal = disposalOf(rule.action);
-  if (rule.action == config::SourceAction::kMove) {
-    item.move_to = rule.dir / job->rel;
-  }
   if (success) {
     item.record_path = config_.output_dir / (job->rel + ".json");
     item.record = renderResult(*job, ctx);
@@ -274,7 +126,8 @@ void Pipeline::commit(std::unique_ptr<Job> job, bool success) {
     item.record_path = dir / (job->rel + ".error.json");
     item.record = renderErrorRecord(*job, ctx);
   }
-  deps_.sink.add(std::move(job), std::move(item), ledgerRow(*job, item, ctx.now));
+  LedgerRow row = ledgerRow(*job, item, ctx.now);
+  deps_.sink.add(std::move(job), std::move(item), std::move(row), committedFn());
 }
 
 LedgerRow Pipeline::ledgerRow(const Job& job, const file::CommitItem& item, WallTime now) const {
@@ -313,11 +166,11 @@ void Pipeline::onRecordUnwritable(std::unique_ptr<Job> job, const file::CommitOu
   deps_.log.error("job.record_unwritable pipeline={} file={:?} kind={} error={:?} source=kept",
                   config_.name, job->rel, job->failure ? toString(job->failure->kind) : "",
                   outcome.error);
-  const std::optional<Known> again = forget(job->path.string());
-  finished_[job->rel] = {job->identity, false, {}};
+  job->moveTo(JobState::kFailed, "record unwritable");
+  finished_.remember(job->rel, {job->identity, false, {}});
   ++counters_.failed;
   ++counters_.failed_by_kind[std::string(toString(llm::FailureKind::kOutput))];
-  rediscover(again);
+  intake_.jobOver(job->rel);
 }
 
 void Pipeline::onCommitted(std::unique_ptr<Job> job, const file::CommitOutcome& outcome) {
@@ -325,23 +178,23 @@ void Pipeline::onCommitted(std::unique_ptr<Job> job, const file::CommitOutcome& 
     onRecordUnwritable(std::move(job), outcome);
     return;
   }
-  const std::optional<Known> again = forget(job->path.string(), outcome.source_changed);
-  if (outcome.source_changed) {
+  const std::string rel = job->rel;
+  const bool changed = outcome.source_changed;
+  if (changed) {
     deps_.log.info(
         "job.source_changed pipeline={} file={:?} action=left_in_place "
         "hint=\"saved again while in flight: the new version is a new job\"",
         config_.name, job->rel);
   }
   onRecordWritten(std::move(job), outcome);
-  rediscover(again);
+  intake_.jobOver(rel, changed);  // last: it may start the next read at once
 }
 
 void Pipeline::onRecordWritten(std::unique_ptr<Job> job, const file::CommitOutcome& outcome) {
-  if (chunk_running_) {
-    committed_during_chunk_.insert(job->path.string());
-  }
+  finished_.committed(job->rel);
   if (job->recovered) {
-    finished_.erase(job->rel);
+    finished_.forget(job->rel);
+    job->moveTo(job->recovered_failure ? JobState::kFailed : JobState::kDone, "recovered");
     deps_.log.info("job.recovered pipeline={} file={:?} moved_to={:?}", config_.name, job->rel,
                    outcome.moved_to.string());
     return;
@@ -349,26 +202,27 @@ void Pipeline::onRecordWritten(std::unique_ptr<Job> job, const file::CommitOutco
   const bool ok = job->succeeded();
   const config::SourceDisposal& rule = ok ? config_.on_success : config_.on_failure;
   if (ok && config_.dedupe == config::Dedupe::kSha256 && !job->duplicate_of && job->stats) {
-    done_by_sha_.emplace(job->stats->sha256, outcome.placed_at);
+    finished_.addHash(job->stats->sha256, outcome.placed_at);
   }
   // Held in memory while its source is where it was and no ledger row can
   // say it is finished: without a ledger, or when the ledger commit or the
   // move failed (the source then stays, and is moved at the next scan).
   const bool row_says_so = deps_.lookup != nullptr && outcome.source_disposed;
   if (!row_says_so && (rule.action == config::SourceAction::kKeep || !outcome.source_disposed)) {
-    finished_[job->rel] = {job->identity, ok, outcome.placed_at};
+    finished_.remember(job->rel, {job->identity, ok, outcome.placed_at});
   } else {
-    finished_.erase(job->rel);  // moved away, or its ledger row says it is finished
+    finished_.forget(job->rel);  // moved away, or its ledger row says it is finished
   }
   if (ok) {
-    job->state = JobState::kDone;
+    job->moveTo(JobState::kDone, "result written");
     ++counters_.done;
     deps_.log.info("job.done pipeline={} file={:?} bytes={} attempts={} ms={}{}", config_.name,
                    job->rel, job->identity.size, job->attempts, job->latency.count(),
                    job->duplicate_of ? " duplicate=true" : "");
     return;
   }
-  job->state = JobState::kFailed;
+  const bool skipped = job->failure->kind == llm::FailureKind::kSkipped;
+  job->moveTo(skipped ? JobState::kSkipped : JobState::kFailed, "error record written");
   ++counters_.failed;
   ++counters_.failed_by_kind[std::string(toString(job->failure->kind))];
   deps_.log.warn("job.failed pipeline={} file={:?} kind={} error={:?} moved_to={:?}", config_.name,

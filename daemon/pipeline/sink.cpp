@@ -63,23 +63,24 @@ Result<Payload> placeRecordAndDispose(Payload batch) {
 }  // namespace
 
 Result<std::unique_ptr<Sink>> Sink::create(uv_loop_t& loop, spdlog::logger& log,
-                                           std::uint32_t max_retries, Ledger* ledger, DoneFn done,
+                                           std::uint32_t max_retries, Ledger* ledger,
+                                           HandedBackFn handed_back,
                                            const config::SecretMask* mask) {
   auto timer = uv::Timer::create(loop);
   if (!timer) {
     return tl::unexpected(timer.error());
   }
   return std::unique_ptr<Sink>(
-      new Sink(loop, log, max_retries, ledger, std::move(done), std::move(*timer), mask));
+      new Sink(loop, log, max_retries, ledger, std::move(handed_back), std::move(*timer), mask));
 }
 
 Sink::Sink(uv_loop_t& loop, spdlog::logger& log, std::uint32_t max_retries, Ledger* ledger,
-           DoneFn done, uv::Timer retry_timer, const config::SecretMask* mask)
+           HandedBackFn handed_back, uv::Timer retry_timer, const config::SecretMask* mask)
     : loop_(loop),
       log_(log),
       max_retries_(max_retries),
       ledger_(ledger),
-      done_(std::move(done)),
+      handed_back_(std::move(handed_back)),
       retry_timer_(std::move(retry_timer)),
       mask_(mask) {}
 
@@ -112,8 +113,9 @@ std::size_t Sink::pending() const {
   return n;
 }
 
-void Sink::add(std::unique_ptr<Job> job, file::CommitItem item, std::optional<LedgerRow> row) {
-  job->state = JobState::kWriting;
+void Sink::add(std::unique_ptr<Job> job, file::CommitItem item, std::optional<LedgerRow> row,
+               DoneFn done) {
+  job->moveTo(JobState::kWriting, "committing");
   if (mask_ != nullptr && !mask_->empty()) {
     // Everything this job puts on disk passes here; an echoed key can be
     // anywhere in an answer or an error body.
@@ -123,7 +125,8 @@ void Sink::add(std::unique_ptr<Job> job, file::CommitItem item, std::optional<Le
       row->last_error = mask_->apply(row->last_error);
     }
   }
-  waiting_[kStage].push_back({std::move(job), std::move(item), std::move(row), 0, {}});
+  waiting_[kStage].push_back(
+      {std::move(job), std::move(item), std::move(row), std::move(done), 0, {}});
   start(kStage);
 }
 
@@ -188,7 +191,10 @@ void Sink::handBack(Entry entry) {
     log_.error("sink.source_not_moved path={:?} error={:?}", entry.item.source.string(),
                entry.outcome.error);
   }
-  done_(std::move(entry.job), entry.outcome);  // not written: the source is untouched
+  entry.done(std::move(entry.job), entry.outcome);  // not written: the source is untouched
+  if (handed_back_) {
+    handed_back_();
+  }
 }
 
 void Sink::retryLater(Entry entry) {

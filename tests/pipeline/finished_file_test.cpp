@@ -23,6 +23,7 @@
 #include "dropd/fake_llm/fake_llm.hpp"
 #include "dropd/pipeline/dispatcher.hpp"
 #include "dropd/pipeline/pipeline.hpp"
+#include "dropd/pipeline/read_budget.hpp"
 #include "dropd/pipeline/sink.hpp"
 
 #include "support/loop_fixture.hpp"
@@ -112,18 +113,17 @@ pipelines:
         dropd::pipeline::Dispatcher::create(loop.get(), config.endpoints[0], clock, *log);
     REQUIRE(dispatcher_made.has_value());
     dispatcher = std::move(*dispatcher_made);
-    auto sink_made = dropd::pipeline::Sink::create(
-        loop.get(), *log, 3, nullptr,
-        [this](std::unique_ptr<dropd::pipeline::Job> job, const dropd::file::CommitOutcome& out) {
-          ++committed;
-          pipeline->onCommitted(std::move(job), out);
-          pipeline->pump();
-        });
+    auto sink_made = dropd::pipeline::Sink::create(loop.get(), *log, 3, nullptr, [this] {
+      ++committed;
+      budget->wake();
+    });
     REQUIRE(sink_made.has_value());
     sink = std::move(*sink_made);
-    pipeline =
-        std::make_unique<Pipeline>(Pipeline::Deps{loop.get(), clock, *log, *dispatcher, *sink},
-                                   config.pipelines[0], config.endpoints[0], 0);
+    budget = std::make_unique<dropd::pipeline::ReadBudget>(config.endpoints[0].limits.max_in_flight,
+                                                           *sink);
+    pipeline = std::make_unique<Pipeline>(
+        Pipeline::Deps{loop.get(), clock, *log, *dispatcher, *sink, *budget}, config.pipelines[0],
+        config.endpoints[0], 0);
   }
 
   ~Harness() {
@@ -131,6 +131,7 @@ pipelines:
     dispatcher->close();
     loop.runUntil([this] { return !pipeline->poolWorkPending() && !sink->committing(); });
     pipeline.reset();
+    budget.reset();
     sink.reset();
     dispatcher.reset();
     fake->close();
@@ -187,6 +188,7 @@ pipelines:
   dropd::config::Config config;
   std::unique_ptr<dropd::pipeline::Dispatcher> dispatcher;
   std::unique_ptr<dropd::pipeline::Sink> sink;
+  std::unique_ptr<dropd::pipeline::ReadBudget> budget;
   std::unique_ptr<Pipeline> pipeline;
   std::size_t committed = 0;
 };

@@ -1,6 +1,7 @@
 #include "dropd/pipeline/ledger_lookup.hpp"
 
 #include <chrono>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -80,8 +81,6 @@ TEST_CASE("LedgerLookup answers from several threads while the ledger writes", "
   dropd::test::TempDir dir;
   auto ledger = Ledger::open(dir.path());
   REQUIRE(ledger.has_value());
-  auto lookup = LedgerLookup::open((*ledger)->path());
-  REQUIRE(lookup.has_value());
   std::vector<LedgerRow> first;
   for (std::uint64_t i = 0; i < 200; ++i) {
     first.push_back(makeRow("f" + std::to_string(i), i));
@@ -89,11 +88,18 @@ TEST_CASE("LedgerLookup answers from several threads while the ledger writes", "
   REQUIRE((*ledger)->record(first).has_value());
 
   std::vector<int> found(4, 0);
+  // One connection per thread: a LedgerLookup is used by one thread at a time.
+  std::vector<std::unique_ptr<LedgerLookup>> lookups;
+  for (std::size_t t = 0; t < found.size(); ++t) {
+    auto lookup = LedgerLookup::open((*ledger)->path());
+    REQUIRE(lookup.has_value());
+    lookups.push_back(std::move(*lookup));
+  }
   std::vector<std::thread> readers;
   for (std::size_t t = 0; t < found.size(); ++t) {
     readers.emplace_back([&, t] {
       for (const LedgerRow& row : first) {
-        const auto hit = (*lookup)->find("p", row.rel, row.identity);
+        const auto hit = lookups[t]->find("p", row.rel, row.identity);
         found[t] += hit.has_value() && hit->has_value() ? 1 : 0;
       }
     });

@@ -37,10 +37,7 @@ struct Fixture {
   std::unique_ptr<Sink> sink;
 
   Fixture() {
-    auto created = Sink::create(loop.get(), log, 3, ledger.get(),
-                                [this](std::unique_ptr<Job> job, const auto& outcome) {
-                                  done.push_back({job->rel, outcome});
-                                });
+    auto created = Sink::create(loop.get(), log, 3, ledger.get(), [] {});
     REQUIRE(created);
     sink = std::move(*created);
   }
@@ -60,7 +57,10 @@ struct Fixture {
     row.pipeline = "p";
     row.rel = rel;
     row.source_moved_to = item.move_to;
-    sink->add(std::move(job), std::move(item), std::move(row));
+    sink->add(std::move(job), std::move(item), std::move(row),
+              [this](std::unique_ptr<Job> back, const auto& outcome) {
+                done.push_back({back->rel, outcome});
+              });
   }
   void add(const std::string& rel) { add(rel, dir.path() / "out"); }
 

@@ -22,9 +22,8 @@
 // file fails only for its own error (a 4xx) or after max_attempts while
 // other requests to the endpoint succeed.
 //
-// It also bounds memory: pipelines ask roomForRead() before reading a file,
-// so at most max_in_flight + readAhead() request bodies exist per endpoint,
-// whatever the backlog. Loop thread only.
+// Memory is bounded by the endpoint's ReadBudget (read_budget.hpp), which
+// counts the bodies from read to hand-back. Loop thread only.
 
 #include <chrono>
 #include <functional>
@@ -67,18 +66,8 @@ class Dispatcher {
   Dispatcher(const Dispatcher&) = delete;
   Dispatcher& operator=(const Dispatcher&) = delete;
 
-  // Read-ahead accounting: a pipeline calls readStarted() before reading a
-  // file for this endpoint and readEnded() when that read is over (whether
-  // or not the job is then submitted).
-  [[nodiscard]] bool roomForRead() const;
-  void readStarted() { ++reading_; }
-  void readEnded();
-  [[nodiscard]] std::size_t readAhead() const;
-
   // `job.body` is set. `done` runs once, later, on the loop thread.
   void submit(std::unique_ptr<Job> job, DoneFn done);
-  // Called whenever room for a read frees up.
-  void addRoomListener(std::function<void()> listener);
 
   // Shutdown: nothing new is sent; in-flight requests may finish. Jobs that
   // were waiting are dropped (their files stay in the inbox).
@@ -87,9 +76,7 @@ class Dispatcher {
   void close();
 
   [[nodiscard]] std::size_t inFlight() const { return in_flight_; }
-  [[nodiscard]] std::size_t held() const {
-    return reading_ + waiting() + in_flight_ + backoff_.size();
-  }
+  [[nodiscard]] std::size_t held() const { return waiting() + in_flight_ + backoff_.size(); }
   [[nodiscard]] const std::string& name() const { return endpoint_.name; }
 
   // For metrics and status.
@@ -124,7 +111,6 @@ class Dispatcher {
                  std::optional<std::chrono::milliseconds> retry_after);
   void retryLater(Entry entry, std::optional<std::chrono::milliseconds> retry_after);
   void finish(Entry entry);
-  void notifyRoom();
 
   uv_loop_t& loop_;
   const config::Endpoint endpoint_;
@@ -137,9 +123,6 @@ class Dispatcher {
   std::uint64_t next_id_ = 0;
   std::optional<Entry> next_;  // popped from queue_, waiting for the gate
   std::list<Backoff> backoff_;
-  std::vector<std::function<void()>> room_listeners_;
-  std::size_t next_listener_ = 0;  // notifyRoom() starts here: readers take turns
-  std::size_t reading_ = 0;
   std::size_t in_flight_ = 0;
   MonoTime last_success_{};
   bool down_ = false;  // every attempt fails and nothing succeeded: logged once

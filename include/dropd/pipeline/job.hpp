@@ -2,8 +2,12 @@
 
 // One file's trip through a pipeline (ARCHITECTURE.md, "One job's states").
 // A Job is owned by exactly one stage at a time and handed on as a
-// unique_ptr: Pipeline (settle, read) -> Dispatcher (send, retry) -> Sink
-// (commit) -> Pipeline (forget). Loop thread only.
+// unique_ptr: Pipeline (read) -> Dispatcher (send, retry) -> Sink
+// (commit) -> Pipeline (forget). Before its read starts a path's state is
+// kept by the Intake's known entry; from then on by its Job. Every change
+// of state goes through Job::moveTo() (or, before a Job exists,
+// JobEvents::move()), which checks it against the table in job_events.cpp
+// and tells the JobEvents' listeners. Loop thread only.
 
 #include <chrono>
 #include <cstdint>
@@ -20,24 +24,51 @@
 
 namespace dropd::pipeline {
 
+class JobEvents;
+
 enum class JobState {
-  kQueued,   // a path in the backlog (settle time included)
-  kReading,  // read + stats + request body on the threadpool
-  kWaiting,  // body ready, waiting for a slot on its endpoint
-  kSending,  // request in flight
-  kBackoff,  // a retryable failure: waiting to send again
-  kWriting,  // result or error record being committed
-  kDone,
-  kFailed,
+  kDiscovered,  // found by a scan or an event (or found finished before: recovery)
+  kSettling,    // waiting for the file to be quiet (settle, a polled file's second look)
+  kQueued,      // a path in the backlog
+  kReading,     // read + stats + request body on the threadpool
+  kWaiting,     // body ready, waiting for a slot on its endpoint
+  kSending,     // request in flight
+  kBackoff,     // a retryable failure: waiting to send again
+  kWriting,     // result or error record being committed (or a recovery's source moved)
+  kDone,        // result written
+  kFailed,      // error record written
+  kSkipped,     // error record of kind "skipped" written (too large, binary, not regular)
+  // Left without an outcome: vanished, finished before (unchanged), or
+  // dropped when discovery or sending stopped. Nothing was written.
+  kForgotten,
 };
 
 [[nodiscard]] std::string_view toString(JobState state);
+[[nodiscard]] bool isTerminal(JobState state);
 
 struct Job {
-  std::size_t pipeline = 0;    // index in Config::pipelines
-  std::string rel;             // relative to the watched root, '/'-separated
+  Job() = default;
+  // A Job gone before a terminal state (dropped when sending stopped, or
+  // with the Sink or Dispatcher at shutdown) is kForgotten: listeners hear it.
+  ~Job();
+  Job(const Job&) = delete;
+  Job& operator=(const Job&) = delete;
+
+  // The one way to change `state`: checks the transition (DROPD_CHECK on
+  // one the table forbids) and tells `events`' listeners (if set).
+  void moveTo(JobState to, std::string_view reason);
+  // The path's state goes back to the Intake's known entry (the read found
+  // the file still being written): this Job is destroyed without an event.
+  void handBack() { handed_back_ = true; }
+
+  std::size_t pipeline = 0;   // index in Config::pipelines
+  std::string pipeline_name;  // for JobEvents' listeners
+  // The record rel: the root's record prefix + the path below the root,
+  // '/'-separated (the ledger's key and the name of its records).
+  std::string rel;
   std::filesystem::path path;  // absolute
-  JobState state = JobState::kQueued;
+  JobState state = JobState::kDiscovered;
+  JobEvents* events = nullptr;  // owned by ops; outlives every Job
 
   file::FileIdentity identity;       // as read
   std::optional<file::Stats> stats;  // once read
@@ -53,6 +84,7 @@ struct Job {
   // Crash recovery: an earlier run committed the record (ledger) but had not
   // moved the source yet; only the move is left to do.
   bool recovered = false;
+  bool recovered_failure = false;  // ...of a failed job (its error record is in place)
   // dedupe: sha256: the result of an earlier file with the same content;
   // this job then succeeds without a request.
   std::optional<std::filesystem::path> duplicate_of;
@@ -60,6 +92,9 @@ struct Job {
   [[nodiscard]] bool succeeded() const {
     return completion.has_value() || duplicate_of.has_value();
   }
+
+ private:
+  bool handed_back_ = false;
 };
 
 }  // namespace dropd::pipeline

@@ -7,13 +7,12 @@
 // its history. WAL lets this read while the Sink's Ledger writes; a look-up
 // sees every commit made before it starts.
 //
-// Threads: any thread, one look-up at a time (a mutex); each blocks on
-// SQLite I/O, so it belongs on the threadpool (scan chunks, reads). Errors
-// name ledger.db.
+// Threads: one thread at a time, and no lock makes it so: its owner
+// (LookupQueue) lends it to one pool work at a time. Each look-up blocks on
+// SQLite I/O, so it belongs on the threadpool. Errors name ledger.db.
 
 #include <filesystem>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <span>
 #include <string>
@@ -53,19 +52,13 @@ class LedgerLookup {
     file::FileIdentity identity;
   };
   // find() for each key, in one read transaction: a scan chunk's files cost
-  // one lock and one WAL snapshot, not one each.
+  // one WAL snapshot, not one each.
   [[nodiscard]] Result<std::vector<std::optional<Finished>>> findAll(std::string_view pipeline,
                                                                      std::span<const Key> keys);
 
  private:
   LedgerLookup(std::filesystem::path path, sqlite3* db, sqlite3_stmt* stmt);
-  // One look-up; mutex_ held by the caller.
-  [[nodiscard]] Result<std::optional<Finished>> findLocked(std::string_view pipeline,
-                                                           std::string_view rel,
-                                                           const file::FileIdentity& identity);
-
   const std::filesystem::path path_;
-  std::mutex mutex_;  // guards db_ and stmt_: one look-up at a time
   sqlite3* db_;
   sqlite3_stmt* stmt_;
 };

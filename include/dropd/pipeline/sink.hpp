@@ -22,7 +22,10 @@
 // to `max_retries` times (0: for ever, the daemon's choice; --once gives up so
 // it can end). Any other write error (a file where a folder should be, no
 // permission, read-only file system) is handed back at once with
-// outcome.record_written false. Loop thread only.
+// outcome.record_written false, to the callback given with the job (its
+// pipeline's onCommitted), then the Sink's own `handed_back` hook runs (ops:
+// the endpoints' ReadBudgets, which read pending(), may have room again).
+// Loop thread only.
 
 #include <array>
 #include <chrono>
@@ -46,6 +49,8 @@ class Sink {
   // Called once per job: its record written (and where its source went), or
   // not written (outcome.record_written false, the source untouched).
   using DoneFn = std::function<void(std::unique_ptr<Job>, const file::CommitOutcome&)>;
+  // After each job's DoneFn: pending() is one less.
+  using HandedBackFn = std::function<void()>;
 
   static constexpr std::chrono::milliseconds kRetryDelay{5000};
   static constexpr std::size_t kMaxBatch = 256;
@@ -59,11 +64,13 @@ class Sink {
   // place where what a job writes passes (config/secret_mask.hpp); it must
   // outlive the Sink.
   [[nodiscard]] static Result<std::unique_ptr<Sink>> create(
-      uv_loop_t& loop, spdlog::logger& log, std::uint32_t max_retries, Ledger* ledger, DoneFn done,
-      const config::SecretMask* mask = nullptr);
+      uv_loop_t& loop, spdlog::logger& log, std::uint32_t max_retries, Ledger* ledger,
+      HandedBackFn handed_back, const config::SecretMask* mask = nullptr);
   // `row` is committed to the ledger with the batch, after the record is
   // durable and before the source moves (nullopt: nothing to record).
-  void add(std::unique_ptr<Job> job, file::CommitItem item, std::optional<LedgerRow> row);
+  // `done` (the job's owner) gets the job back once, later.
+  void add(std::unique_ptr<Job> job, file::CommitItem item, std::optional<LedgerRow> row,
+           DoneFn done);
   // A stage is on the threadpool: the Sink must outlive it.
   [[nodiscard]] bool committing() const;
   // Jobs not yet committed (in a stage, waiting for one, or waiting to retry).
@@ -74,12 +81,13 @@ class Sink {
     std::unique_ptr<Job> job;
     file::CommitItem item;
     std::optional<LedgerRow> row;
+    DoneFn done;
     std::uint32_t retries = 0;
     file::CommitOutcome outcome{};  // filled in stage by stage
   };
   enum Stage : std::size_t { kStage, kFinish, kStageCount };
-  Sink(uv_loop_t& loop, spdlog::logger& log, std::uint32_t max_retries, Ledger* ledger, DoneFn done,
-       uv::Timer retry_timer, const config::SecretMask* mask);
+  Sink(uv_loop_t& loop, spdlog::logger& log, std::uint32_t max_retries, Ledger* ledger,
+       HandedBackFn handed_back, uv::Timer retry_timer, const config::SecretMask* mask);
   void start(Stage stage);
   void onStageDone(Stage stage, std::vector<Entry> entries);
   void handBack(Entry entry);
@@ -90,7 +98,7 @@ class Sink {
   spdlog::logger& log_;
   const std::uint32_t max_retries_;
   Ledger* const ledger_;
-  DoneFn done_;
+  HandedBackFn handed_back_;
   uv::Timer retry_timer_;
   std::array<std::vector<Entry>, kStageCount> waiting_;  // for each stage, in order
   std::array<std::size_t, kStageCount> running_{};       // entries on the threadpool

@@ -1,9 +1,10 @@
-// Pipeline, how each root is watched: inotify, or polling where inotify
+// Intake, how each root is watched: inotify, or polling where inotify
 // cannot see (a root on a network or FUSE file system, such mounts below a
-// local root), looked up on the threadpool at start and at every rescan.
+// local root), looked up on the threadpool at start and at every rescan;
+// the events, rescans and walk errors of each root.
 #include <algorithm>
 
-#include "dropd/pipeline/pipeline.hpp"
+#include "dropd/pipeline/intake.hpp"
 #include "dropd/uv/check.hpp"
 #include "dropd/uv/work.hpp"
 #include "dropd/watch/watch_plan.hpp"
@@ -34,26 +35,26 @@ bool walkAccepts(const watch::PathFilter& filter, std::string_view rel) {
 
 }  // namespace
 
-void Pipeline::lookUpMounts(std::size_t root) {
+void Intake::lookUpMounts(std::size_t root) {
   roots_[root].look_up_mounts = false;
-  chunk_running_ = true;  // the discovery job on the pool: poolWorkPending() counts it
+  discovery_job_running_ = true;  // the discovery job on the pool: discoveryJobRunning()
   const Status queued = uv::queueWork<std::filesystem::path, watch::WatchPlan>(
       deps_.loop, roots_[root].path,
       [](std::filesystem::path path) -> Result<watch::WatchPlan> {
         return watch::lookUpWatchPlan(path);
       },
       [this, root](Result<watch::WatchPlan> plan) {
-        chunk_running_ = false;
+        discovery_job_running_ = false;
         DROPD_CHECK(plan.has_value(), "mount look-up work cancelled");
         if (discovering_) {
           applyWatchPlan(root, std::move(*plan));
-          scanNextChunk();  // the walk that waited for it
+          scanMore();  // the walk that waited for it
         }
       });
   DROPD_CHECK(queued.has_value(), "uv_queue_work for a mount look-up");
 }
 
-void Pipeline::applyWatchPlan(std::size_t root, watch::WatchPlan plan) {
+void Intake::applyWatchPlan(std::size_t root, watch::WatchPlan plan) {
   Root& r = roots_[root];
   if (plan.error != r.mounts_error && !plan.error.empty()) {
     deps_.log.warn(
@@ -90,13 +91,13 @@ void Pipeline::applyWatchPlan(std::size_t root, watch::WatchPlan plan) {
   armPollTimer();
 }
 
-bool Pipeline::unwatched(const Root& root) const {
+bool Intake::unwatched(const Root& root) const {
   // The root folder itself is watched by the first walk that reaches it.
   return mode_ == Mode::kDaemon && !root.polled &&
          (!root.watcher || root.lost || root.watcher->watchCount() == 0);
 }
 
-void Pipeline::armPollTimer() {
+void Intake::armPollTimer() {
   const bool any = std::any_of(roots_.begin(), roots_.end(), [this](const Root& each) {
     return each.polled || !each.polled_mounts.empty() || unwatched(each);
   });
@@ -107,7 +108,7 @@ void Pipeline::armPollTimer() {
   }
 }
 
-void Pipeline::setPolledMounts(std::size_t root, std::vector<watch::MountBelow> mounts) {
+void Intake::setPolledMounts(std::size_t root, std::vector<watch::MountBelow> mounts) {
   Root& r = roots_[root];
   // A mount that no walk reaches (not recursive, or in an excluded folder)
   // is not polled either.
@@ -134,7 +135,7 @@ void Pipeline::setPolledMounts(std::size_t root, std::vector<watch::MountBelow> 
   r.polled_mounts = std::move(mounts);
 }
 
-void Pipeline::onPollTimer() {
+void Intake::onPollTimer() {
   bool any_polled = false;
   for (std::size_t i = 0; i < roots_.size(); ++i) {
     if (unwatched(roots_[i])) {
@@ -161,14 +162,14 @@ void Pipeline::onPollTimer() {
   }
 }
 
-bool Pipeline::inPolledMount(std::size_t root, const std::string& rel) const {
+bool Intake::inPolledMount(std::size_t root, const std::string& rel) const {
   const std::vector<watch::MountBelow>& mounts = roots_[root].polled_mounts;
   return std::any_of(mounts.begin(), mounts.end(), [&rel](const watch::MountBelow& m) {
     return rel == m.rel || isBelow(rel, m.rel);
   });
 }
 
-void Pipeline::fallBackToPolling(std::size_t root, const Error& error) {
+void Intake::fallBackToPolling(std::size_t root, const Error& error) {
   Root& r = roots_[root];
   if (!r.watch_limited) {
     deps_.log.error(
@@ -185,7 +186,101 @@ void Pipeline::fallBackToPolling(std::size_t root, const Error& error) {
   armPollTimer();
 }
 
-void Pipeline::watchRoot(std::size_t root) {
+void Intake::watchNewFolders(std::size_t root, const std::vector<std::string>& folders) {
+  if (!roots_[root].watcher) {
+    return;
+  }
+  for (const std::string& folder : folders) {
+    if (inPolledMount(root, folder)) {
+      continue;  // polled: a watch there sees nothing more, and may block on the network
+    }
+    const Status s = roots_[root].watcher->watchFolder(folder);
+    if (!s && s.error().sys == UV_ENOSPC) {
+      fallBackToPolling(root, s.error());  // the walk goes on, as a polling walk
+      return;
+    }
+    // A folder gone or unreadable meanwhile: its walk reports it (scan.failed).
+    if (!s && s.error().sys != UV_ENOENT && s.error().sys != UV_EACCES) {
+      deps_.log.error("watch.failed pipeline={} error={:?}", config_.name, s.error().message());
+    }
+  }
+}
+
+void Intake::onWatchEvent(std::size_t root, const watch::InotifyWatcher::Event& event) {
+  using Kind = watch::InotifyWatcher::EventKind;
+  switch (event.kind) {
+    case Kind::kFileReady:
+      if (filter_.acceptsFile(event.rel)) {
+        discover(root, event.rel, config_.settle);
+        deps_.ready();  // settle 0: it is in the backlog now, and nothing else may start it
+      }
+      break;
+    case Kind::kFolderAppeared:
+      if (config_.recursive && filter_.acceptsDir(event.rel)) {
+        // Watched before it is walked: a file written into it meanwhile
+        // raises an event or is found by the walk. So are its subfolders
+        // (folders_first).
+        if (roots_[root].watcher && !inPolledMount(root, event.rel)) {
+          (void)roots_[root].watcher->watchFolder(event.rel);  // on failure the walk reports it
+        }
+        scan(root, event.rel, /*startup=*/false);
+      }
+      break;
+    case Kind::kFolderLost:
+      if (event.rel.empty()) {
+        roots_[root].lost = true;  // the watcher may not be destroyed from its own callback
+        roots_[root].walk_error = "deleted or moved away";  // watch.root_back once it is back
+        deps_.log.error("watch.root_lost pipeline={} root={:?} hint=\"retried every {} s\"",
+                        config_.name, roots_[root].path.string(),
+                        std::chrono::seconds(kPollInterval).count());
+        armPollTimer();
+      }
+      break;
+    case Kind::kOverflow:
+      deps_.log.warn("watch.overflow pipeline={} action=rescan", config_.name);
+      scan(root, "", /*startup=*/false);
+      break;
+  }
+}
+
+void Intake::logScanErrors(std::size_t root, bool whole_root,
+                           const std::vector<std::string>& errors) {
+  Root& r = roots_[root];
+  if (!whole_root) {
+    for (const std::string& error : errors) {
+      deps_.log.error("scan.failed pipeline={} error={:?}", config_.name, error);
+    }
+    return;
+  }
+  if (errors.empty()) {
+    if (!r.walk_error.empty()) {
+      deps_.log.info("watch.root_back pipeline={} root={:?}", config_.name, r.path.string());
+      r.walk_error.clear();
+    }
+    return;
+  }
+  // A root that cannot be walked (missing, no permission) is walked again
+  // every kPollInterval: say so once, not at every try.
+  if (errors.front() != r.walk_error) {
+    for (const std::string& error : errors) {
+      deps_.log.error("scan.failed pipeline={} error={:?}{}", config_.name, error,
+                      unwatched(r) ? fmt::format(" hint=\"retried every {} s\"",
+                                                 std::chrono::seconds(kPollInterval).count())
+                                   : std::string());
+    }
+  }
+  r.walk_error = errors.front();
+}
+
+void Intake::rescanAll() {
+  for (std::size_t i = 0; i < roots_.size(); ++i) {
+    // The look-up watches a lost root afresh and finds mounts that came or went.
+    roots_[i].look_up_mounts = mode_ == Mode::kDaemon;
+    scan(i, "", /*startup=*/false);
+  }
+}
+
+void Intake::watchRoot(std::size_t root) {
   auto watcher = watch::InotifyWatcher::create(
       deps_.loop, roots_[root].path,
       [this, root](const watch::InotifyWatcher::Event& e) { onWatchEvent(root, e); });

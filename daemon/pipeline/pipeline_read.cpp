@@ -1,0 +1,237 @@
+// Pipeline, reading: the read on the threadpool (stats and request body
+// built there too) and what its outcome means for the job.
+#include "dropd/pipeline/pipeline.hpp"
+#include "dropd/uv/check.hpp"
+#include "dropd/uv/work.hpp"
+
+namespace dropd::pipeline {
+namespace {
+
+using std::chrono::milliseconds;
+
+struct ReadIn {
+  file::ReadRequest request;
+  std::shared_ptr<const llm::RequestBuilder> builder;
+  std::string rel;
+  bool send_binary = false;
+  std::optional<file::FileIdentity> kept;  // finished earlier and kept in place (no ledger)
+  std::string pipeline;
+  std::string record_rel;
+};
+
+struct ReadOut {
+  file::ReadOutcome outcome;  // content moved out into the body
+  std::shared_ptr<const std::string> body;
+  bool unchanged_since_kept = false;
+  bool binary = false;
+  std::optional<file::FileIdentity> finished_as;  // this version has a ledger row...
+  LedgerLookup::Finished finished;                // ...which says this
+  std::string lookup_error;                       // the look-up failed: nothing was read
+};
+
+// Threadpool: was this version finished before, kept in place unchanged
+// or (with a `lookup`) in the ledger? True if so, or if the look-up
+// failed: nothing is to be read then; `out` says which.
+bool finishedBefore(const ReadIn& in, LedgerLookup* lookup, ReadOut& out) {
+  if (!in.kept && lookup == nullptr) {
+    return false;
+  }
+  file::FileIdentity now;
+  std::string ignored;
+  if (file::statFile(in.request.path, now, ignored) != file::ReadStatus::kOk) {
+    return false;  // the read says what is wrong
+  }
+  if (in.kept && now == *in.kept) {
+    out.unchanged_since_kept = true;
+    return true;
+  }
+  if (lookup == nullptr) {
+    return false;
+  }
+  auto found = lookup->find(in.pipeline, in.record_rel, now);
+  if (!found) {
+    out.lookup_error = found.error().message();
+    return true;
+  }
+  if (*found) {
+    out.finished_as = now;
+    out.finished = std::move(**found);
+    return true;
+  }
+  return false;
+}
+
+// Threadpool: read, measure, and build the request body, so the loop thread
+// never touches the file's bytes. The raw content is freed here; only the
+// body travels on.
+Result<ReadOut> readAndBuild(ReadIn in) {
+  ReadOut out;
+  if (finishedBefore(in, nullptr, out)) {
+    return out;
+  }
+  out.outcome = file::readWhole(in.request);
+  if (out.outcome.status != file::ReadStatus::kOk) {
+    return out;
+  }
+  out.binary = file::looksBinary(out.outcome.stats);
+  if (!out.binary || in.send_binary) {
+    const file::Stats& s = out.outcome.stats;
+    const std::size_t slash = in.rel.rfind('/');
+    config::TemplateValues values;
+    values.content = out.outcome.content;
+    const std::string_view rel = in.rel;  // a view: substr must not make a temporary
+    values.filename = slash == std::string::npos ? rel : rel.substr(slash + 1);
+    values.path = in.rel;
+    values.lines = s.lines;
+    values.words = s.words;
+    values.chars = s.chars;
+    values.bytes = s.bytes;
+    out.body = std::make_shared<const std::string>(in.builder->build(values));
+  }
+  out.outcome.content = {};
+  return out;
+}
+
+}  // namespace
+
+struct Pipeline::ReadDone {
+  ReadIn in;
+  ReadOut out;
+  bool decided = false;  // the ledger's look-up settled it: nothing is read
+};
+
+Pipeline::ReadDone Pipeline::lookUpBeforeRead(LedgerLookup& lookup, ReadDone read) {
+  read.decided = finishedBefore(read.in, &lookup, read.out);
+  read.in.kept.reset();  // checked
+  return read;
+}
+
+void Pipeline::startRead(Intake::Pending pending) {
+  auto job = newJob(pending);
+  job->state = JobState::kReading;  // the known entry's state, taken over (Intake::next)
+  ReadDone read{
+      {{job->path, config_.max_file_size_bytes,
+        deps_.clock.wallNow() - std::chrono::duration_cast<WallTime::duration>(config_.settle),
+        pending.seen},
+       builder_,
+       pending.rel,
+       config_.binary == config::BinaryPolicy::kSend,
+       std::nullopt,
+       config_.name,
+       job->rel},
+      {}};
+  if (const Finished* kept = finished_.find(job->rel); kept != nullptr) {
+    read.in.kept = kept->identity;
+  }
+  deps_.budget.acquire();
+  ++reads_running_;
+  auto holder = std::make_shared<std::unique_ptr<Job>>(std::move(job));
+  if (pending.ledger_checked || deps_.lookup == nullptr) {
+    queueRead(holder, pending, std::move(read));
+    return;
+  }
+  // The ledger's word first (its connection is lent to one look-up at a time).
+  deps_.lookup->run<ReadDone, ReadDone>(
+      std::move(read), lookUpBeforeRead, [this, holder, pending](ReadDone looked) {
+        if (looked.decided) {
+          readEnded(std::move(*holder), pending, std::move(looked));
+        } else {
+          queueRead(holder, pending, std::move(looked));
+        }
+      });
+}
+
+void Pipeline::queueRead(std::shared_ptr<std::unique_ptr<Job>> job, const Intake::Pending& pending,
+                         ReadDone read) {
+  const Status queued = uv::queueWork<ReadIn, ReadOut>(
+      deps_.loop, std::move(read.in), readAndBuild, [this, job, pending](Result<ReadOut> out) {
+        DROPD_CHECK(out.has_value(), "read work cancelled");
+        readEnded(std::move(*job), pending, ReadDone{{}, std::move(*out)});
+      });
+  DROPD_CHECK(queued.has_value(), "uv_queue_work for a read");
+}
+
+void Pipeline::readEnded(std::unique_ptr<Job> job, const Intake::Pending& pending, ReadDone out) {
+  --reads_running_;
+  if (!onReadDone(std::move(job), pending, std::move(out))) {
+    deps_.budget.release();  // no body went on to the Dispatcher
+  }
+}
+
+bool Pipeline::onReadDone(std::unique_ptr<Job> job, const Intake::Pending& pending, ReadDone done) {
+  ReadOut& out = done.out;
+  if (out.unchanged_since_kept) {
+    job->moveTo(JobState::kForgotten, "finished before, unchanged");
+    intake_.jobOver(job->rel);
+  } else if (out.finished_as) {
+    // Finished before (a rescan raced its commit, or a crash cut off its
+    // move): never sent again.
+    job->moveTo(JobState::kForgotten, "finished before");
+    intake_.finishedBefore(pending,
+                           {*out.finished_as, out.finished.done, out.finished.result_path});
+  } else if (pending.recheck && out.outcome.status == file::ReadStatus::kVanished) {
+    job->moveTo(JobState::kForgotten, "vanished");
+    intake_.jobOver(job->rel);  // nothing new was there
+  } else if (!out.lookup_error.empty()) {
+    deps_.log.error("ledger.lookup_failed pipeline={} file={:?} error={:?} retry_in_ms={}",
+                    config_.name, job->rel, out.lookup_error,
+                    milliseconds(Intake::kPollInterval).count());
+    job->handBack();
+    intake_.lookUpAgain(pending);
+  } else if (out.outcome.status == file::ReadStatus::kUnsettled ||
+             out.outcome.status == file::ReadStatus::kChanged) {
+    job->handBack();
+    intake_.settleAgain(pending, out.outcome.identity);  // still being written
+  } else {
+    job->body = std::move(out.body);
+    return onRead(std::move(job), std::move(out.outcome));
+  }
+  return false;
+}
+
+bool Pipeline::onRead(std::unique_ptr<Job> job, file::ReadOutcome outcome) {
+  using file::ReadStatus;
+  job->identity = outcome.identity;
+  switch (outcome.status) {
+    case ReadStatus::kOk:
+      break;
+    case ReadStatus::kVanished:
+      deps_.log.info("job.vanished pipeline={} file={:?}", config_.name, job->rel);
+      job->moveTo(JobState::kForgotten, "vanished");
+      intake_.jobOver(job->rel);
+      return false;
+    case ReadStatus::kTooLarge:
+      failJob(std::move(job), llm::FailureKind::kSkipped,
+              fmt::format("file is {} bytes, over max_file_size ({} bytes)", outcome.identity.size,
+                          config_.max_file_size_bytes));
+      return false;
+    case ReadStatus::kNotRegular:
+      failJob(std::move(job), llm::FailureKind::kSkipped,
+              "not a regular file (symlinks are never followed)");
+      return false;
+    default:
+      failJob(std::move(job), llm::FailureKind::kRead, outcome.error);
+      return false;
+  }
+  counters_.bytes_read += outcome.stats.bytes;
+  job->stats = std::move(outcome.stats);
+  if (!job->body) {
+    failJob(std::move(job), llm::FailureKind::kSkipped,
+            "binary file (a NUL byte or mostly invalid UTF-8); "
+            "set binary: send to send such files");
+    return false;
+  }
+  if (config_.dedupe == config::Dedupe::kSha256) {
+    if (auto earlier = finished_.duplicateOf(job->stats->sha256); earlier) {
+      job->duplicate_of = std::move(*earlier);
+      job->body.reset();
+      commit(std::move(job), /*success=*/true);
+      return false;
+    }
+  }
+  deps_.dispatcher.submit(std::move(job),
+                          [this](std::unique_ptr<Job> done) { onAnswered(std::move(done)); });
+  return true;
+}
+
+}  // namespace dropd::pipeline

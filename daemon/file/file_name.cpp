@@ -2,7 +2,7 @@
 
 #include <fmt/format.h>
 
-#include "dropd/file/utf8_decode.hpp"
+#include "dropd/base/utf8_decode.hpp"
 
 namespace dropd::file {
 namespace {
@@ -16,8 +16,8 @@ std::size_t cutPoint(std::string_view name, std::size_t max) {
   const auto* p = reinterpret_cast<const unsigned char*>(name.data());
   std::size_t at = 0;
   while (at < name.size()) {
-    const Utf8Step step = decodeUtf8Step(p + at, name.size() - at);
-    const std::size_t len = step.kind == Utf8StepKind::kValid ? step.len : 1;
+    const base::Utf8Step step = base::decodeUtf8Step(p + at, name.size() - at);
+    const std::size_t len = step.kind == base::Utf8StepKind::kValid ? step.len : 1;
     if (at + len > max) {
       break;
     }

@@ -8,7 +8,7 @@
 
 #include "dropd/file/stats_kernel.hpp"
 #include "dropd/file/token_estimate.hpp"
-#include "dropd/file/utf8_decode.hpp"
+#include "dropd/base/utf8_decode.hpp"
 
 namespace dropd::file {
 
@@ -71,7 +71,7 @@ void StatsAccumulator::feedBlock(const unsigned char* p, std::size_t n) {
   if (pending_len_ > 0) {
     return;  // the whole block went into the pending sequence
   }
-  const std::size_t end = start + utf8CompletePrefix(p + start, n - start);
+  const std::size_t end = start + base::utf8CompletePrefix(p + start, n - start);
   countRegion(p + start, end - start);
   countEdge(p + end, n - end);
   std::memcpy(pending_, p + end, n - end);
@@ -88,16 +88,16 @@ std::size_t StatsAccumulator::finishPending(const unsigned char* p, std::size_t 
   const std::size_t len = pending_len_ + taken;
   std::size_t pos = 0;
   while (pos < pending_len_) {
-    const Utf8Step step = decodeUtf8Step(joined + pos, len - pos);
-    if (step.kind == Utf8StepKind::kIncomplete) {
+    const base::Utf8Step step = base::decodeUtf8Step(joined + pos, len - pos);
+    if (step.kind == base::Utf8StepKind::kIncomplete) {
       // Only when p is shorter than the sequence's missing bytes: keep all.
       countEdge(p, n);
       std::memmove(pending_, joined + pos, len - pos);
       pending_len_ = len - pos;
       return n;
     }
-    stats_.chars += step.kind == Utf8StepKind::kValid ? 1 : step.len;
-    stats_.invalid_utf8_bytes += step.kind == Utf8StepKind::kValid ? 0 : step.len;
+    stats_.chars += step.kind == base::Utf8StepKind::kValid ? 1 : step.len;
+    stats_.invalid_utf8_bytes += step.kind == base::Utf8StepKind::kValid ? 0 : step.len;
     pos += step.len;
   }
   const std::size_t used = pos - pending_len_;
@@ -128,14 +128,14 @@ void StatsAccumulator::countRegion(const unsigned char* p, std::size_t n) {
     stats_.chars += n - c.continuation;
     return;
   }
-  const Utf8Counts exact = decodeUtf8(p, n);
+  const base::Utf8Counts exact = base::decodeUtf8(p, n);
   stats_.chars += exact.code_points + exact.invalid_bytes;
   stats_.invalid_utf8_bytes += exact.invalid_bytes;
 }
 
 Stats StatsAccumulator::finish() && {
   // A sequence still pending at the end of input is truncated: invalid.
-  const Utf8Counts tail = decodeUtf8(pending_, pending_len_);
+  const base::Utf8Counts tail = base::decodeUtf8(pending_, pending_len_);
   stats_.chars += tail.code_points + tail.invalid_bytes;
   stats_.invalid_utf8_bytes += tail.invalid_bytes;
   pending_len_ = 0;

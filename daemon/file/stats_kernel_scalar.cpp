@@ -2,14 +2,14 @@
 // the path on CPUs without AVX2.
 
 #include "dropd/file/stats_kernel.hpp"
-#include "dropd/file/utf8_decode.hpp"
+#include "dropd/base/utf8_decode.hpp"
 
 namespace dropd::file {
 
 namespace {
 
 bool isValidUtf8(const unsigned char* p, std::size_t n) noexcept {
-  const Utf8Counts counts = decodeUtf8(p, n);
+  const base::Utf8Counts counts = base::decodeUtf8(p, n);
   return counts.invalid_bytes == 0;
 }
 

@@ -3,7 +3,7 @@
 #include <array>
 #include <cstdint>
 
-#include "dropd/file/utf8_decode.hpp"
+#include "dropd/base/utf8_decode.hpp"
 
 namespace dropd::llm {
 namespace {
@@ -75,8 +75,8 @@ void appendJsonEscaped(std::string& out, std::string_view bytes) {
     // The stats' own decoder: a maximal invalid subpart (or a sequence cut
     // off by the end) is one U+FFFD, as Unicode recommends.
     const auto* p = reinterpret_cast<const unsigned char*>(bytes.data() + i);
-    const file::Utf8Step step = file::decodeUtf8Step(p, bytes.size() - i);
-    if (step.kind == file::Utf8StepKind::kValid) {
+    const base::Utf8Step step = base::decodeUtf8Step(p, bytes.size() - i);
+    if (step.kind == base::Utf8StepKind::kValid) {
       out.append(bytes.data() + i, step.len);
     } else {
       out += kReplacement;

@@ -18,7 +18,7 @@
 #include <openssl/ssl.h>
 
 #include "dropd/net/client_options.hpp"
-#include "dropd/uv/error.hpp"
+#include "dropd/base/error.hpp"
 
 namespace dropd::net::detail {
 

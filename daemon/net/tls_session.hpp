@@ -29,7 +29,7 @@
 
 #include <openssl/ssl.h>
 
-#include "dropd/uv/error.hpp"
+#include "dropd/base/error.hpp"
 
 #include "net/tls_context.hpp"
 

@@ -23,7 +23,7 @@
 #include <optional>
 #include <string>
 
-#include "dropd/uv/error.hpp"
+#include "dropd/base/error.hpp"
 #include "dropd/uv/tcp_stream.hpp"
 
 #include "net/tls_session.hpp"

@@ -18,7 +18,7 @@
 #include "dropd/pipeline/pipeline.hpp"
 #include "dropd/pipeline/read_budget.hpp"
 #include "dropd/pipeline/sink.hpp"
-#include "dropd/uv/clock.hpp"
+#include "dropd/base/clock.hpp"
 #include "dropd/uv/loop.hpp"
 #include "dropd/uv/signal.hpp"
 #include "dropd/uv/timer.hpp"

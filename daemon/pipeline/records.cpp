@@ -5,7 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <openssl/evp.h>
 
-#include "dropd/file/utf8_decode.hpp"
+#include "dropd/base/utf8_decode.hpp"
 
 namespace dropd::pipeline {
 namespace {
@@ -14,7 +14,7 @@ using nlohmann::ordered_json;
 
 bool isUtf8(std::string_view text) {
   const auto* p = reinterpret_cast<const unsigned char*>(text.data());
-  return file::decodeUtf8(p, text.size()).invalid_bytes == 0;
+  return base::decodeUtf8(p, text.size()).invalid_bytes == 0;
 }
 
 std::string base64(std::string_view bytes) {

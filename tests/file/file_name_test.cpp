@@ -2,7 +2,7 @@
 
 #include <catch2/catch.hpp>
 
-#include "dropd/file/utf8_decode.hpp"
+#include "dropd/base/utf8_decode.hpp"
 
 using dropd::file::fitName;
 using dropd::file::kNameMax;
@@ -11,7 +11,7 @@ using dropd::file::tempNameFor;
 namespace {
 
 bool validUtf8(const std::string& s) {
-  return dropd::file::decodeUtf8(reinterpret_cast<const unsigned char*>(s.data()), s.size())
+  return dropd::base::decodeUtf8(reinterpret_cast<const unsigned char*>(s.data()), s.size())
              .invalid_bytes == 0;
 }
 

@@ -11,7 +11,7 @@
 #include "dropd/file/stats.hpp"
 #include "dropd/file/stats_kernel.hpp"
 #include "dropd/file/token_estimate.hpp"
-#include "dropd/file/utf8_decode.hpp"
+#include "dropd/base/utf8_decode.hpp"
 
 namespace {
 
@@ -40,9 +40,9 @@ TEST_CASE("Stats functions over 1 MiB of text", "[.][bench]") {
   if (dropd::file::avx2Supported()) {
     BENCHMARK("countRegionAvx2") { return dropd::file::countRegionAvx2(p, text.size(), false); };
   }
-  BENCHMARK("decodeUtf8") { return dropd::file::decodeUtf8(p, text.size()); };
+  BENCHMARK("decodeUtf8") { return dropd::base::decodeUtf8(p, text.size()); };
   BENCHMARK("utf8CompletePrefix of a 64 KiB chunk") {
-    return dropd::file::utf8CompletePrefix(p, 64 * 1024 + 1);
+    return dropd::base::utf8CompletePrefix(p, 64 * 1024 + 1);
   };
   BENCHMARK("estimateTokens") {
     return dropd::file::estimateTokens({.bytes = text.size(), .words = text.size() / 6});

@@ -10,7 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "dropd/file/utf8_decode.hpp"
+#include "dropd/base/utf8_decode.hpp"
 #include "dropd/llm/json_escape.hpp"
 
 #include "fuzz_check.hpp"
@@ -33,8 +33,8 @@ std::size_t countInvalidSubparts(std::string_view bytes) {
   const auto* p = reinterpret_cast<const unsigned char*>(bytes.data());
   std::size_t count = 0;
   for (std::size_t i = 0; i < bytes.size();) {
-    const dropd::file::Utf8Step step = dropd::file::decodeUtf8Step(p + i, bytes.size() - i);
-    count += step.kind != dropd::file::Utf8StepKind::kValid;
+    const dropd::base::Utf8Step step = dropd::base::decodeUtf8Step(p + i, bytes.size() - i);
+    count += step.kind != dropd::base::Utf8StepKind::kValid;
     i += step.len;
   }
   return count;
@@ -54,7 +54,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   DROPD_FUZZ_CHECK(!doc.is_discarded() && doc.is_string());
   const auto& decoded = doc.get_ref<const std::string&>();
   const auto* p = reinterpret_cast<const unsigned char*>(decoded.data());
-  DROPD_FUZZ_CHECK(dropd::file::decodeUtf8(p, decoded.size()).invalid_bytes == 0);
+  DROPD_FUZZ_CHECK(dropd::base::decodeUtf8(p, decoded.size()).invalid_bytes == 0);
   const std::size_t invalid = countInvalidSubparts(bytes);
   if (invalid == 0) {
     DROPD_FUZZ_CHECK(decoded == bytes);

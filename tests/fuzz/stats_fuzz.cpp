@@ -9,7 +9,7 @@
 #include "dropd/file/stats.hpp"
 #include "dropd/file/stats_kernel.hpp"
 #include "dropd/file/token_estimate.hpp"
-#include "dropd/file/utf8_decode.hpp"
+#include "dropd/base/utf8_decode.hpp"
 
 #include "fuzz_check.hpp"
 #include "fuzz_input.hpp"
@@ -65,7 +65,7 @@ Stats computeChunked(std::span<const std::byte> data, std::uint8_t seed) {
 void checkAgainstReference(std::span<const std::byte> data, const Stats& stats) {
   const ByteCounts ref = countBytes(data);
   const auto* p = reinterpret_cast<const unsigned char*>(data.data());
-  const dropd::file::Utf8Counts utf8 = dropd::file::decodeUtf8(p, data.size());
+  const dropd::base::Utf8Counts utf8 = dropd::base::decodeUtf8(p, data.size());
   DROPD_FUZZ_CHECK(stats.bytes == data.size());
   DROPD_FUZZ_CHECK(stats.lines == ref.lines);
   DROPD_FUZZ_CHECK(stats.words == ref.words);

@@ -7,7 +7,7 @@
 #include <cstdint>
 
 #include "dropd/file/stats_kernel.hpp"
-#include "dropd/file/utf8_decode.hpp"
+#include "dropd/base/utf8_decode.hpp"
 
 #include "fuzz_check.hpp"
 #include "fuzz_input.hpp"
@@ -29,7 +29,7 @@ RegionCounts countReference(const unsigned char* p, std::size_t n, bool in_word)
     counts.words += !space && !counts.in_word;
     counts.in_word = !space;
   }
-  counts.utf8_valid = dropd::file::decodeUtf8(p, n).invalid_bytes == 0;
+  counts.utf8_valid = dropd::base::decodeUtf8(p, n).invalid_bytes == 0;
   return counts;
 }
 

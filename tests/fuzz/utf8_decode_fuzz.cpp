@@ -6,15 +6,15 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "dropd/file/utf8_decode.hpp"
+#include "dropd/base/utf8_decode.hpp"
 
 #include "fuzz_check.hpp"
 
 namespace {
 
-using dropd::file::Utf8Counts;
-using dropd::file::Utf8Step;
-using dropd::file::Utf8StepKind;
+using dropd::base::Utf8Counts;
+using dropd::base::Utf8Step;
+using dropd::base::Utf8StepKind;
 
 std::size_t encodedLength(std::uint32_t cp) {
   return cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
@@ -41,7 +41,7 @@ Utf8Counts countBySteps(const unsigned char* p, std::size_t n) {
   Utf8Counts counts;
   std::size_t i = 0;
   while (i < n) {
-    const Utf8Step step = dropd::file::decodeUtf8Step(p + i, n - i);
+    const Utf8Step step = dropd::base::decodeUtf8Step(p + i, n - i);
     DROPD_FUZZ_CHECK(step.len >= 1 && step.len <= 4 && step.len <= n - i);
     if (step.kind == Utf8StepKind::kValid) {
       checkValidSequence(p + i, step.len);
@@ -65,11 +65,11 @@ bool operator==(const Utf8Counts& a, const Utf8Counts& b) {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const auto* p = reinterpret_cast<const unsigned char*>(data);
-  const Utf8Counts whole = dropd::file::decodeUtf8(p, size);
+  const Utf8Counts whole = dropd::base::decodeUtf8(p, size);
   DROPD_FUZZ_CHECK(whole == countBySteps(p, size));
   DROPD_FUZZ_CHECK(whole.code_points + whole.invalid_bytes <= size);
 
-  const std::size_t prefix = dropd::file::utf8CompletePrefix(p, size);
+  const std::size_t prefix = dropd::base::utf8CompletePrefix(p, size);
   DROPD_FUZZ_CHECK(prefix <= size && size - prefix < 4);
   if (prefix < size) {
     DROPD_FUZZ_CHECK(p[prefix] >= 0xC0);  // the cut starts at a lead byte
@@ -77,8 +77,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       DROPD_FUZZ_CHECK((p[i] & 0xC0) == 0x80);
     }
   }
-  const Utf8Counts head = dropd::file::decodeUtf8(p, prefix);
-  const Utf8Counts tail = dropd::file::decodeUtf8(p + prefix, size - prefix);
+  const Utf8Counts head = dropd::base::decodeUtf8(p, prefix);
+  const Utf8Counts tail = dropd::base::decodeUtf8(p + prefix, size - prefix);
   const Utf8Counts sum{head.code_points + tail.code_points,
                        head.invalid_bytes + tail.invalid_bytes};
   DROPD_FUZZ_CHECK(whole == sum);

@@ -1,6 +1,6 @@
 #pragma once
 
-#include "dropd/uv/clock.hpp"
+#include "dropd/base/clock.hpp"
 
 namespace dropd::test {
 

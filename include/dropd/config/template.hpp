@@ -9,7 +9,7 @@
 #include <string_view>
 #include <vector>
 
-#include "dropd/uv/error.hpp"
+#include "dropd/base/error.hpp"
 
 namespace dropd::config {
 

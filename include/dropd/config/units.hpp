@@ -8,7 +8,7 @@
 #include <string>
 #include <string_view>
 
-#include "dropd/uv/error.hpp"
+#include "dropd/base/error.hpp"
 
 namespace dropd::config {
 

@@ -42,7 +42,7 @@
 #include "dropd/fake_llm/rate_limit.hpp"
 #include "dropd/fake_llm/request_log.hpp"
 #include "dropd/net/http_server.hpp"
-#include "dropd/uv/clock.hpp"
+#include "dropd/base/clock.hpp"
 #include "dropd/uv/timer.hpp"
 
 namespace dropd::fake_llm {

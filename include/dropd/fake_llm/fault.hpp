@@ -32,7 +32,7 @@
 #include <string_view>
 #include <vector>
 
-#include "dropd/uv/error.hpp"
+#include "dropd/base/error.hpp"
 
 namespace dropd::fake_llm {
 

@@ -29,7 +29,7 @@
 #include <vector>
 
 #include "dropd/net/http_message.hpp"
-#include "dropd/uv/clock.hpp"
+#include "dropd/base/clock.hpp"
 
 namespace dropd::fake_llm {
 

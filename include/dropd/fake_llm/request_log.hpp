@@ -9,8 +9,8 @@
 #include <memory>
 #include <string>
 
-#include "dropd/uv/clock.hpp"
-#include "dropd/uv/error.hpp"
+#include "dropd/base/clock.hpp"
+#include "dropd/base/error.hpp"
 
 namespace dropd::fake_llm {
 

@@ -21,10 +21,11 @@
 
 #include <uv.h>
 
+#include "dropd/base/clock.hpp"
 #include "dropd/config/config.hpp"
 #include "dropd/llm/client.hpp"
 #include "dropd/net/http_client.hpp"
-#include "dropd/throttle/rate_limit_headers.hpp"  // dropd::Clock, via the throttle API
+#include "dropd/throttle/rate_limit_headers.hpp"
 
 namespace dropd::llm {
 

@@ -14,7 +14,7 @@
 
 #include "dropd/llm/status_class.hpp"
 #include "dropd/throttle/outcome.hpp"
-#include "dropd/uv/error.hpp"
+#include "dropd/base/error.hpp"
 
 namespace dropd::llm {
 

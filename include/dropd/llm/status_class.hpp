@@ -30,7 +30,7 @@
 #include <string_view>
 
 #include "dropd/throttle/outcome.hpp"
-#include "dropd/uv/error.hpp"
+#include "dropd/base/error.hpp"
 
 namespace dropd::llm {
 

@@ -56,7 +56,7 @@
 #include "dropd/net/client_options.hpp"
 #include "dropd/net/http_message.hpp"
 #include "dropd/net/url.hpp"
-#include "dropd/uv/error.hpp"
+#include "dropd/base/error.hpp"
 
 namespace dropd::net {
 

@@ -28,7 +28,7 @@
 #include <llhttp.h>
 
 #include "dropd/net/http_message.hpp"
-#include "dropd/uv/error.hpp"
+#include "dropd/base/error.hpp"
 
 namespace dropd::net {
 

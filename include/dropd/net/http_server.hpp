@@ -27,7 +27,7 @@
 
 #include "dropd/net/http_message.hpp"
 #include "dropd/net/responder.hpp"
-#include "dropd/uv/error.hpp"
+#include "dropd/base/error.hpp"
 #include "dropd/uv/tcp_listener.hpp"
 
 namespace dropd::net {

@@ -20,7 +20,7 @@
 
 #include "dropd/config/config.hpp"
 #include "dropd/config/secret_mask.hpp"
-#include "dropd/uv/error.hpp"
+#include "dropd/base/error.hpp"
 
 namespace dropd::ops {
 

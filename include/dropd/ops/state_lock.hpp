@@ -12,7 +12,7 @@
 
 #include <filesystem>
 
-#include "dropd/uv/error.hpp"
+#include "dropd/base/error.hpp"
 
 namespace dropd::ops {
 

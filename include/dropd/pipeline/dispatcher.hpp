@@ -42,7 +42,7 @@
 #include "dropd/pipeline/job.hpp"
 #include "dropd/pipeline/send_gate.hpp"
 #include "dropd/throttle/fair_queue.hpp"
-#include "dropd/uv/clock.hpp"
+#include "dropd/base/clock.hpp"
 #include "dropd/uv/timer.hpp"
 
 namespace dropd::pipeline {

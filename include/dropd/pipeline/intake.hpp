@@ -39,7 +39,7 @@
 #include "dropd/pipeline/job_events.hpp"
 #include "dropd/pipeline/ledger_lookup.hpp"
 #include "dropd/pipeline/lookup_queue.hpp"
-#include "dropd/uv/clock.hpp"
+#include "dropd/base/clock.hpp"
 #include "dropd/uv/timer.hpp"
 #include "dropd/watch/inotify_watcher.hpp"
 #include "dropd/watch/path_filter.hpp"

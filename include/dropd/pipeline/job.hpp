@@ -20,7 +20,7 @@
 #include "dropd/file/reader.hpp"
 #include "dropd/file/stats.hpp"
 #include "dropd/llm/response.hpp"
-#include "dropd/uv/clock.hpp"
+#include "dropd/base/clock.hpp"
 
 namespace dropd::pipeline {
 

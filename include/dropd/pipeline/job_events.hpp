@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "dropd/pipeline/job.hpp"
-#include "dropd/uv/clock.hpp"
+#include "dropd/base/clock.hpp"
 
 namespace dropd::pipeline {
 

@@ -35,7 +35,7 @@
 #include <vector>
 
 #include "dropd/file/reader.hpp"
-#include "dropd/uv/error.hpp"
+#include "dropd/base/error.hpp"
 #include "dropd/watch/file_system.hpp"
 
 struct sqlite3;

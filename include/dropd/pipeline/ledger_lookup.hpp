@@ -20,7 +20,7 @@
 #include <vector>
 
 #include "dropd/file/reader.hpp"
-#include "dropd/uv/error.hpp"
+#include "dropd/base/error.hpp"
 
 struct sqlite3;
 struct sqlite3_stmt;

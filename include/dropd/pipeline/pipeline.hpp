@@ -32,7 +32,7 @@
 #include "dropd/pipeline/lookup_queue.hpp"
 #include "dropd/pipeline/read_budget.hpp"
 #include "dropd/pipeline/sink.hpp"
-#include "dropd/uv/clock.hpp"
+#include "dropd/base/clock.hpp"
 
 namespace dropd::pipeline {
 

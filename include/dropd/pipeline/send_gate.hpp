@@ -35,7 +35,7 @@
 #include "dropd/config/config.hpp"
 #include "dropd/llm/attempt.hpp"
 #include "dropd/throttle/endpoint_limiter.hpp"
-#include "dropd/uv/clock.hpp"
+#include "dropd/base/clock.hpp"
 #include "dropd/uv/timer.hpp"
 
 namespace dropd::pipeline {

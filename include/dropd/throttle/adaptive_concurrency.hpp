@@ -21,7 +21,7 @@
 #include <chrono>
 #include <cstdint>
 
-#include "dropd/uv/clock.hpp"
+#include "dropd/base/clock.hpp"
 
 namespace dropd::throttle {
 

@@ -19,7 +19,7 @@
 #include <cstdint>
 #include <optional>
 
-#include "dropd/uv/clock.hpp"
+#include "dropd/base/clock.hpp"
 
 namespace dropd::throttle {
 

@@ -46,7 +46,7 @@
 #include "dropd/throttle/outcome.hpp"
 #include "dropd/throttle/rate_limit_headers.hpp"
 #include "dropd/throttle/token_bucket.hpp"
-#include "dropd/uv/clock.hpp"
+#include "dropd/base/clock.hpp"
 
 namespace dropd::throttle {
 

@@ -13,7 +13,7 @@
 #include <optional>
 #include <string_view>
 
-#include "dropd/uv/clock.hpp"
+#include "dropd/base/clock.hpp"
 
 namespace dropd::throttle {
 

@@ -10,7 +10,7 @@
 
 #include <uv.h>
 
-#include "dropd/uv/error.hpp"
+#include "dropd/base/error.hpp"
 #include "dropd/uv/tcp_stream.hpp"
 
 namespace dropd::uv {

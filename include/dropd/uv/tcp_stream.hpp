@@ -18,7 +18,7 @@
 
 #include <uv.h>
 
-#include "dropd/uv/error.hpp"
+#include "dropd/base/error.hpp"
 
 namespace dropd::uv {
 

@@ -10,7 +10,7 @@
 
 #include <uv.h>
 
-#include "dropd/uv/error.hpp"
+#include "dropd/base/error.hpp"
 
 namespace dropd::uv {
 

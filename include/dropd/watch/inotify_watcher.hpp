@@ -16,7 +16,7 @@
 
 #include <uv.h>
 
-#include "dropd/uv/error.hpp"
+#include "dropd/base/error.hpp"
 #include "dropd/uv/poll.hpp"
 
 namespace dropd::watch {

@@ -1,8 +1,8 @@
-#include "dropd/file/utf8_decode.hpp"
+#include "dropd/base/utf8_decode.hpp"
 
 #include <cstring>
 
-namespace dropd::file {
+namespace dropd::base {
 
 namespace {
 
@@ -95,4 +95,4 @@ std::size_t utf8CompletePrefix(const unsigned char* p, std::size_t n) noexcept {
   return n;
 }
 
-}  // namespace dropd::file
+}  // namespace dropd::base

@@ -10,7 +10,7 @@
 #include <cstddef>
 #include <cstdint>
 
-namespace dropd::file {
+namespace dropd::base {
 
 enum class Utf8StepKind { kValid, kInvalid, kIncomplete };
 
@@ -36,4 +36,4 @@ struct Utf8Counts {
 // lead byte followed by fewer continuation bytes than it announces.
 [[nodiscard]] std::size_t utf8CompletePrefix(const unsigned char* p, std::size_t n) noexcept;
 
-}  // namespace dropd::file
+}  // namespace dropd::base

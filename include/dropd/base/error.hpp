@@ -2,8 +2,9 @@
 
 // The error type of everything that runs after uv_run() has started: no
 // exceptions there, functions return Result<T> or Status instead. Plain data,
-// usable from any thread. Does not include uv.h, so modules that must not
-// know libuv (config, file stats) can still use it.
+// usable from any thread. It lives in the base module, which every module may
+// use (config, llm and file included, which must not know libuv or each
+// other), and does not include uv.h.
 
 #include <string>
 #include <string_view>

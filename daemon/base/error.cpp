@@ -1,7 +1,10 @@
-#include "dropd/uv/error.hpp"
+#include "dropd/base/error.hpp"
 
 #include <cstring>
 
+// uv_strerror() only: a pure table of the names of libuv's error codes, which
+// are -errno for system errors plus a few of libuv's own (UV_EOF, UV_EAI_*).
+// No handle, loop or other libuv state is touched from the base module.
 #include <uv.h>
 
 namespace dropd {

@@ -1,4 +1,4 @@
-#include "dropd/uv/error.hpp"
+#include "dropd/base/error.hpp"
 
 #include <catch2/catch.hpp>
 #include <uv.h>

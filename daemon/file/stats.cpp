@@ -6,9 +6,9 @@
 
 #include <openssl/evp.h>
 
+#include "dropd/base/utf8_decode.hpp"
 #include "dropd/file/stats_kernel.hpp"
 #include "dropd/file/token_estimate.hpp"
-#include "dropd/base/utf8_decode.hpp"
 
 namespace dropd::file {
 

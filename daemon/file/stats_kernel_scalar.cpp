@@ -1,8 +1,8 @@
 // The portable kernel: the reference the SIMD kernels are tested against, and
 // the path on CPUs without AVX2.
 
-#include "dropd/file/stats_kernel.hpp"
 #include "dropd/base/utf8_decode.hpp"
+#include "dropd/file/stats_kernel.hpp"
 
 namespace dropd::file {
 

@@ -17,8 +17,8 @@
 
 #include <openssl/ssl.h>
 
-#include "dropd/net/client_options.hpp"
 #include "dropd/base/error.hpp"
+#include "dropd/net/client_options.hpp"
 
 namespace dropd::net::detail {
 

@@ -9,6 +9,7 @@
 
 #include <spdlog/logger.h>
 
+#include "dropd/base/clock.hpp"
 #include "dropd/config/config.hpp"
 #include "dropd/ops/daemon.hpp"
 #include "dropd/pipeline/dispatcher.hpp"
@@ -18,7 +19,6 @@
 #include "dropd/pipeline/pipeline.hpp"
 #include "dropd/pipeline/read_budget.hpp"
 #include "dropd/pipeline/sink.hpp"
-#include "dropd/base/clock.hpp"
 #include "dropd/uv/loop.hpp"
 #include "dropd/uv/signal.hpp"
 #include "dropd/uv/timer.hpp"

@@ -8,10 +8,10 @@
 
 #include <catch2/catch.hpp>
 
+#include "dropd/base/utf8_decode.hpp"
 #include "dropd/file/stats.hpp"
 #include "dropd/file/stats_kernel.hpp"
 #include "dropd/file/token_estimate.hpp"
-#include "dropd/base/utf8_decode.hpp"
 
 namespace {
 

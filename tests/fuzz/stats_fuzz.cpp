@@ -6,10 +6,10 @@
 #include <cstdint>
 #include <span>
 
+#include "dropd/base/utf8_decode.hpp"
 #include "dropd/file/stats.hpp"
 #include "dropd/file/stats_kernel.hpp"
 #include "dropd/file/token_estimate.hpp"
-#include "dropd/base/utf8_decode.hpp"
 
 #include "fuzz_check.hpp"
 #include "fuzz_input.hpp"

@@ -6,8 +6,8 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "dropd/file/stats_kernel.hpp"
 #include "dropd/base/utf8_decode.hpp"
+#include "dropd/file/stats_kernel.hpp"
 
 #include "fuzz_check.hpp"
 #include "fuzz_input.hpp"

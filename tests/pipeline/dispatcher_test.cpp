@@ -44,7 +44,7 @@ struct Fixture {
     auto job = std::make_unique<Job>();
     job->rel = name;
     job->body = std::make_shared<const std::string>(name);
-    job->moveTo(dropd::pipeline::JobState::kQueued, "test");  // as the Pipeline hands it over:
+    job->moveTo(dropd::pipeline::JobState::kQueued, "test");   // as the Pipeline hands it over:
     job->moveTo(dropd::pipeline::JobState::kReading, "test");  // read, with its body built
     dispatcher->submit(std::move(job), [this](std::unique_ptr<Job> finished) {
       done.push_back(std::move(finished));

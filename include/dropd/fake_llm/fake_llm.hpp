@@ -37,12 +37,12 @@
 #include <spdlog/logger.h>
 #include <uv.h>
 
+#include "dropd/base/clock.hpp"
 #include "dropd/fake_llm/completion.hpp"
 #include "dropd/fake_llm/fault.hpp"
 #include "dropd/fake_llm/rate_limit.hpp"
 #include "dropd/fake_llm/request_log.hpp"
 #include "dropd/net/http_server.hpp"
-#include "dropd/base/clock.hpp"
 #include "dropd/uv/timer.hpp"
 
 namespace dropd::fake_llm {

@@ -28,8 +28,8 @@
 #include <utility>
 #include <vector>
 
-#include "dropd/net/http_message.hpp"
 #include "dropd/base/clock.hpp"
+#include "dropd/net/http_message.hpp"
 
 namespace dropd::fake_llm {
 

@@ -12,9 +12,9 @@
 
 #include <tl/expected.hpp>
 
+#include "dropd/base/error.hpp"
 #include "dropd/llm/status_class.hpp"
 #include "dropd/throttle/outcome.hpp"
-#include "dropd/base/error.hpp"
 
 namespace dropd::llm {
 

@@ -29,8 +29,8 @@
 
 #include <string_view>
 
-#include "dropd/throttle/outcome.hpp"
 #include "dropd/base/error.hpp"
+#include "dropd/throttle/outcome.hpp"
 
 namespace dropd::llm {
 

@@ -53,10 +53,10 @@
 
 #include <uv.h>
 
+#include "dropd/base/error.hpp"
 #include "dropd/net/client_options.hpp"
 #include "dropd/net/http_message.hpp"
 #include "dropd/net/url.hpp"
-#include "dropd/base/error.hpp"
 
 namespace dropd::net {
 

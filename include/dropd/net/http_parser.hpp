@@ -27,8 +27,8 @@
 
 #include <llhttp.h>
 
-#include "dropd/net/http_message.hpp"
 #include "dropd/base/error.hpp"
+#include "dropd/net/http_message.hpp"
 
 namespace dropd::net {
 

@@ -25,9 +25,9 @@
 
 #include <uv.h>
 
+#include "dropd/base/error.hpp"
 #include "dropd/net/http_message.hpp"
 #include "dropd/net/responder.hpp"
-#include "dropd/base/error.hpp"
 #include "dropd/uv/tcp_listener.hpp"
 
 namespace dropd::net {

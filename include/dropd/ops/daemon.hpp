@@ -18,9 +18,9 @@
 
 #include <spdlog/logger.h>
 
+#include "dropd/base/error.hpp"
 #include "dropd/config/config.hpp"
 #include "dropd/config/secret_mask.hpp"
-#include "dropd/base/error.hpp"
 
 namespace dropd::ops {
 

@@ -37,12 +37,12 @@
 #include <spdlog/logger.h>
 #include <uv.h>
 
+#include "dropd/base/clock.hpp"
 #include "dropd/config/config.hpp"
 #include "dropd/llm/client.hpp"
 #include "dropd/pipeline/job.hpp"
 #include "dropd/pipeline/send_gate.hpp"
 #include "dropd/throttle/fair_queue.hpp"
-#include "dropd/base/clock.hpp"
 #include "dropd/uv/timer.hpp"
 
 namespace dropd::pipeline {

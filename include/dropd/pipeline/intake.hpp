@@ -34,12 +34,12 @@
 #include <spdlog/logger.h>
 #include <uv.h>
 
+#include "dropd/base/clock.hpp"
 #include "dropd/config/config.hpp"
 #include "dropd/pipeline/finished_index.hpp"
 #include "dropd/pipeline/job_events.hpp"
 #include "dropd/pipeline/ledger_lookup.hpp"
 #include "dropd/pipeline/lookup_queue.hpp"
-#include "dropd/base/clock.hpp"
 #include "dropd/uv/timer.hpp"
 #include "dropd/watch/inotify_watcher.hpp"
 #include "dropd/watch/path_filter.hpp"

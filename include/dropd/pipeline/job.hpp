@@ -17,10 +17,10 @@
 #include <string>
 #include <string_view>
 
+#include "dropd/base/clock.hpp"
 #include "dropd/file/reader.hpp"
 #include "dropd/file/stats.hpp"
 #include "dropd/llm/response.hpp"
-#include "dropd/base/clock.hpp"
 
 namespace dropd::pipeline {
 

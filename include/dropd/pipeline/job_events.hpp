@@ -15,8 +15,8 @@
 #include <string_view>
 #include <vector>
 
-#include "dropd/pipeline/job.hpp"
 #include "dropd/base/clock.hpp"
+#include "dropd/pipeline/job.hpp"
 
 namespace dropd::pipeline {
 

@@ -34,8 +34,8 @@
 #include <string_view>
 #include <vector>
 
-#include "dropd/file/reader.hpp"
 #include "dropd/base/error.hpp"
+#include "dropd/file/reader.hpp"
 #include "dropd/watch/file_system.hpp"
 
 struct sqlite3;

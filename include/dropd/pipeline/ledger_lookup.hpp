@@ -19,8 +19,8 @@
 #include <string_view>
 #include <vector>
 
-#include "dropd/file/reader.hpp"
 #include "dropd/base/error.hpp"
+#include "dropd/file/reader.hpp"
 
 struct sqlite3;
 struct sqlite3_stmt;

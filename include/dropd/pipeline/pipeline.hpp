@@ -22,6 +22,7 @@
 #include <spdlog/logger.h>
 #include <uv.h>
 
+#include "dropd/base/clock.hpp"
 #include "dropd/config/config.hpp"
 #include "dropd/llm/request_builder.hpp"
 #include "dropd/pipeline/dispatcher.hpp"
@@ -32,7 +33,6 @@
 #include "dropd/pipeline/lookup_queue.hpp"
 #include "dropd/pipeline/read_budget.hpp"
 #include "dropd/pipeline/sink.hpp"
-#include "dropd/base/clock.hpp"
 
 namespace dropd::pipeline {
 

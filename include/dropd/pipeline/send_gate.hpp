@@ -32,10 +32,10 @@
 #include <spdlog/logger.h>
 #include <uv.h>
 
+#include "dropd/base/clock.hpp"
 #include "dropd/config/config.hpp"
 #include "dropd/llm/attempt.hpp"
 #include "dropd/throttle/endpoint_limiter.hpp"
-#include "dropd/base/clock.hpp"
 #include "dropd/uv/timer.hpp"
 
 namespace dropd::pipeline {

@@ -41,12 +41,12 @@
 #include <string>
 #include <string_view>
 
+#include "dropd/base/clock.hpp"
 #include "dropd/throttle/adaptive_concurrency.hpp"
 #include "dropd/throttle/circuit_breaker.hpp"
 #include "dropd/throttle/outcome.hpp"
 #include "dropd/throttle/rate_limit_headers.hpp"
 #include "dropd/throttle/token_bucket.hpp"
-#include "dropd/base/clock.hpp"
 
 namespace dropd::throttle {
 

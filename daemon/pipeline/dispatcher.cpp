@@ -144,7 +144,7 @@ void Dispatcher::onFailure(Entry entry, llm::Failure failure,
   if (job.attempts >= endpoint_.retry.max_attempts) {
     // Out of attempts: if other requests succeeded meanwhile, the trouble is
     // this file's; if nothing succeeds, the endpoint is down and the file
-    // waits for it rather than failing (ARCHITECTURE.md, rules).
+    // waits for it rather than failing (docs/architecture.md, rules).
     if (last_success_ > job.first_sent) {
       job.failure = std::move(failure);
       finish(std::move(entry));

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The module rules of docs/ARCHITECTURE.md, checked on the sources.
+"""The module rules of docs/architecture.md, checked on the sources.
 
 Each module (a folder under daemon/, its headers under include/dropd/) may
 include the headers of the modules daemon/CMakeLists.txt lets it link
@@ -15,7 +15,7 @@ import sys
 
 ROOT = pathlib.Path(os.environ.get("DROPD_SOURCE_DIR", pathlib.Path(__file__).resolve().parents[2]))
 
-# module -> modules it must never include (ARCHITECTURE.md, "must not know about").
+# module -> modules it must never include (docs/architecture.md, "must not know about").
 FORBIDDEN = {
     "base": {"uv", "config", "file", "net", "llm", "throttle", "watch", "pipeline", "ops"},
     "config": {"uv", "net", "file", "llm", "watch", "pipeline", "ops"},

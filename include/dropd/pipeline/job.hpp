@@ -1,6 +1,6 @@
 #pragma once
 
-// One file's trip through a pipeline (ARCHITECTURE.md, "One job's states").
+// One file's trip through a pipeline (docs/pipeline.md, "A job's states").
 // A Job is owned by exactly one stage at a time and handed on as a
 // unique_ptr: Pipeline (read) -> Dispatcher (send, retry) -> Sink
 // (commit) -> Pipeline (forget). Before its read starts a path's state is

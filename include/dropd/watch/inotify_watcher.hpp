@@ -2,7 +2,7 @@
 
 // Reads inotify itself (its fd polled by uv_poll) instead of using libuv's
 // fs-event watcher, which drops IN_Q_OVERFLOW and never reports
-// close-after-write (ARCHITECTURE.md). Loop thread only.
+// close-after-write (docs/architecture.md). Loop thread only.
 //
 // Events are hints: a file reported ready still goes through the settle
 // check, and an overflow or a lost folder asks the owner for a rescan.

@@ -44,7 +44,7 @@ void buildPipelines(Daemon::State& s) {
   // Sink may be below its high-water mark, which every endpoint's budget
   // reads.
   auto sink = pipeline::Sink::create(
-      s.loop->get(), s.log, s.once ? 3 : 0, s.ledger.get(),
+      s.loop->get(), s.log, s.once ? 3 : 0, std::move(s.ledger),
       [&s] {
         for (auto& budget : s.budgets) {
           budget->wake();
@@ -79,10 +79,11 @@ void buildParts(Daemon::State& s) {
 
 bool preloadRows(Daemon::State& s) {
   for (auto& p : s.pipelines) {
-    if (!s.ledger || !p->needsRows()) {
+    pipeline::Ledger* ledger = s.sink->ledger();  // nothing is committing yet
+    if (ledger == nullptr || !p->needsRows()) {
       continue;  // the bench build without a ledger; a pipeline without dedupe
     }
-    const Status loaded = s.ledger->forEachRow(
+    const Status loaded = ledger->forEachRow(
         p->name(), [&p](pipeline::LedgerRow&& row) { p->preloadRow(std::move(row)); });
     if (!loaded) {
       s.log.error("ledger.unreadable error={:?}", loaded.error().message());
@@ -101,6 +102,11 @@ void startPipelines(Daemon::State& s) {
 void tearDownParts(Daemon::State& s) {
   s.pipelines.clear();
   s.budgets.clear();
+  if (s.sink) {
+    if (auto ledger = s.sink->releaseLedger()) {
+      s.ledger = std::move(ledger);  // for the next parts (a reload); drained, so never lent
+    }
+  }
   s.sink.reset();
   s.dispatchers.clear();
 }

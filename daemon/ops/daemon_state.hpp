@@ -45,7 +45,9 @@ struct Daemon::State {
   // Every job's changes of state, for whoever subscribes; kept across
   // reloads, and outlives every Job (declared before the parts holding them).
   pipeline::JobEvents events{clock};
-  std::unique_ptr<pipeline::Ledger> ledger;  // outlives the Sink that uses it
+  // The ledger while no Sink holds it: opened at start, moved into each
+  // Sink that buildParts() makes and taken back by tearDownParts().
+  std::unique_ptr<pipeline::Ledger> ledger;
   // The ledger's read-only connection, lent to one look-up at a time;
   // outlives the pipelines that use it.
   std::unique_ptr<pipeline::LookupQueue> lookup;

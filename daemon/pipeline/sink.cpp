@@ -17,7 +17,9 @@ struct Payload {
   std::vector<file::CommitItem> items;
   std::vector<file::CommitOutcome> outcomes;
   std::vector<std::optional<LedgerRow>> rows;  // stage 2 only, and only with a ledger
-  Ledger* ledger = nullptr;
+  // Stage 2 only: the Sink's ledger, lent to this one batch and handed back
+  // with it, so no other code can touch the connection meanwhile.
+  std::unique_ptr<Ledger> ledger;
 };
 
 Result<Payload> stageRecords(Payload batch) {
@@ -63,23 +65,24 @@ Result<Payload> placeRecordAndDispose(Payload batch) {
 }  // namespace
 
 Result<std::unique_ptr<Sink>> Sink::create(uv_loop_t& loop, spdlog::logger& log,
-                                           std::uint32_t max_retries, Ledger* ledger,
-                                           HandedBackFn handed_back,
+                                           std::uint32_t max_retries,
+                                           std::unique_ptr<Ledger> ledger, HandedBackFn handed_back,
                                            const config::SecretMask* mask) {
   auto timer = uv::Timer::create(loop);
   if (!timer) {
     return tl::unexpected(timer.error());
   }
-  return std::unique_ptr<Sink>(
-      new Sink(loop, log, max_retries, ledger, std::move(handed_back), std::move(*timer), mask));
+  return std::unique_ptr<Sink>(new Sink(loop, log, max_retries, std::move(ledger),
+                                        std::move(handed_back), std::move(*timer), mask));
 }
 
-Sink::Sink(uv_loop_t& loop, spdlog::logger& log, std::uint32_t max_retries, Ledger* ledger,
-           HandedBackFn handed_back, uv::Timer retry_timer, const config::SecretMask* mask)
+Sink::Sink(uv_loop_t& loop, spdlog::logger& log, std::uint32_t max_retries,
+           std::unique_ptr<Ledger> ledger, HandedBackFn handed_back, uv::Timer retry_timer,
+           const config::SecretMask* mask)
     : loop_(loop),
       log_(log),
       max_retries_(max_retries),
-      ledger_(ledger),
+      ledger_(std::move(ledger)),
       handed_back_(std::move(handed_back)),
       retry_timer_(std::move(retry_timer)),
       mask_(mask) {}
@@ -100,6 +103,13 @@ bool Sink::shouldRetry(const Entry& entry) const {
       return false;
   }
 }
+
+Ledger* Sink::ledger() const {
+  DROPD_CHECK(running_[kFinish] == 0, "the ledger is lent to a batch on the pool");
+  return ledger_.get();
+}
+
+std::unique_ptr<Ledger> Sink::releaseLedger() { return std::move(ledger_); }
 
 bool Sink::committing() const {
   return std::any_of(running_.begin(), running_.end(), [](std::size_t n) { return n > 0; });
@@ -141,11 +151,14 @@ void Sink::start(Stage stage) {
       std::make_move_iterator(waiting.begin() + static_cast<long>(n)));
   waiting.erase(waiting.begin(), waiting.begin() + static_cast<long>(n));
   Payload batch;
-  batch.ledger = stage == kFinish ? ledger_ : nullptr;
+  const bool with_rows = stage == kFinish && ledger_ != nullptr;
+  if (with_rows) {
+    batch.ledger = std::move(ledger_);  // back in the callback, before anything else runs
+  }
   for (Entry& e : *held) {
     batch.items.push_back(std::move(e.item));
     batch.outcomes.push_back(std::move(e.outcome));
-    if (batch.ledger != nullptr) {
+    if (with_rows) {
       batch.rows.push_back(std::move(e.row));  // handed back for a record to retry
     }
   }
@@ -155,6 +168,9 @@ void Sink::start(Stage stage) {
   const Status queued = uv::queueWork<Payload, Payload>(
       loop_, std::move(batch), kWork[stage], [this, stage, held](Result<Payload> out) {
         DROPD_CHECK(out.has_value(), "sink work cancelled");
+        if (out->ledger) {
+          ledger_ = std::move(out->ledger);
+        }
         for (std::size_t i = 0; i < held->size(); ++i) {
           (*held)[i].item = std::move(out->items[i]);
           (*held)[i].outcome = std::move(out->outcomes[i]);

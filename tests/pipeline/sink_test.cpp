@@ -32,14 +32,16 @@ struct Fixture {
   dropd::test::LoopFixture loop;
   dropd::test::TempDir dir;
   spdlog::logger log{"test", std::make_shared<spdlog::sinks::null_sink_mt>()};
-  std::unique_ptr<Ledger> ledger = std::move(*Ledger::open(dir.path() / "state"));
   std::vector<Done> done;
   std::unique_ptr<Sink> sink;
+  Ledger* ledger = nullptr;  // the Sink's; read only while it is not committing
 
   Fixture() {
-    auto created = Sink::create(loop.get(), log, 3, ledger.get(), [] {});
+    auto created =
+        Sink::create(loop.get(), log, 3, std::move(*Ledger::open(dir.path() / "state")), [] {});
     REQUIRE(created);
     sink = std::move(*created);
+    ledger = sink->ledger();
   }
 
   void add(const std::string& rel, const fs::path& out_dir) {

@@ -58,19 +58,28 @@ class Sink {
   // a slow disk cannot make answered jobs pile up in memory.
   static constexpr std::size_t kHighWater = 2 * kMaxBatch;
 
-  // `ledger` (may be null: no ledger) is used only from stage 2 on the
-  // threadpool, one batch at a time; it must outlive the Sink. `mask` (may
+  // `ledger` (may be null: no ledger) is the Sink's: it is lent by value to
+  // stage 2 on the threadpool, one batch at a time, and comes back with the
+  // batch, so pool work never shares it with the loop thread. `mask` (may
   // be null) is applied in add() to each record and ledger row, the one
   // place where what a job writes passes (config/secret_mask.hpp); it must
   // outlive the Sink.
   [[nodiscard]] static Result<std::unique_ptr<Sink>> create(
-      uv_loop_t& loop, spdlog::logger& log, std::uint32_t max_retries, Ledger* ledger,
-      HandedBackFn handed_back, const config::SecretMask* mask = nullptr);
+      uv_loop_t& loop, spdlog::logger& log, std::uint32_t max_retries,
+      std::unique_ptr<Ledger> ledger, HandedBackFn handed_back,
+      const config::SecretMask* mask = nullptr);
   // `row` is committed to the ledger with the batch, after the record is
   // durable and before the source moves (nullopt: nothing to record).
   // `done` (the job's owner) gets the job back once, later.
   void add(std::unique_ptr<Job> job, file::CommitItem item, std::optional<LedgerRow> row,
            DoneFn done);
+  // The ledger, for the loop thread (dedupe's rows at start, tests) while no
+  // batch holds it: only when !committing() (DROPD_CHECK). Null without one.
+  [[nodiscard]] Ledger* ledger() const;
+  // Gives the ledger back (a reload builds a new Sink with it): null if there
+  // is none, or if it is lent to a batch still on the pool (the caller
+  // drains first).
+  [[nodiscard]] std::unique_ptr<Ledger> releaseLedger();
   // A stage is on the threadpool: the Sink must outlive it.
   [[nodiscard]] bool committing() const;
   // Jobs not yet committed (in a stage, waiting for one, or waiting to retry).
@@ -86,8 +95,9 @@ class Sink {
     file::CommitOutcome outcome{};  // filled in stage by stage
   };
   enum Stage : std::size_t { kStage, kFinish, kStageCount };
-  Sink(uv_loop_t& loop, spdlog::logger& log, std::uint32_t max_retries, Ledger* ledger,
-       HandedBackFn handed_back, uv::Timer retry_timer, const config::SecretMask* mask);
+  Sink(uv_loop_t& loop, spdlog::logger& log, std::uint32_t max_retries,
+       std::unique_ptr<Ledger> ledger, HandedBackFn handed_back, uv::Timer retry_timer,
+       const config::SecretMask* mask);
   void start(Stage stage);
   void onStageDone(Stage stage, std::vector<Entry> entries);
   void handBack(Entry entry);
@@ -97,7 +107,7 @@ class Sink {
   uv_loop_t& loop_;
   spdlog::logger& log_;
   const std::uint32_t max_retries_;
-  Ledger* const ledger_;
+  std::unique_ptr<Ledger> ledger_;  // null while lent to stage 2 (or without a ledger)
   HandedBackFn handed_back_;
   uv::Timer retry_timer_;
   std::array<std::vector<Entry>, kStageCount> waiting_;  // for each stage, in order

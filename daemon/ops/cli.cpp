@@ -1,12 +1,15 @@
 #include "dropd/ops/cli.hpp"
 
 #include <CLI/CLI.hpp>
+#include <chrono>
 #include <cstdlib>
 #include <iostream>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "dropd/config/load.hpp"
+#include "dropd/config/units.hpp"
 #include "dropd/ops/daemon.hpp"
 #include "dropd/ops/logging.hpp"
 #include "dropd/ops/requeue_command.hpp"
@@ -23,6 +26,7 @@ struct Options {
   std::string config_path;
   std::string log_level;
   bool once = false;
+  std::string give_up_after;  // a duration; empty: the default
   bool check_config = false;
   std::vector<std::string> stats_files;
   bool requeue_failed = false;
@@ -51,6 +55,8 @@ void describeCommandLine(CLI::App& app, Options& options, Commands& commands) {
       "Config: --config, else $DROPD_CONFIG, else /etc/dropd/dropd.yaml.\n"
       "Signals: SIGTERM/SIGINT let requests in flight finish, then exit (a second one\n"
       "cancels them); SIGHUP reads the config again (an invalid one is logged and ignored).\n"
+      "--once never waits for ever: when every endpoint that still has files stays paused\n"
+      "(auth, quota) or down past --give-up-after, it says why and exits 1, files untouched.\n"
       "Exit codes: 0 ok, 1 runtime failure, 2 usage or config error, 3 --once with failures.");
   app.set_version_flag("--version", std::string("dropd ") + kVersion);
   app.add_option("--config", options.config_path, "config file (YAML)");
@@ -58,6 +64,16 @@ void describeCommandLine(CLI::App& app, Options& options, Commands& commands) {
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
   app.add_flag("--once", options.once,
                "process what is in the watched folders now, print a summary, exit");
+  app.add_option("--give-up-after", options.give_up_after,
+                 "--once: when every endpoint that still has files has been paused (auth,\n"
+                 "quota) or down for longer than DURATION (e.g. 30s, 2m), log once.give_up\n"
+                 "and exit 1, the files left in the inbox. Default: twice the largest\n"
+                 "retry.max_backoff of the endpoints in use")
+      ->type_name("DURATION")
+      ->check([](const std::string& text) {
+        const auto parsed = config::parseDuration(text);
+        return parsed ? std::string() : parsed.error().message();
+      });
   app.add_flag("--check-config", options.check_config,
                "validate the config, print 'config OK: ...' or every error (exit 2)");
   commands.stats = app.add_subcommand("stats", "print each file's stats as one JSON line");
@@ -96,6 +112,14 @@ LogOptions logOptionsFor(const config::Config& cfg, const Options& options) {
   return log;
 }
 
+// Checked by the option's validator, so it parses here.
+std::optional<std::chrono::milliseconds> giveUpAfter(const Options& options) {
+  if (options.give_up_after.empty()) {
+    return std::nullopt;
+  }
+  return config::parseDuration(options.give_up_after).value_or(std::chrono::milliseconds(0));
+}
+
 int runMain(const Options& options) {
   const std::string path = resolveConfigPath(options);
   config::Config cfg;
@@ -130,7 +154,7 @@ int runMain(const Options& options) {
   };
   try {
     Daemon daemon(std::move(cfg), *logger, reload, mask);
-    return daemon.run(options.once);
+    return daemon.run(options.once, giveUpAfter(options));
   } catch (const std::exception& e) {
     logger->error("daemon.failed error={:?}", e.what());
     return kExitRuntime;

@@ -11,6 +11,7 @@
 #include "dropd/uv/check.hpp"
 
 #include "daemon_parts.hpp"
+#include "once_give_up.hpp"
 #include "summary.hpp"
 
 namespace dropd::ops {
@@ -87,8 +88,6 @@ Daemon::~Daemon() {
   s.loop.reset();  // runs the loop until every close callback has run
 }
 
-namespace {
-
 void beginStop(Daemon::State& s, int signum) {
   if (s.stopping) {
     s.log.warn("daemon.stop_now signal={} in_flight={}", signum, inFlight(s));
@@ -104,8 +103,6 @@ void beginStop(Daemon::State& s, int signum) {
   beginDrain(s);
 }
 
-}  // namespace
-
 // Called on every tick and after every commit: ends the run when its time has come.
 void maybeFinish(Daemon::State& s) {
   if (!s.ready_sent) {
@@ -120,15 +117,7 @@ void maybeFinish(Daemon::State& s) {
     }
   }
   if (s.once && !s.stopping) {
-    for (const auto& d : s.dispatchers) {
-      if (d->down()) {
-        // --once must end: the files stay in the inbox for the next run.
-        s.log.error("once.endpoint_down endpoint={} error={:?} hint=\"fix it and run again\"",
-                    d->name(), d->lastError());
-        beginStop(s, 0);
-        break;
-      }
-    }
+    maybeGiveUp(s);  // --once must end: the files stay in the inbox for the next run
   }
   if ((s.stopping || s.reloading()) && s.clock.now() >= s.drain_deadline && inFlight(s) > 0) {
     s.log.warn("daemon.drain_timeout in_flight={}", inFlight(s));
@@ -144,9 +133,10 @@ void maybeFinish(Daemon::State& s) {
   }
 }
 
-int Daemon::run(bool once) {
+int Daemon::run(bool once, std::optional<std::chrono::milliseconds> give_up_after) {
   State& s = *state_;
   s.once = once;
+  s.give_up_after = give_up_after.value_or(giveUpAfterFor(s.config));
   s.started = s.clock.now();
   s.progress_bar = once && ::isatty(STDERR_FILENO) != 0;
   auto loop = uv::Loop::create();
@@ -195,6 +185,9 @@ int Daemon::run(bool once) {
   s.loop->run();
   if (once) {
     const int code = printSummary(s);
+    if (s.gave_up) {
+      return kExitRuntime;  // once.give_up said why
+    }
     if (s.stopping) {
       s.log.warn("once.interrupted hint=\"files not done stay in the inbox for the next run\"");
       return kExitRuntime;

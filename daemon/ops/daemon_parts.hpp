@@ -34,6 +34,9 @@ void beginDrain(Daemon::State& s);
 
 // daemon.cpp: called after every commit and on every tick.
 void maybeFinish(Daemon::State& s);
+// daemon.cpp: SIGINT/SIGTERM (`signum`), or 0 when --once gives up. A
+// second call cancels what is in flight.
+void beginStop(Daemon::State& s, int signum);
 // daemon_reload.cpp
 void beginReload(Daemon::State& s);
 // On the tick: once a reload's drain is over, the new parts replace the old.

@@ -3,6 +3,7 @@
 // The parts a running Daemon owns, in the order they are built (and
 // destroyed in reverse: pipelines before dispatchers before the loop).
 
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -60,6 +61,12 @@ struct Daemon::State {
   std::vector<std::unique_ptr<pipeline::Pipeline>> pipelines;
   std::vector<uv::Signal> signals;
   std::optional<uv::Timer> tick;  // progress, --once completion, drain deadline
+  // --once: how long every endpoint with files may be paused or down
+  // before the run gives up (once_give_up.hpp), and since when each one
+  // (index-aligned with dispatchers) has been so.
+  std::chrono::milliseconds give_up_after{0};
+  std::vector<std::optional<MonoTime>> unhealthy_since;
+  bool gave_up = false;
   MonoTime started{};
   MonoTime drain_deadline{};
   bool once = false;

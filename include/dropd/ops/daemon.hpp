@@ -4,7 +4,9 @@
 // Sink, one Pipeline per configured pipeline, signals, systemd notifications,
 // and the stop sequence. Loop thread only; run() returns the exit code.
 //
-// --once: scan, process everything found, print a summary, exit 0 or 3.
+// --once: scan, process everything found, print a summary, exit 0 or 3;
+// exit 1 with the files left in the inbox when every endpoint that still
+// has files stays paused or down for too long (docs/operations.md).
 // daemon: watch until SIGINT/SIGTERM, then stop discovering, let requests in
 // flight finish (bounded by kDrainTimeout), commit their records, exit 0. A
 // second signal cancels what is still in flight (those files stay in the inbox).
@@ -15,6 +17,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 
 #include <spdlog/logger.h>
 
@@ -46,7 +49,11 @@ class Daemon {
   Daemon(const Daemon&) = delete;
   Daemon& operator=(const Daemon&) = delete;
 
-  [[nodiscard]] int run(bool once);
+  // `give_up_after` (--once only): how long every endpoint that still has
+  // files may be paused or down before the run gives up and exits 1
+  // (give_up_rule.hpp); nullopt: twice the largest retry.max_backoff.
+  [[nodiscard]] int run(bool once,
+                        std::optional<std::chrono::milliseconds> give_up_after = std::nullopt);
 
   struct State;  // daemon_state.hpp: private to the ops module
 

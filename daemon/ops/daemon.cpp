@@ -1,6 +1,5 @@
 #include "dropd/ops/daemon.hpp"
 
-#include <systemd/sd-daemon.h>
 #include <unistd.h>
 
 #include <csignal>
@@ -84,6 +83,7 @@ Daemon::~Daemon() {
   State& s = *state_;
   s.signals.clear();
   s.tick.reset();
+  s.notifier.reset();
   tearDownParts(s);
   s.loop.reset();  // runs the loop until every close callback has run
 }
@@ -99,7 +99,7 @@ void beginStop(Daemon::State& s, int signum) {
   s.stopping = true;
   s.next.reset();  // a reload under way is dropped: the drain is the stop's now
   s.log.info("daemon.stopping signal={} in_flight={}", signum, inFlight(s));
-  (void)sd_notify(0, "STOPPING=1");
+  s.notifier->stopping();
   beginDrain(s);
 }
 
@@ -113,7 +113,7 @@ void maybeFinish(Daemon::State& s) {
     if (scanned && !s.reloading()) {
       s.ready_sent = true;
       s.log.info("daemon.ready pipelines={}", s.pipelines.size());
-      (void)sd_notify(0, "READY=1");
+      s.notifier->ready();
     }
   }
   if (s.once && !s.stopping) {
@@ -142,6 +142,7 @@ int Daemon::run(bool once, std::optional<std::chrono::milliseconds> give_up_afte
   auto loop = uv::Loop::create();
   DROPD_CHECK(loop.has_value(), "uv_loop_init");
   s.loop.emplace(std::move(*loop));
+  s.notifier.emplace(s.loop->get(), s.log, [&s] { return statusLine(s); });
   if (!openLedger(s)) {
     return kExitRuntime;
   }

@@ -6,9 +6,6 @@
 // scanned again. The ledger stays open throughout, so nothing finished is
 // sent again and nothing dropped from a queue is lost: it is still in its
 // inbox for the new scan.
-#include <systemd/sd-daemon.h>
-#include <time.h>
-
 #include <exception>
 
 #include "dropd/ops/cli.hpp"
@@ -17,13 +14,6 @@
 
 namespace dropd::ops {
 namespace {
-
-std::uint64_t monotonicMicros() {
-  timespec now{};
-  ::clock_gettime(CLOCK_MONOTONIC, &now);
-  return static_cast<std::uint64_t>(now.tv_sec) * 1'000'000 +
-         static_cast<std::uint64_t>(now.tv_nsec) / 1'000;
-}
 
 // Builds the parts of s.config; false (logged, nothing left built) on failure.
 bool tryBuild(Daemon::State& s) {
@@ -67,8 +57,7 @@ void beginReload(Daemon::State& s) {
     return;
   }
   s.log.info("daemon.reloading in_flight={} hint=\"requests in flight finish first\"", inFlight(s));
-  (void)sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu",
-                   static_cast<unsigned long long>(monotonicMicros()));
+  s.notifier->reloading();
   s.next = std::move(*next);
   beginDrain(s);
 }

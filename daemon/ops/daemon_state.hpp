@@ -24,6 +24,8 @@
 #include "dropd/uv/signal.hpp"
 #include "dropd/uv/timer.hpp"
 
+#include "systemd_notifier.hpp"
+
 namespace dropd::ops {
 
 struct Daemon::State {
@@ -60,7 +62,8 @@ struct Daemon::State {
   std::vector<std::unique_ptr<pipeline::ReadBudget>> budgets;
   std::vector<std::unique_ptr<pipeline::Pipeline>> pipelines;
   std::vector<uv::Signal> signals;
-  std::optional<uv::Timer> tick;  // progress, --once completion, drain deadline
+  std::optional<uv::Timer> tick;            // progress, --once completion, drain deadline
+  std::optional<SystemdNotifier> notifier;  // made with the loop, gone before it
   // --once: how long every endpoint with files may be paused or down
   // before the run gives up (once_give_up.hpp), and since when each one
   // (index-aligned with dispatchers) has been so.

@@ -6,6 +6,8 @@
 
 #include "dropd/ops/cli.hpp"
 
+#include "daemon_parts.hpp"
+
 namespace dropd::ops {
 namespace {
 
@@ -50,6 +52,18 @@ void printProgress(const Daemon::State& s) {
   fmt::print(stderr, "\r\033[K[{:=<{}}{: <{}}] {}/{} files  {} failed  {:.0f} files/s", "", filled,
              "", kWidth - filled, finished, t.discovered, t.failed, rate);
   std::fflush(stderr);
+}
+
+std::string statusLine(const Daemon::State& s) {
+  const Totals t = totals(s);
+  std::size_t waiting = t.backlog;
+  std::size_t in_flight = 0;
+  for (const auto& d : s.dispatchers) {
+    waiting += d->held() - d->inFlight();
+    in_flight += d->inFlight();
+  }
+  return fmt::format("{} queued, {} in flight, {} done, {} failed", waiting, in_flight, t.done,
+                     t.failed);
 }
 
 int printSummary(const Daemon::State& s) {

@@ -13,6 +13,7 @@
 #include "dropd/base/clock.hpp"
 #include "dropd/config/config.hpp"
 #include "dropd/ops/daemon.hpp"
+#include "dropd/ops/systemd_notifier.hpp"
 #include "dropd/pipeline/dispatcher.hpp"
 #include "dropd/pipeline/job_events.hpp"
 #include "dropd/pipeline/ledger.hpp"
@@ -23,8 +24,6 @@
 #include "dropd/uv/loop.hpp"
 #include "dropd/uv/signal.hpp"
 #include "dropd/uv/timer.hpp"
-
-#include "systemd_notifier.hpp"
 
 namespace dropd::ops {
 

@@ -1,4 +1,4 @@
-#include "systemd_notifier.hpp"
+#include "dropd/ops/systemd_notifier.hpp"
 
 #include <systemd/sd-daemon.h>
 #include <time.h>

@@ -7,8 +7,7 @@
 // (sd_watchdog_enabled). The keep-alives come from a loop timer, so a loop
 // that stops turning stops them and systemd restarts the service.
 // Without NOTIFY_SOCKET (not under systemd, or Type= is not notify) every
-// message is dropped by sd_notify itself. Loop thread only. Private to the
-// ops module.
+// message is dropped by sd_notify itself. Loop thread only.
 
 #include <chrono>
 #include <functional>

@@ -21,10 +21,16 @@ std::string whyUnreachable(const StatusTarget& where, const Error& error) {
   return "cannot reach dropd's status server at " + where.authority() + ": " + error.message();
 }
 
+// An answer's body as sent (for --json) and parsed.
+struct JsonAnswer {
+  std::string body;
+  json doc;
+};
+
 // GET `target` and parse its JSON body; on failure prints why to `err`.
 // `accept_404` lets a /files "unknown" answer through.
-std::optional<json> getJson(const StatusTarget& where, const std::string& target, std::ostream& err,
-                            bool accept_404) {
+std::optional<JsonAnswer> getJson(const StatusTarget& where, const std::string& target,
+                                  std::ostream& err, bool accept_404) {
   const auto answer = fetchStatus(where, target);
   if (!answer) {
     err << "dropd status: " << whyUnreachable(where, answer.error()) << '\n';
@@ -46,15 +52,19 @@ std::optional<json> getJson(const StatusTarget& where, const std::string& target
         << ": the answer is not JSON\n";
     return std::nullopt;
   }
-  return doc;
+  std::string body = std::move(answer->body);
+  if (!body.ends_with('\n')) {
+    body.push_back('\n');
+  }
+  return JsonAnswer{std::move(body), std::move(doc)};
 }
 
 int showStatus(const StatusTarget& where, bool raw, std::ostream& out, std::ostream& err) {
-  const auto doc = getJson(where, "/status", err, false);
-  if (!doc) {
+  const auto answer = getJson(where, "/status", err, false);
+  if (!answer) {
     return kExitRuntime;
   }
-  out << (raw ? doc->dump(2) + "\n" : formatStatusTable(*doc));
+  out << (raw ? answer->body : formatStatusTable(answer->doc));
   return kExitOk;
 }
 
@@ -69,12 +79,13 @@ int showFiles(const config::Config& cfg, const StatusTarget& where,
       code = kExitUsage;
       continue;
     }
-    const auto doc = getJson(where, filesTarget(*query), err, true);
-    if (!doc) {
+    const auto answer = getJson(where, filesTarget(*query), err, true);
+    if (!answer) {
       return kExitRuntime;  // the daemon is unreachable: the next FILE would be too
     }
-    out << (options.json ? doc->dump(2) + "\n" : formatFileAnswer(*doc));
-    if (doc->value("state", "") == "unknown" && code == kExitOk) {
+    out << (options.json ? answer->body : formatFileAnswer(answer->doc));
+    const bool unknown = answer->doc.is_object() && answer->doc.value("state", json()) == "unknown";
+    if (unknown && code == kExitOk) {
       code = kExitRuntime;
     }
   }

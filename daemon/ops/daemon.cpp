@@ -83,6 +83,7 @@ Daemon::~Daemon() {
   State& s = *state_;
   s.signals.clear();
   s.tick.reset();
+  stopStatus(s);
   tearDownParts(s);
   s.loop.reset();  // runs the loop until every close callback has run
 }
@@ -148,6 +149,7 @@ int Daemon::run(bool once) {
   State& s = *state_;
   s.once = once;
   s.started = s.clock.now();
+  s.started_wall = s.clock.wallNow();
   s.progress_bar = once && ::isatty(STDERR_FILENO) != 0;
   auto loop = uv::Loop::create();
   DROPD_CHECK(loop.has_value(), "uv_loop_init");
@@ -158,7 +160,7 @@ int Daemon::run(bool once) {
   makeFolders(s.config, s.log);
   removeStaleTemps(s);
   buildParts(s);
-  if (!preloadRows(s)) {
+  if (!preloadRows(s) || !startStatus(s)) {
     return kExitRuntime;
   }
   for (const int signum : {SIGINT, SIGTERM, SIGHUP}) {

@@ -166,7 +166,9 @@ Config loadConfigFile(const std::filesystem::path& path) {
   if (in.bad()) {
     throwFileError(file, fmt::format("cannot read config file: {}", std::strerror(errno)));
   }
-  return loadConfigString(text, file);
+  Config config = loadConfigString(text, file);
+  config.file = std::filesystem::absolute(path, ec).lexically_normal();
+  return config;
 }
 
 std::string describeSummary(const Config& config) {

@@ -114,6 +114,12 @@ Status parseOption(std::string_view part, std::string_view spec, Fault& fault) {
     fault.retry_after_s = *seconds;
   } else if (key == "code" && fault.kind == FaultKind::kStatus && !value.empty()) {
     fault.code = std::string(value);
+  } else if (key == "times") {
+    const auto times = parseNumber<std::uint64_t>(value);
+    if (!times) {
+      return invalid("times needs a count", spec);
+    }
+    fault.times = *times;
   } else if (key == "match" && !value.empty()) {
     fault.match = std::string(value);
   } else {
@@ -208,6 +214,9 @@ std::string describe(const Fault& fault) {
   if (!fault.code.empty()) {
     out += ",code=" + fault.code;
   }
+  if (fault.times) {
+    out += ",times=" + std::to_string(*fault.times);
+  }
   if (!fault.match.empty()) {
     out += ",match=" + fault.match;
   }
@@ -224,13 +233,19 @@ bool FaultPicker::roll(double rate) {
 FaultPlan FaultPicker::pick(const std::vector<Fault>& faults, std::string_view user_content,
                             std::chrono::milliseconds since_start) {
   FaultPlan plan;
-  for (const Fault& fault : faults) {
+  if (fired_.size() != faults.size()) {
+    fired_.assign(faults.size(), 0);
+  }
+  for (std::size_t i = 0; i < faults.size(); ++i) {
+    const Fault& fault = faults[i];
     const bool matches = fault.match.empty() || user_content.find(fault.match) != std::string::npos;
     const bool in_window = fault.kind != FaultKind::kOutage ||
                            (since_start >= fault.outage_from && since_start < fault.outage_to);
-    if (!matches || !in_window || !roll(fault.rate)) {
+    const bool spent = fault.times && fired_[i] >= *fault.times;
+    if (!matches || !in_window || spent || !roll(fault.rate)) {
       continue;
     }
+    ++fired_[i];
     if (fault.kind == FaultKind::kDelay) {
       plan.extra_delay += fault.delay;
     } else if (fault.kind == FaultKind::kChunked) {

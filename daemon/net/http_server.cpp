@@ -53,6 +53,10 @@ void HttpServer::onAccept(Result<uv::TcpStream> stream) {
   if (!stream) {
     return;  // EMFILE and friends: the client sees a reset; keep serving the others
   }
+  if (options_.max_connections != 0 && connections_.size() >= options_.max_connections) {
+    ++refused_;
+    return;  // the stream closes as it goes out of scope: a FIN before any byte
+  }
   auto transport = wrap(std::move(*stream), tls_.get());
   if (!transport) {
     return;  // the session could not be set up: drop this client only

@@ -42,6 +42,18 @@ void Responder::sendRaw(std::vector<std::string> pieces, After after) const {
   }
 }
 
+ResponseStream Responder::startStream(int status, std::vector<Header> headers) const {
+  const auto conn = conn_.lock();
+  if (!conn) {
+    return {};
+  }
+  headers.push_back({"Transfer-Encoding", "chunked"});
+  if (!conn->startStream(request_id_, status, std::move(headers))) {
+    return {};
+  }
+  return ResponseStream{conn_, request_id_};
+}
+
 bool Responder::pending() const {
   const auto conn = conn_.lock();
   return conn && conn->awaiting(request_id_);

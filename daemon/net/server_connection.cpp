@@ -64,7 +64,55 @@ void ServerConnection::answerError(int status, std::string_view message) {
 }
 
 bool ServerConnection::awaiting(std::uint64_t request_id) const noexcept {
-  return stream_ && request_id != 0 && request_id == awaiting_id_;
+  return stream_ && request_id != 0 && request_id == awaiting_id_ && !streaming_;
+}
+
+bool ServerConnection::streaming(std::uint64_t request_id) const noexcept {
+  return stream_ && streaming_ && request_id == awaiting_id_;
+}
+
+std::size_t ServerConnection::queuedBytes() const noexcept {
+  return stream_ ? stream_->writeQueueSize() : 0;
+}
+
+bool ServerConnection::startStream(std::uint64_t request_id, int status,
+                                   std::vector<Header> headers) {
+  if (!awaiting(request_id)) {
+    return false;
+  }
+  streaming_ = true;
+  if (!keep_alive_ || close_when_idle_) {
+    headers.push_back({"Connection", "close"});
+  }
+  return streamWrite(request_id, responseHead(status, headers, 0, true));
+}
+
+bool ServerConnection::streamWrite(std::uint64_t request_id, std::string chunk) {
+  if (!streaming(request_id)) {
+    return false;
+  }
+  auto written = stream_->write(std::move(chunk), nullptr, [this](Status ok) {
+    if (!ok) {
+      const auto self = shared_from_this();
+      closeNow();
+    }
+  });
+  if (!written) {
+    closeNow();
+  }
+  return true;
+}
+
+bool ServerConnection::streamEnd(std::uint64_t request_id) {
+  if (!streaming(request_id)) {
+    return false;
+  }
+  streaming_ = false;
+  awaiting_id_ = 0;
+  const bool closing = !keep_alive_ || close_when_idle_;
+  const auto after = closing ? Responder::After::kClose : Responder::After::kKeepOpen;
+  writePieces(std::make_shared<std::vector<std::string>>(1, "0\r\n\r\n"), 0, after);
+  return true;
 }
 
 bool ServerConnection::respond(std::uint64_t request_id, Answer answer) {
@@ -171,6 +219,7 @@ void ServerConnection::closeNow() noexcept {
   }
   stream_.reset();
   awaiting_id_ = 0;
+  streaming_ = false;
   const ClosedFn on_closed = std::move(on_closed_);
   on_closed_ = nullptr;
   if (on_closed) {

@@ -55,6 +55,15 @@ class ServerConnection : public std::enable_shared_from_this<ServerConnection> {
                   Responder::After after);
   [[nodiscard]] bool awaiting(std::uint64_t request_id) const noexcept;
 
+  // Used by Responder and ResponseStream: a body written over time. While
+  // it streams the request counts as unanswered (pipelined requests wait,
+  // closeWhenIdle() waits), but respond() refuses it.
+  bool startStream(std::uint64_t request_id, int status, std::vector<Header> headers);
+  bool streamWrite(std::uint64_t request_id, std::string chunk);
+  bool streamEnd(std::uint64_t request_id);
+  [[nodiscard]] bool streaming(std::uint64_t request_id) const noexcept;
+  [[nodiscard]] std::size_t queuedBytes() const noexcept;
+
  private:
   void onRead(Result<std::string_view> data);
   void consume(std::string_view data);
@@ -78,6 +87,7 @@ class ServerConnection : public std::enable_shared_from_this<ServerConnection> {
   bool keep_alive_ = true;  // of the request being answered
   bool close_when_idle_ = false;
   bool in_consume_ = false;
+  bool streaming_ = false;  // awaiting_id_'s head is out, its body goes on
 };
 
 }  // namespace dropd::net::detail

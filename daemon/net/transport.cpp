@@ -176,6 +176,10 @@ Status Transport::setNoDelay(bool enable) noexcept {
 
 std::string Transport::peerAddress() const { return state_ ? state_->stream.peerAddress() : ""; }
 
+std::size_t Transport::writeQueueSize() const noexcept {
+  return state_ ? state_->stream.writeQueueSize() : 0;
+}
+
 bool Transport::eofIsClean() const noexcept {
   return !state_ || !state_->tls || state_->tls->peerClosed();
 }

@@ -50,6 +50,8 @@ class Transport {
   [[nodiscard]] Status write(std::string head, std::shared_ptr<const std::string> body, DoneFn cb);
   [[nodiscard]] Status setNoDelay(bool enable) noexcept;
   [[nodiscard]] std::string peerAddress() const;
+  // Bytes written but not yet taken by the kernel (ciphertext with TLS).
+  [[nodiscard]] std::size_t writeQueueSize() const noexcept;
   // After UV_EOF: true if nothing can have been cut off (plaintext, or the
   // peer sent close_notify). A TLS peer that just drops the connection
   // could be an attacker truncating a response whose end is the EOF.

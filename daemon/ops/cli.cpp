@@ -15,6 +15,7 @@
 #include "dropd/ops/requeue_command.hpp"
 #include "dropd/ops/state_lock.hpp"
 #include "dropd/ops/stats_command.hpp"
+#include "dropd/ops/status_command.hpp"
 #include "dropd/version.hpp"
 
 namespace dropd::ops {
@@ -31,6 +32,7 @@ struct Options {
   std::vector<std::string> stats_files;
   bool requeue_failed = false;
   std::vector<std::string> requeue_paths;
+  StatusCommandOptions status;
 };
 
 std::string resolveConfigPath(const Options& options) {
@@ -46,7 +48,18 @@ std::string resolveConfigPath(const Options& options) {
 struct Commands {
   CLI::App* stats = nullptr;
   CLI::App* requeue = nullptr;
+  CLI::App* status = nullptr;
 };
+
+void describeStatusCommand(CLI::App& app, Options& options, Commands& commands) {
+  commands.status = app.add_subcommand(
+      "status", "ask the running daemon (status.listen): a table, its events, or why a FILE waits");
+  commands.status->add_flag("--json", options.status.json, "print the server's JSON as it is");
+  commands.status->add_flag("--follow", options.status.follow, "stream live events, one a line");
+  commands.status->add_option("files", options.status.files,
+                              "files (in a watched folder, or relative paths) to explain");
+  commands.status->add_option("--config", options.config_path, "config file (YAML)");
+}
 
 void describeCommandLine(CLI::App& app, Options& options, Commands& commands) {
   app.description(
@@ -85,6 +98,7 @@ void describeCommandLine(CLI::App& app, Options& options, Commands& commands) {
   commands.requeue->add_option("paths", options.requeue_paths,
                                "relative paths or folders (default: all)");
   commands.requeue->add_option("--config", options.config_path, "config file (YAML)");
+  describeStatusCommand(app, options, commands);
 }
 
 // Loads the config, printing every error on failure.
@@ -184,6 +198,14 @@ int runCli(int argc, char** argv) {
     }
     return runRequeueCommand(cfg, options.requeue_failed, options.requeue_paths, std::cout,
                              std::cerr);
+  }
+  if (commands.status->parsed()) {
+    config::Config cfg;
+    if (!loadConfig(resolveConfigPath(options), cfg)) {
+      return kExitUsage;
+    }
+    options.status.cwd = std::filesystem::current_path();
+    return runStatusCommand(cfg, options.status, std::cout, std::cerr);
   }
   return runMain(options);
 }

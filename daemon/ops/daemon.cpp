@@ -83,7 +83,11 @@ Daemon::~Daemon() {
   State& s = *state_;
   s.signals.clear();
   s.tick.reset();
+<<<<<<< HEAD
   s.notifier.reset();
+=======
+  stopStatus(s);
+>>>>>>> ops-page
   tearDownParts(s);
   s.loop.reset();  // runs the loop until every close callback has run
 }
@@ -138,6 +142,7 @@ int Daemon::run(bool once, std::optional<std::chrono::milliseconds> give_up_afte
   s.once = once;
   s.give_up_after = give_up_after.value_or(giveUpAfterFor(s.config));
   s.started = s.clock.now();
+  s.started_wall = s.clock.wallNow();
   s.progress_bar = once && ::isatty(STDERR_FILENO) != 0;
   auto loop = uv::Loop::create();
   DROPD_CHECK(loop.has_value(), "uv_loop_init");
@@ -149,7 +154,7 @@ int Daemon::run(bool once, std::optional<std::chrono::milliseconds> give_up_afte
   makeFolders(s.config, s.log);
   removeStaleTemps(s);
   buildParts(s);
-  if (!preloadRows(s)) {
+  if (!preloadRows(s) || !startStatus(s)) {
     return kExitRuntime;
   }
   for (const int signum : {SIGINT, SIGTERM, SIGHUP}) {

@@ -33,6 +33,7 @@ void buildDispatchers(Daemon::State& s) {
     if (!d) {
       throw std::runtime_error("endpoint " + endpoint.name + ": " + d.error().message());
     }
+    observeDispatcher(s, **d);
     s.dispatchers.push_back(std::move(*d));
   }
 }
@@ -54,6 +55,7 @@ void buildPipelines(Daemon::State& s) {
       s.mask.get());
   DROPD_CHECK(sink.has_value(), "sink timer");
   s.sink = std::move(*sink);
+  s.sink->observeCommits([&s](std::chrono::nanoseconds took) { s.status_model.onLedgerCommit(took); });
   for (const config::Endpoint& endpoint : s.config.endpoints) {
     s.budgets.push_back(
         std::make_unique<pipeline::ReadBudget>(endpoint.limits.max_in_flight, *s.sink));
@@ -108,6 +110,9 @@ void tearDownParts(Daemon::State& s) {
     }
   }
   s.sink.reset();
+  for (const auto& d : s.dispatchers) {
+    noteDispatcherGone(s, *d);
+  }
   s.dispatchers.clear();
 }
 

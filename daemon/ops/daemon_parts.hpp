@@ -32,6 +32,18 @@ void tearDownParts(Daemon::State& s);
 // finish and their records are committed.
 void beginDrain(Daemon::State& s);
 
+// daemon_status.cpp: the status server and what feeds its model.
+// Subscribes the model to JobEvents and starts the server if configured;
+// false (logged) if it cannot listen.
+[[nodiscard]] bool startStatus(Daemon::State& s);
+// After a reload: a server on the new status.listen (and token) replaces
+// the old one, or none if `status:` went; false (logged) if it cannot listen.
+[[nodiscard]] bool restartStatusIfChanged(Daemon::State& s);
+void stopStatus(Daemon::State& s);
+// Called by buildParts() and tearDownParts() for each Dispatcher.
+void observeDispatcher(Daemon::State& s, pipeline::Dispatcher& d);
+void noteDispatcherGone(Daemon::State& s, const pipeline::Dispatcher& d);
+
 // daemon.cpp: called after every commit and on every tick.
 void maybeFinish(Daemon::State& s);
 // daemon.cpp: SIGINT/SIGTERM (`signum`), or 0 when --once gives up. A

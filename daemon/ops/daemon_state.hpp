@@ -13,7 +13,12 @@
 #include "dropd/base/clock.hpp"
 #include "dropd/config/config.hpp"
 #include "dropd/ops/daemon.hpp"
+<<<<<<< HEAD
 #include "dropd/ops/systemd_notifier.hpp"
+=======
+#include "dropd/ops/status_model.hpp"
+#include "dropd/ops/status_server.hpp"
+>>>>>>> ops-page
 #include "dropd/pipeline/dispatcher.hpp"
 #include "dropd/pipeline/job_events.hpp"
 #include "dropd/pipeline/ledger.hpp"
@@ -47,6 +52,9 @@ struct Daemon::State {
   // Every job's changes of state, for whoever subscribes; kept across
   // reloads, and outlives every Job (declared before the parts holding them).
   pipeline::JobEvents events{clock};
+  // The status server's counters and live jobs since the start, fed by
+  // `events` and the Dispatchers; kept across reloads.
+  StatusModel status_model{clock};
   // The ledger while no Sink holds it: opened at start, moved into each
   // Sink that buildParts() makes and taken back by tearDownParts().
   std::unique_ptr<pipeline::Ledger> ledger;
@@ -60,6 +68,8 @@ struct Daemon::State {
   // goes, and outlive the pipelines that read under them.
   std::vector<std::unique_ptr<pipeline::ReadBudget>> budgets;
   std::vector<std::unique_ptr<pipeline::Pipeline>> pipelines;
+  // While status.listen is set (daemon_status.cpp); reads the parts above.
+  std::unique_ptr<StatusServer> status_server;
   std::vector<uv::Signal> signals;
   std::optional<uv::Timer> tick;            // progress, --once completion, drain deadline
   std::optional<SystemdNotifier> notifier;  // made with the loop, gone before it
@@ -70,6 +80,7 @@ struct Daemon::State {
   std::vector<std::optional<MonoTime>> unhealthy_since;
   bool gave_up = false;
   MonoTime started{};
+  WallTime started_wall{};
   MonoTime drain_deadline{};
   bool once = false;
   bool stopping = false;

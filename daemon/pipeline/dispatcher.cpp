@@ -105,6 +105,9 @@ void Dispatcher::onAttempt(Entry entry, llm::Attempt attempt) {
     return;
   }
   gate_.onAttemptEnd(entry.estimated_tokens, attempt);
+  if (observe_attempt_) {
+    observe_attempt_(*entry.job, attempt);
+  }
   if (!attempt.result) {
     onFailure(std::move(entry), std::move(attempt.result.error()), attempt.retry_after);
     return;
@@ -167,7 +170,7 @@ void Dispatcher::retryLater(Entry entry, std::optional<milliseconds> retry_after
                              std::uniform_real_distribution<double>(0.0, 1.0)(rng_), retry_after);
   auto timer = uv::Timer::create(loop_);
   DROPD_CHECK(timer.has_value(), "backoff timer");
-  backoff_.push_back({std::move(entry), std::move(*timer)});
+  backoff_.push_back({std::move(entry), std::move(*timer), clock_.now() + delay});
   const auto it = std::prev(backoff_.end());
   const Status started = it->timer.start(delay, [this, it] {
     Entry again = std::move(it->entry);
@@ -176,6 +179,16 @@ void Dispatcher::retryLater(Entry entry, std::optional<milliseconds> retry_after
     pump();
   });
   DROPD_CHECK(started.has_value(), "backoff timer start");
+}
+
+std::optional<MonoTime> Dispatcher::backoffUntil(std::string_view pipeline,
+                                                 std::string_view rel) const {
+  for (const Backoff& b : backoff_) {
+    if (b.entry.job->pipeline_name == pipeline && b.entry.job->rel == rel) {
+      return b.due;
+    }
+  }
+  return std::nullopt;
 }
 
 void Dispatcher::finish(Entry entry) {

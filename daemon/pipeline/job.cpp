@@ -46,7 +46,7 @@ Job::~Job() {
 }
 
 void Job::moveTo(JobState to, std::string_view reason) {
-  JobEvents::move(events, state, {pipeline_name, rel}, to, reason);
+  JobEvents::move(events, state, {pipeline_name, rel}, to, reason, this);
 }
 
 }  // namespace dropd::pipeline

@@ -39,7 +39,7 @@ bool allowedTransition(JobState from, JobState to) {
 }
 
 void JobEvents::move(JobEvents* events, JobState& state, JobPath path, JobState to,
-                     std::string_view reason) {
+                     std::string_view reason, const Job* job) {
   const JobState from = state;
   if (!allowedTransition(from, to)) {
     const std::string what = fmt::format("job state change not allowed: {} -> {} ({}, {:?})",
@@ -50,7 +50,7 @@ void JobEvents::move(JobEvents* events, JobState& state, JobPath path, JobState 
   if (events == nullptr || events->listeners_.empty()) {
     return;
   }
-  const JobEvent event{path.pipeline, path.rel, from, to, events->clock_.wallNow(), reason};
+  const JobEvent event{path.pipeline, path.rel, from, to, events->clock_.wallNow(), reason, job};
   for (const Listener& listener : events->listeners_) {
     listener(event);
   }

@@ -54,6 +54,7 @@ SendGate::SendGate(uv_loop_t& loop, const config::Endpoint& endpoint, const Cloc
 bool SendGate::tryAcquire(std::uint64_t estimated_tokens) {
   const throttle::Decision d = limiter_.acquire(estimated_tokens);
   const MonoTime now = clock_.now();
+  last_refusal_ = d.allowed ? throttle::Decision{} : d;
   if (d.allowed) {
     endThrottleWait(now);
     return true;
@@ -87,6 +88,7 @@ void SendGate::endThrottleWait(MonoTime now) {
 }
 
 void SendGate::idle() {
+  last_refusal_ = {};
   endThrottleWait(clock_.now());
   if (rate_limit_logged_ != 0) {
     log_.debug("endpoint.rate_limit_spell_over endpoint={}", name_);

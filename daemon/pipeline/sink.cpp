@@ -20,6 +20,7 @@ struct Payload {
   // Stage 2 only: the Sink's ledger, lent to this one batch and handed back
   // with it, so no other code can touch the connection meanwhile.
   std::unique_ptr<Ledger> ledger;
+  std::chrono::nanoseconds commit_took{0};  // stage 2 with rows: the ledger's transaction
 };
 
 Result<Payload> stageRecords(Payload batch) {
@@ -55,9 +56,12 @@ bool recordRows(Payload& batch) {
 // before the stages overlapped.
 Result<Payload> placeRecordAndDispose(Payload batch) {
   file::placeStagedRecords(batch.items, batch.outcomes);
+  // A duration only (no time of day): the pool may read the steady clock.
+  const auto began = std::chrono::steady_clock::now();
   if (batch.ledger != nullptr && !recordRows(batch)) {
     return batch;  // sources stay: the next start finds them without rows and redoes them
   }
+  batch.commit_took = std::chrono::steady_clock::now() - began;
   file::disposeSources(batch.items, batch.outcomes);
   return batch;
 }
@@ -170,6 +174,9 @@ void Sink::start(Stage stage) {
         DROPD_CHECK(out.has_value(), "sink work cancelled");
         if (out->ledger) {
           ledger_ = std::move(out->ledger);
+          if (observe_commit_) {
+            observe_commit_(out->commit_took);
+          }
         }
         for (std::size_t i = 0; i < held->size(); ++i) {
           (*held)[i].item = std::move(out->items[i]);

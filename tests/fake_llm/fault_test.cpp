@@ -144,3 +144,16 @@ TEST_CASE("FaultPicker: oversize decides the answer, chunk-ext only the framing"
     CHECK_FALSE(plan.chunked);
   }
 }
+
+TEST_CASE("FaultPicker fires a fault with times=N at most N times", "[fake_llm]") {
+  const auto fault = parseFault("status=500,match=ONCE,times=1");
+  REQUIRE(fault);
+  CHECK(fault->times == 1u);
+  CHECK(describe(*fault) == "status=500,times=1,match=ONCE");
+  FaultPicker picker{1};
+  const std::vector<Fault> faults{*fault};
+  CHECK_FALSE(picker.pick(faults, "other file").terminal);  // not matched: not counted
+  CHECK(picker.pick(faults, "ONCE").status == 500);
+  CHECK_FALSE(picker.pick(faults, "ONCE").terminal);
+  CHECK_FALSE(parseFault("status=500,times=x"));
+}

@@ -111,3 +111,65 @@ TEST_CASE("Responder is a no-op once its connection is gone", "[net]") {
   server.received.front().responder.send(200, {}, "nobody listens");
   CHECK(called);
 }
+
+TEST_CASE("HttpServer closes connections beyond max_connections", "[net]") {
+  test::LoopFixture loop;
+  test::TestServer server{loop.get(), {.max_connections = 2}};
+  const int port = server.server().port();
+  // Two hanging requests hold both connections; the third is closed unread.
+  RawClient first{loop.get(), port, "GET /1 HTTP/1.1\r\n\r\n"};
+  RawClient second{loop.get(), port, "GET /2 HTTP/1.1\r\n\r\n"};
+  loop.runUntil([&] { return server.requests == 2; });
+  RawClient third{loop.get(), port, "GET /3 HTTP/1.1\r\n\r\n"};
+  loop.runUntil([&] { return !third.stream.has_value(); });
+  CHECK(third.got.empty());
+  CHECK(server.server().refused() == 1);
+  CHECK(server.requests == 2);
+  SECTION("a freed place is taken again") {
+    first.stream.reset();  // the client hangs up
+    loop.runUntil([&] { return server.server().connections() == 1; });
+    RawClient fourth{loop.get(), port, "GET /4 HTTP/1.1\r\nConnection: close\r\n\r\n"};
+    loop.runUntil([&] { return server.requests == 3; });
+    server.received.back().responder.send(200, {}, "four");
+    loop.runUntil([&] { return !fourth.stream.has_value(); });
+    CHECK(fourth.got.find("four") != std::string::npos);
+  }
+  server.server().closeNow();
+  loop.runUntil([&] { return !second.stream.has_value(); });
+}
+
+TEST_CASE("ResponseStream writes a head, then chunks over time", "[net]") {
+  test::LoopFixture loop;
+  test::TestServer server{loop.get()};
+  RawClient client{loop.get(), server.server().port(), "GET /events HTTP/1.1\r\n\r\n"};
+  loop.runUntil([&] { return server.requests == 1; });
+  const net::ResponseStream stream =
+      server.received.front().responder.startStream(200, {{"Content-Type", "text/event-stream"}});
+  REQUIRE(stream.open());
+  CHECK_FALSE(server.received.front().responder.pending());
+  loop.runUntil([&] { return client.got.find("\r\n\r\n") != std::string::npos; });
+  CHECK(client.got.rfind("HTTP/1.1 200 ", 0) == 0);
+  CHECK(client.got.find("Transfer-Encoding: chunked") != std::string::npos);
+  stream.write("data: 1\n\n");
+  loop.runUntil([&] { return client.got.find("data: 1") != std::string::npos; });
+  CHECK(client.got.find("9\r\ndata: 1\n\n\r\n") != std::string::npos);
+  CHECK(stream.queuedBytes() == 0);  // loopback takes a small chunk at once
+  SECTION("end() sends the last chunk and the connection lives on") {
+    stream.end();
+    CHECK_FALSE(stream.open());
+    loop.runUntil([&] { return client.got.find("0\r\n\r\n") != std::string::npos; });
+    CHECK(server.server().connections() == 1);
+    client.stream.reset();
+  }
+  SECTION("close() drops the client") {
+    stream.close();
+    CHECK_FALSE(stream.open());
+    loop.runUntil([&] { return !client.stream.has_value(); });
+  }
+  SECTION("the client leaving closes the stream") {
+    client.stream.reset();
+    loop.runUntil([&] { return !stream.open(); });
+    stream.write("nobody listens");  // a no-op
+  }
+  loop.runUntil([&] { return server.server().connections() == 0; });
+}

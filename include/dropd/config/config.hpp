@@ -129,6 +129,7 @@ struct Pipeline {
 };
 
 struct Config {
+  std::filesystem::path file;  // what loadConfigFile() read (absolute); empty from a string
   std::filesystem::path state_dir = "/var/lib/dropd";
   LogConfig log;
   std::optional<StatusConfig> status;  // nullopt: no status server

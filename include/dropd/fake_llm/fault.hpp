@@ -8,9 +8,10 @@
 //   KIND:   status=CODE | reset-mid-body | hang | malformed-json | chunked | delay=DUR
 //           | outage=FROM..TO | slow-body | oversize | chunk-ext
 //   OPTION: rate=P (0..1, default 1) | retry-after=S (status only)
-//           | code=NAME (status only) | match=NAME
+//           | code=NAME (status only) | match=NAME | times=N
 // `match=NAME` limits the fault to requests whose last user message
-// contains NAME. `outage=10s..40s` answers 503 to every request that
+// contains NAME. `times=N` lets it fire N times at most (a 500 once:
+// `status=500,match=NAME,times=1`). `outage=10s..40s` answers 503 to every request that
 // arrives from 10 s to 40 s after the fake started. `code=NAME` puts NAME
 // in the error body's "code" (e.g. status=429,code=insufficient_quota).
 // `slow-body` writes the answer as many small pieces, one write each.
@@ -62,6 +63,7 @@ struct Fault {
   std::string match;                         // empty: every request
   std::chrono::milliseconds outage_from{0};  // kOutage: since the fake started
   std::chrono::milliseconds outage_to{0};    // kOutage: exclusive
+  std::optional<std::uint64_t> times;        // at most this many firings
 };
 
 // Parses one SPEC; kInvalid names the bad part.
@@ -94,6 +96,8 @@ class FaultPicker {
  private:
   [[nodiscard]] bool roll(double rate);
   std::mt19937_64 rng_;
+  // Firings per fault (by index) for `times`; restarts when the list changes size.
+  std::vector<std::uint64_t> fired_;
 };
 
 }  // namespace dropd::fake_llm

@@ -40,6 +40,9 @@ class TlsContext;
 struct ServerOptions {
   std::size_t max_body_bytes = 64u << 20;
   std::size_t max_header_bytes = 64u << 10;
+  // Connections open at once; one accepted beyond it is closed at once,
+  // unread (the client sees EOF). 0: no limit.
+  std::size_t max_connections = 0;
   std::string tls_cert_file{};  // PEM chain, leaf first; empty (with the key): plain HTTP
   std::string tls_key_file{};   // PEM private key of that certificate
 };
@@ -71,6 +74,8 @@ class HttpServer {
 
   [[nodiscard]] std::size_t connections() const noexcept { return connections_.size(); }
   [[nodiscard]] std::uint64_t accepted() const noexcept { return accepted_; }
+  // Connections closed unread because max_connections were open.
+  [[nodiscard]] std::uint64_t refused() const noexcept { return refused_; }
 
  private:
   void onAccept(Result<uv::TcpStream> stream);
@@ -82,6 +87,7 @@ class HttpServer {
   // shared_ptr: Responders hold weak references (see server_connection.hpp).
   std::unordered_map<std::uint64_t, std::shared_ptr<detail::ServerConnection>> connections_;
   std::uint64_t accepted_ = 0;
+  std::uint64_t refused_ = 0;
   int port_ = 0;
 };
 

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "dropd/net/http_message.hpp"
+#include "dropd/net/response_stream.hpp"
 
 namespace dropd::net {
 
@@ -36,6 +37,11 @@ class Responder {
   // previous one was written (so a client sees them as separate reads as far
   // as TCP allows). For malformed answers and split-point tests.
   void sendRaw(std::vector<std::string> pieces, After after) const;
+
+  // A response whose body follows over time, in chunks (see
+  // response_stream.hpp). The head goes out now; an empty stream comes back
+  // if this request was already answered or its connection is gone.
+  [[nodiscard]] ResponseStream startStream(int status, std::vector<Header> headers) const;
 
   // True while the connection is up and this request not answered yet.
   [[nodiscard]] bool pending() const;

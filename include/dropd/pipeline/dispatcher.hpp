@@ -31,6 +31,7 @@
 #include <memory>
 #include <optional>
 #include <random>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -87,6 +88,16 @@ class Dispatcher {
   // endpoint is unreachable or refuses us (files wait; --once gives up).
   [[nodiscard]] bool down() const { return down_; }
   [[nodiscard]] MonoTime::duration throttleWaitTotal() const { return gate_.throttleWaitTotal(); }
+  [[nodiscard]] const SendGate& gate() const { return gate_; }
+  // Told of every attempt that ended (not the cancelled ones), after the
+  // gate learned from it: the status server counts requests, codes,
+  // latencies and tokens. One observer; it must not submit or close.
+  using AttemptFn = std::function<void(const Job&, const llm::Attempt&)>;
+  void observeAttempts(AttemptFn fn) { observe_attempt_ = std::move(fn); }
+  // When that job's backoff ends (nullopt: it is not in backoff here). A
+  // walk over the jobs in backoff: for one file's status, not per event.
+  [[nodiscard]] std::optional<MonoTime> backoffUntil(std::string_view pipeline,
+                                                     std::string_view rel) const;
 
  private:
   struct Entry {
@@ -97,6 +108,7 @@ class Dispatcher {
   struct Backoff {
     Entry entry;
     uv::Timer timer;
+    MonoTime due{};  // when the timer fires
   };
 
   Dispatcher(uv_loop_t& loop, const config::Endpoint& endpoint, const Clock& clock,
@@ -128,6 +140,7 @@ class Dispatcher {
   bool down_ = false;  // every attempt fails and nothing succeeded: logged once
   bool sending_ = true;
   std::mt19937_64 rng_{0x5eed};
+  AttemptFn observe_attempt_;
 };
 
 }  // namespace dropd::pipeline

@@ -27,6 +27,9 @@ struct JobEvent {
   JobState to;
   WallTime at;
   std::string_view reason;  // short, fixed text ("settled", "retryable failure", ...)
+  // The Job once one holds the path (its attempts, stats, failure), null
+  // before the read starts. Valid only during the call.
+  const Job* job = nullptr;
 };
 
 // What a state change is about: which path of which pipeline.
@@ -50,9 +53,9 @@ class JobEvents {
 
   // Sets `state` to `to` if the table allows it (else DROPD_CHECK aborts)
   // and tells `events`' listeners; `events` may be null (tests, tools): the
-  // check still runs.
+  // check still runs. `job` (may be null) is handed to the listeners.
   static void move(JobEvents* events, JobState& state, JobPath path, JobState to,
-                   std::string_view reason);
+                   std::string_view reason, const Job* job = nullptr);
 
  private:
   const Clock& clock_;

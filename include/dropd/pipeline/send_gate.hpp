@@ -77,6 +77,10 @@ class SendGate {
   // pause or the breaker, in all (waits for a free slot are not counted).
   [[nodiscard]] MonoTime::duration throttleWaitTotal() const;
   [[nodiscard]] const throttle::EndpointLimiter& limiter() const noexcept { return limiter_; }
+  // Why the last tryAcquire() said no, and when asking again can succeed
+  // (nullopt: after an answer); kNone once one was let go or the queue
+  // emptied. For status ("what is this file waiting on").
+  [[nodiscard]] const throttle::Decision& lastRefusal() const noexcept { return last_refusal_; }
 
  private:
   void waitUntil(MonoTime at);
@@ -99,6 +103,7 @@ class SendGate {
   std::optional<MonoTime> throttle_wait_since_;
   MonoTime::duration throttle_wait_total_{0};
   std::string last_error_;
+  throttle::Decision last_refusal_{};
   unsigned rate_limit_logged_ = 0;  // bits: reasons already logged this busy spell
   bool breaker_open_ = false;
 };

@@ -84,6 +84,9 @@ class Sink {
   [[nodiscard]] bool committing() const;
   // Jobs not yet committed (in a stage, waiting for one, or waiting to retry).
   [[nodiscard]] std::size_t pending() const;
+  // Told how long each batch's ledger commit took (status metrics).
+  using CommitFn = std::function<void(std::chrono::nanoseconds)>;
+  void observeCommits(CommitFn fn) { observe_commit_ = std::move(fn); }
 
  private:
   struct Entry {
@@ -107,6 +110,7 @@ class Sink {
   uv_loop_t& loop_;
   spdlog::logger& log_;
   const std::uint32_t max_retries_;
+  CommitFn observe_commit_;
   std::unique_ptr<Ledger> ledger_;  // null while lent to stage 2 (or without a ledger)
   HandedBackFn handed_back_;
   uv::Timer retry_timer_;

@@ -1,0 +1,154 @@
+// /status and the pieces of it /files and /events share: readiness, the
+// endpoints' state, RFC 3339 times.
+#include <unistd.h>
+
+#include <array>
+#include <cmath>
+
+#include <fmt/chrono.h>
+#include <fmt/format.h>
+
+#include "dropd/throttle/circuit_breaker.hpp"
+#include "dropd/version.hpp"
+
+#include "ops/status_render.hpp"
+
+namespace dropd::ops {
+namespace {
+
+using nlohmann::ordered_json;
+using pipeline::JobState;
+
+std::string hostName() {
+  std::array<char, 256> buf{};
+  if (::gethostname(buf.data(), buf.size() - 1) != 0) {
+    return "";
+  }
+  return buf.data();
+}
+
+std::string_view toString(throttle::BreakerState state) {
+  switch (state) {
+    case throttle::BreakerState::kClosed:
+      return "closed";
+    case throttle::BreakerState::kOpen:
+      return "open";
+    case throttle::BreakerState::kHalfOpen:
+      return "half_open";
+  }
+  return "closed";
+}
+
+ordered_json bucketLeft(const throttle::TokenBucket& bucket) {
+  if (bucket.unlimited()) {
+    return nullptr;
+  }
+  return static_cast<std::int64_t>(std::floor(std::max(0.0, bucket.level())));
+}
+
+ordered_json jobsByState(const PipelineTally* tally) {
+  ordered_json jobs = ordered_json::object();
+  for (const JobState s : {JobState::kDiscovered, JobState::kSettling, JobState::kQueued,
+                           JobState::kReading, JobState::kWaiting, JobState::kSending,
+                           JobState::kBackoff, JobState::kWriting}) {
+    jobs[std::string(pipeline::toString(s))] =
+        tally == nullptr ? 0 : tally->in_state[static_cast<std::size_t>(s)];
+  }
+  return jobs;
+}
+
+ordered_json pipelineJson(const pipeline::Pipeline& p, const config::Pipeline& cfg,
+                          const StatusModel& model) {
+  const PipelineTally* t = model.pipeline(p.name());
+  return {{"name", p.name()},
+          {"endpoint", cfg.endpoint},
+          {"jobs", jobsByState(t)},
+          {"done", t == nullptr ? 0 : t->done},
+          {"failed", t == nullptr ? 0 : t->failed},
+          {"skipped", t == nullptr ? 0 : t->skipped},
+          {"files_per_second", t == nullptr ? 0.0 : model.filesPerSecond(*t)},
+          {"startup_scan_done", p.startupScanDone()}};
+}
+
+}  // namespace
+
+std::string rfc3339(WallTime at) {
+  const auto ms = std::chrono::time_point_cast<std::chrono::milliseconds>(at);
+  const auto secs = std::chrono::time_point_cast<std::chrono::seconds>(ms);
+  return fmt::format("{:%Y-%m-%dT%H:%M:%S}.{:03}Z", secs, (ms - secs).count());
+}
+
+WallTime wallTimeOf(MonoTime at, const Clock& clock) {
+  return clock.wallNow() + std::chrono::duration_cast<WallTime::duration>(at - clock.now());
+}
+
+Readiness readiness(const StatusParts& parts) {
+  if (parts.reloading()) {
+    return {false, "reloading"};
+  }
+  for (const auto& p : parts.pipelines) {
+    if (!p->startupScanDone()) {
+      return {false, "startup scan not done: pipeline " + p->name()};
+    }
+  }
+  for (const auto& d : parts.dispatchers) {
+    if (d->pausedUntil()) {
+      return {false, fmt::format("endpoint {} paused: {}", d->name(),
+                                 d->gate().limiter().pauseReason())};
+    }
+  }
+  return {true, ""};
+}
+
+ordered_json endpointJson(const pipeline::Dispatcher& d, const StatusParts& parts) {
+  const throttle::EndpointLimiter& limiter = d.gate().limiter();
+  const auto paused = d.pausedUntil();
+  return {{"name", d.name()},
+          {"in_flight", d.inFlight()},
+          {"limit", d.concurrencyLimit()},
+          {"queued", d.held() - d.inFlight()},
+          {"rpm_left", bucketLeft(limiter.requestBucket())},
+          {"tpm_left", bucketLeft(limiter.tokenBucket())},
+          {"paused_until", paused ? ordered_json(rfc3339(wallTimeOf(*paused, parts.clock)))
+                                  : ordered_json(nullptr)},
+          {"pause_reason",
+           paused ? ordered_json(limiter.pauseReason()) : ordered_json(nullptr)},
+          {"breaker", toString(limiter.breaker().state())},
+          {"down", d.down()},
+          {"last_error", d.lastError()}};
+}
+
+ordered_json statusJson(const StatusModel& model, const StatusParts& parts) {
+  const Readiness ready = readiness(parts);
+  ordered_json out;
+  out["instance"] = {{"host", hostName()},
+                     {"pid", ::getpid()},
+                     {"started_at", rfc3339(parts.started_at)},
+                     {"version", kVersion},
+                     {"config", parts.config.file.string()},
+                     {"mode", parts.once ? "once" : "daemon"}};
+  out["ready"] = ready.ready;
+  out["reason"] = ready.ready ? ordered_json(nullptr) : ordered_json(ready.reason);
+  ordered_json pipelines = ordered_json::array();
+  for (std::size_t i = 0; i < parts.pipelines.size(); ++i) {
+    pipelines.push_back(pipelineJson(*parts.pipelines[i], parts.config.pipelines[i], model));
+  }
+  out["pipelines"] = std::move(pipelines);
+  ordered_json endpoints = ordered_json::array();
+  for (const auto& d : parts.dispatchers) {
+    endpoints.push_back(endpointJson(*d, parts));
+  }
+  out["endpoints"] = std::move(endpoints);
+  ordered_json failures = ordered_json::array();
+  for (const FailureNote& f : model.recentFailures()) {
+    failures.push_back({{"pipeline", f.pipeline},
+                        {"path", f.path},
+                        {"kind", f.kind},
+                        {"message", f.message},
+                        {"at", rfc3339(f.at)}});
+  }
+  out["recent_failures"] = std::move(failures);
+  return out;
+}
+
+}  // namespace dropd::ops

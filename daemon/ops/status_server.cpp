@@ -1,0 +1,113 @@
+#include "dropd/ops/status_server.hpp"
+
+#include <openssl/crypto.h>
+
+#include "ops/query_string.hpp"
+#include "ops/status_render.hpp"
+
+namespace dropd::ops {
+namespace {
+
+constexpr std::string_view kJson = "application/json";
+constexpr std::string_view kMetricsType = "text/plain; version=0.0.4; charset=utf-8";
+
+bool sameSecret(std::string_view given, const std::string& token) {
+  // Constant time over the token's length: a wrong guess takes as long
+  // wherever it differs.
+  return given.size() == token.size() &&
+         CRYPTO_memcmp(given.data(), token.data(), token.size()) == 0;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<StatusServer>> StatusServer::start(uv_loop_t& loop,
+                                                          const config::StatusConfig& cfg,
+                                                          StatusModel& model, StatusParts parts,
+                                                          spdlog::logger& log) {
+  auto server = std::make_unique<StatusServer>(cfg, model, std::move(parts), log);
+  StatusServer* raw = server.get();  // stable: the server never moves
+  auto http = net::HttpServer::listen(
+      loop, cfg.address.host, cfg.address.port,
+      [raw](net::ServerRequest&& request, net::Responder responder) {
+        raw->handle(std::move(request), std::move(responder));
+      },
+      {.max_body_bytes = 0,
+       .max_header_bytes = kMaxHeaderBytes,
+       .max_connections = kMaxConnections});
+  if (!http) {
+    return tl::unexpected{http.error()};
+  }
+  server->http_ = std::move(*http);
+  log.info("status.listening address={}:{} token={}", cfg.address.host, server->port(),
+           cfg.token ? "required" : "none");
+  return server;
+}
+
+StatusServer::StatusServer(config::StatusConfig cfg, StatusModel& model, StatusParts parts,
+                           spdlog::logger& log)
+    : cfg_(std::move(cfg)), model_(model), parts_(std::move(parts)), log_(log) {}
+
+StatusServer::~StatusServer() = default;
+
+bool StatusServer::serves(const config::StatusConfig& cfg) const {
+  const bool same_token = cfg.token.has_value() == cfg_.token.has_value() &&
+                          (!cfg.token || cfg.token->reveal() == cfg_.token->reveal());
+  return same_token && cfg.address.host == cfg_.address.host &&
+         cfg.address.port == cfg_.address.port;
+}
+
+bool StatusServer::authorized(const net::ServerRequest& request, std::string_view query) const {
+  if (!cfg_.token) {
+    return true;
+  }
+  const std::string& token = cfg_.token->reveal();
+  if (const std::string* auth = request.header("authorization")) {
+    constexpr std::string_view kBearer = "Bearer ";
+    if (auth->size() > kBearer.size() && net::equalsIgnoreCase(auth->substr(0, 7), kBearer) &&
+        sameSecret(std::string_view(*auth).substr(kBearer.size()), token)) {
+      return true;
+    }
+  }
+  const auto given = queryParam(query, "token");
+  return given && sameSecret(*given, token);
+}
+
+void StatusServer::answerJson(const net::Responder& responder, int status,
+                              const std::string& body) const {
+  responder.send(status, {{"Content-Type", std::string(kJson)}, {"Cache-Control", "no-store"}},
+                 body + "\n");
+}
+
+void StatusServer::handle(net::ServerRequest&& request, net::Responder responder) {
+  const Target target = splitTarget(request.target);
+  if (request.method != "GET" && request.method != "HEAD") {
+    responder.send(405, {{"Allow", "GET, HEAD"}, {"Content-Type", "text/plain"}},
+                   "method not allowed\n");
+    return;
+  }
+  if (!authorized(request, target.query)) {
+    responder.send(401, {{"WWW-Authenticate", "Bearer"}, {"Content-Type", "text/plain"}},
+                   "a bearer token is required\n");
+    return;
+  }
+  if (target.path == "/healthz") {
+    answerJson(responder, 200, R"({"ok":true})");
+  } else if (target.path == "/readyz") {
+    const Readiness r = readiness(parts_);
+    const nlohmann::ordered_json body =
+        r.ready ? nlohmann::ordered_json{{"ready", true}}
+                : nlohmann::ordered_json{{"ready", false}, {"reason", r.reason}};
+    answerJson(responder, r.ready ? 200 : 503, body.dump());
+  } else if (target.path == "/status") {
+    answerJson(responder, 200,
+               statusJson(model_, parts_)
+                   .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  } else if (target.path == "/metrics") {
+    responder.send(200, {{"Content-Type", std::string(kMetricsType)}},
+                   metricsText(model_, parts_, {}));
+  } else {
+    answerJson(responder, 404, R"({"error":"not found"})");
+  }
+}
+
+}  // namespace dropd::ops

@@ -1,0 +1,67 @@
+#pragma once
+
+// Reading a text/event-stream response as it arrives, for `dropd status
+// --follow` (net::HttpClient hands over whole responses only, and /events
+// never ends). Three pure steps over the bytes of one connection: the
+// response head, the chunked framing (if any), and the SSE fields. No I/O;
+// any thread, one owner each.
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "dropd/base/error.hpp"
+
+namespace dropd::ops {
+
+struct StreamHead {
+  int status = 0;
+  bool chunked = false;  // Transfer-Encoding: chunked
+  std::size_t size = 0;  // bytes of the head, blank line included
+};
+
+// The response head at the start of `bytes`: nullopt while its blank line
+// has not arrived (Error kTooLarge past 16 KiB), kProtocol when malformed.
+[[nodiscard]] Result<std::optional<StreamHead>> parseStreamHead(std::string_view bytes);
+
+// Undoes chunked framing (RFC 9112 §7.1) piece by piece.
+class ChunkedDecoder {
+ public:
+  // The body bytes that `bytes` completes; kProtocol on a bad chunk line.
+  [[nodiscard]] Result<std::string> feed(std::string_view bytes);
+  // True once the last (zero-size) chunk and its trailer were read.
+  [[nodiscard]] bool finished() const noexcept { return state_ == State::kFinished; }
+
+ private:
+  enum class State { kSizeLine, kData, kDataEnd, kTrailer, kFinished };
+  State state_ = State::kSizeLine;
+  std::string line_;      // a size or trailer line until its LF
+  std::size_t left_ = 0;  // bytes of the current chunk still to come
+};
+
+// One server-sent event (WHATWG HTML, "Parsing an event stream").
+struct SseEvent {
+  std::string id;
+  std::string event = "message";
+  std::string data;  // data lines joined by '\n'
+};
+
+// Splits the stream into events: fields `id`, `event`, `data` (others and
+// comment lines ignored), an event ends at a blank line; CRLF, LF and CR
+// all end lines. An event without data is dispatched only when it is named
+// (`event: reset` alone): the spec drops it, but it still means something.
+class SseParser {
+ public:
+  [[nodiscard]] std::vector<SseEvent> feed(std::string_view bytes);
+
+ private:
+  void takeLine(std::vector<SseEvent>& out);
+  std::string line_;
+  SseEvent current_;
+  bool has_data_ = false;
+  bool after_cr_ = false;  // a CR ended the last line: an LF right after it is not a new one
+};
+
+}  // namespace dropd::ops

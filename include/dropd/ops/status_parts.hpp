@@ -1,0 +1,39 @@
+#pragma once
+
+// What the status server reads of the running daemon at each request: the
+// Daemon's own vectors of parts (their contents change at a reload, the
+// vectors stay) and its config. Loop thread only; everything referenced is
+// owned by the Daemon and outlives the server.
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "dropd/base/clock.hpp"
+#include "dropd/config/config.hpp"
+#include "dropd/pipeline/dispatcher.hpp"
+#include "dropd/pipeline/lookup_queue.hpp"
+#include "dropd/pipeline/pipeline.hpp"
+
+namespace dropd::ops {
+
+struct StatusParts {
+  const config::Config& config;  // the running one (replaced in place by a reload)
+  const std::vector<std::unique_ptr<pipeline::Pipeline>>& pipelines;
+  const std::vector<std::unique_ptr<pipeline::Dispatcher>>& dispatchers;
+  std::function<bool()> reloading;  // a reload's drain is under way
+  pipeline::LookupQueue* lookup = nullptr;  // the ledger's reader; null without a ledger
+  const Clock& clock;
+  WallTime started_at{};
+  bool once = false;
+};
+
+// /readyz's answer: every startup scan done, no endpoint paused, no reload.
+struct Readiness {
+  bool ready = false;
+  std::string reason;  // empty when ready
+};
+[[nodiscard]] Readiness readiness(const StatusParts& parts);
+
+}  // namespace dropd::ops

@@ -83,11 +83,8 @@ Daemon::~Daemon() {
   State& s = *state_;
   s.signals.clear();
   s.tick.reset();
-<<<<<<< HEAD
   s.notifier.reset();
-=======
   stopStatus(s);
->>>>>>> ops-page
   tearDownParts(s);
   s.loop.reset();  // runs the loop until every close callback has run
 }

@@ -13,12 +13,9 @@
 #include "dropd/base/clock.hpp"
 #include "dropd/config/config.hpp"
 #include "dropd/ops/daemon.hpp"
-<<<<<<< HEAD
 #include "dropd/ops/systemd_notifier.hpp"
-=======
 #include "dropd/ops/status_model.hpp"
 #include "dropd/ops/status_server.hpp"
->>>>>>> ops-page
 #include "dropd/pipeline/dispatcher.hpp"
 #include "dropd/pipeline/job_events.hpp"
 #include "dropd/pipeline/ledger.hpp"

@@ -3,6 +3,7 @@
 #include <openssl/crypto.h>
 
 #include "ops/query_string.hpp"
+#include "ops/status_page.hpp"
 #include "ops/status_render.hpp"
 
 namespace dropd::ops {
@@ -105,6 +106,13 @@ void StatusServer::handle(net::ServerRequest&& request, net::Responder responder
   } else if (target.path == "/metrics") {
     responder.send(200, {{"Content-Type", std::string(kMetricsType)}},
                    metricsText(model_, parts_, {}));
+  } else if (target.path == "/") {
+    responder.send(200,
+                   {{"Content-Type", "text/html; charset=utf-8"}, {"Cache-Control", "no-store"}},
+                   std::string(statusPage()));
+  } else if (target.path == "/events" || target.path == "/files") {
+    // Named in the contract, not built yet: say so rather than 404.
+    answerJson(responder, 501, R"({"error":"not built yet in this version of dropd"})");
   } else {
     answerJson(responder, 404, R"({"error":"not found"})");
   }

@@ -36,7 +36,9 @@ READ_PAGE = """JSON.stringify({
 
 def status_config(tmp, url, port, token_env=None):
     cfg = os.path.join(tmp, "dropd.yaml")
-    dirs = write_config(cfg, tmp, url, max_in_flight=2)
+    # One at a time and slow: the page polls /status every 2 s (/events is not
+    # built yet), so it must see the done count on its way up.
+    dirs = write_config(cfg, tmp, url, max_in_flight=1)
     token = f", token: {{ env: {token_env} }}" if token_env else ""
     with open(cfg, "a", encoding="utf-8") as f:
         f.write(f'status: {{ listen: "127.0.0.1:{port}"{token} }}\n')
@@ -62,11 +64,14 @@ def wait_healthy(port, token=None):
 
 
 def read_page(browser):
-    return json.loads(browser.eval(READ_PAGE))
+    # None until the page has loaded (the elements are not there yet).
+    value = browser.eval(READ_PAGE)
+    return json.loads(value) if value else {"done": None, "failed": None, "failures": "",
+                                            "endpoints": ""}
 
 
 def scenario_live(tmp):
-    fake = Fake(tmp, faults=["delay=300ms", "status=400,match=BADFILE"])
+    fake = Fake(tmp, faults=["delay=500ms", "status=400,match=BADFILE"])
     port = closed_port()
     cfg, dirs = status_config(tmp, fake.url, port)
     dropd = browser = None

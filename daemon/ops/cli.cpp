@@ -55,7 +55,8 @@ void describeStatusCommand(CLI::App& app, Options& options, Commands& commands) 
   commands.status = app.add_subcommand(
       "status", "ask the running daemon (status.listen): a table, its events, or why a FILE waits");
   commands.status->add_flag("--json", options.status.json, "print the server's JSON as it is");
-  commands.status->add_flag("--follow", options.status.follow, "stream live events, one a line (not built yet: exits 1)");
+  commands.status->add_flag("--follow", options.status.follow,
+                            "stream live events, one a line (not built yet: exits 1)");
   commands.status->add_option("files", options.status.files,
                               "files (in a watched folder, or relative paths) to explain");
   commands.status->add_option("--config", options.config_path, "config file (YAML)");

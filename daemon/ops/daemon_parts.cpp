@@ -55,7 +55,8 @@ void buildPipelines(Daemon::State& s) {
       s.mask.get());
   DROPD_CHECK(sink.has_value(), "sink timer");
   s.sink = std::move(*sink);
-  s.sink->observeCommits([&s](std::chrono::nanoseconds took) { s.status_model.onLedgerCommit(took); });
+  s.sink->observeCommits(
+      [&s](std::chrono::nanoseconds took) { s.status_model.onLedgerCommit(took); });
   for (const config::Endpoint& endpoint : s.config.endpoints) {
     s.budgets.push_back(
         std::make_unique<pipeline::ReadBudget>(endpoint.limits.max_in_flight, *s.sink));

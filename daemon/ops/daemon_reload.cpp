@@ -90,7 +90,7 @@ void maybeRebuild(Daemon::State& s) {
     s.log.warn("daemon.reload_reverted hint=\"the previous config runs again\"");
   }
   (void)restartStatusIfChanged(s);  // logged; the daemon runs on without it
-  s.ready_sent = false;  // READY=1 again once the new pipelines' first scans are in
+  s.ready_sent = false;             // READY=1 again once the new pipelines' first scans are in
   startPipelines(s);
   if (s.reload_again) {
     s.reload_again = false;

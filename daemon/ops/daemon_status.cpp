@@ -8,19 +8,13 @@ namespace dropd::ops {
 namespace {
 
 StatusParts partsOf(Daemon::State& s) {
-  return StatusParts{s.config,
-                     s.pipelines,
-                     s.dispatchers,
-                     [&s] { return s.reloading(); },
-                     s.lookup.get(),
-                     s.clock,
-                     s.started_wall,
-                     s.once};
+  return StatusParts{s.config,       s.pipelines, s.dispatchers,  [&s] { return s.reloading(); },
+                     s.lookup.get(), s.clock,     s.started_wall, s.once};
 }
 
 bool listen(Daemon::State& s) {
-  auto server = StatusServer::start(s.loop->get(), *s.config.status, s.status_model, partsOf(s),
-                                    s.log);
+  auto server =
+      StatusServer::start(s.loop->get(), *s.config.status, s.status_model, partsOf(s), s.log);
   if (!server) {
     s.log.error("status.listen_failed address={:?} error={:?}", s.config.status->listen,
                 server.error().message());

@@ -48,9 +48,9 @@ ordered_json bucketLeft(const throttle::TokenBucket& bucket) {
 
 ordered_json jobsByState(const PipelineTally* tally) {
   ordered_json jobs = ordered_json::object();
-  for (const JobState s : {JobState::kDiscovered, JobState::kSettling, JobState::kQueued,
-                           JobState::kReading, JobState::kWaiting, JobState::kSending,
-                           JobState::kBackoff, JobState::kWriting}) {
+  for (const JobState s :
+       {JobState::kDiscovered, JobState::kSettling, JobState::kQueued, JobState::kReading,
+        JobState::kWaiting, JobState::kSending, JobState::kBackoff, JobState::kWriting}) {
     jobs[std::string(pipeline::toString(s))] =
         tally == nullptr ? 0 : tally->in_state[static_cast<std::size_t>(s)];
   }
@@ -93,8 +93,8 @@ Readiness readiness(const StatusParts& parts) {
   }
   for (const auto& d : parts.dispatchers) {
     if (d->pausedUntil()) {
-      return {false, fmt::format("endpoint {} paused: {}", d->name(),
-                                 d->gate().limiter().pauseReason())};
+      return {false,
+              fmt::format("endpoint {} paused: {}", d->name(), d->gate().limiter().pauseReason())};
     }
   }
   return {true, ""};
@@ -111,8 +111,7 @@ ordered_json endpointJson(const pipeline::Dispatcher& d, const StatusParts& part
           {"tpm_left", bucketLeft(limiter.tokenBucket())},
           {"paused_until", paused ? ordered_json(rfc3339(wallTimeOf(*paused, parts.clock)))
                                   : ordered_json(nullptr)},
-          {"pause_reason",
-           paused ? ordered_json(limiter.pauseReason()) : ordered_json(nullptr)},
+          {"pause_reason", paused ? ordered_json(limiter.pauseReason()) : ordered_json(nullptr)},
           {"breaker", toString(limiter.breaker().state())},
           {"down", d.down()},
           {"last_error", d.lastError()}};

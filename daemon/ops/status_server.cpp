@@ -27,14 +27,14 @@ Result<std::unique_ptr<StatusServer>> StatusServer::start(uv_loop_t& loop,
                                                           spdlog::logger& log) {
   auto server = std::make_unique<StatusServer>(cfg, model, std::move(parts), log);
   StatusServer* raw = server.get();  // stable: the server never moves
-  auto http = net::HttpServer::listen(
-      loop, cfg.address.host, cfg.address.port,
-      [raw](net::ServerRequest&& request, net::Responder responder) {
-        raw->handle(std::move(request), std::move(responder));
-      },
-      {.max_body_bytes = 0,
-       .max_header_bytes = kMaxHeaderBytes,
-       .max_connections = kMaxConnections});
+  auto http =
+      net::HttpServer::listen(loop, cfg.address.host, cfg.address.port,
+                              [raw](net::ServerRequest&& request, net::Responder responder) {
+                                raw->handle(std::move(request), std::move(responder));
+                              },
+                              {.max_body_bytes = 0,
+                               .max_header_bytes = kMaxHeaderBytes,
+                               .max_connections = kMaxConnections});
   if (!http) {
     return tl::unexpected{http.error()};
   }
@@ -100,9 +100,9 @@ void StatusServer::handle(net::ServerRequest&& request, net::Responder responder
                 : nlohmann::ordered_json{{"ready", false}, {"reason", r.reason}};
     answerJson(responder, r.ready ? 200 : 503, body.dump());
   } else if (target.path == "/status") {
-    answerJson(responder, 200,
-               statusJson(model_, parts_)
-                   .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+    answerJson(
+        responder, 200,
+        statusJson(model_, parts_).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   } else if (target.path == "/metrics") {
     responder.send(200, {{"Content-Type", std::string(kMetricsType)}},
                    metricsText(model_, parts_, {}));

@@ -58,7 +58,8 @@ WaitingOn waitingOn(const LiveJob& job, const StatusParts& parts, std::string_vi
   switch (job.state) {
     case JobState::kSettling: {
       const config::Pipeline* p = configOf(parts, pipeline);
-      return {"settle", p == nullptr ? std::nullopt : std::optional{job.since_mono + p->settle}, ""};
+      return {"settle", p == nullptr ? std::nullopt : std::optional{job.since_mono + p->settle},
+              ""};
     }
     case JobState::kDiscovered:
     case JobState::kQueued:

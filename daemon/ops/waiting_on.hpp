@@ -29,7 +29,6 @@ struct WaitingOn {
 // `with_until`: also find a backoff's end (a walk over the endpoint's
 // backoff list; /files asks, /metrics does not).
 [[nodiscard]] WaitingOn waitingOn(const LiveJob& job, const StatusParts& parts,
-                                  std::string_view pipeline, std::string_view rel,
-                                  bool with_until);
+                                  std::string_view pipeline, std::string_view rel, bool with_until);
 
 }  // namespace dropd::ops

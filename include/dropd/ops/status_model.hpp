@@ -53,7 +53,8 @@ struct LiveJob {
   std::string last_error;  // of its last failed attempt; empty if none
 };
 
-inline constexpr std::size_t kJobStates = static_cast<std::size_t>(pipeline::JobState::kForgotten) + 1;
+inline constexpr std::size_t kJobStates =
+    static_cast<std::size_t>(pipeline::JobState::kForgotten) + 1;
 
 struct PipelineTally {
   std::array<std::int64_t, kJobStates> in_state{};  // live jobs per state
@@ -73,7 +74,7 @@ struct EndpointTally {
   EndpointTally();
   EndpointTally(EndpointTally&&) noexcept;
   ~EndpointTally();
-  std::map<std::string, std::uint64_t> requests_by_code;  // "200", "500", "timeout", ...
+  std::map<std::string, std::uint64_t> requests_by_code;   // "200", "500", "timeout", ...
   std::map<std::string, std::uint64_t> retries_by_reason;  // failure kind of a retried attempt
   std::uint64_t prompt_tokens = 0;
   std::uint64_t completion_tokens = 0;

@@ -22,7 +22,7 @@ struct StatusParts {
   const config::Config& config;  // the running one (replaced in place by a reload)
   const std::vector<std::unique_ptr<pipeline::Pipeline>>& pipelines;
   const std::vector<std::unique_ptr<pipeline::Dispatcher>>& dispatchers;
-  std::function<bool()> reloading;  // a reload's drain is under way
+  std::function<bool()> reloading;          // a reload's drain is under way
   pipeline::LookupQueue* lookup = nullptr;  // the ledger's reader; null without a ledger
   const Clock& clock;
   WallTime started_at{};

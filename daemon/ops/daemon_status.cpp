@@ -9,7 +9,8 @@ namespace {
 
 StatusParts partsOf(Daemon::State& s) {
   return StatusParts{s.config,       s.pipelines, s.dispatchers,  [&s] { return s.reloading(); },
-                     s.lookup.get(), s.clock,     s.started_wall, s.once};
+                     s.lookup.get(), s.clock,     s.started_wall, s.once,
+                     s.mask.get()};
 }
 
 bool listen(Daemon::State& s) {

@@ -64,7 +64,8 @@ bool StatusServer::authorized(const net::ServerRequest& request, std::string_vie
   const std::string& token = cfg_.token->reveal();
   if (const std::string* auth = request.header("authorization")) {
     constexpr std::string_view kBearer = "Bearer ";
-    if (auth->size() > kBearer.size() && net::equalsIgnoreCase(auth->substr(0, 7), kBearer) &&
+    if (auth->size() > kBearer.size() &&
+        net::equalsIgnoreCase(auth->substr(0, kBearer.size()), kBearer) &&
         sameSecret(std::string_view(*auth).substr(kBearer.size()), token)) {
       return true;
     }
@@ -75,8 +76,12 @@ bool StatusServer::authorized(const net::ServerRequest& request, std::string_vie
 
 void StatusServer::answerJson(const net::Responder& responder, int status,
                               const std::string& body) const {
+  // Last errors and failure messages are endpoints' text: mask them here,
+  // where every JSON answer leaves, as the logger and the Sink do theirs.
+  std::string sent = parts_.mask != nullptr ? parts_.mask->applyToJson(body) : body;
+  sent.push_back('\n');
   responder.send(status, {{"Content-Type", std::string(kJson)}, {"Cache-Control", "no-store"}},
-                 body + "\n");
+                 std::move(sent));
 }
 
 void StatusServer::handle(net::ServerRequest&& request, net::Responder responder) {

@@ -16,6 +16,7 @@ import http.client
 import json
 import os
 import re
+import secrets
 import subprocess
 import sys
 import tempfile
@@ -152,14 +153,17 @@ def test_counts(work):
 
 
 def test_token_and_readiness(work):
-    fake = Fake(work, faults=["status=401,times=1"])
+    # The 401 quotes the request's Authorization: the answers must mask it.
+    fake = Fake(work, faults=["status=401,times=1"], extra=["--echo-credentials"])
     dropd = None
     try:
         config = os.path.join(work, "token.yaml")
-        dirs = write_config(config, work, fake.url, retry=("3", "50ms", "1500ms"))
+        dirs = write_config(config, work, fake.url, retry=("3", "50ms", "1500ms"),
+                            api_key_env="DROPD_E2E_KEY")
         add_status(config, "127.0.0.1:0", token_env="DROPD_STATUS_TOKEN")
         write_files(dirs["inbox"], {"one.txt": b"a file to send\n"})
-        env = dict(os.environ, DROPD_STATUS_TOKEN="s3cret-token")
+        api_key = "sk-status-echo-" + secrets.token_hex(12)
+        env = dict(os.environ, DROPD_STATUS_TOKEN="s3cret-token", DROPD_E2E_KEY=api_key)
         dropd = start_dropd(["--config", config], env=env)
         port = status_port(dropd)
         code, headers, _ = get(port, "/healthz")
@@ -175,6 +179,11 @@ def test_token_and_readiness(work):
         code, body = wait_until(paused, 20, "/readyz 503 while the endpoint is paused")
         check(body["ready"] is False and body["reason"].startswith("endpoint fake paused: "),
               f"readyz {body}")
+        status_body = get(port, "/status", auth)[2]
+        check(api_key not in body["reason"] and api_key not in status_body,
+              "the echoed key reaches neither /readyz nor /status")
+        check("[redacted endpoints.fake.api_key]" in body["reason"],
+              f"the echo arrived and was masked: {body['reason']!r}")
         wait_until(lambda: get(port, "/readyz", auth)[0] == 200, 20, "/readyz 200 after the probe")
         check(json.loads(get(port, "/readyz", auth)[2]) == {"ready": True}, "readyz body")
         wait_until(lambda: os.path.exists(os.path.join(dirs["outbox"], "one.txt.json")), 20,

@@ -12,6 +12,7 @@
 
 #include "dropd/base/clock.hpp"
 #include "dropd/config/config.hpp"
+#include "dropd/config/secret_mask.hpp"
 #include "dropd/pipeline/dispatcher.hpp"
 #include "dropd/pipeline/lookup_queue.hpp"
 #include "dropd/pipeline/pipeline.hpp"
@@ -27,6 +28,10 @@ struct StatusParts {
   const Clock& clock;
   WallTime started_at{};
   bool once = false;
+  // Every secret the daemon ran with: an endpoint's error text may quote
+  // one (an echoed key), and the server's answers leave the process like
+  // logs and records do, so each passes it (secret_mask.hpp). Null: none.
+  const config::SecretMask* mask = nullptr;
 };
 
 // /readyz's answer: every startup scan done, no endpoint paused, no reload.

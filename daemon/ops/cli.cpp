@@ -76,14 +76,15 @@ void describeCommandLine(CLI::App& app, Options& options, Commands& commands) {
   app.add_option("--config", options.config_path, "config file (YAML)");
   app.add_option("--log-level", options.log_level, "overrides log.level")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
-  app.add_flag("--once", options.once,
-               "process what is in the watched folders now, print a summary, exit");
+  CLI::Option* once = app.add_flag(
+      "--once", options.once, "process what is in the watched folders now, print a summary, exit");
   app.add_option("--give-up-after", options.give_up_after,
                  "--once: when every endpoint that still has files has been paused (auth,\n"
                  "quota) or down for longer than DURATION (e.g. 30s, 2m), log once.give_up\n"
                  "and exit 1, the files left in the inbox. Default: twice the largest\n"
                  "retry.max_backoff of the endpoints in use")
       ->type_name("DURATION")
+      ->needs(once)  // the daemon waits for endpoints as long as it takes: refused, not ignored
       ->check([](const std::string& text) {
         const auto parsed = config::parseDuration(text);
         return parsed ? std::string() : parsed.error().message();

@@ -152,6 +152,12 @@ def test_check_config(tmp):
     check(res.returncode == 2 and "frobnicate" in so + se, f"unknown flag: exit {res.returncode}, {so + se!r}")
     note("unknown flag: exit 2, named")
 
+    res = run_dropd(["--give-up-after", "1s", "--config", good], cwd=cwd)
+    so, se = out(res)
+    check(res.returncode == 2 and "--once" in so + se,
+          f"--give-up-after without --once: exit {res.returncode}, {so + se!r}")
+    note("--give-up-after without --once: refused (exit 2), naming --once")
+
 
 class _Refuser(http.server.BaseHTTPRequestHandler):
     """Answers every POST with 401 and records the Authorization headers seen."""

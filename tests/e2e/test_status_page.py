@@ -63,6 +63,17 @@ def wait_healthy(port, token=None):
     wait_until(lambda: get(port, "/healthz", token)[0] == 200, 15, f"/healthz on port {port}")
 
 
+def stop_all(browser, dropd, fake):
+    """Ends what a scenario started (any may be None but the fake), by pid."""
+    if browser:
+        browser.close()
+    if dropd:
+        dropd.signal(signal.SIGTERM)
+        dropd.wait(15)
+        dropd.kill()
+    fake.stop()
+
+
 def read_page(browser):
     # None until the page has loaded (the elements are not there yet).
     value = browser.eval(READ_PAGE)
@@ -104,13 +115,7 @@ def scenario_live(tmp):
         check(os.path.getsize(shot) > 1000, f"screenshot {shot} is empty")
         note(f"done counted up live through {live}, failure reason shown; screenshot {shot}")
     finally:
-        if browser:
-            browser.close()
-        if dropd:
-            dropd.signal(signal.SIGTERM)
-            dropd.wait(15)
-            dropd.kill()
-        fake.stop()
+        stop_all(browser, dropd, fake)
 
 
 def scenario_token(tmp):
@@ -130,13 +135,7 @@ def scenario_token(tmp):
         wait_until(lambda: read_page(browser)["done"] == "3", 30, "the page with ?token= to show done 3")
         note("with a token: 401 without it, the page with ?token= shows its counts")
     finally:
-        if browser:
-            browser.close()
-        if dropd:
-            dropd.signal(signal.SIGTERM)
-            dropd.wait(15)
-            dropd.kill()
-        fake.stop()
+        stop_all(browser, dropd, fake)
 
 
 def main():

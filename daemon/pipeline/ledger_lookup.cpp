@@ -13,6 +13,12 @@ constexpr const char* kFindSql =
     "SELECT state, result_path FROM jobs WHERE pipeline = ?1 AND rel = ?2"
     " AND dev = ?3 AND ino = ?4 AND size = ?5 AND mtime_ns = ?6";
 
+// Seeks the unique index by its (pipeline, rel) prefix: a path has one row
+// per version of the file, rarely more than a few.
+constexpr const char* kLatestSql =
+    "SELECT state, result_path, source_moved_to, attempts, last_error, updated_at FROM jobs"
+    " WHERE pipeline = ?1 AND rel = ?2 ORDER BY updated_at DESC, id DESC LIMIT 1";
+
 constexpr int kBusyTimeoutMs = 5000;
 
 tl::unexpected<Error> lookupError(sqlite3* db, int rc, std::string_view what,
@@ -46,6 +52,7 @@ LedgerLookup::LedgerLookup(std::filesystem::path path, sqlite3* db, sqlite3_stmt
     : path_(std::move(path)), db_(db), stmt_(stmt) {}
 
 LedgerLookup::~LedgerLookup() {
+  sqlite3_finalize(latest_stmt_);
   sqlite3_finalize(stmt_);
   sqlite3_close(db_);
 }
@@ -93,6 +100,39 @@ Result<std::optional<LedgerLookup::Finished>> LedgerLookup::find(
   // sees every commit made meanwhile.
   sqlite3_reset(stmt_);
   sqlite3_clear_bindings(stmt_);
+  return out;
+}
+
+Result<std::optional<LedgerLookup::History>> LedgerLookup::latest(std::string_view pipeline,
+                                                                  std::string_view rel) {
+  int rc = SQLITE_OK;
+  if (latest_stmt_ == nullptr) {
+    rc = sqlite3_prepare_v3(db_, kLatestSql, -1, SQLITE_PREPARE_PERSISTENT, &latest_stmt_, nullptr);
+  }
+  if (rc == SQLITE_OK) {
+    rc = sql::bindText(latest_stmt_, 1, pipeline);
+  }
+  if (rc == SQLITE_OK) {
+    rc = sql::bindText(latest_stmt_, 2, rel);
+  }
+  if (rc == SQLITE_OK) {
+    rc = sqlite3_step(latest_stmt_);
+  }
+  Result<std::optional<History>> out = std::nullopt;
+  if (rc == SQLITE_ROW) {
+    out = History{sqlite3_column_int(latest_stmt_, 0) == 1,
+                  sql::columnText(latest_stmt_, 1),
+                  sql::columnText(latest_stmt_, 2),
+                  static_cast<std::uint32_t>(sqlite3_column_int64(latest_stmt_, 3)),
+                  sql::columnText(latest_stmt_, 4),
+                  sqlite3_column_int64(latest_stmt_, 5)};
+  } else if (rc != SQLITE_DONE) {
+    out = lookupError(db_, rc, "look-up by path", path_);
+  }
+  if (latest_stmt_ != nullptr) {
+    sqlite3_reset(latest_stmt_);
+    sqlite3_clear_bindings(latest_stmt_);
+  }
   return out;
 }
 

@@ -152,3 +152,38 @@ TEST_CASE("LedgerLookup::findAll answers each key in order, in one go", "[pipeli
   REQUIRE((*ledger)->record(more).has_value());
   CHECK((*lookup)->findAll("p", keys)->at(1).has_value());
 }
+
+TEST_CASE("LedgerLookup::latest answers a path's newest row, whatever its version", "[pipeline]") {
+  dropd::test::TempDir dir;
+  auto ledger = Ledger::open(dir.path());
+  REQUIRE(ledger.has_value());
+  auto lookup = LedgerLookup::open((*ledger)->path());
+  REQUIRE(lookup.has_value());
+  CHECK_FALSE((*lookup)->latest("p", "a.txt").value());
+
+  LedgerRow first = makeRow("a.txt", 1, LedgerState::kFailed);
+  first.attempts = 3;
+  first.last_error = "HTTP 500: upstream";
+  first.updated_at = std::chrono::sys_seconds{1'800'000'000s};
+  REQUIRE((*ledger)->record(std::vector<LedgerRow>{first}).has_value());
+  auto found = (*lookup)->latest("p", "a.txt");
+  REQUIRE(found.has_value());
+  REQUIRE(found->has_value());
+  CHECK_FALSE((*found)->done);
+  CHECK((*found)->attempts == 3);
+  CHECK((*found)->last_error == "HTTP 500: upstream");
+  CHECK((*found)->source_moved_to == "/failed/a.txt");
+  CHECK((*found)->updated_at == 1'800'000'000);
+
+  // A re-saved version done later: its row is the one answered, the same
+  // second or not (the row id breaks the tie).
+  LedgerRow second = makeRow("a.txt", 2);
+  second.updated_at = first.updated_at;
+  REQUIRE((*ledger)->record(std::vector<LedgerRow>{second}).has_value());
+  found = (*lookup)->latest("p", "a.txt");
+  REQUIRE(found.value().has_value());
+  CHECK((*found)->done);
+  CHECK((*found)->result_path == "/out/a.txt.json");
+  CHECK_FALSE((*lookup)->latest("q", "a.txt").value());
+  CHECK_FALSE((*lookup)->latest("p", "a.tx").value());
+}

@@ -11,6 +11,7 @@
 // (LookupQueue) lends it to one pool work at a time. Each look-up blocks on
 // SQLite I/O, so it belongs on the threadpool. Errors name ledger.db.
 
+#include <cstdint>
 #include <filesystem>
 #include <memory>
 #include <optional>
@@ -42,10 +43,25 @@ class LedgerLookup {
   LedgerLookup(const LedgerLookup&) = delete;
   LedgerLookup& operator=(const LedgerLookup&) = delete;
 
+  // The last row of a path, whatever version of the file it was, for
+  // /files' answer about a finished file.
+  struct History {
+    bool done = true;  // else failed
+    std::filesystem::path result_path;
+    std::string source_moved_to;  // empty when the source stayed in place
+    std::uint32_t attempts = 0;
+    std::string last_error;       // masked as the record was
+    std::int64_t updated_at = 0;  // unix seconds
+  };
+
   // The row of this file version, or nullopt if it has none.
   [[nodiscard]] Result<std::optional<Finished>> find(std::string_view pipeline,
                                                      std::string_view rel,
                                                      const file::FileIdentity& identity);
+
+  // The most recently updated row of (pipeline, rel), or nullopt.
+  [[nodiscard]] Result<std::optional<History>> latest(std::string_view pipeline,
+                                                      std::string_view rel);
 
   struct Key {
     std::string rel;
@@ -61,6 +77,7 @@ class LedgerLookup {
   const std::filesystem::path path_;
   sqlite3* db_;
   sqlite3_stmt* stmt_;
+  sqlite3_stmt* latest_stmt_ = nullptr;  // prepared at the first latest()
 };
 
 }  // namespace dropd::pipeline

@@ -2,6 +2,7 @@
 
 #include <openssl/crypto.h>
 
+#include "ops/file_answer.hpp"
 #include "ops/query_string.hpp"
 #include "ops/status_page.hpp"
 #include "ops/status_render.hpp"
@@ -12,11 +13,44 @@ namespace {
 constexpr std::string_view kJson = "application/json";
 constexpr std::string_view kMetricsType = "text/plain; version=0.0.4; charset=utf-8";
 
+// File names are any bytes: what is not UTF-8 becomes U+FFFD, not a throw.
+std::string dumpJson(const nlohmann::ordered_json& doc) {
+  return doc.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 bool sameSecret(std::string_view given, const std::string& token) {
   // Constant time over the token's length: a wrong guess takes as long
   // wherever it differs.
   return given.size() == token.size() &&
          CRYPTO_memcmp(given.data(), token.data(), token.size()) == 0;
+}
+
+// The pipelines a /files question names: the one asked for, else all.
+struct LedgerAsk {
+  std::vector<std::string> pipelines;
+  std::string rel;
+};
+struct LedgerAnswer {
+  std::string pipeline;  // of `row`
+  std::optional<pipeline::LedgerLookup::History> row;
+  std::string error;  // the ledger could not be read
+};
+
+// Pool thread: the newest row of the path among the pipelines asked.
+LedgerAnswer lastRowOf(pipeline::LedgerLookup& lookup, LedgerAsk ask) {
+  LedgerAnswer out;
+  for (const std::string& name : ask.pipelines) {
+    auto row = lookup.latest(name, ask.rel);
+    if (!row) {
+      out.error = row.error().message();
+      return out;
+    }
+    if (*row && (!out.row || (*row)->updated_at > out.row->updated_at)) {
+      out.pipeline = name;
+      out.row = std::move(*row);
+    }
+  }
+  return out;
 }
 
 }  // namespace
@@ -105,9 +139,7 @@ void StatusServer::handle(net::ServerRequest&& request, net::Responder responder
                 : nlohmann::ordered_json{{"ready", false}, {"reason", r.reason}};
     answerJson(responder, r.ready ? 200 : 503, body.dump());
   } else if (target.path == "/status") {
-    answerJson(
-        responder, 200,
-        statusJson(model_, parts_).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+    answerJson(responder, 200, dumpJson(statusJson(model_, parts_)));
   } else if (target.path == "/metrics") {
     responder.send(200, {{"Content-Type", std::string(kMetricsType)}},
                    metricsText(model_, parts_, {}));
@@ -115,12 +147,52 @@ void StatusServer::handle(net::ServerRequest&& request, net::Responder responder
     responder.send(200,
                    {{"Content-Type", "text/html; charset=utf-8"}, {"Cache-Control", "no-store"}},
                    std::string(statusPage()));
-  } else if (target.path == "/events" || target.path == "/files") {
+  } else if (target.path == "/files") {
+    answerFile(target.query, std::move(responder));
+  } else if (target.path == "/events") {
     // Named in the contract, not built yet: say so rather than 404.
     answerJson(responder, 501, R"({"error":"not built yet in this version of dropd"})");
   } else {
     answerJson(responder, 404, R"({"error":"not found"})");
   }
+}
+
+void StatusServer::answerFile(std::string_view query, net::Responder responder) {
+  const auto path = queryParam(query, "path");
+  if (!path || path->empty()) {
+    answerJson(responder, 400, R"({"error":"/files needs ?path=REL, percent-encoded"})");
+    return;
+  }
+  FileAsk ask{queryParam(query, "pipeline").value_or(""), *path};
+  if (auto live = liveFileAnswer(model_, parts_, ask)) {
+    answerJson(responder, 200, dumpJson(*live));
+    return;
+  }
+  LedgerAsk ledger_ask{{}, ask.rel};
+  for (const config::Pipeline& p : parts_.config.pipelines) {
+    if (ask.pipeline.empty() || p.name == ask.pipeline) {
+      ledger_ask.pipelines.push_back(p.name);
+    }
+  }
+  if (parts_.lookup == nullptr || ledger_ask.pipelines.empty()) {
+    answerJson(responder, 404, dumpJson(unknownFileAnswer(parts_, ask, "")));
+    return;
+  }
+  // The server may be gone when the pool answers (a reload rebound it).
+  std::weak_ptr<const bool> alive = alive_;
+  parts_.lookup->run<LedgerAsk, LedgerAnswer>(
+      std::move(ledger_ask), &lastRowOf,
+      [this, alive, ask = std::move(ask), responder](LedgerAnswer found) {
+        if (alive.expired() || !responder.pending()) {
+          return;
+        }
+        if (found.row) {
+          answerJson(responder, 200,
+                     dumpJson(finishedFileAnswer(found.pipeline, ask.rel, *found.row)));
+        } else {
+          answerJson(responder, 404, dumpJson(unknownFileAnswer(parts_, ask, found.error)));
+        }
+      });
 }
 
 }  // namespace dropd::ops

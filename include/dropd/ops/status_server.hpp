@@ -53,12 +53,18 @@ class StatusServer {
   void handle(net::ServerRequest&& request, net::Responder responder);
   [[nodiscard]] bool authorized(const net::ServerRequest& request, std::string_view query) const;
   void answerJson(const net::Responder& responder, int status, const std::string& body) const;
+  // /files?path=REL[&pipeline=NAME]: a live job's answer at once, else the
+  // ledger's, read on the pool through parts_.lookup.
+  void answerFile(std::string_view query, net::Responder responder);
 
   const config::StatusConfig cfg_;
   StatusModel& model_;
   const StatusParts parts_;
   spdlog::logger& log_;
   std::unique_ptr<net::HttpServer> http_;
+  // Shared only to hand out weak_ptrs: a ledger look-up that answers after
+  // this server is gone finds it expired and touches nothing.
+  std::shared_ptr<const bool> alive_ = std::make_shared<const bool>(true);
 };
 
 }  // namespace dropd::ops

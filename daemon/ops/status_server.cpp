@@ -1,5 +1,6 @@
 #include "dropd/ops/status_server.hpp"
 
+#include <fmt/format.h>
 #include <openssl/crypto.h>
 
 #include "ops/query_string.hpp"
@@ -11,6 +12,24 @@ namespace {
 
 constexpr std::string_view kJson = "application/json";
 constexpr std::string_view kMetricsType = "text/plain; version=0.0.4; charset=utf-8";
+
+// One /events client: the hub writes to the response's stream.
+class StreamSubscriber final : public EventSubscriber {
+ public:
+  explicit StreamSubscriber(net::ResponseStream stream) : stream_(std::move(stream)) {}
+  void write(const std::string& text) override { stream_.write(text); }
+  void end() override { stream_.end(); }
+  void close() override { stream_.close(); }
+  [[nodiscard]] bool open() const override { return stream_.open(); }
+  [[nodiscard]] std::size_t queuedBytes() const override { return stream_.queuedBytes(); }
+
+ private:
+  const net::ResponseStream stream_;
+};
+
+EventCounts countsOf(EventHub* hub) {
+  return hub == nullptr ? EventCounts{} : EventCounts{hub->subscribers(), hub->dropped()};
+}
 
 bool sameSecret(std::string_view given, const std::string& token) {
   // Constant time over the token's length: a wrong guess takes as long
@@ -84,6 +103,32 @@ void StatusServer::answerJson(const net::Responder& responder, int status,
                  std::move(sent));
 }
 
+void StatusServer::answerEvents(const net::ServerRequest& request, std::string_view query,
+                                net::Responder responder) {
+  EventHub& hub = *parts_.events;
+  if (hub.full()) {
+    answerJson(responder, 503,
+               fmt::format(R"x({{"error":"too many /events subscribers ({})"}})x",
+                           hub.limits().max_subscribers));
+    return;
+  }
+  std::vector<net::Header> headers = {{"Content-Type", "text/event-stream"},
+                                      {"Cache-Control", "no-store"},
+                                      {"X-Accel-Buffering", "no"}};
+  if (request.method == "HEAD") {
+    responder.send(200, std::move(headers), "");
+    return;
+  }
+  std::optional<std::string> last_event_id = queryParam(query, "last_event_id");
+  if (const std::string* header = request.header("last-event-id")) {
+    last_event_id = *header;  // what an EventSource sends when it reconnects
+  }
+  net::ResponseStream stream = responder.startStream(200, std::move(headers));
+  if (stream.open()) {
+    (void)hub.subscribe(std::make_unique<StreamSubscriber>(std::move(stream)), last_event_id);
+  }
+}
+
 void StatusServer::handle(net::ServerRequest&& request, net::Responder responder) {
   const Target target = splitTarget(request.target);
   if (request.method != "GET" && request.method != "HEAD") {
@@ -110,11 +155,13 @@ void StatusServer::handle(net::ServerRequest&& request, net::Responder responder
         statusJson(model_, parts_).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   } else if (target.path == "/metrics") {
     responder.send(200, {{"Content-Type", std::string(kMetricsType)}},
-                   metricsText(model_, parts_, {}));
+                   metricsText(model_, parts_, countsOf(parts_.events)));
   } else if (target.path == "/") {
     responder.send(200,
                    {{"Content-Type", "text/html; charset=utf-8"}, {"Cache-Control", "no-store"}},
                    std::string(statusPage()));
+  } else if (target.path == "/events" && parts_.events != nullptr) {
+    answerEvents(request, target.query, std::move(responder));
   } else if (target.path == "/events" || target.path == "/files") {
     // Named in the contract, not built yet: say so rather than 404.
     answerJson(responder, 501, R"({"error":"not built yet in this version of dropd"})");

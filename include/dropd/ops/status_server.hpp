@@ -53,6 +53,10 @@ class StatusServer {
   void handle(net::ServerRequest&& request, net::Responder responder);
   [[nodiscard]] bool authorized(const net::ServerRequest& request, std::string_view query) const;
   void answerJson(const net::Responder& responder, int status, const std::string& body) const;
+  // GET /events: 503 past the subscriber bound, else the stream, handed to
+  // the EventHub (resuming from Last-Event-ID or ?last_event_id=).
+  void answerEvents(const net::ServerRequest& request, std::string_view query,
+                    net::Responder responder);
 
   const config::StatusConfig cfg_;
   StatusModel& model_;

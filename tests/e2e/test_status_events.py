@@ -13,7 +13,10 @@ dropd-fake-llm on loopback.
 (d) follow: `dropd status --follow` prints each change as a line and exits
     0 when the daemon stops;
 (e) token: /events without the token is 401, with ?token= a stream; the
-    17th subscriber gets 503.
+    17th subscriber gets 503;
+(f) reload: a new status.listen ends the old server's streams cleanly,
+    and a client resuming on the new one with its Last-Event-ID gets the
+    later events without a reset: the ring and the ids outlive the server.
 """
 
 import http.client
@@ -395,11 +398,55 @@ def test_token_and_bound(work):
         fake.stop()
 
 
+def test_reload(work):
+    fake = Fake(work)
+    dropd = None
+    clients = []
+    try:
+        config = os.path.join(work, "reload.yaml")
+        dirs = write_config(config, work, fake.url)
+        with open(config, encoding="utf-8") as f:
+            base = f.read()
+        old_port, new_port = closed_port(), closed_port()
+        add_status(config, f"127.0.0.1:{old_port}")
+        dropd = start_dropd(["--config", config])
+        status_port(dropd)
+        before = EventClient(old_port)
+        clients.append(before)
+        write_files(dirs["inbox"], {"r1.txt": b"before the reload\n"})
+        wait_until(lambda: "r1.txt" in done_paths(before.snapshot()), 20, "r1.txt done")
+        last_seen = check_ids(before.snapshot())[-1]
+        with open(config, "w", encoding="utf-8") as f:
+            f.write(base)
+        add_status(config, f"127.0.0.1:{new_port}")
+        mark = len(dropd.stderr.lines)
+        dropd.signal(signal.SIGHUP)
+        dropd.stderr.wait_for(rf"status\.listening address=127\.0\.0\.1:{new_port}", 20, start=mark)
+        wait_until(lambda: before.ended, 10, "the old server's stream ended cleanly")
+        after = EventClient(new_port, headers={"Last-Event-ID": str(last_seen)})
+        clients.append(after)
+        write_files(dirs["inbox"], {"r2.txt": b"after the reload\n"})
+        wait_until(lambda: "r2.txt" in done_paths(after.snapshot()), 20, "r2.txt done on the new server")
+        evs = after.snapshot()
+        check(evs[0]["event"] != "reset", f"the resume on the new server began with {evs[0]}")
+        check_ids(evs, after=last_seen)
+        check("r1.txt" not in {p for p, _, _ in job_events(evs)}, "r1.txt's events came twice")
+        note(f"after a reload to a new port, resumed after id {last_seen} without a reset")
+        dropd.signal(signal.SIGTERM)
+        check(dropd.wait(30) == 0, "dropd exit code")
+    finally:
+        for c in clients:
+            c.close()
+        if dropd:
+            dropd.kill()
+        fake.stop()
+
+
 def main():
     require_binaries()
     for name, fn in (("stream", test_stream), ("endpoint", test_endpoint),
                      ("slow", test_slow_client), ("follow", test_follow),
-                     ("token", test_token_and_bound)):
+                     ("token", test_token_and_bound), ("reload", test_reload)):
         with tempfile.TemporaryDirectory() as work:
             note(f"-- {name}")
             fn(work)

@@ -6,8 +6,9 @@ dropd-fake-llm on loopback.
     one apart; a name that is not UTF-8 keeps the data valid JSON; a client
     resuming with Last-Event-ID (header or ?last_event_id=) gets exactly the
     events after it; /metrics counts the subscribers;
-(b) endpoint: the fake answers 401 once: `endpoint` ok -> paused (naming
-    the 401), then paused -> ok, and the file is done;
+(b) endpoint: the fake answers 401 once, quoting the API key: `endpoint`
+    ok -> paused (naming the 401, the key masked), then paused -> ok, and
+    the file is done;
 (c) slow: a client that never reads while many long-named files flow is
     dropped (dropd_events_dropped_total >= 1) and every file is still done;
 (d) follow: `dropd status --follow` prints each change as a line and exits
@@ -23,6 +24,7 @@ import http.client
 import json
 import os
 import re
+import secrets
 import socket
 import sys
 import tempfile
@@ -262,14 +264,17 @@ def test_stream(work):
 
 
 def test_endpoint(work):
-    fake = Fake(work, faults=["status=401,times=1"])
+    # The 401 quotes the request's Authorization: the events must mask it.
+    fake = Fake(work, faults=["status=401,times=1"], extra=["--echo-credentials"])
     dropd = None
     client = None
     try:
         config = os.path.join(work, "endpoint.yaml")
-        dirs = write_config(config, work, fake.url, retry=("3", "50ms", "1000ms"))
+        dirs = write_config(config, work, fake.url, retry=("3", "50ms", "1000ms"),
+                            api_key_env="DROPD_E2E_KEY")
         add_status(config, "127.0.0.1:0")
-        dropd = start_dropd(["--config", config])
+        api_key = "sk-events-echo-" + secrets.token_hex(12)
+        dropd = start_dropd(["--config", config], env=dict(os.environ, DROPD_E2E_KEY=api_key))
         port = status_port(dropd)
         client = EventClient(port)
         check(client.wait_head() == 200, f"/events {client.status}")
@@ -284,6 +289,9 @@ def test_endpoint(work):
         check("401" in evs[0]["reason"] and evs[0]["endpoint"] == "fake", f"{evs[0]}")
         check(set(evs[0]) == {"endpoint", "from", "to", "at", "reason"}, f"keys {evs[0]}")
         check((evs[-1]["from"], evs[-1]["to"]) == ("paused", "ok"), f"last endpoint event {evs}")
+        check(api_key.encode() not in client.body, "the echoed key reached /events")
+        check("[redacted endpoints.fake.api_key]" in evs[0]["reason"],
+              f"the echo arrived and was masked: {evs[0]['reason']!r}")
         note(f"endpoint events: {[(e['from'], e['to']) for e in evs]}")
         dropd.signal(signal.SIGTERM)
         check(dropd.wait(30) == 0, "dropd exit code")

@@ -10,6 +10,10 @@
 // (405 otherwise), no bodies, request heads up to 16 KiB, at most 64
 // connections.
 //
+// /events streams are handed to `parts.events`, the Daemon's EventHub,
+// which outlives this server: a server rebuilt for a new address or token
+// serves the same ring and ids (the Daemon ends the old streams first).
+//
 // The Daemon owns it (and keeps it across reloads unless the listen address
 // or token changed); `model` and what `parts` references must outlive it.
 

@@ -60,7 +60,7 @@ struct Daemon::State {
   // that ids and the ring survive a server rebuilt for a new listen
   // address or token (clients resume with Last-Event-ID), and because
   // JobEvents has no unsubscribe: its listener must live as long as it.
-  EventHub event_hub;
+  EventHub event_hub{EventHubLimits{}, EventHub::firstIdAt(clock.wallNow())};
   EventFeed event_feed{event_hub, clock, mask.get()};
   // The ledger while no Sink holds it: opened at start, moved into each
   // Sink that buildParts() makes and taken back by tearDownParts().

@@ -21,7 +21,14 @@ std::optional<std::uint64_t> parseId(std::string_view text) {
 
 }  // namespace
 
-EventHub::EventHub(EventHubLimits limits) : limits_(limits) {}
+EventHub::EventHub(EventHubLimits limits, std::uint64_t first_id)
+    : limits_(limits), next_id_(std::max<std::uint64_t>(first_id, 1)) {}
+
+std::uint64_t EventHub::firstIdAt(WallTime start) {
+  const auto us =
+      std::chrono::duration_cast<std::chrono::microseconds>(start.time_since_epoch()).count();
+  return us > 0 ? static_cast<std::uint64_t>(us) : 1;
+}
 
 std::uint64_t EventHub::publish(std::string_view event, std::string_view data) {
   const std::uint64_t id = next_id_++;

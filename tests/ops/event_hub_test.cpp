@@ -140,6 +140,24 @@ TEST_CASE("EventHub resumes from Last-Event-ID while the ring holds it", "[ops]"
   }
 }
 
+TEST_CASE("EventHub's ids start where it is told, above an earlier run's", "[ops]") {
+  const dropd::WallTime start{std::chrono::sys_days{std::chrono::year{2026} / 12 / 4}};
+  const std::uint64_t first = EventHub::firstIdAt(start);
+  CHECK(first == 1796342400000000u);
+  CHECK(EventHub::firstIdAt(start + 1ms) == first + 1000);
+  CHECK(EventHub::firstIdAt(dropd::WallTime{}) == 1);  // never 0: 0 means "none yet"
+  EventHub hub(EventHubLimits{}, first);
+  CHECK(hub.lastId() == first - 1);
+  CHECK(hub.publish("job", "{}") == first);
+  Wire resumed;
+  REQUIRE(hub.subscribe(on(resumed), std::to_string(first - 1)));
+  CHECK(idsOf(resumed.events()) == std::vector<std::string>{std::to_string(first)});
+  Wire earlier_run;  // its last id was below this run's first
+  REQUIRE(hub.subscribe(on(earlier_run), "1500"));
+  REQUIRE(earlier_run.events().size() == 1);
+  CHECK(earlier_run.events()[0].event == "reset");
+}
+
 TEST_CASE("EventHub's ring wraps at its size", "[ops]") {
   EventHub hub;
   publishN(hub, 1024);

@@ -1,7 +1,7 @@
 #pragma once
 
 // The heart of GET /events (docs/operations.md, "Status server"): it numbers
-// every event (`id:`, 1, 2, ... for the life of the process), formats its
+// every event (`id:`, one apart for the life of the process), formats its
 // text/event-stream text once, keeps the last `ring` of them so that a
 // client resuming with Last-Event-ID gets exactly what it missed, and
 // writes each to every subscriber.
@@ -56,7 +56,10 @@ struct EventHubLimits {
 
 class EventHub {
  public:
-  explicit EventHub(EventHubLimits limits = {});
+  // The first event gets `first_id` (at least 1). The Daemon passes
+  // firstIdAt(start): ids then start above those of any earlier run, so a
+  // client resuming across a restart gets a reset, not another run's events.
+  explicit EventHub(EventHubLimits limits = {}, std::uint64_t first_id = 1);
   EventHub(const EventHub&) = delete;
   EventHub& operator=(const EventHub&) = delete;
 
@@ -89,6 +92,10 @@ class EventHub {
   // The id of the last event published (0: none yet).
   [[nodiscard]] std::uint64_t lastId() const noexcept { return next_id_ - 1; }
   [[nodiscard]] const EventHubLimits& limits() const noexcept { return limits_; }
+
+  // Microseconds since the Unix epoch at `start` (1 before it): a first id
+  // that a later run, started later, cannot have given already.
+  [[nodiscard]] static std::uint64_t firstIdAt(WallTime start);
 
   // `event: reset`, as a stream starts when it cannot resume.
   static constexpr std::string_view kReset = "event: reset\ndata: {}\n\n";

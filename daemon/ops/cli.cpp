@@ -56,7 +56,7 @@ void describeStatusCommand(CLI::App& app, Options& options, Commands& commands) 
       "status", "ask the running daemon (status.listen): a table, its events, or why a FILE waits");
   commands.status->add_flag("--json", options.status.json, "print the server's JSON as it is");
   commands.status->add_flag("--follow", options.status.follow,
-                            "stream live events, one a line (not built yet: exits 1)");
+                            "stream live events, one a line, until the daemon stops");
   commands.status->add_option("files", options.status.files,
                               "files (in a watched folder, or relative paths) to explain");
   commands.status->add_option("--config", options.config_path, "config file (YAML)");

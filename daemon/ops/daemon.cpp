@@ -171,6 +171,7 @@ int Daemon::run(bool once, std::optional<std::chrono::milliseconds> give_up_afte
   DROPD_CHECK(s.tick
                   ->startRepeat(kTick, kTick,
                                 [&s] {
+                                  tickStatus(s);
                                   maybeRebuild(s);
                                   if (!s.sink) {
                                     return;  // a failed reload left nothing to run

@@ -39,7 +39,10 @@ void beginDrain(Daemon::State& s);
 // After a reload: a server on the new status.listen (and token) replaces
 // the old one, or none if `status:` went; false (logged) if it cannot listen.
 [[nodiscard]] bool restartStatusIfChanged(Daemon::State& s);
+// Ends the /events streams, then closes the server.
 void stopStatus(Daemon::State& s);
+// On the daemon's tick: endpoint changes that timers made, /events keepalives.
+void tickStatus(Daemon::State& s);
 // Called by buildParts() and tearDownParts() for each Dispatcher.
 void observeDispatcher(Daemon::State& s, pipeline::Dispatcher& d);
 void noteDispatcherGone(Daemon::State& s, const pipeline::Dispatcher& d);

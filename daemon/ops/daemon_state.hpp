@@ -13,6 +13,7 @@
 #include "dropd/base/clock.hpp"
 #include "dropd/config/config.hpp"
 #include "dropd/ops/daemon.hpp"
+#include "dropd/ops/event_hub.hpp"
 #include "dropd/ops/status_model.hpp"
 #include "dropd/ops/status_server.hpp"
 #include "dropd/ops/systemd_notifier.hpp"
@@ -26,6 +27,8 @@
 #include "dropd/uv/loop.hpp"
 #include "dropd/uv/signal.hpp"
 #include "dropd/uv/timer.hpp"
+
+#include "ops/event_feed.hpp"
 
 namespace dropd::ops {
 
@@ -52,6 +55,13 @@ struct Daemon::State {
   // The status server's counters and live jobs since the start, fed by
   // `events` and the Dispatchers; kept across reloads.
   StatusModel status_model{clock};
+  // GET /events: the ring of the last events and their subscribers, fed by
+  // `events` and the Dispatchers. Here rather than in the StatusServer so
+  // that ids and the ring survive a server rebuilt for a new listen
+  // address or token (clients resume with Last-Event-ID), and because
+  // JobEvents has no unsubscribe: its listener must live as long as it.
+  EventHub event_hub{EventHubLimits{}, EventHub::firstIdAt(clock.wallNow())};
+  EventFeed event_feed{event_hub, clock, mask.get()};
   // The ledger while no Sink holds it: opened at start, moved into each
   // Sink that buildParts() makes and taken back by tearDownParts().
   std::unique_ptr<pipeline::Ledger> ledger;

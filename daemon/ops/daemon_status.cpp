@@ -10,7 +10,7 @@ namespace {
 StatusParts partsOf(Daemon::State& s) {
   return StatusParts{s.config,       s.pipelines, s.dispatchers,  [&s] { return s.reloading(); },
                      s.lookup.get(), s.clock,     s.started_wall, s.once,
-                     s.mask.get()};
+                     s.mask.get(),   &s.event_hub};
 }
 
 bool listen(Daemon::State& s) {
@@ -28,7 +28,10 @@ bool listen(Daemon::State& s) {
 }  // namespace
 
 bool startStatus(Daemon::State& s) {
-  s.events.subscribe([&s](const pipeline::JobEvent& e) { s.status_model.onJobEvent(e); });
+  s.events.subscribe([&s](const pipeline::JobEvent& e) {
+    s.status_model.onJobEvent(e);
+    s.event_feed.onJobEvent(e);
+  });
   return !s.config.status || listen(s);
 }
 
@@ -44,11 +47,26 @@ bool restartStatusIfChanged(Daemon::State& s) {
   return listen(s);
 }
 
-void stopStatus(Daemon::State& s) { s.status_server.reset(); }
+void stopStatus(Daemon::State& s) {
+  // A clean end (the last chunk) before the connections go: `dropd status
+  // --follow` tells a stopped daemon from a broken stream.
+  s.event_hub.endAll();
+  s.status_server.reset();
+}
+
+void tickStatus(Daemon::State& s) {
+  for (const auto& d : s.dispatchers) {
+    s.event_feed.checkEndpoint(*d);  // pauses and breakers end on timers, not attempts
+  }
+  s.event_hub.tick(s.clock.now());
+}
 
 void observeDispatcher(Daemon::State& s, pipeline::Dispatcher& d) {
-  d.observeAttempts([&s, name = d.name()](const pipeline::Job& job, const llm::Attempt& attempt) {
-    s.status_model.onAttempt(name, job, attempt);
+  // The Dispatcher takes one observer: it feeds both the model and /events.
+  // `d` outlives its own observer.
+  d.observeAttempts([&s, &d](const pipeline::Job& job, const llm::Attempt& attempt) {
+    s.status_model.onAttempt(d.name(), job, attempt);
+    s.event_feed.checkEndpoint(d);
   });
 }
 

@@ -5,6 +5,7 @@
 #include "dropd/ops/give_up_rule.hpp"
 
 #include "daemon_parts.hpp"
+#include "ops/status_render.hpp"
 
 namespace dropd::ops {
 namespace {
@@ -12,11 +13,13 @@ namespace {
 using std::chrono::milliseconds;
 
 EndpointHealth healthOf(const pipeline::Dispatcher& d) {
-  // A pause (401, 403, quota) is checked first: it says more than "down".
-  if (d.pausedUntil().has_value()) {
+  // endpointState() checks a pause (401, 403, quota) first: it says more
+  // than "down". A breaker or a rate limit heals by itself: healthy here.
+  const std::string_view state = endpointState(d).state;
+  if (state == "paused") {
     return EndpointHealth::kPaused;
   }
-  return d.down() ? EndpointHealth::kDown : EndpointHealth::kHealthy;
+  return state == "down" ? EndpointHealth::kDown : EndpointHealth::kHealthy;
 }
 
 // Files of the endpoint's pipelines not done yet: paths found and not

@@ -117,6 +117,30 @@ ordered_json endpointJson(const pipeline::Dispatcher& d, const StatusParts& part
           {"last_error", d.lastError()}};
 }
 
+EndpointState endpointState(const pipeline::Dispatcher& d) {
+  if (d.pausedUntil()) {
+    return {"paused", d.gate().limiter().pauseReason()};
+  }
+  if (d.down()) {
+    return {"down", d.lastError()};
+  }
+  if (d.gate().limiter().breaker().state() != throttle::BreakerState::kClosed) {
+    return {"breaker_open", d.lastError()};
+  }
+  switch (d.gate().lastRefusal().blocked_by) {
+    case throttle::BlockedBy::kRpm:
+    case throttle::BlockedBy::kTpm:
+      return {"rate_limited", std::string(throttle::toString(d.gate().lastRefusal().blocked_by))};
+    case throttle::BlockedBy::kPaused:  // not paused by us: a Retry-After
+      return {"rate_limited", "retry_after"};
+    case throttle::BlockedBy::kBreaker:
+    case throttle::BlockedBy::kSlots:
+    case throttle::BlockedBy::kNone:
+      break;
+  }
+  return {"ok", ""};
+}
+
 ordered_json statusJson(const StatusModel& model, const StatusParts& parts) {
   const Readiness ready = readiness(parts);
   ordered_json out;

@@ -24,6 +24,17 @@ namespace dropd::ops {
 [[nodiscard]] nlohmann::ordered_json endpointJson(const pipeline::Dispatcher& d,
                                                   const StatusParts& parts);
 
+// An endpoint's health in one word, as /events names it, and why: "paused"
+// (401/403/quota: the pause's reason), "down" (every attempt fails: the
+// last error), "breaker_open" (not closed: the last error), "rate_limited"
+// (the queue's head waits for rpm, tpm or a Retry-After: which) or "ok".
+// Checked in that order; --once's give-up rule reads the same answer.
+struct EndpointState {
+  std::string_view state;
+  std::string reason;
+};
+[[nodiscard]] EndpointState endpointState(const pipeline::Dispatcher& d);
+
 // What the subscribers to /events count, for /metrics.
 struct EventCounts {
   std::size_t subscribers = 0;

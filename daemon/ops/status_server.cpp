@@ -1,5 +1,6 @@
 #include "dropd/ops/status_server.hpp"
 
+#include <fmt/format.h>
 #include <openssl/crypto.h>
 
 #include "ops/file_answer.hpp"
@@ -16,6 +17,24 @@ constexpr std::string_view kMetricsType = "text/plain; version=0.0.4; charset=ut
 // File names are any bytes: what is not UTF-8 becomes U+FFFD, not a throw.
 std::string dumpJson(const nlohmann::ordered_json& doc) {
   return doc.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+// One /events client: the hub writes to the response's stream.
+class StreamSubscriber final : public EventSubscriber {
+ public:
+  explicit StreamSubscriber(net::ResponseStream stream) : stream_(std::move(stream)) {}
+  void write(const std::string& text) override { stream_.write(text); }
+  void end() override { stream_.end(); }
+  void close() override { stream_.close(); }
+  [[nodiscard]] bool open() const override { return stream_.open(); }
+  [[nodiscard]] std::size_t queuedBytes() const override { return stream_.queuedBytes(); }
+
+ private:
+  const net::ResponseStream stream_;
+};
+
+EventCounts countsOf(EventHub* hub) {
+  return hub == nullptr ? EventCounts{} : EventCounts{hub->subscribers(), hub->dropped()};
 }
 
 bool sameSecret(std::string_view given, const std::string& token) {
@@ -118,6 +137,32 @@ void StatusServer::answerJson(const net::Responder& responder, int status,
                  std::move(sent));
 }
 
+void StatusServer::answerEvents(const net::ServerRequest& request, std::string_view query,
+                                net::Responder responder) {
+  EventHub& hub = *parts_.events;
+  if (hub.full()) {
+    answerJson(responder, 503,
+               fmt::format(R"x({{"error":"too many /events subscribers ({})"}})x",
+                           hub.limits().max_subscribers));
+    return;
+  }
+  std::vector<net::Header> headers = {{"Content-Type", "text/event-stream"},
+                                      {"Cache-Control", "no-store"},
+                                      {"X-Accel-Buffering", "no"}};
+  if (request.method == "HEAD") {
+    responder.send(200, std::move(headers), "");
+    return;
+  }
+  std::optional<std::string> last_event_id = queryParam(query, "last_event_id");
+  if (const std::string* header = request.header("last-event-id")) {
+    last_event_id = *header;  // what an EventSource sends when it reconnects
+  }
+  net::ResponseStream stream = responder.startStream(200, std::move(headers));
+  if (stream.open()) {
+    (void)hub.subscribe(std::make_unique<StreamSubscriber>(std::move(stream)), last_event_id);
+  }
+}
+
 void StatusServer::handle(net::ServerRequest&& request, net::Responder responder) {
   const Target target = splitTarget(request.target);
   if (request.method != "GET" && request.method != "HEAD") {
@@ -142,16 +187,15 @@ void StatusServer::handle(net::ServerRequest&& request, net::Responder responder
     answerJson(responder, 200, dumpJson(statusJson(model_, parts_)));
   } else if (target.path == "/metrics") {
     responder.send(200, {{"Content-Type", std::string(kMetricsType)}},
-                   metricsText(model_, parts_, {}));
+                   metricsText(model_, parts_, countsOf(parts_.events)));
   } else if (target.path == "/") {
     responder.send(200,
                    {{"Content-Type", "text/html; charset=utf-8"}, {"Cache-Control", "no-store"}},
                    std::string(statusPage()));
   } else if (target.path == "/files") {
     answerFile(target.query, std::move(responder));
-  } else if (target.path == "/events") {
-    // Named in the contract, not built yet: say so rather than 404.
-    answerJson(responder, 501, R"({"error":"not built yet in this version of dropd"})");
+  } else if (target.path == "/events" && parts_.events != nullptr) {
+    answerEvents(request, target.query, std::move(responder));
   } else {
     answerJson(responder, 404, R"({"error":"not found"})");
   }

@@ -5,8 +5,7 @@ Checks: no `status:` in the config exits 2 naming status.listen; nothing
 listening exits 1 naming the address. With the daemon running (one
 request per minute allowed, so a second file waits on the RPM bucket):
 the table shows the pipeline with done 1; --json parses with done 1;
-`--follow` exits 1 saying the server's /events is not built yet (501).
-`dropd status FILE` has its own test (test_status_files.py).
+`dropd status FILE` is test_status_files', `--follow` test_status_events'.
 """
 
 import json
@@ -70,11 +69,6 @@ def scenario_running(tmp, fake):
         check(rc == 0 and doc["pipelines"][0]["done"] == 1, f"--json: {rc} {out[:300]!r}")
         note("the table and --json show done 1")
 
-        # /events is not built yet: the server says so (501) and dropd
-        # status passes that on and exits 1, it never pretends.
-        rc, _, err = status(cfg, "--follow")
-        check(rc == 1, f"--follow: exit {rc}, want 1: {err!r}")
-        note(f"--follow says it is not built yet: {err.strip()!r}")
         dropd.signal(signal.SIGTERM)
         dropd.wait(60)
     finally:

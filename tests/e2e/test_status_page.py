@@ -31,13 +31,15 @@ READ_PAGE = """JSON.stringify({
   done: (document.getElementById("done-e2e") || {}).textContent || null,
   failed: (document.getElementById("failed-e2e") || {}).textContent || null,
   failures: document.getElementById("failures").textContent,
-  endpoints: document.getElementById("endpoints").textContent})"""
+  endpoints: document.getElementById("endpoints").textContent,
+  latency: document.querySelectorAll("#chart-latency circle").length,
+  conn: document.getElementById("conn").textContent})"""
 
 
 def status_config(tmp, url, port, token_env=None):
     cfg = os.path.join(tmp, "dropd.yaml")
-    # One at a time and slow: the page polls /status every 2 s (/events is not
-    # built yet), so it must see the done count on its way up.
+    # One at a time and slow: the page polls /status every 2 s and counts
+    # /events' done and failed between polls; it must see the count on its way up.
     dirs = write_config(cfg, tmp, url, max_in_flight=1)
     token = f", token: {{ env: {token_env} }}" if token_env else ""
     with open(cfg, "a", encoding="utf-8") as f:
@@ -78,7 +80,7 @@ def read_page(browser):
     # None until the page has loaded (the elements are not there yet).
     value = browser.eval(READ_PAGE)
     return json.loads(value) if value else {"done": None, "failed": None, "failures": "",
-                                            "endpoints": ""}
+                                            "endpoints": "", "latency": 0, "conn": ""}
 
 
 def scenario_live(tmp):
@@ -109,6 +111,11 @@ def scenario_live(tmp):
         check("fake fault: status 400" in page["failures"] and "bad.txt" in page["failures"],
               f"#failures lacks the reason: {page['failures']!r}")
         check("fake" in page["endpoints"], f"#endpoints lacks the endpoint: {page['endpoints']!r}")
+        # Each file's time in `sending` (from /events) is one dot of the
+        # latency chart, drawn at the next poll.
+        wait_until(lambda: read_page(browser)["latency"] >= GOOD + 1, 10,
+                   f"{GOOD + 1} requests on the latency chart")
+        check("live" in read_page(browser)["conn"], f"conn: {read_page(browser)['conn']!r}")
         check(not browser.exceptions(), f"script errors: {browser.exceptions()}")
         shot = os.path.join(BINARY_DIR, "status_page.png")
         browser.screenshot(shot)
@@ -133,7 +140,8 @@ def scenario_token(tmp):
         browser = Chromium(os.path.join(tmp, "chromium-token"))
         browser.open(f"http://127.0.0.1:{port}/?token={token}")
         wait_until(lambda: read_page(browser)["done"] == "3", 30, "the page with ?token= to show done 3")
-        note("with a token: 401 without it, the page with ?token= shows its counts")
+        wait_until(lambda: "live" in read_page(browser)["conn"], 10, "/events live with ?token=")
+        note("with a token: 401 without it, the page with ?token= shows its counts, live")
     finally:
         stop_all(browser, dropd, fake)
 

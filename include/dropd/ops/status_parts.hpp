@@ -13,6 +13,7 @@
 #include "dropd/base/clock.hpp"
 #include "dropd/config/config.hpp"
 #include "dropd/config/secret_mask.hpp"
+#include "dropd/ops/event_hub.hpp"
 #include "dropd/pipeline/dispatcher.hpp"
 #include "dropd/pipeline/lookup_queue.hpp"
 #include "dropd/pipeline/pipeline.hpp"
@@ -32,6 +33,9 @@ struct StatusParts {
   // one (an echoed key), and the server's answers leave the process like
   // logs and records do, so each passes it (secret_mask.hpp). Null: none.
   const config::SecretMask* mask = nullptr;
+  // GET /events' subscribers and ring (event_hub.hpp); null: /events is
+  // not served (404).
+  EventHub* events = nullptr;
 };
 
 // /readyz's answer: every startup scan done, no endpoint paused, no reload.

@@ -10,6 +10,10 @@
 // (405 otherwise), no bodies, request heads up to 16 KiB, at most 64
 // connections.
 //
+// /events streams are handed to `parts.events`, the Daemon's EventHub,
+// which outlives this server: a server rebuilt for a new address or token
+// serves the same ring and ids (the Daemon ends the old streams first).
+//
 // The Daemon owns it (and keeps it across reloads unless the listen address
 // or token changed); `model` and what `parts` references must outlive it.
 
@@ -56,6 +60,10 @@ class StatusServer {
   // /files?path=REL[&pipeline=NAME]: a live job's answer at once, else the
   // ledger's, read on the pool through parts_.lookup.
   void answerFile(std::string_view query, net::Responder responder);
+  // GET /events: 503 past the subscriber bound, else the stream, handed to
+  // the EventHub (resuming from Last-Event-ID or ?last_event_id=).
+  void answerEvents(const net::ServerRequest& request, std::string_view query,
+                    net::Responder responder);
 
   const config::StatusConfig cfg_;
   StatusModel& model_;

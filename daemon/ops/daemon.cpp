@@ -85,6 +85,7 @@ Daemon::~Daemon() {
   s.tick.reset();
   s.notifier.reset();
   stopStatus(s);
+  s.event_flush.reset();
   tearDownParts(s);
   s.loop.reset();  // runs the loop until every close callback has run
 }

@@ -78,6 +78,7 @@ struct Daemon::State {
   // While status.listen is set (daemon_status.cpp); reads the parts above.
   std::unique_ptr<StatusServer> status_server;
   std::vector<uv::Signal> signals;
+  std::optional<uv::Timer> event_flush;     // writes a loop turn's /events at once
   std::optional<uv::Timer> tick;            // progress, --once completion, drain deadline
   std::optional<SystemdNotifier> notifier;  // made with the loop, gone before it
   // --once: how long every endpoint with files may be paused or down

@@ -30,7 +30,19 @@ bool listen(Daemon::State& s) {
 bool startStatus(Daemon::State& s) {
   s.events.subscribe([&s](const pipeline::JobEvent& e) {
     s.status_model.onJobEvent(e);
-    s.event_feed.onJobEvent(e);
+    if (s.status_server) {  // no server, no subscriber who could resume
+      s.event_feed.onJobEvent(e);
+    }
+  });
+  s.event_flush.emplace(*uv::Timer::create(s.loop->get()));
+  s.event_hub.onPending([&s] {
+    if (!s.event_flush) {
+      s.event_hub.flush();  // stopping: the timer is gone
+      return;
+    }
+    DROPD_CHECK(s.event_flush->start(std::chrono::milliseconds{0}, [&s] { s.event_hub.flush(); })
+                    .has_value(),
+                "/events flush timer");
   });
   return !s.config.status || listen(s);
 }

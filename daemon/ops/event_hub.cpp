@@ -48,8 +48,25 @@ std::uint64_t EventHub::publish(std::string_view event, std::string_view data) {
   if (ring_.size() > limits_.ring) {
     ring_.pop_front();
   }
-  broadcast(ring_.back().text);
+  if (!on_pending_) {
+    broadcast(ring_.back().text);
+  } else if (!subscribers_.empty()) {
+    // Nobody reads: the ring is enough, there is nothing to batch.
+    const bool first = pending_.empty();
+    pending_.append(ring_.back().text);
+    if (first) {
+      on_pending_();
+    }
+  }
   return id;
+}
+
+void EventHub::flush() {
+  if (pending_.empty()) {
+    return;
+  }
+  broadcast(pending_);
+  pending_.clear();
 }
 
 std::string EventHub::startFor(std::optional<std::string_view> last_event_id) const {
@@ -74,6 +91,7 @@ bool EventHub::subscribe(std::unique_ptr<EventSubscriber> subscriber,
   if (full()) {
     return false;
   }
+  flush();  // what is pending is in the ring: the newcomer's start covers it
   subscriber->write(startFor(last_event_id));
   if (keepUp(*subscriber)) {
     subscribers_.push_back(std::move(subscriber));
@@ -92,10 +110,12 @@ void EventHub::tick(MonoTime now) {
     return;
   }
   last_keepalive_ = now;
+  flush();
   broadcast(std::string(kKeepalive));
 }
 
 void EventHub::endAll() {
+  flush();
   for (const auto& s : subscribers_) {
     s->end();
   }

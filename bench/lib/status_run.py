@@ -4,6 +4,7 @@
 usage: status_run.py --dropd BIN --config CFG --src DIR --inbox DIR --done DIR
                      --out DIR [--failed DIR] [--status HOST:PORT]
                      [--subscribers 10] [--procs 2] [--fail-soft]
+                     [--subscriber-nice N]
                      [--log FILE] [--timeout 300]
 
 dropd runs in daemon mode (no --once) on CFG, whose pipeline watches INBOX
@@ -84,6 +85,7 @@ def main():
     ap.add_argument("--subscribers", type=int, default=10)
     ap.add_argument("--procs", type=int, default=2)
     ap.add_argument("--fail-soft", action="store_true")
+    ap.add_argument("--subscriber-nice", type=int, default=0)
     ap.add_argument("--log", default=os.devnull)
     ap.add_argument("--timeout", type=float, default=300)
     args = ap.parse_args()
@@ -172,8 +174,9 @@ def main():
                    "-n", str(args.subscribers), "--procs", str(args.procs)]
             if args.fail_soft:
                 cmd.append("--fail-soft")
+            nice = args.subscriber_nice
             subs = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                    text=True)
+                                    text=True, preexec_fn=(lambda: os.nice(nice)) if nice else None)
             line = subs.stdout.readline()
             if not line.startswith("ready "):
                 stop_all(f"the subscribers did not connect ({line.strip() or 'no output'})")

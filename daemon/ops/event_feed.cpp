@@ -1,5 +1,10 @@
 #include "ops/event_feed.hpp"
 
+#include <fmt/chrono.h>
+#include <fmt/format.h>
+
+#include "dropd/llm/json_escape.hpp"
+
 #include "ops/status_render.hpp"
 
 namespace dropd::ops {
@@ -8,12 +13,34 @@ EventFeed::EventFeed(EventHub& hub, const Clock& clock, const config::SecretMask
     : hub_(hub), clock_(clock), mask_(mask) {}
 
 void EventFeed::onJobEvent(const pipeline::JobEvent& e) {
-  publish("job", {{"pipeline", e.pipeline},
-                  {"path", e.rel},
-                  {"from", pipeline::toString(e.from)},
-                  {"to", pipeline::toString(e.to)},
-                  {"at", rfc3339(e.at)},
-                  {"reason", e.reason}});
+  // Written by hand, not through nlohmann: six of these per file, and the
+  // tree they would build is thrown away at once. appendJsonEscaped
+  // replaces bytes that are not UTF-8, as dump()'s replace handler does.
+  std::string data;
+  data.reserve(96 + e.pipeline.size() + e.rel.size() + e.reason.size());
+  data.append(R"({"pipeline":")");
+  llm::appendJsonEscaped(data, e.pipeline);
+  data.append(R"(","path":")");
+  llm::appendJsonEscaped(data, e.rel);
+  data.append(R"(","from":")").append(pipeline::toString(e.from));
+  data.append(R"(","to":")").append(pipeline::toString(e.to));
+  data.append(R"(","at":")");
+  appendTime(data, e.at);
+  data.append(R"(","reason":")");
+  llm::appendJsonEscaped(data, e.reason);
+  data.append(R"("})");
+  publishText("job", data);
+}
+
+void EventFeed::appendTime(std::string& out, WallTime at) {
+  const auto ms = std::chrono::time_point_cast<std::chrono::milliseconds>(at);
+  const auto second = std::chrono::time_point_cast<std::chrono::seconds>(ms);
+  if (second != time_second_ || time_prefix_.empty()) {
+    time_second_ = second;
+    time_prefix_ = fmt::format("{:%Y-%m-%dT%H:%M:%S}", second);
+  }
+  out.append(time_prefix_);
+  fmt::format_to(std::back_inserter(out), ".{:03}Z", (ms - second).count());
 }
 
 void EventFeed::checkEndpoint(const pipeline::Dispatcher& d) {
@@ -35,8 +62,11 @@ void EventFeed::checkEndpoint(const pipeline::Dispatcher& d) {
 
 void EventFeed::publish(std::string_view event, const nlohmann::ordered_json& data) {
   // Not UTF-8 (a file name, an endpoint's text): replaced, never thrown.
-  const std::string text = data.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-  hub_.publish(event, mask_ != nullptr ? mask_->applyToJson(text) : text);
+  publishText(event, data.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+}
+
+void EventFeed::publishText(std::string_view event, const std::string& data) {
+  hub_.publish(event, mask_ != nullptr ? mask_->applyToJson(data) : data);
 }
 
 }  // namespace dropd::ops

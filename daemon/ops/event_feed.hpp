@@ -39,11 +39,17 @@ class EventFeed {
 
  private:
   void publish(std::string_view event, const nlohmann::ordered_json& data);
+  void publishText(std::string_view event, const std::string& data);
+  // rfc3339(at), the part up to the second reused while it is the same:
+  // every job event has a time, and strftime was most of its cost.
+  void appendTime(std::string& out, WallTime at);
 
   EventHub& hub_;
   const Clock& clock_;
   const config::SecretMask* const mask_;
   std::map<std::string, std::string, std::less<>> endpoint_state_;  // by endpoint name
+  std::chrono::sys_seconds time_second_{};
+  std::string time_prefix_;  // "2026-12-04T15:01:02" of time_second_
 };
 
 }  // namespace dropd::ops

@@ -50,6 +50,10 @@ std::string_view toString(FailureKind kind) noexcept {
       return "read";
     case FailureKind::kOutput:
       return "output";
+    case FailureKind::kRefusal:
+      return "refusal";
+    case FailureKind::kEmptyAnswer:
+      return "empty_answer";
   }
   return "unknown";
 }
@@ -66,6 +70,18 @@ StatusClass classifyAnswer(int status, std::string_view error_code) noexcept {
   out.outcome =
       out.cls == FailureClass::kPauseEndpoint ? Outcome::kRejected : statusOutcome(status);
   return out;
+}
+
+StatusClass classifyCompletion(AnswerProblem problem) noexcept {
+  switch (problem) {
+    case AnswerProblem::kRefusal:
+      return {FailureClass::kFailFile, FailureKind::kRefusal, Outcome::kClientError};
+    case AnswerProblem::kEmpty:
+      return {FailureClass::kRetry, FailureKind::kEmptyAnswer, Outcome::kClientError};
+    case AnswerProblem::kNotACompletion:
+      break;
+  }
+  return {FailureClass::kRetry, FailureKind::kBadResponse, Outcome::kServerError};
 }
 
 StatusClass classifyTransport(ErrorCode code) noexcept {

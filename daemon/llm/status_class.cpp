@@ -89,6 +89,10 @@ StatusClass classifyTransport(ErrorCode code) noexcept {
     // The endpoint answered; this file's answer is unusable.
     return {FailureClass::kFailFile, FailureKind::kResponseTooLarge, Outcome::kClientError};
   }
+  if (code == ErrorCode::kUntrusted) {
+    // Like a bad key: no retry will make the certificate verify.
+    return {FailureClass::kPauseEndpoint, FailureKind::kNetwork, Outcome::kRejected};
+  }
   if (code == ErrorCode::kTimeout) {
     return {FailureClass::kRetry, FailureKind::kTimeout, Outcome::kOverloaded};
   }

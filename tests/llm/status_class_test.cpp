@@ -100,6 +100,10 @@ TEST_CASE("The status table gives each failure its class and record kind", "[llm
     check(classifyTransport(ErrorCode::kProtocol), FailureClass::kRetry, FailureKind::kNetwork);
     check(classifyTransport(ErrorCode::kTooLarge), FailureClass::kFailFile,
           FailureKind::kResponseTooLarge);
+    // A certificate that does not verify is a bad key, not a flaky network.
+    check(classifyTransport(ErrorCode::kUntrusted), FailureClass::kPauseEndpoint,
+          FailureKind::kNetwork);
+    CHECK(classifyTransport(ErrorCode::kUntrusted).outcome == Outcome::kRejected);
   }
   SECTION("every kind prints as its record names it") {
     using dropd::llm::toString;

@@ -20,6 +20,7 @@
 //   2xx, content empty, absent or null   kRetry (*)      empty_answer    kClientError
 //   1xx, 3xx, < 100                      kFailFile       http            kServerError
 //   no answer: timeout                   kRetry          timeout         kOverloaded
+//   no answer: TLS certificate rejected  kPauseEndpoint  network         kRejected
 //   no answer: network, protocol, ...    kRetry          network         kNetworkError
 //   no answer: body over the cap         kFailFile       response_too_large  kClientError
 //
@@ -34,6 +35,9 @@
 // empty answer may be a sampling accident, so it is retried, but (*) once
 // retry.max_attempts is used up the file fails with empty_answer even when
 // nothing else succeeded meanwhile: the server answered, it is not down.
+// A certificate that does not verify (unknown CA, hostname mismatch,
+// expired) will not fix itself with a retry, like a bad key: the endpoint
+// pauses with the reason and no file fails.
 
 #include <string_view>
 
@@ -91,7 +95,8 @@ enum class AnswerProblem {
 [[nodiscard]] StatusClass classifyCompletion(AnswerProblem problem) noexcept;
 
 // An exchange that ended without an HTTP answer (net::HttpClient's error
-// code): kTimeout, kTooLarge, anything else is the network's.
+// code): kTimeout, kTooLarge, kUntrusted (the TLS peer's certificate),
+// anything else is the network's.
 [[nodiscard]] StatusClass classifyTransport(ErrorCode code) noexcept;
 
 }  // namespace dropd::llm

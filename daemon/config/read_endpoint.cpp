@@ -1,9 +1,10 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
-#include <charconv>
 
 #include <fmt/format.h>
+
+#include "dropd/config/json_scalar.hpp"
 
 #include "readers.hpp"
 
@@ -97,49 +98,49 @@ std::optional<std::vector<std::pair<std::string, std::string>>> readHeaders(Cont
   return map.isMapping() ? std::optional(std::move(headers)) : std::nullopt;
 }
 
-nlohmann::json scalarToJson(const YAML::Node& node) {
-  const std::string& text = node.Scalar();
-  if (node.Tag() == "!") {  // quoted in the file: always a string
-    return text;
+// A scalar by the YAML 1.2 core schema (json_scalar.hpp). Quoted or tagged
+// !!str, it is a string; other explicit tags are refused rather than guessed.
+std::optional<nlohmann::json> scalarToJson(Context& ctx, const YAML::Node& node, Path path) {
+  const std::string& tag = node.Tag();
+  if (tag == "!" || tag == "tag:yaml.org,2002:str") {
+    return nlohmann::json(node.Scalar());
   }
-  if (text == "true" || text == "false") {
-    return text == "true";
+  if (tag != "?" && !tag.empty()) {
+    ctx.error(node, path, fmt::format("the tag {} is not supported in params", tag));
+    return std::nullopt;
   }
-  if (text == "null" || text == "~") {
-    return nullptr;
+  auto value = plainScalarToJson(node.Scalar());
+  if (!value) {
+    ctx.error(node, path, value.error().context);
+    return std::nullopt;
   }
-  const char* const end = text.data() + text.size();
-  std::int64_t integer = 0;
-  if (auto [stop, ec] = std::from_chars(text.data(), end, integer);
-      ec == std::errc{} && stop == end) {
-    return integer;
-  }
-  double real = 0;
-  if (auto [stop, ec] = std::from_chars(text.data(), end, real); ec == std::errc{} && stop == end) {
-    return real;
-  }
-  return text;
+  return std::move(*value);
 }
 
-nlohmann::json yamlToJson(const YAML::Node& node) {
+// Every problem is reported; the result is nullopt if there was any.
+std::optional<nlohmann::json> yamlToJson(Context& ctx, const YAML::Node& node, Path path) {
   if (node.IsScalar()) {
-    return scalarToJson(node);
+    return scalarToJson(ctx, node, path);
   }
+  bool ok = true;
+  nlohmann::json out = node.IsSequence() ? nlohmann::json::array() : nlohmann::json::object();
   if (node.IsSequence()) {
-    nlohmann::json out = nlohmann::json::array();
-    for (const auto& item : node) {
-      out.push_back(yamlToJson(item));
+    for (std::size_t i = 0; i < node.size(); ++i) {
+      auto item = yamlToJson(ctx, node[i], fmt::format("{}[{}]", path, i));
+      ok = ok && item.has_value();
+      out.push_back(item ? std::move(*item) : nullptr);
     }
-    return out;
-  }
-  if (node.IsMap()) {
-    nlohmann::json out = nlohmann::json::object();
+  } else if (node.IsMap()) {
     for (const auto& item : node) {
-      out[item.first.as<std::string>("")] = yamlToJson(item.second);
+      const std::string key = item.first.as<std::string>("");
+      auto value = yamlToJson(ctx, item.second, path + "." + key);
+      ok = ok && value.has_value();
+      out[key] = value ? std::move(*value) : nullptr;
     }
-    return out;
+  } else {
+    out = nullptr;  // `key:` with no value
   }
-  return nullptr;
+  return ok ? std::optional(std::move(out)) : std::nullopt;
 }
 
 std::optional<nlohmann::json> readParams(Context& ctx, const YAML::Node& node, Path path) {
@@ -151,7 +152,7 @@ std::optional<nlohmann::json> readParams(Context& ctx, const YAML::Node& node, P
       ctx.error(value, map.pathOf(name), "dropd sets this field itself (see model and stream)");
     }
   }
-  return map.isMapping() ? std::optional(yamlToJson(node)) : std::nullopt;
+  return map.isMapping() ? yamlToJson(ctx, node, path) : std::nullopt;
 }
 
 void readLimitsAndRetry(Context& ctx, const MapReader& endpoint, Endpoint& out) {

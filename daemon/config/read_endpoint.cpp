@@ -13,8 +13,11 @@ namespace {
 
 using namespace std::string_view_literals;
 
-constexpr std::array kEndpointKeys{"url"sv,      "model"sv,  "api_key"sv, "headers"sv, "tls"sv,
-                                   "timeouts"sv, "limits"sv, "retry"sv,   "params"sv,  "stream"sv};
+constexpr std::array kEndpointKeys{"url"sv,     "model"sv,  "api_key"sv,  "auth"sv,
+                                   "headers"sv, "tls"sv,    "timeouts"sv, "limits"sv,
+                                   "retry"sv,   "params"sv, "stream"sv};
+constexpr std::array<std::pair<std::string_view, Auth>, 3> kAuthModes{
+    {{"bearer", Auth::kBearer}, {"api-key", Auth::kApiKey}, {"none", Auth::kNone}}};
 constexpr std::array kTlsKeys{"ca_file"sv, "verify"sv};
 constexpr std::array kTimeoutKeys{"connect"sv, "request"sv, "idle"sv};
 constexpr std::array kLimitKeys{"max_in_flight"sv, "requests_per_minute"sv, "tokens_per_minute"sv,
@@ -73,29 +76,64 @@ std::string lower(std::string_view text) {
   return out;
 }
 
+bool isOneLine(std::string_view value) {
+  return std::none_of(value.begin(), value.end(),
+                      [](char c) { return static_cast<unsigned char>(c) < 0x20; });
+}
+
+// One header's value: inline text, or {env:}/{file:} (readSecret).
+std::optional<Header> readHeader(Context& ctx, const std::string& name, const YAML::Node& value,
+                                 Path path) {
+  if (value.IsMap()) {
+    auto secret = readSecret(ctx, value, path);
+    return secret ? std::optional(Header{name, {}, std::move(*secret)}) : std::nullopt;
+  }
+  if (!value.IsScalar() || !isOneLine(value.Scalar())) {
+    ctx.error(value, path, "a header value must be one line of text, {env: NAME} or {file: PATH}");
+    return std::nullopt;
+  }
+  return Header{name, value.Scalar(), std::nullopt};
+}
+
 // Header values may be credentials, so no message here echoes a value.
-std::optional<std::vector<std::pair<std::string, std::string>>> readHeaders(Context& ctx,
-                                                                            const YAML::Node& node,
-                                                                            Path path) {
+std::optional<std::vector<Header>> readHeaders(Context& ctx, const YAML::Node& node, Path path) {
   const MapReader map(ctx, node, path, {});
-  std::vector<std::pair<std::string, std::string>> headers;
+  std::vector<Header> headers;
   for (const auto& [name, value] : map.entries()) {
     const std::string key_path = map.pathOf(name);
-    const std::string lowered = lower(name);
     if (!isHeaderName(name)) {
       ctx.error(value, key_path, "not a valid HTTP header name");
-    } else if (std::find(kReservedHeaders.begin(), kReservedHeaders.end(), lowered) !=
+    } else if (std::find(kReservedHeaders.begin(), kReservedHeaders.end(), lower(name)) !=
                kReservedHeaders.end()) {
       ctx.error(value, key_path, "dropd sets this header itself");
-    } else if (!value.IsScalar() ||
-               std::any_of(value.Scalar().begin(), value.Scalar().end(),
-                           [](char c) { return static_cast<unsigned char>(c) < 0x20; })) {
-      ctx.error(value, key_path, "a header value must be one line of text");
-    } else {
-      headers.emplace_back(name, value.Scalar());
+    } else if (auto header = readHeader(ctx, name, value, key_path)) {
+      headers.push_back(std::move(*header));
     }
   }
   return map.isMapping() ? std::optional(std::move(headers)) : std::nullopt;
+}
+
+// api_key and auth agree, and no header carries a second credential next
+// to the key: the server would pick one of the two, and which is its own
+// business.
+void checkAuth(Context& ctx, const MapReader& map, const Endpoint& out) {
+  if (out.auth == Auth::kNone && out.api_key) {
+    ctx.error(map.find("api_key"), map.pathOf("api_key"),
+              "auth none sends no key: remove api_key, or set auth to bearer or api-key");
+  }
+  if (out.auth == Auth::kApiKey && !out.api_key) {
+    ctx.error(map.find("auth"), map.pathOf("auth"), "auth api-key sends api_key, which is not set");
+  }
+  if (!out.api_key || out.auth == Auth::kNone) {
+    return;
+  }
+  const std::string_view sent_as = out.auth == Auth::kApiKey ? "api-key" : "Authorization";
+  for (const Header& header : out.headers) {
+    if (lower(header.name) == lower(sent_as)) {
+      ctx.error(map.find("headers"), map.pathOf("headers") + "." + header.name,
+                fmt::format("api_key already sets {}", sent_as));
+    }
+  }
 }
 
 // A scalar by the YAML 1.2 core schema (json_scalar.hpp). Quoted or tagged
@@ -211,19 +249,15 @@ Endpoint readEndpoint(Context& ctx, const std::string& name, const YAML::Node& n
   }
   readField(map, "model", out.model, readString);
   readField(map, "api_key", out.api_key, readSecret);
+  readField(map, "auth", out.auth, [](Context& c, const YAML::Node& n, Path p) {
+    return readEnum<Auth>(c, n, p, kAuthModes);
+  });
   readField(map, "headers", out.headers, readHeaders);
   readTransport(ctx, map, out);
   readLimitsAndRetry(ctx, map, out);
   readField(map, "params", out.params, readParams);
   readField(map, "stream", out.stream, readBool);
-  if (out.api_key) {
-    for (const auto& header : out.headers) {
-      if (lower(header.first) == "authorization") {
-        ctx.error(map.find("headers"), map.pathOf("headers") + "." + header.first,
-                  "api_key already sets Authorization");
-      }
-    }
-  }
+  checkAuth(ctx, map, out);
   return out;
 }
 

@@ -170,8 +170,10 @@ pipelines:
   CHECK(config.findEndpoint("nope") == nullptr);
   const Endpoint& zeta = config.endpoints[0];
   REQUIRE(zeta.headers.size() == 2);
-  CHECK(zeta.headers[0] == std::pair<std::string, std::string>{"X-Team", "docs"});
-  CHECK(zeta.headers[1].first == "A-First");
+  CHECK(zeta.headers[0].name == "X-Team");
+  CHECK(zeta.headers[0].value() == "docs");
+  CHECK_FALSE(zeta.headers[0].secret.has_value());
+  CHECK(zeta.headers[1].name == "A-First");
   CHECK(zeta.params ==
         nlohmann::json::parse(R"({"temperature":0.2,"max_tokens":1024,"stop":["\n"],"seed":"42",)"
                               R"("echo":true,"x":null})"));

@@ -84,5 +84,6 @@ TEST_CASE("plainScalarToJson refuses what JSON cannot carry as written", "[confi
     CHECK_FALSE(plainScalarToJson("0x10000000000000000").has_value());
     CHECK(plainScalarToJson("1e999").error().context ==
           "number 1e999 is out of range for a double");
+    CHECK_FALSE(plainScalarToJson("1e-400").has_value());  // would arrive as 0
   }
 }

@@ -121,7 +121,8 @@ void checkAuth(Context& ctx, const MapReader& map, const Endpoint& out) {
     ctx.error(map.find("api_key"), map.pathOf("api_key"),
               "auth none sends no key: remove api_key, or set auth to bearer or api-key");
   }
-  if (out.auth == Auth::kApiKey && !out.api_key) {
+  // An api_key that was written but did not resolve is reported already.
+  if (out.auth == Auth::kApiKey && !map.find("api_key").IsDefined()) {
     ctx.error(map.find("auth"), map.pathOf("auth"), "auth api-key sends api_key, which is not set");
   }
   if (!out.api_key || out.auth == Auth::kNone) {

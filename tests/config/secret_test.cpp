@@ -152,6 +152,15 @@ TEST_CASE("A secret that cannot be resolved names the env var or file", "[config
               .starts_with("s.yaml:4:11: endpoints.local.auth: auth api-key sends api_key, which "
                            "is not set"));
   }
+  SECTION("auth api-key with an api_key that is not set: one error, at the key") {
+    ::unsetenv("DROPD_TEST_UNSET");
+    const std::string yaml = "    api_key: { env: DROPD_TEST_UNSET }\n    auth: api-key\n";
+    const std::string text = errorTextFor(yaml);
+    CHECK(
+        text.starts_with("s.yaml:4:21: endpoints.local.api_key: environment variable "
+                         "DROPD_TEST_UNSET is not set or empty"));
+    CHECK(text.find("auth api-key sends api_key") == std::string::npos);
+  }
   SECTION("an unknown auth mode") {
     CHECK(errorTextFor("    auth: basic\n")
               .starts_with("s.yaml:4:11: endpoints.local.auth: 'basic' is not one of: bearer, "

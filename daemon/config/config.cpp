@@ -40,6 +40,18 @@ std::string_view toString(SourceAction action) {
   return "?";
 }
 
+std::string_view toString(Auth auth) {
+  switch (auth) {
+    case Auth::kBearer:
+      return "bearer";
+    case Auth::kApiKey:
+      return "api-key";
+    case Auth::kNone:
+      return "none";
+  }
+  return "?";
+}
+
 Prompt defaultPrompt() {
   // Both texts are known-good templates, so parsing cannot fail here.
   return Prompt{*parseTemplate("You summarize documents."),

@@ -1,9 +1,10 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
-#include <charconv>
 
 #include <fmt/format.h>
+
+#include "dropd/config/json_scalar.hpp"
 
 #include "readers.hpp"
 
@@ -12,8 +13,11 @@ namespace {
 
 using namespace std::string_view_literals;
 
-constexpr std::array kEndpointKeys{"url"sv,      "model"sv,  "api_key"sv, "headers"sv, "tls"sv,
-                                   "timeouts"sv, "limits"sv, "retry"sv,   "params"sv,  "stream"sv};
+constexpr std::array kEndpointKeys{"url"sv,     "model"sv,  "api_key"sv,  "auth"sv,
+                                   "headers"sv, "tls"sv,    "timeouts"sv, "limits"sv,
+                                   "retry"sv,   "params"sv, "stream"sv};
+constexpr std::array<std::pair<std::string_view, Auth>, 3> kAuthModes{
+    {{"bearer", Auth::kBearer}, {"api-key", Auth::kApiKey}, {"none", Auth::kNone}}};
 constexpr std::array kTlsKeys{"ca_file"sv, "verify"sv};
 constexpr std::array kTimeoutKeys{"connect"sv, "request"sv, "idle"sv};
 constexpr std::array kLimitKeys{"max_in_flight"sv, "requests_per_minute"sv, "tokens_per_minute"sv,
@@ -72,74 +76,110 @@ std::string lower(std::string_view text) {
   return out;
 }
 
+bool isOneLine(std::string_view value) {
+  return std::none_of(value.begin(), value.end(),
+                      [](char c) { return static_cast<unsigned char>(c) < 0x20; });
+}
+
+// One header's value: inline text, or {env:}/{file:} (readSecret).
+std::optional<Header> readHeader(Context& ctx, const std::string& name, const YAML::Node& value,
+                                 Path path) {
+  if (value.IsMap()) {
+    auto secret = readSecret(ctx, value, path);
+    return secret ? std::optional(Header{name, {}, std::move(*secret)}) : std::nullopt;
+  }
+  if (!value.IsScalar() || !isOneLine(value.Scalar())) {
+    ctx.error(value, path, "a header value must be one line of text, {env: NAME} or {file: PATH}");
+    return std::nullopt;
+  }
+  return Header{name, value.Scalar(), std::nullopt};
+}
+
 // Header values may be credentials, so no message here echoes a value.
-std::optional<std::vector<std::pair<std::string, std::string>>> readHeaders(Context& ctx,
-                                                                            const YAML::Node& node,
-                                                                            Path path) {
+std::optional<std::vector<Header>> readHeaders(Context& ctx, const YAML::Node& node, Path path) {
   const MapReader map(ctx, node, path, {});
-  std::vector<std::pair<std::string, std::string>> headers;
+  std::vector<Header> headers;
   for (const auto& [name, value] : map.entries()) {
     const std::string key_path = map.pathOf(name);
-    const std::string lowered = lower(name);
     if (!isHeaderName(name)) {
       ctx.error(value, key_path, "not a valid HTTP header name");
-    } else if (std::find(kReservedHeaders.begin(), kReservedHeaders.end(), lowered) !=
+    } else if (std::find(kReservedHeaders.begin(), kReservedHeaders.end(), lower(name)) !=
                kReservedHeaders.end()) {
       ctx.error(value, key_path, "dropd sets this header itself");
-    } else if (!value.IsScalar() ||
-               std::any_of(value.Scalar().begin(), value.Scalar().end(),
-                           [](char c) { return static_cast<unsigned char>(c) < 0x20; })) {
-      ctx.error(value, key_path, "a header value must be one line of text");
-    } else {
-      headers.emplace_back(name, value.Scalar());
+    } else if (auto header = readHeader(ctx, name, value, key_path)) {
+      headers.push_back(std::move(*header));
     }
   }
   return map.isMapping() ? std::optional(std::move(headers)) : std::nullopt;
 }
 
-nlohmann::json scalarToJson(const YAML::Node& node) {
-  const std::string& text = node.Scalar();
-  if (node.Tag() == "!") {  // quoted in the file: always a string
-    return text;
+// api_key and auth agree, and no header carries a second credential next
+// to the key: the server would pick one of the two, and which is its own
+// business.
+void checkAuth(Context& ctx, const MapReader& map, const Endpoint& out) {
+  if (out.auth == Auth::kNone && out.api_key) {
+    ctx.error(map.find("api_key"), map.pathOf("api_key"),
+              "auth none sends no key: remove api_key, or set auth to bearer or api-key");
   }
-  if (text == "true" || text == "false") {
-    return text == "true";
+  // An api_key that was written but did not resolve is reported already.
+  if (out.auth == Auth::kApiKey && !map.find("api_key").IsDefined()) {
+    ctx.error(map.find("auth"), map.pathOf("auth"), "auth api-key sends api_key, which is not set");
   }
-  if (text == "null" || text == "~") {
-    return nullptr;
+  if (!out.api_key || out.auth == Auth::kNone) {
+    return;
   }
-  const char* const end = text.data() + text.size();
-  std::int64_t integer = 0;
-  if (auto [stop, ec] = std::from_chars(text.data(), end, integer);
-      ec == std::errc{} && stop == end) {
-    return integer;
+  const std::string_view sent_as = out.auth == Auth::kApiKey ? "api-key" : "Authorization";
+  for (const Header& header : out.headers) {
+    if (lower(header.name) == lower(sent_as)) {
+      ctx.error(map.find("headers"), map.pathOf("headers") + "." + header.name,
+                fmt::format("api_key already sets {}", sent_as));
+    }
   }
-  double real = 0;
-  if (auto [stop, ec] = std::from_chars(text.data(), end, real); ec == std::errc{} && stop == end) {
-    return real;
-  }
-  return text;
 }
 
-nlohmann::json yamlToJson(const YAML::Node& node) {
+// A scalar by the YAML 1.2 core schema (json_scalar.hpp). Quoted or tagged
+// !!str, it is a string; other explicit tags are refused rather than guessed.
+std::optional<nlohmann::json> scalarToJson(Context& ctx, const YAML::Node& node, Path path) {
+  const std::string& tag = node.Tag();
+  if (tag == "!" || tag == "tag:yaml.org,2002:str") {
+    return nlohmann::json(node.Scalar());
+  }
+  if (tag != "?" && !tag.empty()) {
+    ctx.error(node, path, fmt::format("the tag {} is not supported in params", tag));
+    return std::nullopt;
+  }
+  auto value = plainScalarToJson(node.Scalar());
+  if (!value) {
+    ctx.error(node, path, value.error().context);
+    return std::nullopt;
+  }
+  return std::move(*value);
+}
+
+// Every problem is reported; the result is nullopt if there was any.
+std::optional<nlohmann::json> yamlToJson(Context& ctx, const YAML::Node& node, Path path) {
   if (node.IsScalar()) {
-    return scalarToJson(node);
+    return scalarToJson(ctx, node, path);
   }
+  bool ok = true;
+  nlohmann::json out = node.IsSequence() ? nlohmann::json::array() : nlohmann::json::object();
   if (node.IsSequence()) {
-    nlohmann::json out = nlohmann::json::array();
-    for (const auto& item : node) {
-      out.push_back(yamlToJson(item));
+    for (std::size_t i = 0; i < node.size(); ++i) {
+      auto item = yamlToJson(ctx, node[i], fmt::format("{}[{}]", path, i));
+      ok = ok && item.has_value();
+      out.push_back(item ? std::move(*item) : nullptr);
     }
-    return out;
-  }
-  if (node.IsMap()) {
-    nlohmann::json out = nlohmann::json::object();
+  } else if (node.IsMap()) {
     for (const auto& item : node) {
-      out[item.first.as<std::string>("")] = yamlToJson(item.second);
+      const std::string key = item.first.as<std::string>("");
+      auto value = yamlToJson(ctx, item.second, path + "." + key);
+      ok = ok && value.has_value();
+      out[key] = value ? std::move(*value) : nullptr;
     }
-    return out;
+  } else {
+    out = nullptr;  // `key:` with no value
   }
-  return nullptr;
+  return ok ? std::optional(std::move(out)) : std::nullopt;
 }
 
 std::optional<nlohmann::json> readParams(Context& ctx, const YAML::Node& node, Path path) {
@@ -151,7 +191,7 @@ std::optional<nlohmann::json> readParams(Context& ctx, const YAML::Node& node, P
       ctx.error(value, map.pathOf(name), "dropd sets this field itself (see model and stream)");
     }
   }
-  return map.isMapping() ? std::optional(yamlToJson(node)) : std::nullopt;
+  return map.isMapping() ? yamlToJson(ctx, node, path) : std::nullopt;
 }
 
 void readLimitsAndRetry(Context& ctx, const MapReader& endpoint, Endpoint& out) {
@@ -210,19 +250,15 @@ Endpoint readEndpoint(Context& ctx, const std::string& name, const YAML::Node& n
   }
   readField(map, "model", out.model, readString);
   readField(map, "api_key", out.api_key, readSecret);
+  readField(map, "auth", out.auth, [](Context& c, const YAML::Node& n, Path p) {
+    return readEnum<Auth>(c, n, p, kAuthModes);
+  });
   readField(map, "headers", out.headers, readHeaders);
   readTransport(ctx, map, out);
   readLimitsAndRetry(ctx, map, out);
   readField(map, "params", out.params, readParams);
   readField(map, "stream", out.stream, readBool);
-  if (out.api_key) {
-    for (const auto& header : out.headers) {
-      if (lower(header.first) == "authorization") {
-        ctx.error(map.find("headers"), map.pathOf("headers") + "." + header.first,
-                  "api_key already sets Authorization");
-      }
-    }
-  }
+  checkAuth(ctx, map, out);
   return out;
 }
 

@@ -67,11 +67,14 @@ void SecretMask::addFrom(const Config& config) {
     if (endpoint.api_key) {
       add(endpoint.api_key->reveal(), at + ".api_key");
     }
-    for (const auto& [name, value] : endpoint.headers) {
-      if (!carriesCredentials(name)) {
+    for (const Header& header : endpoint.headers) {
+      // A value read from {env:} or {file:} was put there to be secret,
+      // whatever the header's name.
+      if (!header.secret && !carriesCredentials(header.name)) {
         continue;
       }
-      const std::string label = at + ".headers." + name;
+      const std::string label = at + ".headers." + header.name;
+      const std::string& value = header.value();
       add(value, label);
       // "Bearer abc", "Basic dXNlcjpwdw==": a server may echo the credentials alone.
       const std::size_t space = value.find(' ');

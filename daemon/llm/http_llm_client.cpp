@@ -24,6 +24,18 @@ std::optional<std::string_view> headerValue(const net::HttpResponse& response,
   return std::nullopt;
 }
 
+// Replaces the first header named `name` (any case), else appends one.
+void setHeader(std::vector<net::Header>& headers, const std::string& name,
+               const std::string& value) {
+  for (net::Header& header : headers) {
+    if (net::equalsIgnoreCase(header.name, name)) {
+      header = {name, value};
+      return;
+    }
+  }
+  headers.push_back({name, value});
+}
+
 throttle::RateLimitHints rateLimitHints(const net::HttpResponse& response) {
   return throttle::parseRateLimitHeaders(headerValue(response, "x-ratelimit-remaining-requests"),
                                          headerValue(response, "x-ratelimit-remaining-tokens"),
@@ -52,6 +64,7 @@ HttpLlmClient::HttpLlmClient(std::unique_ptr<net::HttpClient> http,
     : http_(std::move(http)),
       url_(endpoint.url),
       api_key_(endpoint.api_key),
+      auth_(endpoint.auth),
       headers_(endpoint.headers),
       clock_(clock) {}
 
@@ -62,11 +75,13 @@ net::HttpRequest HttpLlmClient::requestFor(std::shared_ptr<const std::string> bo
   req.headers = {{"Content-Type", "application/json"},
                  {"Accept", "application/json"},
                  {"User-Agent", std::string("dropd/") + kVersion}};
-  if (api_key_) {
+  if (api_key_ && auth_ == config::Auth::kBearer) {
     req.headers.push_back({"Authorization", "Bearer " + api_key_->reveal()});
+  } else if (api_key_ && auth_ == config::Auth::kApiKey) {
+    req.headers.push_back({"api-key", api_key_->reveal()});
   }
-  for (const auto& [name, value] : headers_) {
-    req.headers.push_back({name, value});
+  for (const config::Header& header : headers_) {
+    setHeader(req.headers, header.name, header.value());
   }
   req.shared_body = std::move(body);  // shared, not copied: a retry sends the same bytes
   return req;

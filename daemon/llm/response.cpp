@@ -35,10 +35,62 @@ Answer httpFailure(int status, std::string_view body) {
   return {tl::unexpected(std::move(f)), sorted.outcome};
 }
 
-Answer badResponse(int status, std::string_view body, std::string_view why) {
-  const StatusClass sorted = classifyAnswer(status, {});
-  Failure f{sorted.cls, sorted.kind, status, std::string(why) + ": " + bodyExcerpt(body)};
+Answer answerProblem(int status, AnswerProblem problem, std::string message) {
+  const StatusClass sorted = classifyCompletion(problem);
+  Failure f{sorted.cls, sorted.kind, status, std::move(message)};
   return {tl::unexpected(std::move(f)), sorted.outcome};
+}
+
+Answer badResponse(int status, std::string_view body, std::string_view why) {
+  return answerProblem(status, AnswerProblem::kNotACompletion,
+                       std::string(why) + ": " + bodyExcerpt(body));
+}
+
+// What a message says: its text (content as a string, or its text parts
+// joined in order) and its refusal, if any.
+struct MessageText {
+  std::string text;
+  std::string refusal;
+  bool well_formed = true;  // false: content is neither a string, a list, nor null
+};
+
+std::string stringMember(const json& object, const char* key) {
+  const auto it = object.find(key);
+  return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+// A list of parts: {"type":"text","text":...} parts are joined in order;
+// {"type":"refusal","refusal":...} parts give the refusal; any other part
+// (image, audio, tool output) is not text and is skipped.
+void readParts(const json& parts, MessageText& out) {
+  for (const json& part : parts) {
+    if (!part.is_object()) {
+      continue;
+    }
+    const std::string type = stringMember(part, "type");
+    if (type == "text") {
+      out.text += stringMember(part, "text");
+    } else if (type == "refusal" && out.refusal.empty()) {
+      out.refusal = stringMember(part, "refusal");
+    }
+  }
+}
+
+MessageText readMessage(const json& message) {
+  MessageText out;
+  out.refusal = stringMember(message, "refusal");
+  const auto content = message.find("content");
+  if (content == message.end() || content->is_null()) {
+    return out;
+  }
+  if (content->is_string()) {
+    out.text = content->get<std::string>();
+  } else if (content->is_array()) {
+    readParts(*content, out);
+  } else {
+    out.well_formed = false;
+  }
+  return out;
 }
 
 std::uint64_t countField(const json& usage, const char* key) {
@@ -46,6 +98,29 @@ std::uint64_t countField(const json& usage, const char* key) {
     return usage[key].get<std::uint64_t>();
   }
   return 0;
+}
+
+// The completion in a 2xx answer's choices[0], or why there is none.
+Answer readChoice(int status, std::string_view body, const json& choice) {
+  const auto message = choice.find("message");
+  if (message == choice.end() || !message->is_object()) {
+    return badResponse(status, body, "choices[0] has no message");
+  }
+  MessageText said = readMessage(*message);
+  if (!said.well_formed) {
+    return badResponse(status, body, "choices[0].message.content is not text");
+  }
+  if (said.text.empty() && !said.refusal.empty()) {
+    return answerProblem(status, AnswerProblem::kRefusal,
+                         "the model refused: " + bodyExcerpt(said.refusal));
+  }
+  if (said.text.empty()) {
+    return answerProblem(status, AnswerProblem::kEmpty, "empty answer: " + bodyExcerpt(body));
+  }
+  Completion c;
+  c.content = std::move(said.text);
+  c.finish_reason = stringMember(choice, "finish_reason");
+  return {std::move(c), throttle::Outcome::kSuccess};
 }
 
 }  // namespace
@@ -63,22 +138,14 @@ Answer readAnswer(int status, std::string_view body) {
       !(*choices)[0].is_object()) {
     return badResponse(status, body, "response has no choices[0]");
   }
-  const json& choice = (*choices)[0];
-  const auto message = choice.find("message");
-  if (message == choice.end() || !message->is_object() || !message->contains("content")) {
-    return badResponse(status, body, "choices[0] has no message.content");
+  Answer answer = readChoice(status, body, (*choices)[0]);
+  if (answer.result) {
+    if (const auto usage = doc.find("usage"); usage != doc.end() && usage->is_object()) {
+      answer.result->usage = {countField(*usage, "prompt_tokens"),
+                              countField(*usage, "completion_tokens")};
+    }
   }
-  Completion c;
-  const json& content = (*message)["content"];
-  c.content = content.is_string() ? content.get<std::string>() : std::string();
-  const auto finish = choice.find("finish_reason");
-  if (finish != choice.end() && finish->is_string()) {
-    c.finish_reason = finish->get<std::string>();
-  }
-  if (const auto usage = doc.find("usage"); usage != doc.end() && usage->is_object()) {
-    c.usage = {countField(*usage, "prompt_tokens"), countField(*usage, "completion_tokens")};
-  }
-  return {std::move(c), throttle::Outcome::kSuccess};
+  return answer;
 }
 
 tl::expected<Completion, Failure> parseResponse(int status, std::string_view body) {

@@ -50,6 +50,10 @@ std::string_view toString(FailureKind kind) noexcept {
       return "read";
     case FailureKind::kOutput:
       return "output";
+    case FailureKind::kRefusal:
+      return "refusal";
+    case FailureKind::kEmptyAnswer:
+      return "empty_answer";
   }
   return "unknown";
 }
@@ -68,10 +72,26 @@ StatusClass classifyAnswer(int status, std::string_view error_code) noexcept {
   return out;
 }
 
+StatusClass classifyCompletion(AnswerProblem problem) noexcept {
+  switch (problem) {
+    case AnswerProblem::kRefusal:
+      return {FailureClass::kFailFile, FailureKind::kRefusal, Outcome::kClientError};
+    case AnswerProblem::kEmpty:
+      return {FailureClass::kRetry, FailureKind::kEmptyAnswer, Outcome::kClientError};
+    case AnswerProblem::kNotACompletion:
+      break;
+  }
+  return {FailureClass::kRetry, FailureKind::kBadResponse, Outcome::kServerError};
+}
+
 StatusClass classifyTransport(ErrorCode code) noexcept {
   if (code == ErrorCode::kTooLarge) {
     // The endpoint answered; this file's answer is unusable.
     return {FailureClass::kFailFile, FailureKind::kResponseTooLarge, Outcome::kClientError};
+  }
+  if (code == ErrorCode::kUntrusted) {
+    // Like a bad key: no retry will make the certificate verify.
+    return {FailureClass::kPauseEndpoint, FailureKind::kNetwork, Outcome::kRejected};
   }
   if (code == ErrorCode::kTimeout) {
     return {FailureClass::kRetry, FailureKind::kTimeout, Outcome::kOverloaded};

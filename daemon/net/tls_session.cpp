@@ -183,7 +183,9 @@ tl::unexpected<Error> TlsSession::failure(std::string_view what, int ssl_error) 
   if (verify != X509_V_OK) {
     context += "certificate verify failed: ";
     context += X509_verify_cert_error_string(verify);
-  } else if (!reason.empty()) {
+    return makeError(ErrorCode::kUntrusted, std::move(context));
+  }
+  if (!reason.empty()) {
     context += reason;
   } else if (ssl_error == SSL_ERROR_ZERO_RETURN) {
     context += "peer closed the session";

@@ -9,19 +9,19 @@
 // wrote into the inbound BIO and writes records into the outbound BIO,
 // which seal()/flush() drain into the caller's buffer.
 //
-// Errors are kProtocol, once the session has failed it stays failed:
-//   "TLS handshake with PEER: certificate verify failed: REASON" where
-//       REASON is OpenSSL's verify result, e.g. "self-signed certificate",
-//       "unable to get local issuer certificate", "hostname mismatch",
-//       "IP address mismatch", "certificate has expired";
-//   "TLS handshake with PEER: REASON" for the rest, e.g. "wrong version
-//       number" (a plain-HTTP peer), "unsupported protocol";
-//   "TLS read from PEER: REASON" / "TLS write to PEER: REASON" afterwards.
-// kProtocol rather than a code of its own keeps the client's classification
-// simple: a TLS failure is never the keep-alive race, so it is not retried
-// on a fresh connection. A certificate failure will not fix itself with a
-// retry either; callers that care tell it by the "certificate verify
-// failed" text.
+// Errors, and once the session has failed it stays failed:
+//   kUntrusted "TLS handshake with PEER: certificate verify failed: REASON"
+//       where REASON is OpenSSL's verify result, e.g. "self-signed
+//       certificate", "unable to get local issuer certificate", "hostname
+//       mismatch", "IP address mismatch", "certificate has expired";
+//   kProtocol "TLS handshake with PEER: REASON" for the rest, e.g. "wrong
+//       version number" (a plain-HTTP peer), "unsupported protocol";
+//   kProtocol "TLS read from PEER: REASON" / "TLS write to PEER: REASON"
+//       afterwards.
+// Neither is the keep-alive race, so neither is retried on a fresh
+// connection. kUntrusted has its own code because a certificate that does
+// not verify will not fix itself with a retry: the LLM client pauses the
+// endpoint on it, as on a bad key (llm/status_class.hpp).
 
 #include <memory>
 #include <string>

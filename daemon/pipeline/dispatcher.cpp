@@ -148,7 +148,10 @@ void Dispatcher::onFailure(Entry entry, llm::Failure failure,
     // Out of attempts: if other requests succeeded meanwhile, the trouble is
     // this file's; if nothing succeeds, the endpoint is down and the file
     // waits for it rather than failing (docs/architecture.md, rules).
-    if (last_success_ > job.first_sent) {
+    // An empty answer came from a server that answered: it is not down, so
+    // the file fails (llm/status_class.hpp).
+    const bool answered = failure.kind == llm::FailureKind::kEmptyAnswer;
+    if (answered || last_success_ > job.first_sent) {
       job.failure = std::move(failure);
       finish(std::move(entry));
       return;

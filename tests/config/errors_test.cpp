@@ -326,6 +326,24 @@ TEST_CASE("Checks across keys point at the key at fault", "[config]") {
           "bad.yaml:4:22: endpoints.local.params.model: dropd sets this field itself (see model "
           "and stream)");
   }
+  SECTION("params JSON cannot carry, at their own line and column") {
+    CHECK(onlyError(endpointWith("    params: { temperature: .inf }\n")) ==
+          "bad.yaml:4:28: endpoints.local.params.temperature: .inf is not a finite number, and "
+          "JSON cannot carry it (quote it for a string)");
+    CHECK(onlyError(endpointWith("    params:\n      logit_bias: { a: [1, nan] }\n")) ==
+          "bad.yaml:5:28: endpoints.local.params.logit_bias.a[1]: nan is not a finite number, "
+          "and JSON cannot carry it (quote it for a string)");
+    CHECK(onlyError(endpointWith("    params: { seed: 99999999999999999999 }\n")) ==
+          "bad.yaml:4:21: endpoints.local.params.seed: integer 99999999999999999999 does not "
+          "fit in 64 bits");
+    CHECK(onlyError(endpointWith("    params: { n: !!binary AAAA }\n")) ==
+          "bad.yaml:4:18: endpoints.local.params.n: the tag tag:yaml.org,2002:binary is not "
+          "supported in params");
+  }
+  SECTION("every bad param is reported") {
+    CHECK(diagnosticsOf(endpointWith("    params: { a: -.inf, b: [.nan, ok], c: 1 }\n")).size() ==
+          2);
+  }
 }
 
 // Line 1 an endpoint `e`, then one flow-style pipeline per line from line 3.
@@ -345,12 +363,11 @@ TEST_CASE("Pipelines that feed each other in a loop are refused", "[config]") {
           "(/srv/a), which closes a loop: pipelines \"a\" -> \"b\" -> \"a\"");
   }
   SECTION("three, one of them through a moved source, one inside a recursive root") {
-    CHECK(onlyError(pipelines(
-              {"name: a, watch: [/srv/a], output: { dir: /srv/b/deep }",
-               "name: b, watch: [/srv/b], output: { dir: /srv/out-b },"
-               " on_failure: { action: move, dir: /srv/c }",
-               "name: c, watch: [/srv/c], output: { dir: /srv/out-c },"
-               " on_success: { action: move, dir: /srv/a }"})) ==
+    CHECK(onlyError(pipelines({"name: a, watch: [/srv/a], output: { dir: /srv/b/deep }",
+                               "name: b, watch: [/srv/b], output: { dir: /srv/out-b },"
+                               " on_failure: { action: move, dir: /srv/c }",
+                               "name: c, watch: [/srv/c], output: { dir: /srv/out-c },"
+                               " on_success: { action: move, dir: /srv/a }"})) ==
           "bad.yaml:5:108: pipelines[2].on_success.dir: folder is watched by "
           "pipelines[0].watch[0] (/srv/a), which closes a loop: pipelines \"a\" -> \"b\" -> "
           "\"c\" -> \"a\"");
@@ -376,12 +393,12 @@ TEST_CASE("Pipelines that feed each other in a loop are refused", "[config]") {
               .ends_with("pipelines \"a\" -> \"b\" -> \"a\""));
   }
   SECTION("a chain is fine: a's results are b's inbox") {
-    CHECK_NOTHROW(loadConfigString(
-        pipelines({"name: a, watch: [/srv/a], output: { dir: /srv/b }",
-                   "name: b, watch: [/srv/b], output: { dir: /srv/c },"
-                   " on_success: { action: move, dir: /srv/b-done }",
-                   "name: c, watch: [/srv/c], output: { dir: /srv/out }"}),
-        "ok.yaml"));
+    CHECK_NOTHROW(
+        loadConfigString(pipelines({"name: a, watch: [/srv/a], output: { dir: /srv/b }",
+                                    "name: b, watch: [/srv/b], output: { dir: /srv/c },"
+                                    " on_success: { action: move, dir: /srv/b-done }",
+                                    "name: c, watch: [/srv/c], output: { dir: /srv/out }"}),
+                         "ok.yaml"));
   }
 }
 
@@ -390,9 +407,9 @@ TEST_CASE("A loop through a symlinked spelling of a folder is refused", "[config
   std::filesystem::create_directories(dir.path() / "b-in");
   std::filesystem::create_directory_symlink(dir.path() / "b-in", dir.path() / "to-b");
   const std::string root = dir.path().string();
-  const std::string yaml = pipelines(
-      {"name: a, watch: [" + root + "/a-in], output: { dir: " + root + "/to-b/results }",
-       "name: b, watch: [" + root + "/b-in], output: { dir: " + root + "/a-in }"});
+  const std::string yaml =
+      pipelines({"name: a, watch: [" + root + "/a-in], output: { dir: " + root + "/to-b/results }",
+                 "name: b, watch: [" + root + "/b-in], output: { dir: " + root + "/a-in }"});
   CHECK(onlyError(yaml).ends_with("pipelines \"a\" -> \"b\" -> \"a\""));
 }
 

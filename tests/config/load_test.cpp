@@ -106,6 +106,36 @@ TEST_CASE("Keys left out keep the documented defaults", "[config]") {
   }
 }
 
+TEST_CASE("params scalars become JSON by the YAML 1.2 core schema", "[config]") {
+  const Config config = loadConfigString(R"(endpoints:
+  e:
+    url: http://localhost/v1
+    params:
+      hex: 0x10
+      octal: 0o17
+      plus: +1
+      exp: 1e3
+      word: yes
+      quoted_inf: ".inf"
+      quoted_number: '0x10'
+      tagged: !!str 12
+      nothing:
+      upper: TRUE
+      list: [+2, 0.5, Null, "nan"]
+pipelines:
+  - watch: [/srv/in]
+    endpoint: e
+    output: { dir: /srv/out }
+)",
+                                         "p.yaml");
+  const nlohmann::json& params = config.endpoints[0].params;
+  CHECK(params == nlohmann::json::parse(R"({"hex":16,"octal":15,"plus":1,"exp":1000.0,
+      "word":"yes","quoted_inf":".inf","quoted_number":"0x10","tagged":"12","nothing":null,
+      "upper":true,"list":[2,0.5,null,"nan"]})"));
+  CHECK(params["exp"].is_number_float());
+  CHECK(params["hex"].is_number_integer());
+}
+
 TEST_CASE("Values are read into their types, in file order", "[config]") {
   const Config config = loadConfigString(R"(state_dir: state/./db/
 log: { level: debug, format: json }
@@ -140,8 +170,10 @@ pipelines:
   CHECK(config.findEndpoint("nope") == nullptr);
   const Endpoint& zeta = config.endpoints[0];
   REQUIRE(zeta.headers.size() == 2);
-  CHECK(zeta.headers[0] == std::pair<std::string, std::string>{"X-Team", "docs"});
-  CHECK(zeta.headers[1].first == "A-First");
+  CHECK(zeta.headers[0].name == "X-Team");
+  CHECK(zeta.headers[0].value() == "docs");
+  CHECK_FALSE(zeta.headers[0].secret.has_value());
+  CHECK(zeta.headers[1].name == "A-First");
   CHECK(zeta.params ==
         nlohmann::json::parse(R"({"temperature":0.2,"max_tokens":1024,"stop":["\n"],"seed":"42",)"
                               R"("echo":true,"x":null})"));

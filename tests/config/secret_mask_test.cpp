@@ -16,9 +16,10 @@ TEST_CASE("SecretMask replaces each configured secret wherever it occurs", "[con
   Endpoint main;
   main.name = "main";
   main.api_key = Secret("sk-live-0123456789abcdef", "env K");
-  main.headers = {{"X-Api-Key", "hdr-secret-42"},
-                  {"Authorization-Proxy", "Basic dXNlcjpwYXNz"},
-                  {"X-Title", "dropd"}};
+  main.headers = {{"X-Api-Key", "hdr-secret-42", {}},
+                  {"Authorization-Proxy", "Basic dXNlcjpwYXNz", {}},
+                  {"X-Title", "dropd", {}},
+                  {"X-Team", {}, Secret("team-from-env-77", "env T")}};
   config.endpoints.push_back(main);
   SecretMask mask;
   mask.addFrom(config);
@@ -30,8 +31,11 @@ TEST_CASE("SecretMask replaces each configured secret wherever it occurs", "[con
         "[redacted endpoints.main.headers.X-Api-Key]");
   // "Scheme credentials": the credentials alone are a secret too.
   CHECK(mask.apply("dXNlcjpwYXNz") == "[redacted endpoints.main.headers.Authorization-Proxy]");
-  // A header that carries no credentials is not masked.
+  // A header that carries no credentials is not masked, unless its value
+  // came from {env:} or {file:}: then it was meant to be secret.
   CHECK(mask.apply("X-Title: dropd") == "X-Title: dropd");
+  CHECK(mask.apply("X-Team: team-from-env-77") ==
+        "X-Team: [redacted endpoints.main.headers.X-Team]");
   CHECK(mask.finds("..sk-live-0123456789abcdef"));
   CHECK_FALSE(mask.finds("sk-live-0123456789abcde"));  // a prefix is not the secret
 }

@@ -130,4 +130,80 @@ TEST_CASE("A secret that cannot be resolved names the env var or file", "[config
     CHECK(text.starts_with(
         "s.yaml:5:14: endpoints.local.headers.Authorization: api_key already sets Authorization"));
   }
+  SECTION("an api-key header next to api_key with auth api-key") {
+    ::setenv("DROPD_TEST_KEY2", "k", 1);
+    const std::string text = errorTextFor(
+        "    api_key: { env: DROPD_TEST_KEY2 }\n    auth: api-key\n    headers: { API-Key: x }\n");
+    ::unsetenv("DROPD_TEST_KEY2");
+    CHECK(text.starts_with(
+        "s.yaml:6:14: endpoints.local.headers.API-Key: api_key already sets api-key"));
+  }
+  SECTION("auth none with an api_key") {
+    ::setenv("DROPD_TEST_KEY2", "k", 1);
+    const std::string text =
+        errorTextFor("    api_key: { env: DROPD_TEST_KEY2 }\n    auth: none\n");
+    ::unsetenv("DROPD_TEST_KEY2");
+    CHECK(
+        text.starts_with("s.yaml:4:14: endpoints.local.api_key: auth none sends no key: remove "
+                         "api_key, or set auth to bearer or api-key"));
+  }
+  SECTION("auth api-key without an api_key") {
+    CHECK(errorTextFor("    auth: api-key\n")
+              .starts_with("s.yaml:4:11: endpoints.local.auth: auth api-key sends api_key, which "
+                           "is not set"));
+  }
+  SECTION("auth api-key with an api_key that is not set: one error, at the key") {
+    ::unsetenv("DROPD_TEST_UNSET");
+    const std::string yaml = "    api_key: { env: DROPD_TEST_UNSET }\n    auth: api-key\n";
+    const std::string text = errorTextFor(yaml);
+    CHECK(
+        text.starts_with("s.yaml:4:21: endpoints.local.api_key: environment variable "
+                         "DROPD_TEST_UNSET is not set or empty"));
+    CHECK(text.find("auth api-key sends api_key") == std::string::npos);
+  }
+  SECTION("an unknown auth mode") {
+    CHECK(errorTextFor("    auth: basic\n")
+              .starts_with("s.yaml:4:11: endpoints.local.auth: 'basic' is not one of: bearer, "
+                           "api-key, none"));
+  }
+  SECTION("a header secret that is not set, without its value in the message") {
+    ::unsetenv("DROPD_TEST_UNSET");
+    CHECK(errorTextFor("    headers: { X-Org: { env: DROPD_TEST_UNSET } }\n")
+              .starts_with("s.yaml:4:30: endpoints.local.headers.X-Org: environment variable "
+                           "DROPD_TEST_UNSET is not set or empty"));
+    CHECK(errorTextFor("    headers: { X-Org: { vault: sk-LEAK-0123456789 } }\n").find(kLeak) ==
+          std::string::npos);
+  }
+}
+
+TEST_CASE("Header values read {env:} and {file:} like api_key", "[config]") {
+  const dropd::test::TempDir dir;
+  const auto path = dir.write("org", "org-from-file\n");
+  ::setenv("DROPD_TEST_HDR", "hdr-from-env", 1);
+  const auto config = dropd::config::loadConfigString(
+      "endpoints:\n"
+      "  local:\n"
+      "    url: http://127.0.0.1:8089/v1\n"
+      "    auth: none\n"
+      "    headers:\n"
+      "      Authorization: { env: DROPD_TEST_HDR }\n"
+      "      X-Org: { file: " +
+          path.string() +
+          " }\n"
+          "      X-Plain: text\n"
+          "pipelines:\n"
+          "  - { watch: [/in], endpoint: local, output: { dir: /out } }\n",
+      "h.yaml");
+  ::unsetenv("DROPD_TEST_HDR");
+  const auto& headers = config.endpoints[0].headers;
+  REQUIRE(headers.size() == 3);
+  CHECK(config.endpoints[0].auth == dropd::config::Auth::kNone);
+  CHECK(headers[0].value() == "hdr-from-env");
+  REQUIRE(headers[0].secret.has_value());
+  CHECK(headers[0].secret->origin() == "env DROPD_TEST_HDR");
+  CHECK(headers[0].text.empty());
+  CHECK(headers[1].value() == "org-from-file");
+  CHECK(headers[1].secret.has_value());
+  CHECK(headers[2].value() == "text");
+  CHECK_FALSE(headers[2].secret.has_value());
 }

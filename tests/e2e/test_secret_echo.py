@@ -9,7 +9,8 @@ completions' content. dropd runs at trace level, once with --once and once as
 a daemon. Then every byte dropd wrote (its stdout and stderr, every record,
 the ledger's files, done/ and failed/) is searched for both secrets, raw and
 JSON-escaped: none may be there, and the redaction markers must be, so the
-echo did arrive and was masked rather than lost.
+echo did arrive and was masked rather than lost. Both secrets come from
+{env:}: the api_key and, since issue 13, the X-Api-Key header's value.
 """
 
 import json
@@ -32,14 +33,15 @@ BAD_REL = "bad/mentions-BADFILE.txt"
 
 
 def config_with_secrets(root, url, **kw):
-    """write_config's file (kept outside the searched folders) plus an X-Api-Key header."""
+    """write_config's file (kept outside the searched folders) plus an X-Api-Key header,
+    its value from {env:} like the api_key's, so neither secret is in the file."""
     cfg = os.path.join(root, "dropd.yaml")
     dirs = write_config(cfg, os.path.join(root, "run"), url, api_key_env="DROPD_E2E_KEY",
                         log_level="trace", **kw)
     with open(cfg, encoding="utf-8") as f:
         text = f.read()
     text = text.replace("    model: e2e-model\n",
-                        f"    model: e2e-model\n    headers: {{ X-Api-Key: {json.dumps(HEADER_KEY)} }}\n")
+                        "    model: e2e-model\n    headers: { X-Api-Key: { env: DROPD_E2E_HDR } }\n")
     with open(cfg, "w", encoding="utf-8") as f:
         f.write(text)
     return cfg, dirs
@@ -94,7 +96,7 @@ def scenario_once(tmp):
         cfg, dirs = config_with_secrets(root, fake.url, retry=("20", "10ms", "50ms"))
         files = files_for(20)
         write_files(dirs["inbox"], files)
-        env = dict(os.environ, DROPD_E2E_KEY=API_KEY)
+        env = dict(os.environ, DROPD_E2E_KEY=API_KEY, DROPD_E2E_HDR=HEADER_KEY)
         res = run_dropd(["--once", "--config", cfg], cwd=root, env=env, timeout=120)
     finally:
         fake.stop()
@@ -135,7 +137,7 @@ def scenario_daemon_paused(tmp):
         files = files_for(5)
         del files[BAD_REL]
         write_files(dirs["inbox"], files)
-        env = dict(os.environ, DROPD_E2E_KEY=API_KEY)
+        env = dict(os.environ, DROPD_E2E_KEY=API_KEY, DROPD_E2E_HDR=HEADER_KEY)
         dropd = start_dropd(["--config", cfg], cwd=root, env=env)
         line = dropd.stderr.lines[dropd.stderr.wait_for(r"endpoint\.paused", 10)]
         check(KEY_MARK in line, f"[daemon] endpoint.paused without the marker: {line!r}")

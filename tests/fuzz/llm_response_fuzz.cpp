@@ -3,7 +3,7 @@
 // failure that pauses the endpoint is kRejected, every failure carries its
 // status and a one-line message of bounded size, and a well-formed
 // completion built from the input reads back with the same content, finish
-// reason and usage.
+// reason and usage, or with no content is an empty_answer, never a success.
 
 #include <cstddef>
 #include <cstdint>
@@ -50,8 +50,10 @@ void checkAnyAnswer(int status, std::string_view body) {
   checkOneLine(failure.message);
   DROPD_FUZZ_CHECK(failure.message.size() <= kExcerptBytes + 100);
   if (is_2xx) {
-    DROPD_FUZZ_CHECK(failure.cls == FailureClass::kRetry &&
-                     toString(failure.kind) == "bad_response");
+    const std::string_view kind = toString(failure.kind);
+    DROPD_FUZZ_CHECK(kind == "bad_response" || kind == "empty_answer" || kind == "refusal");
+    DROPD_FUZZ_CHECK(failure.cls ==
+                     (kind == "refusal" ? FailureClass::kFailFile : FailureClass::kRetry));
   }
   if (status == 401 || status == 403) {
     DROPD_FUZZ_CHECK(failure.cls == FailureClass::kPauseEndpoint);
@@ -76,6 +78,11 @@ void checkCompletionRoundTrip(std::string_view content, std::string_view finish,
                      {"finish_reason", std::string(finish.size() % 2 ? "stop" : "length")}}})},
       {"usage", {{"prompt_tokens", prompt_tokens}, {"completion_tokens", content.size()}}}};
   const auto result = dropd::llm::parseResponse(200, doc.dump(-1, ' ', false));
+  if (content.empty()) {
+    // No text is never a silent empty success.
+    DROPD_FUZZ_CHECK(!result && toString(result.error().kind) == "empty_answer");
+    return;
+  }
   DROPD_FUZZ_CHECK(result.has_value());
   DROPD_FUZZ_CHECK(result->content == json::parse(content_text).get<std::string>());
   DROPD_FUZZ_CHECK(result->finish_reason == (finish.size() % 2 ? "stop" : "length"));

@@ -1,5 +1,6 @@
 #include "dropd/llm/http_llm_client.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <memory>
 #include <optional>
@@ -61,7 +62,7 @@ TEST_CASE("HttpLlmClient posts the body with the endpoint's headers", "[llm]") {
   Fixture f;
   auto e = endpointAt(f.url());
   e.api_key.emplace("sk-test", "test");
-  e.headers = {{"OpenAI-Organization", "org-1"}, {"X-Extra", "yes"}};
+  e.headers = {{"OpenAI-Organization", "org-1", {}}, {"X-Extra", "yes", {}}};
   f.server.answer = [&](const dropd::net::ServerRequest&, dropd::net::Responder& responder) {
     f.clock.advance(250ms);  // the answer takes this long on the client's clock
     responder.send(200, {{"Content-Type", "application/json"}}, kCompletion);
@@ -91,6 +92,50 @@ TEST_CASE("HttpLlmClient posts the body with the endpoint's headers", "[llm]") {
   CHECK_FALSE(a.cancelled);
   CHECK_FALSE(a.retry_after.has_value());
   c->close();
+}
+
+TEST_CASE("HttpLlmClient's headers replace its defaults of the same name", "[llm]") {
+  Fixture f;
+  auto e = endpointAt(f.url());
+  const auto body = std::make_shared<const std::string>("{}");
+  const auto count = [](const dropd::net::HttpRequest& req, std::string_view name) {
+    return std::count_if(req.headers.begin(), req.headers.end(),
+                         [&](const auto& h) { return dropd::net::equalsIgnoreCase(h.name, name); });
+  };
+  SECTION("User-Agent and Accept, in any case, are sent once, as configured") {
+    e.headers = {{"user-agent", "my-app/2", {}},
+                 {"ACCEPT", "application/json; q=1", {}},
+                 {"X-Org", {}, dropd::config::Secret("org-secret", "env ORG")}};
+    auto c = f.client(e);
+    const auto req = c->requestFor(body);
+    CHECK(count(req, "User-Agent") == 1);
+    CHECK(count(req, "Accept") == 1);
+    CHECK(*dropd::net::findHeader(req.headers, "User-Agent") == "my-app/2");
+    CHECK(*dropd::net::findHeader(req.headers, "Accept") == "application/json; q=1");
+    CHECK(*dropd::net::findHeader(req.headers, "X-Org") == "org-secret");
+    CHECK(*dropd::net::findHeader(req.headers, "Content-Type") == "application/json");
+    c->close();
+  }
+  SECTION("auth api-key sends Azure's api-key header, no Authorization") {
+    e.api_key.emplace("az-key", "test");
+    e.auth = dropd::config::Auth::kApiKey;
+    auto c = f.client(e);
+    const auto req = c->requestFor(body);
+    CHECK(count(req, "Authorization") == 0);
+    REQUIRE(dropd::net::findHeader(req.headers, "api-key") != nullptr);
+    CHECK(*dropd::net::findHeader(req.headers, "api-key") == "az-key");
+    c->close();
+  }
+  SECTION("auth none sends no key; an Authorization header of its own goes as it is") {
+    e.auth = dropd::config::Auth::kNone;
+    e.headers = {{"Authorization", {}, dropd::config::Secret("Basic dTpw", "file /k")}};
+    auto c = f.client(e);
+    const auto req = c->requestFor(body);
+    CHECK(count(req, "Authorization") == 1);
+    CHECK(*dropd::net::findHeader(req.headers, "Authorization") == "Basic dTpw");
+    CHECK(count(req, "api-key") == 0);
+    c->close();
+  }
 }
 
 TEST_CASE("HttpLlmClient sends no Authorization without an api_key", "[llm]") {

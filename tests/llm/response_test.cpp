@@ -1,5 +1,7 @@
 #include "dropd/llm/response.hpp"
 
+#include <string>
+
 #include <catch2/catch.hpp>
 
 using dropd::llm::Failure;
@@ -24,6 +26,77 @@ TEST_CASE("parseResponse treats a 200 with a broken body as retryable", "[llm]")
     REQUIRE_FALSE(r);
     CHECK(r.error().cls == FailureClass::kRetry);
     CHECK(toString(r.error().kind) == "bad_response");
+  }
+}
+
+TEST_CASE("parseResponse joins content given as a list of parts", "[llm]") {
+  const auto parts = [](const std::string& list) {
+    return parseResponse(200, R"({"choices":[{"message":{"role":"assistant","content":)" + list +
+                                  R"(},"finish_reason":"stop"}]})");
+  };
+  SECTION("text parts are joined in order") {
+    const auto r = parts(R"([{"type":"text","text":"one, "},{"type":"text","text":"two"}])");
+    REQUIRE(r);
+    CHECK(r->content == "one, two");
+    CHECK(r->finish_reason == "stop");
+  }
+  SECTION("parts that are not text are skipped") {
+    const auto r = parts(R"([{"type":"image_url","image_url":{"url":"x"}},"junk",7,
+        {"type":"text","text":"kept"},{"type":"text","text":5},{"text":"no type"}])");
+    REQUIRE(r);
+    CHECK(r->content == "kept");
+  }
+  SECTION("a list with no text in it is an empty answer") {
+    for (const char* list : {"[]", R"([{"type":"image_url"}])", R"([{"type":"text","text":""}])"}) {
+      const auto r = parts(list);
+      REQUIRE_FALSE(r);
+      CHECK(toString(r.error().kind) == "empty_answer");
+    }
+  }
+  SECTION("a refusal part without text is a refusal") {
+    const auto r = parts(R"([{"type":"refusal","refusal":"I can't help with that."}])");
+    REQUIRE_FALSE(r);
+    CHECK(toString(r.error().kind) == "refusal");
+    CHECK(r.error().message == "the model refused: I can't help with that.");
+  }
+}
+
+TEST_CASE("parseResponse fails a refusal and retries an empty answer", "[llm]") {
+  const auto message = [](const std::string& fields) {
+    return parseResponse(200, R"({"choices":[{"message":{"role":"assistant")" + fields +
+                                  R"(},"finish_reason":"stop"}]})");
+  };
+  SECTION("content null with a refusal fails the file with the refusal's text") {
+    const auto r = message(R"(,"content":null,"refusal":"I can't\nhelp with that.")");
+    REQUIRE_FALSE(r);
+    CHECK(r.error().cls == FailureClass::kFailFile);
+    CHECK(toString(r.error().kind) == "refusal");
+    CHECK(r.error().message == "the model refused: I can't help with that.");
+    CHECK(r.error().http_status == 200);
+  }
+  SECTION("content beats a refusal field that is there but null") {
+    const auto r = message(R"(,"content":"fine","refusal":null)");
+    REQUIRE(r);
+    CHECK(r->content == "fine");
+  }
+  SECTION("empty, null or absent content is retried as empty_answer") {
+    for (const char* fields : {R"(,"content":"")", R"(,"content":null)", "", R"(,"refusal":"")"}) {
+      const auto r = message(fields);
+      REQUIRE_FALSE(r);
+      CHECK(r.error().cls == FailureClass::kRetry);
+      CHECK(toString(r.error().kind) == "empty_answer");
+    }
+  }
+  SECTION("content that is neither text nor a list is a bad response") {
+    for (const char* fields : {R"(,"content":5)", R"(,"content":{"text":"x"})"}) {
+      const auto r = message(fields);
+      REQUIRE_FALSE(r);
+      CHECK(toString(r.error().kind) == "bad_response");
+    }
+  }
+  SECTION("an empty answer is no success for the limiter, nor the server's fault") {
+    const auto answer = dropd::llm::readAnswer(200, R"({"choices":[{"message":{"content":""}}]})");
+    CHECK(answer.outcome == dropd::throttle::Outcome::kClientError);
   }
 }
 

@@ -81,11 +81,29 @@ TEST_CASE("The status table gives each failure its class and record kind", "[llm
     check(classifyAnswer(299, "insufficient_quota"), FailureClass::kRetry,
           FailureKind::kBadResponse);
   }
+  SECTION("2xx answers that are not a usable completion") {
+    using dropd::llm::AnswerProblem;
+    using dropd::llm::classifyCompletion;
+    check(classifyCompletion(AnswerProblem::kNotACompletion), FailureClass::kRetry,
+          FailureKind::kBadResponse);
+    check(classifyCompletion(AnswerProblem::kRefusal), FailureClass::kFailFile,
+          FailureKind::kRefusal);
+    check(classifyCompletion(AnswerProblem::kEmpty), FailureClass::kRetry,
+          FailureKind::kEmptyAnswer);
+    // A server that answers is healthy, whatever the answer says.
+    CHECK(classifyCompletion(AnswerProblem::kRefusal).outcome == Outcome::kClientError);
+    CHECK(classifyCompletion(AnswerProblem::kEmpty).outcome == Outcome::kClientError);
+    CHECK(classifyCompletion(AnswerProblem::kNotACompletion).outcome == Outcome::kServerError);
+  }
   SECTION("no answer") {
     check(classifyTransport(ErrorCode::kTimeout), FailureClass::kRetry, FailureKind::kTimeout);
     check(classifyTransport(ErrorCode::kProtocol), FailureClass::kRetry, FailureKind::kNetwork);
     check(classifyTransport(ErrorCode::kTooLarge), FailureClass::kFailFile,
           FailureKind::kResponseTooLarge);
+    // A certificate that does not verify is a bad key, not a flaky network.
+    check(classifyTransport(ErrorCode::kUntrusted), FailureClass::kPauseEndpoint,
+          FailureKind::kNetwork);
+    CHECK(classifyTransport(ErrorCode::kUntrusted).outcome == Outcome::kRejected);
   }
   SECTION("every kind prints as its record names it") {
     using dropd::llm::toString;
@@ -98,5 +116,7 @@ TEST_CASE("The status table gives each failure its class and record kind", "[llm
     CHECK(toString(FailureKind::kSkipped) == "skipped");
     CHECK(toString(FailureKind::kRead) == "read");
     CHECK(toString(FailureKind::kOutput) == "output");
+    CHECK(toString(FailureKind::kRefusal) == "refusal");
+    CHECK(toString(FailureKind::kEmptyAnswer) == "empty_answer");
   }
 }

@@ -110,7 +110,7 @@ TEST_CASE("HttpClient refuses a certificate it cannot verify", "[net][tls]") {
   auto client = makeClient(loop.get(), url, trusting(ca_file));
   auto response = roundTrip(loop, *client, post("secret"));
   REQUIRE_FALSE(response);
-  CHECK(response.error().code == ErrorCode::kProtocol);
+  CHECK(response.error().code == ErrorCode::kUntrusted);
   CHECK(response.error().message() ==
         "TLS handshake with " + url.authority() + ": certificate verify failed: " + reason);
   CHECK(server.requests == 0);  // not a byte of the request left the client

@@ -9,6 +9,8 @@
 #include <spdlog/logger.h>
 #include <spdlog/sinks/null_sink.h>
 
+#include "dropd/llm/response.hpp"
+
 #include "pipeline/scripted_client.hpp"
 #include "support/loop_fixture.hpp"
 #include "support/manual_clock.hpp"
@@ -163,6 +165,42 @@ TEST_CASE("Dispatcher after max_attempts fails the file only if others succeeded
     REQUIRE(f.done.size() == 1);
     CHECK(f.done[0]->attempts == 5);
     CHECK(f.done[0]->completion.has_value());
+  }
+}
+
+// A 200 answer as HttpLlmClient reads it (llm::readAnswer).
+dropd::llm::Attempt answered(const std::string& message) {
+  dropd::llm::Answer read =
+      dropd::llm::readAnswer(200, R"({"choices":[{"message":)" + message + "}]}");
+  dropd::llm::Attempt attempt;
+  attempt.result = std::move(read.result);
+  attempt.outcome = read.outcome;
+  return attempt;
+}
+
+TEST_CASE("Dispatcher fails a refusal at once and an empty answer after max_attempts",
+          "[pipeline]") {
+  Fixture f;  // max_attempts 3; nothing else succeeds meanwhile
+  f.submit("a");
+  SECTION("a refusal is the same for the same prompt: no retry") {
+    f.client->answer("a", answered(R"({"content":null,"refusal":"No."})"));
+    REQUIRE(f.done.size() == 1);
+    CHECK(f.done[0]->attempts == 1);
+    REQUIRE(f.done[0]->failure.has_value());
+    CHECK(toString(f.done[0]->failure->kind) == "refusal");
+    CHECK(f.done[0]->failure->message == "the model refused: No.");
+  }
+  SECTION("an empty answer is retried, then fails though the endpoint never succeeded") {
+    for (int attempt = 1; attempt < 3; ++attempt) {
+      f.client->answer("a", answered(R"({"content":""})"));
+      f.waitForSend();
+    }
+    f.client->answer("a", answered(R"({"content":null})"));
+    REQUIRE(f.done.size() == 1);
+    CHECK(f.done[0]->attempts == 3);
+    REQUIRE(f.done[0]->failure.has_value());
+    CHECK(toString(f.done[0]->failure->kind) == "empty_answer");
+    CHECK_FALSE(f.dispatcher->down());  // the server answered every time
   }
 }
 

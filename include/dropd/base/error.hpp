@@ -20,6 +20,7 @@ enum class ErrorCode {
   kProtocol,   // the peer broke the protocol (bad HTTP, bad JSON)
   kTooLarge,   // the peer kept to the protocol, but sent more than a limit of ours allows
   kInvalid,    // bad input that belongs to the caller (bad URL, bad file)
+  kUntrusted,  // the peer's TLS certificate did not verify (unknown CA, wrong name, expired)
 };
 
 struct Error {

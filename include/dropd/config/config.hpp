@@ -32,6 +32,9 @@ enum class Dedupe { kNone, kSha256 };
 // What happens to a source file once its job ends. on_failure allows
 // kMove and kKeep only: a failed file is never deleted.
 enum class SourceAction { kMove, kDelete, kKeep };
+// How api_key is sent: "Authorization: Bearer KEY", Azure's "api-key: KEY",
+// or not at all (kNone refuses an api_key).
+enum class Auth { kBearer, kApiKey, kNone };
 
 // The YAML spelling of each value: "info", "json", "skip", "sha256", "move".
 [[nodiscard]] std::string_view toString(LogLevel level);
@@ -39,6 +42,8 @@ enum class SourceAction { kMove, kDelete, kKeep };
 [[nodiscard]] std::string_view toString(BinaryPolicy policy);
 [[nodiscard]] std::string_view toString(Dedupe dedupe);
 [[nodiscard]] std::string_view toString(SourceAction action);
+// "bearer", "api-key", "none".
+[[nodiscard]] std::string_view toString(Auth auth);
 
 struct LogConfig {
   LogLevel level = LogLevel::kInfo;
@@ -76,12 +81,28 @@ struct RetryPolicy {
   std::chrono::milliseconds max_backoff = 60s;  // >= initial_backoff
 };
 
+// One of endpoints.*.headers. A value given as {env: NAME} or {file: PATH}
+// is a Secret, masked wherever dropd writes whatever the header's name;
+// one written inline is plain text (masked when the name says credential,
+// secret_mask.hpp).
+struct Header {
+  std::string name;
+  std::string text;              // the inline value; empty when `secret` holds it
+  std::optional<Secret> secret;  // the {env:}/{file:} value
+
+  // What is sent: only for the one place that builds the request.
+  [[nodiscard]] const std::string& value() const { return secret ? secret->reveal() : text; }
+};
+
 struct Endpoint {
   std::string name;               // the key under `endpoints:`
   HttpUrl url;                    // required
   std::string model;              // empty: the request carries no "model"
-  std::optional<Secret> api_key;  // sent as "Authorization: Bearer ..."
-  std::vector<std::pair<std::string, std::string>> headers;  // in file order
+  std::optional<Secret> api_key;  // sent as `auth` says
+  Auth auth = Auth::kBearer;
+  // In file order. Each replaces dropd's default header of the same name
+  // (User-Agent, Accept), compared without case.
+  std::vector<Header> headers;
   TlsConfig tls;
   Timeouts timeouts;
   Limits limits;

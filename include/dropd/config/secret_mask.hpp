@@ -14,11 +14,12 @@
 // inside a record). Every non-empty value is masked, however short: a short
 // key makes logs harder to read, never leaks.
 //
-// The secrets: each endpoint's api_key, the values of its headers that
+// The secrets: each endpoint's api_key, its header values given as {env:}
+// or {file:} whatever the name, the inline values of its headers that
 // carry credentials (Authorization, Proxy-Authorization, Cookie, and any
 // header whose name holds key, token, secret, auth, password, session or
-// signature; for "Scheme credentials" values the credentials alone too), and
-// status.token. Later secrets (proxy and database passwords) join in
+// signature); for "Scheme credentials" values the credentials alone too;
+// and status.token. Later secrets (proxy and database passwords) join in
 // addFrom(). A mask only grows: a reload adds the new config's secrets and
 // keeps the old ones, which may still be quoted in answers in flight.
 //

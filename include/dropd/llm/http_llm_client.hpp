@@ -3,8 +3,10 @@
 // The llm::Client for one OpenAI-compatible endpoint, over a keep-alive
 // net::HttpClient pool. It owns everything HTTP about a chat-completions
 // request: the POST to the endpoint's target, its headers (Content-Type,
-// Accept, User-Agent, "Authorization: Bearer" from api_key, then the
-// endpoint's own `headers` in file order), reading the answer or the
+// Accept, User-Agent, then api_key as `auth` says: "Authorization: Bearer
+// KEY", "api-key: KEY" or nothing; then the endpoint's own `headers` in file
+// order, each replacing a default of the same name, compared without case,
+// as RFC 9110 §5.3 has a repeated field mean a list), reading the answer or the
 // transport error into an Attempt (response.hpp, status_class.hpp), and the
 // hints the server sends (retry-after-ms / Retry-After, x-ratelimit-*).
 // Streaming answers will be read here too. Loop thread only; `clock` must
@@ -50,7 +52,8 @@ class HttpLlmClient final : public Client {
   std::unique_ptr<net::HttpClient> http_;
   const config::HttpUrl url_;
   const std::optional<config::Secret> api_key_;
-  const std::vector<std::pair<std::string, std::string>> headers_;  // the endpoint's own
+  const config::Auth auth_;
+  const std::vector<config::Header> headers_;  // the endpoint's own
   const Clock& clock_;
 };
 

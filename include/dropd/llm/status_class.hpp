@@ -16,8 +16,11 @@
 //   400 context_length_exceeded          kFailFile       context_length  kClientError
 //   other 4xx (400, 404, 413, 422, ...)  kFailFile       http            kClientError
 //   2xx whose body is not a completion   kRetry          bad_response    kServerError
+//   2xx, content null with a refusal     kFailFile       refusal         kClientError
+//   2xx, content empty, absent or null   kRetry (*)      empty_answer    kClientError
 //   1xx, 3xx, < 100                      kFailFile       http            kServerError
 //   no answer: timeout                   kRetry          timeout         kOverloaded
+//   no answer: TLS certificate rejected  kPauseEndpoint  network         kRejected
 //   no answer: network, protocol, ...    kRetry          network         kNetworkError
 //   no answer: body over the cap         kFailFile       response_too_large  kClientError
 //
@@ -26,6 +29,15 @@
 // healthy server, so it counts as kClientError. So does an answer over
 // max_response_bytes: the server answered, the file fails (the same request
 // would get the same answer), the endpoint stays healthy.
+//
+// A refusal is the model's verdict on this prompt: the same request would
+// be refused again, so the file fails at once with the refusal's text. An
+// empty answer may be a sampling accident, so it is retried, but (*) once
+// retry.max_attempts is used up the file fails with empty_answer even when
+// nothing else succeeded meanwhile: the server answered, it is not down.
+// A certificate that does not verify (unknown CA, hostname mismatch,
+// expired) will not fix itself with a retry, like a bad key: the endpoint
+// pauses with the reason and no file fails.
 
 #include <string_view>
 
@@ -52,10 +64,12 @@ enum class FailureKind {
   kSkipped,           // the pipeline did not send the file (not regular, too big, ...)
   kRead,              // the pipeline could not read the file
   kOutput,            // the record could not be written
+  kRefusal,           // the model refused (message.refusal), with the refusal's text
+  kEmptyAnswer,       // a 2xx completion with no text in it
 };
 
 // "http", "bad_response", "context_length", "timeout", "network",
-// "response_too_large", "skipped", "read", "output".
+// "response_too_large", "skipped", "read", "output", "refusal", "empty_answer".
 [[nodiscard]] std::string_view toString(FailureKind kind) noexcept;
 
 struct StatusClass {
@@ -70,8 +84,19 @@ struct StatusClass {
 // none.
 [[nodiscard]] StatusClass classifyAnswer(int status, std::string_view error_code) noexcept;
 
+// What is wrong with a 2xx answer that is not a usable completion.
+enum class AnswerProblem {
+  kNotACompletion,  // not JSON, no choices[0].message, content of the wrong type
+  kRefusal,         // no text, and message.refusal (or a refusal part) says why
+  kEmpty,           // no text and no refusal
+};
+
+// A 2xx answer that did not give a completion.
+[[nodiscard]] StatusClass classifyCompletion(AnswerProblem problem) noexcept;
+
 // An exchange that ended without an HTTP answer (net::HttpClient's error
-// code): kTimeout, kTooLarge, anything else is the network's.
+// code): kTimeout, kTooLarge, kUntrusted (the TLS peer's certificate),
+// anything else is the network's.
 [[nodiscard]] StatusClass classifyTransport(ErrorCode code) noexcept;
 
 }  // namespace dropd::llm

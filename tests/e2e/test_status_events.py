@@ -322,8 +322,11 @@ def test_slow_client(work):
         write_files(dirs["inbox"], files)
         wait_until(lambda: metric(port, "dropd_events_dropped_total") >= 1, 60,
                    "the stuck client dropped")
+        # At least: with settle 0ms a file may be read once while still empty
+        # (open, then write) and again as its new version (a resave), each
+        # version with its own result.
         wait_until(lambda: json.loads(get(port, "/status")[2])["pipelines"][0]["done"]
-                   == len(files), 120, "every file done meanwhile")
+                   >= len(files), 120, "every file done meanwhile")
         check(metric(port, "dropd_events_subscribers") == 0, "the dropped client is not counted")
         note(f"dropped={metric(port, 'dropd_events_dropped_total'):.0f}, all {len(files)} done")
         dropd.signal(signal.SIGTERM)

@@ -74,7 +74,9 @@ def write_three_pipelines(cfg, tmp, fakes, port):
         for path in d.values():
             os.makedirs(path, exist_ok=True)
         dirs[name] = d
-        lines += [f"  - name: {name}", f"    watch: [ {yq(d['inbox'])} ]", "    settle: 0ms",
+        # settle 100ms: a file is never read before its bytes are in (a read
+        # of the empty file would be a version of its own, with a result).
+        lines += [f"  - name: {name}", f"    watch: [ {yq(d['inbox'])} ]", "    settle: 100ms",
                   f"    endpoint: {name}", "    prompt: { user: \"{{content}}\" }",
                   f"    output: {{ dir: {yq(d['outbox'])} }}",
                   f"    on_success: {{ action: move, dir: {yq(d['done'])} }}",
@@ -188,7 +190,8 @@ def scenario(tmp):
             f.write(b"odd name\n")
         target = "/files?path=" + urllib.parse.quote_from_bytes(odd) + "&pipeline=locked"
         wait_until(lambda: get(port, target)[0] == 200, 20, "the non-UTF-8 name answered")
-        check(json.loads(get(port, target)[1])["state"] in ("waiting", "sending", "backoff"),
+        check(json.loads(get(port, target)[1])["state"] in ("settling", "queued", "reading", "waiting", "sending",
+                                                         "backoff"),
               "the odd name's state")
         check(get(port, "/files")[0] == 400 and get(port, "/files?path=")[0] == 400, "no path")
         check(get(port, "/files?path=a.txt", token=None)[0] == 401, "no token")

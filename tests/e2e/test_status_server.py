@@ -78,7 +78,8 @@ def test_counts(work):
     dropd = None
     try:
         config = os.path.join(work, "counts.yaml")
-        dirs = write_config(config, work, fake.url, retry=("3", "50ms", "200ms"))
+        dirs = write_config(config, work, fake.url, retry=("3", "50ms", "200ms"),
+                            settle="100ms")  # never read a file before its bytes are in
         add_status(config, "127.0.0.1:0")
         files = {f"plain{i}.txt": f"plain file number {i}\n".encode() for i in range(5)}
         files["retry.txt"] = b"RETRYME please\n"

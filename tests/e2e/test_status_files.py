@@ -190,9 +190,9 @@ def scenario(tmp):
             f.write(b"odd name\n")
         target = "/files?path=" + urllib.parse.quote_from_bytes(odd) + "&pipeline=locked"
         wait_until(lambda: get(port, target)[0] == 200, 20, "the non-UTF-8 name answered")
-        check(json.loads(get(port, target)[1])["state"] in ("settling", "queued", "reading", "waiting", "sending",
-                                                         "backoff"),
-              "the odd name's state")
+        odd_state = json.loads(get(port, target)[1])["state"]
+        check(odd_state in ("settling", "queued", "reading", "waiting", "sending", "backoff"),
+              f"the odd name's state {odd_state}")
         check(get(port, "/files")[0] == 400 and get(port, "/files?path=")[0] == 400, "no path")
         check(get(port, "/files?path=a.txt", token=None)[0] == 401, "no token")
         note("unknown files 404 and exit 1; a non-UTF-8 name is answered; 400 without a path")

@@ -133,6 +133,9 @@ Status ClientConnection::writeRequest() {
   if (auto armed = armTimer(options_.request_timeout); !armed) {
     return armed;
   }
+  if (auto armed = armReadGap(); !armed) {
+    return armed;
+  }
   // The head is copied (it is small) so that a retry can send it again.
   return stream_->write(exchange_->head, exchange_->body, [this](Status written) {
     write_done_ = true;
@@ -158,8 +161,28 @@ void ClientConnection::onRead(Result<std::string_view> data) {
     fail(used.error());
     return;
   }
+  if (exchange_->on_body) {
+    if (auto armed = armReadGap(); !armed) {
+      fail(armed.error());
+      return;
+    }
+    deliverBody();
+  }
   if (parser_.complete()) {
     onResponseComplete(*used == data->size());
+  }
+}
+
+// A streamed (on_body) 2xx: the body read so far goes to the caller and is
+// not kept. Other statuses are kept whole, for the error they carry.
+void ClientConnection::deliverBody() {
+  const int status = parser_.status();
+  if (status < 200 || status > 299) {
+    return;
+  }
+  const std::string piece = parser_.takeBodySoFar();
+  if (!piece.empty()) {
+    exchange_->on_body(piece);
   }
 }
 
@@ -174,6 +197,9 @@ void ClientConnection::onReadError(const Error& error) {
     return;
   }
   if (error.sys == UV_EOF && parser_.finish() && parser_.complete()) {
+    if (exchange_->on_body) {
+      deliverBody();  // the end of a read-until-close body
+    }
     if (!stream_->eofIsClean()) {
       // A body delimited by the end of the connection, and a TLS peer that
       // hung up without close_notify: nothing proves the body is whole.
@@ -192,6 +218,7 @@ void ClientConnection::onReadError(const Error& error) {
 void ClientConnection::onResponseComplete(bool reusable) {
   ParsedMessage message = parser_.take();
   ++served_;
+  gap_timer_.reset();  // a late gap timeout must not fail the next request
   Exchange exchange = std::move(*exchange_);
   exchange_.reset();
   // A response that came before our body was fully written leaves the
@@ -203,6 +230,26 @@ void ClientConnection::onResponseComplete(bool reusable) {
   }
   HttpResponse response{message.status, std::move(message.headers), std::move(message.body)};
   owner_.onExchangeDone(*this, std::move(exchange), std::move(response));
+}
+
+// The read-gap deadline of a streamed request, (re)started at its write and
+// at every read; a no-op for other requests.
+Status ClientConnection::armReadGap() {
+  if (!exchange_->on_body || options_.read_idle_timeout.count() <= 0) {
+    return {};
+  }
+  if (!gap_timer_) {
+    auto timer = uv::Timer::create(loop_);
+    if (!timer) {
+      return tl::unexpected{timer.error()};
+    }
+    gap_timer_.emplace(std::move(*timer));
+  }
+  return gap_timer_->start(options_.read_idle_timeout, [this] {
+    fail(Error{ErrorCode::kTimeout, 0,
+               "request to " + url_.authority() + ": no byte for " +
+                   std::to_string(options_.read_idle_timeout.count()) + " ms (read_idle_timeout)"});
+  });
 }
 
 void ClientConnection::goIdle() {
@@ -247,6 +294,7 @@ void ClientConnection::closeSocket() noexcept {
   resolver_.reset();
   stream_.reset();  // may run inside this stream's own callback: that is allowed
   timer_.reset();
+  gap_timer_.reset();
 }
 
 Status ClientConnection::armTimer(std::chrono::milliseconds timeout) {

@@ -36,7 +36,8 @@ struct Exchange {
   // cancelled request) or precede a retry of the same body: no copy either way.
   std::shared_ptr<const std::string> body;
   ResponseFn cb;
-  bool retried = false;  // the keep-alive race was retried once already
+  std::function<void(std::string_view)> on_body;  // HttpRequest::on_body
+  bool retried = false;                           // the keep-alive race was retried once already
 };
 
 // What the connections of one HttpClient share. The client owns all three
@@ -90,6 +91,8 @@ class ClientConnection {
   void onReadError(const Error& error);
   void onResponseComplete(bool reusable);
   void onTimeout();
+  [[nodiscard]] Status armReadGap();
+  void deliverBody();
   void goIdle();
   void fail(Error error);
   void closeSocket() noexcept;
@@ -103,7 +106,8 @@ class ClientConnection {
   State state_ = State::kNew;
   std::optional<uv::Resolver> resolver_;
   std::optional<Transport> stream_;
-  std::optional<uv::Timer> timer_;  // connect, request or idle deadline
+  std::optional<uv::Timer> timer_;      // connect, request or idle deadline
+  std::optional<uv::Timer> gap_timer_;  // read_idle_timeout, for on_body requests
   HttpParser parser_;
   std::optional<Exchange> exchange_;
   std::uint64_t served_ = 0;  // responses completed on this connection

@@ -33,7 +33,7 @@ struct Completion {
   bool usage_estimated = false;
   // Streamed answers only: from handing the request over to the first
   // content delta (time to first token).
-  std::optional<std::chrono::milliseconds> ttft;
+  std::optional<std::chrono::milliseconds> ttft{};
 };
 
 // What a message (choices[i].message) or a streamed delta

@@ -158,7 +158,7 @@ TEST_CASE("FaultPicker fires a fault with times=N at most N times", "[fake_llm]"
   CHECK_FALSE(parseFault("status=500,times=x"));
 }
 
-TEST_CASE("parseFault reads the stream faults; split only frames", "[fake_llm]") {
+TEST_CASE("parseFault reads the stream faults, split only frames", "[fake_llm]") {
   CHECK(parseFault("stream-cut,match=CUT")->kind == FaultKind::kStreamCut);
   CHECK(parseFault("stream-error")->kind == FaultKind::kStreamError);
   CHECK(parseFault("stall,times=1")->kind == FaultKind::kStall);

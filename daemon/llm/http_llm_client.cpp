@@ -87,6 +87,7 @@ net::HttpRequest HttpLlmClient::requestFor(std::shared_ptr<const std::string> bo
   req.target = url_.target;
   req.headers = {{"Content-Type", "application/json"},
                  {"Accept", stream_ ? "text/event-stream" : "application/json"},
+                 {"Accept-Encoding", "gzip"},  // net inflates it, capped (gzip_decoder.hpp)
                  {"User-Agent", std::string("dropd/") + kVersion}};
   if (api_key_ && auth_ == config::Auth::kBearer) {
     req.headers.push_back({"Authorization", "Bearer " + api_key_->reveal()});

@@ -11,6 +11,12 @@ namespace {
 
 constexpr std::size_t kMaxHeaderBytes = 64 * 1024;
 
+bool isGzip(const std::vector<Header>& headers) {
+  const std::string* encoding = findHeader(headers, "Content-Encoding");
+  return encoding != nullptr &&
+         (equalsIgnoreCase(*encoding, "gzip") || equalsIgnoreCase(*encoding, "x-gzip"));
+}
+
 }  // namespace
 
 ClientConnection::ClientConnection(uv_loop_t& loop, Owner& owner, ClientShared shared)
@@ -166,7 +172,10 @@ void ClientConnection::onRead(Result<std::string_view> data) {
       fail(armed.error());
       return;
     }
-    deliverBody();
+    if (auto delivered = deliverBody(); !delivered) {
+      fail(delivered.error());
+      return;
+    }
   }
   if (parser_.complete()) {
     onResponseComplete(*used == data->size());
@@ -175,15 +184,48 @@ void ClientConnection::onRead(Result<std::string_view> data) {
 
 // A streamed (on_body) 2xx: the body read so far goes to the caller and is
 // not kept. Other statuses are kept whole, for the error they carry.
-void ClientConnection::deliverBody() {
+// A gzip answer is inflated here, under the same max_response_bytes.
+Status ClientConnection::deliverBody() {
   const int status = parser_.status();
   if (status < 200 || status > 299) {
-    return;
+    return {};
   }
-  const std::string piece = parser_.takeBodySoFar();
+  std::string piece = parser_.takeBodySoFar();
+  if (!gzip_ && isGzip(parser_.headers())) {
+    gzip_.emplace(options_.max_response_bytes, "max_response_bytes");
+  }
+  if (gzip_ && !piece.empty()) {
+    auto plain = gzip_->feed(piece);
+    if (!plain) {
+      return tl::unexpected{plain.error()};
+    }
+    piece = std::move(*plain);
+  }
   if (!piece.empty()) {
     exchange_->on_body(piece);
   }
+  return {};
+}
+
+// A whole body in Content-Encoding: gzip, inflated in place; the gzip
+// stream of an on_body answer must have ended.
+Status ClientConnection::decodeWhole(ParsedMessage& message) const {
+  if (gzip_) {
+    return gzip_->finish();
+  }
+  if (!isGzip(message.headers)) {
+    return {};
+  }
+  GzipDecoder decoder(options_.max_response_bytes, "max_response_bytes");
+  auto plain = decoder.feed(message.body);
+  if (!plain) {
+    return tl::unexpected{plain.error()};
+  }
+  if (auto ended = decoder.finish(); !ended) {
+    return ended;
+  }
+  message.body = std::move(*plain);
+  return {};
 }
 
 void ClientConnection::onReadError(const Error& error) {
@@ -197,8 +239,9 @@ void ClientConnection::onReadError(const Error& error) {
     return;
   }
   if (error.sys == UV_EOF && parser_.finish() && parser_.complete()) {
-    if (exchange_->on_body) {
-      deliverBody();  // the end of a read-until-close body
+    if (auto delivered = exchange_->on_body ? deliverBody() : Status{}; !delivered) {
+      fail(delivered.error());  // the end of a read-until-close body
+      return;
     }
     if (!stream_->eofIsClean()) {
       // A body delimited by the end of the connection, and a TLS peer that
@@ -219,6 +262,12 @@ void ClientConnection::onResponseComplete(bool reusable) {
   ParsedMessage message = parser_.take();
   ++served_;
   gap_timer_.reset();  // a late gap timeout must not fail the next request
+  const Status decoded = decodeWhole(message);
+  gzip_.reset();
+  if (!decoded) {
+    fail(decoded.error());
+    return;
+  }
   Exchange exchange = std::move(*exchange_);
   exchange_.reset();
   // A response that came before our body was fully written leaves the
@@ -295,6 +344,7 @@ void ClientConnection::closeSocket() noexcept {
   stream_.reset();  // may run inside this stream's own callback: that is allowed
   timer_.reset();
   gap_timer_.reset();
+  gzip_.reset();
 }
 
 Status ClientConnection::armTimer(std::chrono::milliseconds timeout) {

@@ -16,6 +16,7 @@
 #include <uv.h>
 
 #include "dropd/net/client_options.hpp"
+#include "dropd/net/gzip_decoder.hpp"
 #include "dropd/net/http_message.hpp"
 #include "dropd/net/http_parser.hpp"
 #include "dropd/net/url.hpp"
@@ -92,7 +93,8 @@ class ClientConnection {
   void onResponseComplete(bool reusable);
   void onTimeout();
   [[nodiscard]] Status armReadGap();
-  void deliverBody();
+  [[nodiscard]] Status deliverBody();
+  [[nodiscard]] Status decodeWhole(ParsedMessage& message) const;
   void goIdle();
   void fail(Error error);
   void closeSocket() noexcept;
@@ -109,6 +111,7 @@ class ClientConnection {
   std::optional<uv::Timer> timer_;      // connect, request or idle deadline
   std::optional<uv::Timer> gap_timer_;  // read_idle_timeout, for on_body requests
   HttpParser parser_;
+  std::optional<GzipDecoder> gzip_;  // an on_body 2xx answer in Content-Encoding: gzip
   std::optional<Exchange> exchange_;
   std::uint64_t served_ = 0;  // responses completed on this connection
   bool write_done_ = false;

@@ -258,6 +258,7 @@ TEST_CASE("HttpLlmClient with stream: true assembles the streamed answer", "[llm
     auto c = f.client(e);
     const Attempt a = f.sendAndWait(*c);
     CHECK(*f.server.received.front().request.header("Accept") == "text/event-stream");
+    CHECK(*f.server.received.front().request.header("Accept-Encoding") == "gzip");
     REQUIRE(a.result.has_value());
     CHECK(a.result->content == "hello");
     CHECK(a.result->finish_reason == "stop");

@@ -3,7 +3,7 @@
 // The llm::Client for one OpenAI-compatible endpoint, over a keep-alive
 // net::HttpClient pool. It owns everything HTTP about a chat-completions
 // request: the POST to the endpoint's target, its headers (Content-Type,
-// Accept, User-Agent, then api_key as `auth` says: "Authorization: Bearer
+// Accept, Accept-Encoding: gzip, User-Agent, then api_key as `auth` says: "Authorization: Bearer
 // KEY", "api-key: KEY" or nothing; then the endpoint's own `headers` in file
 // order, each replacing a default of the same name, compared without case,
 // as RFC 9110 §5.3 has a repeated field mean a list), reading the answer or the

@@ -71,6 +71,8 @@ class HttpParser {
 
   // The current message's status once its head is read (0 before).
   [[nodiscard]] int status() const noexcept { return message_.status; }
+  // The current message's headers, whole once status() is set.
+  [[nodiscard]] const std::vector<Header>& headers() const noexcept { return message_.headers; }
   // Hands over the body bytes read so far and forgets them, for a caller
   // that consumes the body as it arrives; the size limit still counts
   // every byte of the message.

@@ -277,6 +277,10 @@ void FakeLlm::answerChat(const Pending& pending) {
     headers.push_back({"Retry-After", std::to_string(*plan.retry_after_s)});
   }
   headers.insert(headers.end(), pending.rate_headers.begin(), pending.rate_headers.end());
+  if (plan.gzip && status == 200 && !plan.terminal) {
+    headers.push_back({"Content-Encoding", "gzip"});
+    body = gzipBytes(body);
+  }
   if (plan.chunk_ext) {
     pending.responder.sendRaw({chunkedWithExtensions(status, std::move(headers), body)},
                               net::Responder::After::kKeepOpen);

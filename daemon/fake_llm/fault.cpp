@@ -87,7 +87,8 @@ Status parseKind(std::string_view part, std::string_view spec, Fault& fault) {
       {"stream-cut", FaultKind::kStreamCut},
       {"stream-error", FaultKind::kStreamError},
       {"stall", FaultKind::kStall},
-      {"split", FaultKind::kSplit}};
+      {"split", FaultKind::kSplit},
+      {"gzip", FaultKind::kGzip}};
   for (const auto& [name, kind] : kBare) {
     if (key == name && eq == std::string_view::npos) {
       fault.kind = kind;
@@ -220,6 +221,9 @@ std::string describe(const Fault& fault) {
     case FaultKind::kSplit:
       out = "split";
       break;
+    case FaultKind::kGzip:
+      out = "gzip";
+      break;
   }
   if (fault.rate < 1.0) {
     out += ",rate=" + std::to_string(fault.rate);
@@ -272,6 +276,8 @@ FaultPlan FaultPicker::pick(const std::vector<Fault>& faults, std::string_view u
       plan.chunk_ext = true;
     } else if (fault.kind == FaultKind::kSplit) {
       plan.split = true;
+    } else if (fault.kind == FaultKind::kGzip) {
+      plan.gzip = true;
     } else if (plan.terminal) {
       continue;  // the first terminal fault decides the answer
     } else {

@@ -28,11 +28,12 @@ constexpr const char* kFooter = R"help(Fault SPEC: KIND[,OPTION]...
             closed inside an event) | stream-error (half the events, then an
             `event: error`, then the end) | stall (half the events, then nothing,
             connection held open) | split (streamed answers: one write per byte)
+          | gzip (a 200's body, plain or streamed, with Content-Encoding: gzip)
   OPTION  rate=P (0..1, default 1) | retry-after=S (status only)
           | code=NAME (status only: the error's "code", e.g. insufficient_quota)
           | match=NAME (only requests whose last user message contains NAME)
   Faults are chosen per request with a seeded RNG (--seed). Delays add up,
-  chunked, chunk-ext, slow-body and split change the framing, the first
+  chunked, chunk-ext, slow-body, split and gzip change the framing, the first
   status/outage/reset/hang/malformed/oversize/stream-* /stall that fires
   decides the answer. Stream faults leave plain (non-stream) requests alone.
   Examples: --fault status=500,rate=0.1 --fault status=429,retry-after=2
@@ -61,7 +62,7 @@ Streaming: a request with "stream": true gets text/event-stream, chunked:
   finish_reason "stop", a usage chunk if "stream_options": {"include_usage":
   true}, then data: [DONE].
 TLS: --tls-cert and --tls-key (PEM files, both or neither) serve https.
-Not implemented yet: gzip answers; pauses between slow-body's writes.)help";
+Not implemented yet: pauses between slow-body's writes.)help";
 
 struct Options {
   std::string listen = "127.0.0.1:0";

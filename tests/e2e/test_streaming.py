@@ -7,8 +7,10 @@
     usage from the stream's usage chunk; the request bodies asked for
     "stream": true with include_usage (the fake streams only then).
 (b) `stall` on files named STALL (once each) with timeouts.idle 300ms, and
-    `split` (one write per byte) on a share of the rest: the stalled files
-    are cut at the idle timeout, retried, and their results are whole.
+    `split` (one write per byte) and `gzip` (Content-Encoding: gzip) on a
+    share of the rest: the stalled files are cut at the idle timeout,
+    retried, and their results are whole; split and gzip streams read the
+    same as the others.
 (c) `stream-cut` on a file named CUT (once): retried, the result whole,
     never a partial one.
 (d) `stream-error` (an `event: error` mid-stream) on a file named ERRFILE,
@@ -129,7 +131,8 @@ def check_whole(dirs, files, rel, label, min_attempts):
 def scenario_stall_and_cut(tmp, certs):
     stalled = ["STALLA", "STALLB", "STALLC"]
     files = small_inbox(2, stalled + ["CUT"])
-    faults = ["stall,match=STALL,times=3", "stream-cut,match=CUT,times=1", "split,rate=0.3"]
+    faults = ["stall,match=STALL,times=3", "stream-cut,match=CUT,times=1", "split,rate=0.3",
+              "gzip,rate=0.3"]
     dirs, res, log = run(tmp, "stall", certs, files, stream=True, faults=faults,
                          timeouts={"request": "20s", "idle": "300ms"})
     check(res.returncode == 0, f"[stall] exit {res.returncode}: {stderr_tail(res)}")
@@ -142,9 +145,10 @@ def scenario_stall_and_cut(tmp, certs):
     cut = check_whole(dirs, files, "cut.txt", "cut", 2)
     fired = [e.get("fault") or "" for e in log]
     check(sum("stall" in f for f in fired) == 3 and sum("stream-cut" in f for f in fired) == 1
-          and any("split" in f for f in fired), f"[stall] faults fired: {sorted(set(fired))}")
+          and any("split" in f for f in fired) and any("gzip" in f for f in fired),
+          f"[stall] faults fired: {sorted(set(fired))}")
     note(f"(b) 3 stalled streams cut at timeouts.idle 300ms and retried ({attempts} attempts), "
-         f"results whole; split streams read the same; (c) the cut stream retried "
+         f"results whole; split and gzip streams read the same; (c) the cut stream retried "
          f"({cut} attempts), result whole")
 
 

@@ -188,3 +188,21 @@ TEST_CASE("streamWrites frames each event as one chunk", "[fake_llm]") {
   CHECK(writes.pieces[4] == "0\r\n\r\n");
   CHECK(writes.after == net::Responder::After::kKeepOpen);
 }
+
+TEST_CASE("FakeLlm answers gzip-encoded with the gzip fault", "[fake_llm]") {
+  test::LoopFixture loop;
+  StreamHarness h(loop, {"gzip"});
+  const std::string expected = fake_llm::fakeContent(kUser);
+  SECTION("a streamed answer, inflated by the client") {
+    const auto r = h.chat(kUser, true, true);
+    REQUIRE(r);
+    CHECK(*r->header("Content-Encoding") == "gzip");
+    CHECK(h.content() == expected);
+    CHECK(h.events.back().data == "[DONE]");
+  }
+  SECTION("a plain answer") {
+    const auto r = h.chat(kUser, false, false);
+    REQUIRE(r);
+    CHECK(*r->header("Content-Encoding") == "gzip");
+  }
+}

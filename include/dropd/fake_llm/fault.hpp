@@ -7,7 +7,7 @@
 // SPEC is KIND[,OPTION]... with
 //   KIND:   status=CODE | reset-mid-body | hang | malformed-json | chunked | delay=DUR
 //           | outage=FROM..TO | slow-body | oversize | chunk-ext
-//           | stream-cut | stream-error | stall | split
+//           | stream-cut | stream-error | stall | split | gzip
 //   OPTION: rate=P (0..1, default 1) | retry-after=S (status only)
 //           | code=NAME (status only) | match=NAME | times=N
 // `match=NAME` limits the fault to requests whose last user message
@@ -28,6 +28,8 @@
 // `event: error` (a server_error) and ends the body; `stall` sends the
 // first events and then nothing, holding the connection open; `split`
 // writes every byte of the body as its own write (framing, not terminal).
+// `gzip` sends a 200's body (plain or streamed, not a faulted stream) with
+// Content-Encoding: gzip (framing, not terminal).
 // Several faults may apply to one request: delays add up, `chunked`,
 // `chunk-ext`, `slow-body` and `split` change the framing, and the first of
 // status / outage / reset-mid-body / hang / malformed-json / oversize /
@@ -59,7 +61,8 @@ enum class FaultKind {
   kStreamCut,
   kStreamError,
   kStall,
-  kSplit
+  kSplit,
+  kGzip
 };
 
 // The Content-Length an `oversize` answer declares: 1 TiB.
@@ -96,6 +99,7 @@ struct FaultPlan {
   bool chunk_ext = false;  // chunked, with extensions on every chunk
   bool slow_body = false;
   bool split = false;  // streamed answers: one write per byte
+  bool gzip = false;   // 200s: Content-Encoding: gzip
   std::string names;   // the faults that fired, "status=500;chunked", for the request log
 };
 

@@ -6,6 +6,7 @@
 // thread.
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "dropd/fake_llm/fault.hpp"
@@ -23,6 +24,11 @@ struct StreamWrites {
 // 200 head, after Content-Type: text/event-stream and Cache-Control:
 // no-cache. A faulted stream sends the first half of the events
 // (at least one) before its fault.
+// `bytes` as one gzip member (RFC 1952), for the `gzip` fault.
+[[nodiscard]] std::string gzipBytes(std::string_view bytes);
+
+// With plan.gzip (and no stream fault) the events go out as one gzip
+// stream in three chunks, with Content-Encoding: gzip.
 [[nodiscard]] StreamWrites streamWrites(const std::vector<std::string>& events,
                                         const FaultPlan& plan, std::vector<net::Header> headers);
 

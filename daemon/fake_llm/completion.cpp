@@ -64,6 +64,14 @@ bool readChatRequest(const json& body, ChatRequest& out) {
       out.max_tokens = it->get<std::uint64_t>();
     }
   }
+  const auto stream = body.find("stream");
+  out.stream = stream != body.end() && stream->is_boolean() && stream->get<bool>();
+  out.include_usage = false;
+  if (const auto options = body.find("stream_options");
+      options != body.end() && options->is_object()) {
+    const auto include = options->find("include_usage");
+    out.include_usage = include != options->end() && include->is_boolean() && include->get<bool>();
+  }
   for (const json& message : body["messages"]) {
     if (!message.is_object()) {
       continue;
@@ -124,6 +132,62 @@ std::string completionBody(const ChatRequest& request, std::uint64_t id,
         {"total_tokens", prompt_tokens + completion_tokens}}}};
   // Invalid UTF-8 in a user message is echoed with U+FFFD instead of failing.
   return body.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+namespace {
+
+// One chat.completion.chunk as an SSE event.
+std::string chunkEvent(json chunk, const std::string& id, std::int64_t created,
+                       const std::string& model) {
+  json event = {
+      {"id", id}, {"object", "chat.completion.chunk"}, {"created", created}, {"model", model}};
+  event.update(chunk);
+  return "data: " + event.dump(-1, ' ', false, json::error_handler_t::replace) + "\n\n";
+}
+
+json deltaChoice(json delta, json finish_reason) {
+  return json::array(
+      {{{"index", 0}, {"delta", std::move(delta)}, {"finish_reason", std::move(finish_reason)}}});
+}
+
+}  // namespace
+
+std::vector<std::string> streamEvents(const ChatRequest& request, std::uint64_t id,
+                                      std::int64_t created_unix) {
+  const std::string content = fakeContent(request.user_content);
+  const std::string chunk_id = "chatcmpl-fake-" + std::to_string(id);
+  const auto event = [&](json chunk) {
+    return chunkEvent(std::move(chunk), chunk_id, created_unix, request.model);
+  };
+  std::vector<std::string> events;
+  events.push_back(
+      event({{"choices", deltaChoice({{"role", "assistant"}, {"content", ""}}, nullptr)}}));
+  for (std::size_t at = 0; at < content.size();) {
+    const std::size_t space = content.find(' ', at);
+    const std::size_t end = space == std::string::npos ? content.size() : space + 1;
+    events.push_back(
+        event({{"choices", deltaChoice({{"content", content.substr(at, end - at)}}, nullptr)}}));
+    at = end;
+  }
+  events.push_back(event({{"choices", deltaChoice(json::object(), "stop")}}));
+  if (request.include_usage) {
+    const std::uint64_t prompt_tokens = estimateTokens(request.prompt_bytes);
+    const std::uint64_t completion_tokens = estimateTokens(content.size());
+    events.push_back(event({{"choices", json::array()},
+                            {"usage",
+                             {{"prompt_tokens", prompt_tokens},
+                              {"completion_tokens", completion_tokens},
+                              {"total_tokens", prompt_tokens + completion_tokens}}}}));
+  }
+  events.emplace_back("data: [DONE]\n\n");
+  return events;
+}
+
+std::string streamErrorEvent(std::string_view message) {
+  const json body = {
+      {"error", {{"message", std::string(message)}, {"type", "server_error"}, {"code", nullptr}}}};
+  return "event: error\ndata: " + body.dump(-1, ' ', false, json::error_handler_t::replace) +
+         "\n\n";
 }
 
 std::string errorBody(int status, std::string_view message) {

@@ -5,6 +5,8 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "dropd/fake_llm/stream_answer.hpp"
+
 namespace dropd::fake_llm {
 
 struct FakeLlm::Pending {
@@ -69,6 +71,14 @@ bool readLimit(const json& body, const char* key, std::uint64_t& out) {
   }
   out = it->get<std::uint64_t>();
   return true;
+}
+
+// A 200 to a "stream": true request, normal or with a stream fault, goes
+// out as SSE; other terminal faults keep their plain-JSON form.
+bool streams(const ChatRequest& chat, const FaultPlan& plan) {
+  const auto& terminal = plan.terminal;
+  return chat.stream && (!terminal || terminal == FaultKind::kStreamCut ||
+                         terminal == FaultKind::kStreamError || terminal == FaultKind::kStall);
 }
 
 // slow-body: the head, then the body 16 bytes per write.
@@ -242,6 +252,13 @@ void FakeLlm::answerChat(const Pending& pending) {
     }
   }
   logRequest(pending.chat, status, plan.names);
+  if (streams(pending.chat, plan)) {
+    Headers headers = pending.rate_headers;
+    StreamWrites writes =
+        streamWrites(streamEvents(pending.chat, pending.id, created), plan, std::move(headers));
+    pending.responder.sendRaw(std::move(writes.pieces), writes.after);
+    return;
+  }
   if (plan.terminal == FaultKind::kResetMidBody) {
     const std::string head = net::responseHead(200, kJson, body.size(), false);
     pending.responder.sendRaw({head + body.substr(0, body.size() / 2)},
@@ -260,6 +277,10 @@ void FakeLlm::answerChat(const Pending& pending) {
     headers.push_back({"Retry-After", std::to_string(*plan.retry_after_s)});
   }
   headers.insert(headers.end(), pending.rate_headers.begin(), pending.rate_headers.end());
+  if (plan.gzip && status == 200 && !plan.terminal) {
+    headers.push_back({"Content-Encoding", "gzip"});
+    body = gzipBytes(body);
+  }
   if (plan.chunk_ext) {
     pending.responder.sendRaw({chunkedWithExtensions(status, std::move(headers), body)},
                               net::Responder::After::kKeepOpen);

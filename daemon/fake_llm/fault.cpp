@@ -83,7 +83,12 @@ Status parseKind(std::string_view part, std::string_view spec, Fault& fault) {
       {"chunked", FaultKind::kChunked},
       {"slow-body", FaultKind::kSlowBody},
       {"oversize", FaultKind::kOversize},
-      {"chunk-ext", FaultKind::kChunkExt}};
+      {"chunk-ext", FaultKind::kChunkExt},
+      {"stream-cut", FaultKind::kStreamCut},
+      {"stream-error", FaultKind::kStreamError},
+      {"stall", FaultKind::kStall},
+      {"split", FaultKind::kSplit},
+      {"gzip", FaultKind::kGzip}};
   for (const auto& [name, kind] : kBare) {
     if (key == name && eq == std::string_view::npos) {
       fault.kind = kind;
@@ -204,6 +209,21 @@ std::string describe(const Fault& fault) {
     case FaultKind::kChunkExt:
       out = "chunk-ext";
       break;
+    case FaultKind::kStreamCut:
+      out = "stream-cut";
+      break;
+    case FaultKind::kStreamError:
+      out = "stream-error";
+      break;
+    case FaultKind::kStall:
+      out = "stall";
+      break;
+    case FaultKind::kSplit:
+      out = "split";
+      break;
+    case FaultKind::kGzip:
+      out = "gzip";
+      break;
   }
   if (fault.rate < 1.0) {
     out += ",rate=" + std::to_string(fault.rate);
@@ -254,6 +274,10 @@ FaultPlan FaultPicker::pick(const std::vector<Fault>& faults, std::string_view u
       plan.slow_body = true;
     } else if (fault.kind == FaultKind::kChunkExt) {
       plan.chunk_ext = true;
+    } else if (fault.kind == FaultKind::kSplit) {
+      plan.split = true;
+    } else if (fault.kind == FaultKind::kGzip) {
+      plan.gzip = true;
     } else if (plan.terminal) {
       continue;  // the first terminal fault decides the answer
     } else {

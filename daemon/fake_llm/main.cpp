@@ -24,12 +24,18 @@ constexpr const char* kFooter = R"help(Fault SPEC: KIND[,OPTION]...
           | slow-body (the answer written 16 bytes per write)
           | oversize (200 with Content-Length 1 TiB, a few bytes, connection kept open)
           | chunk-ext (the answer chunked, two extensions per chunk: ;a=1;b="x;y")
+          | stream-cut (streamed answers: half the events, then the connection
+            closed inside an event) | stream-error (half the events, then an
+            `event: error`, then the end) | stall (half the events, then nothing,
+            connection held open) | split (streamed answers: one write per byte)
+          | gzip (a 200's body, plain or streamed, with Content-Encoding: gzip)
   OPTION  rate=P (0..1, default 1) | retry-after=S (status only)
           | code=NAME (status only: the error's "code", e.g. insufficient_quota)
           | match=NAME (only requests whose last user message contains NAME)
   Faults are chosen per request with a seeded RNG (--seed). Delays add up,
-  chunked, chunk-ext and slow-body change the framing, the first status/
-  outage/reset/hang/malformed/oversize that fires decides the answer.
+  chunked, chunk-ext, slow-body, split and gzip change the framing, the first
+  status/outage/reset/hang/malformed/oversize/stream-* /stall that fires
+  decides the answer. Stream faults leave plain (non-stream) requests alone.
   Examples: --fault status=500,rate=0.1 --fault status=429,retry-after=2
   --fault reset-mid-body,rate=0.05 --fault hang,match=STUCK
   --fault status=429,code=insufficient_quota --fault outage=10s..40s
@@ -51,8 +57,12 @@ Endpoints: POST /v1/chat/completions, GET /healthz, POST /_fake/control
   (loopback only; body {"faults": ["status=401"], "latency": "0ms", "rpm": 600,
   "tpm": 0} replaces the keys given).
 Answer content: "fake: <first 8 words of the last user message> (<N> bytes)".
+Streaming: a request with "stream": true gets text/event-stream, chunked:
+  a role chunk, one chat.completion.chunk per word of the content, one with
+  finish_reason "stop", a usage chunk if "stream_options": {"include_usage":
+  true}, then data: [DONE].
 TLS: --tls-cert and --tls-key (PEM files, both or neither) serve https.
-Not implemented yet: "stream": true; pauses between slow-body's writes.)help";
+Not implemented yet: pauses between slow-body's writes.)help";
 
 struct Options {
   std::string listen = "127.0.0.1:0";

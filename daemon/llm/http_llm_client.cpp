@@ -1,5 +1,6 @@
 #include "dropd/llm/http_llm_client.hpp"
 
+#include "dropd/llm/stream_assembler.hpp"
 #include "dropd/version.hpp"
 
 namespace dropd::llm {
@@ -10,6 +11,8 @@ net::ClientOptions clientOptions(const config::Endpoint& endpoint) {
   options.connect_timeout = endpoint.timeouts.connect;
   options.request_timeout = endpoint.timeouts.request;
   options.idle_timeout = endpoint.timeouts.idle;
+  options.read_idle_timeout =
+      endpoint.stream ? endpoint.timeouts.idle : std::chrono::milliseconds{0};
   options.max_connections = endpoint.limits.max_in_flight;
   options.tls.verify = endpoint.tls.verify;
   options.tls.ca_file = endpoint.tls.ca_file.string();
@@ -45,6 +48,15 @@ throttle::RateLimitHints rateLimitHints(const net::HttpResponse& response) {
 
 }  // namespace
 
+// Shared by the request's on_body and its completion callback (both on the
+// loop thread, the first always before the second): a shared_ptr because
+// the two std::functions are separate copies net::HttpClient keeps.
+struct HttpLlmClient::Streamed {
+  StreamAssembler assembler;
+  MonoTime started;
+  std::optional<std::chrono::milliseconds> ttft;
+};
+
 Result<std::unique_ptr<HttpLlmClient>> HttpLlmClient::create(uv_loop_t& loop,
                                                              const config::Endpoint& endpoint,
                                                              const Clock& clock) {
@@ -66,14 +78,16 @@ HttpLlmClient::HttpLlmClient(std::unique_ptr<net::HttpClient> http,
       api_key_(endpoint.api_key),
       auth_(endpoint.auth),
       headers_(endpoint.headers),
-      clock_(clock) {}
+      clock_(clock),
+      stream_(endpoint.stream) {}
 
 net::HttpRequest HttpLlmClient::requestFor(std::shared_ptr<const std::string> body) const {
   net::HttpRequest req;
   req.method = "POST";
   req.target = url_.target;
   req.headers = {{"Content-Type", "application/json"},
-                 {"Accept", "application/json"},
+                 {"Accept", stream_ ? "text/event-stream" : "application/json"},
+                 {"Accept-Encoding", "gzip"},  // net inflates it, capped (gzip_decoder.hpp)
                  {"User-Agent", std::string("dropd/") + kVersion}};
   if (api_key_ && auth_ == config::Auth::kBearer) {
     req.headers.push_back({"Authorization", "Bearer " + api_key_->reveal()});
@@ -89,15 +103,28 @@ net::HttpRequest HttpLlmClient::requestFor(std::shared_ptr<const std::string> bo
 
 void HttpLlmClient::send(std::shared_ptr<const std::string> body, AttemptFn done) {
   const MonoTime started = clock_.now();
-  http_->send(requestFor(std::move(body)),
-              [this, started, done = std::move(done)](Result<net::HttpResponse> answer) {
-                Attempt attempt = attemptFrom(std::move(answer));
+  net::HttpRequest request = requestFor(std::move(body));
+  std::shared_ptr<Streamed> streamed;
+  if (stream_) {
+    streamed = std::make_shared<Streamed>(Streamed{{}, started, std::nullopt});
+    request.on_body = [this, streamed](std::string_view bytes) {
+      const bool had_content = streamed->assembler.hasContent();
+      streamed->assembler.feed(bytes);
+      if (!had_content && streamed->assembler.hasContent()) {
+        streamed->ttft =
+            std::chrono::duration_cast<std::chrono::milliseconds>(clock_.now() - streamed->started);
+      }
+    };
+  }
+  http_->send(std::move(request),
+              [this, started, streamed, done = std::move(done)](Result<net::HttpResponse> answer) {
+                Attempt attempt = attemptFrom(std::move(answer), streamed.get());
                 attempt.latency = clock_.now() - started;
                 done(std::move(attempt));  // may destroy this client: nothing after it
               });
 }
 
-Attempt HttpLlmClient::attemptFrom(Result<net::HttpResponse> answer) const {
+Attempt HttpLlmClient::attemptFrom(Result<net::HttpResponse> answer, Streamed* streamed) const {
   Attempt attempt;
   if (!answer) {
     attempt.cancelled = answer.error().code == ErrorCode::kCancelled;
@@ -111,7 +138,12 @@ Attempt HttpLlmClient::attemptFrom(Result<net::HttpResponse> answer) const {
       throttle::pickRetryAfter(headerValue(*answer, "retry-after-ms"),
                                headerValue(*answer, "Retry-After"), clock_.wallNow());
   attempt.rate_limits = rateLimitHints(*answer);
-  Answer read = readAnswer(answer->status, answer->body);
+  const bool assembled = streamed != nullptr && answer->status >= 200 && answer->status <= 299;
+  Answer read = assembled ? streamed->assembler.finish(answer->status)
+                          : readAnswer(answer->status, answer->body);
+  if (assembled && read.result) {
+    read.result->ttft = streamed->ttft;
+  }
   attempt.result = std::move(read.result);
   attempt.outcome = read.outcome;
   return attempt;

@@ -20,6 +20,12 @@ std::string makeHead(const config::Endpoint& endpoint) {
   if (!endpoint.model.empty()) {
     head["model"] = endpoint.model;
   }
+  if (endpoint.stream) {
+    // include_usage: the last chunk then carries the usage, which the
+    // token limiter wants; without it dropd can only estimate.
+    head["stream"] = true;
+    head["stream_options"] = {{"include_usage", true}};
+  }
   std::string text = head.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   text.pop_back();  // the closing '}'
   text += head.empty() ? "\"messages\":[" : ",\"messages\":[";

@@ -3,13 +3,10 @@
 #include <nlohmann/json.hpp>
 
 namespace dropd::llm {
-namespace {
 
 using nlohmann::json;
 
-// The OpenAI error object's code or type, e.g. "insufficient_quota" or
-// "context_length_exceeded"; empty when the body is not such an object.
-std::string errorCode(const json& doc) {
+std::string errorCodeOf(const json& doc) {
   if (!doc.is_object() || !doc.contains("error") || !doc["error"].is_object()) {
     return {};
   }
@@ -25,9 +22,11 @@ std::string errorCode(const json& doc) {
   return {};
 }
 
+namespace {
+
 Answer httpFailure(int status, std::string_view body) {
   const json doc = json::parse(body, nullptr, false);
-  const std::string code = doc.is_discarded() ? std::string() : errorCode(doc);
+  const std::string code = doc.is_discarded() ? std::string() : errorCodeOf(doc);
   const StatusClass sorted = classifyAnswer(status, code);
   Failure f{sorted.cls, sorted.kind, status,
             "HTTP " + std::to_string(status) + (code.empty() ? "" : " " + code) + ": " +
@@ -45,14 +44,6 @@ Answer badResponse(int status, std::string_view body, std::string_view why) {
   return answerProblem(status, AnswerProblem::kNotACompletion,
                        std::string(why) + ": " + bodyExcerpt(body));
 }
-
-// What a message says: its text (content as a string, or its text parts
-// joined in order) and its refusal, if any.
-struct MessageText {
-  std::string text;
-  std::string refusal;
-  bool well_formed = true;  // false: content is neither a string, a list, nor null
-};
 
 std::string stringMember(const json& object, const char* key) {
   const auto it = object.find(key);
@@ -76,7 +67,9 @@ void readParts(const json& parts, MessageText& out) {
   }
 }
 
-MessageText readMessage(const json& message) {
+}  // namespace
+
+MessageText readMessageText(const json& message) {
   MessageText out;
   out.refusal = stringMember(message, "refusal");
   const auto content = message.find("content");
@@ -93,6 +86,8 @@ MessageText readMessage(const json& message) {
   return out;
 }
 
+namespace {
+
 std::uint64_t countField(const json& usage, const char* key) {
   if (usage.contains(key) && usage[key].is_number_unsigned()) {
     return usage[key].get<std::uint64_t>();
@@ -100,13 +95,24 @@ std::uint64_t countField(const json& usage, const char* key) {
   return 0;
 }
 
+}  // namespace
+
+Usage readUsage(const json& usage) {
+  if (!usage.is_object()) {
+    return {};
+  }
+  return {countField(usage, "prompt_tokens"), countField(usage, "completion_tokens")};
+}
+
+namespace {
+
 // The completion in a 2xx answer's choices[0], or why there is none.
 Answer readChoice(int status, std::string_view body, const json& choice) {
   const auto message = choice.find("message");
   if (message == choice.end() || !message->is_object()) {
     return badResponse(status, body, "choices[0] has no message");
   }
-  MessageText said = readMessage(*message);
+  MessageText said = readMessageText(*message);
   if (!said.well_formed) {
     return badResponse(status, body, "choices[0].message.content is not text");
   }
@@ -141,8 +147,7 @@ Answer readAnswer(int status, std::string_view body) {
   Answer answer = readChoice(status, body, (*choices)[0]);
   if (answer.result) {
     if (const auto usage = doc.find("usage"); usage != doc.end() && usage->is_object()) {
-      answer.result->usage = {countField(*usage, "prompt_tokens"),
-                              countField(*usage, "completion_tokens")};
+      answer.result->usage = readUsage(*usage);
     }
   }
   return answer;

@@ -54,6 +54,8 @@ std::string_view toString(FailureKind kind) noexcept {
       return "refusal";
     case FailureKind::kEmptyAnswer:
       return "empty_answer";
+    case FailureKind::kStreamError:
+      return "stream_error";
   }
   return "unknown";
 }
@@ -82,6 +84,16 @@ StatusClass classifyCompletion(AnswerProblem problem) noexcept {
       break;
   }
   return {FailureClass::kRetry, FailureKind::kBadResponse, Outcome::kServerError};
+}
+
+StatusClass classifyStreamError(std::string_view error_code) noexcept {
+  if (error_code == "insufficient_quota") {
+    return {FailureClass::kPauseEndpoint, FailureKind::kStreamError, Outcome::kRejected};
+  }
+  if (error_code == "context_length_exceeded") {
+    return {FailureClass::kFailFile, FailureKind::kContextLength, Outcome::kClientError};
+  }
+  return {FailureClass::kRetry, FailureKind::kStreamError, Outcome::kServerError};
 }
 
 StatusClass classifyTransport(ErrorCode code) noexcept {

@@ -11,6 +11,12 @@ namespace {
 
 constexpr std::size_t kMaxHeaderBytes = 64 * 1024;
 
+bool isGzip(const std::vector<Header>& headers) {
+  const std::string* encoding = findHeader(headers, "Content-Encoding");
+  return encoding != nullptr &&
+         (equalsIgnoreCase(*encoding, "gzip") || equalsIgnoreCase(*encoding, "x-gzip"));
+}
+
 }  // namespace
 
 ClientConnection::ClientConnection(uv_loop_t& loop, Owner& owner, ClientShared shared)
@@ -133,6 +139,9 @@ Status ClientConnection::writeRequest() {
   if (auto armed = armTimer(options_.request_timeout); !armed) {
     return armed;
   }
+  if (auto armed = armReadGap(); !armed) {
+    return armed;
+  }
   // The head is copied (it is small) so that a retry can send it again.
   return stream_->write(exchange_->head, exchange_->body, [this](Status written) {
     write_done_ = true;
@@ -158,9 +167,65 @@ void ClientConnection::onRead(Result<std::string_view> data) {
     fail(used.error());
     return;
   }
+  if (exchange_->on_body) {
+    if (auto armed = armReadGap(); !armed) {
+      fail(armed.error());
+      return;
+    }
+    if (auto delivered = deliverBody(); !delivered) {
+      fail(delivered.error());
+      return;
+    }
+  }
   if (parser_.complete()) {
     onResponseComplete(*used == data->size());
   }
+}
+
+// A streamed (on_body) 2xx: the body read so far goes to the caller and is
+// not kept. Other statuses are kept whole, for the error they carry.
+// A gzip answer is inflated here, under the same max_response_bytes.
+Status ClientConnection::deliverBody() {
+  const int status = parser_.status();
+  if (status < 200 || status > 299) {
+    return {};
+  }
+  std::string piece = parser_.takeBodySoFar();
+  if (!gzip_ && isGzip(parser_.headers())) {
+    gzip_.emplace(options_.max_response_bytes, "max_response_bytes");
+  }
+  if (gzip_ && !piece.empty()) {
+    auto plain = gzip_->feed(piece);
+    if (!plain) {
+      return tl::unexpected{plain.error()};
+    }
+    piece = std::move(*plain);
+  }
+  if (!piece.empty()) {
+    exchange_->on_body(piece);
+  }
+  return {};
+}
+
+// A whole body in Content-Encoding: gzip, inflated in place; the gzip
+// stream of an on_body answer must have ended.
+Status ClientConnection::decodeWhole(ParsedMessage& message) const {
+  if (gzip_) {
+    return gzip_->finish();
+  }
+  if (!isGzip(message.headers)) {
+    return {};
+  }
+  GzipDecoder decoder(options_.max_response_bytes, "max_response_bytes");
+  auto plain = decoder.feed(message.body);
+  if (!plain) {
+    return tl::unexpected{plain.error()};
+  }
+  if (auto ended = decoder.finish(); !ended) {
+    return ended;
+  }
+  message.body = std::move(*plain);
+  return {};
 }
 
 void ClientConnection::onReadError(const Error& error) {
@@ -174,6 +239,10 @@ void ClientConnection::onReadError(const Error& error) {
     return;
   }
   if (error.sys == UV_EOF && parser_.finish() && parser_.complete()) {
+    if (auto delivered = exchange_->on_body ? deliverBody() : Status{}; !delivered) {
+      fail(delivered.error());  // the end of a read-until-close body
+      return;
+    }
     if (!stream_->eofIsClean()) {
       // A body delimited by the end of the connection, and a TLS peer that
       // hung up without close_notify: nothing proves the body is whole.
@@ -192,6 +261,13 @@ void ClientConnection::onReadError(const Error& error) {
 void ClientConnection::onResponseComplete(bool reusable) {
   ParsedMessage message = parser_.take();
   ++served_;
+  gap_timer_.reset();  // a late gap timeout must not fail the next request
+  const Status decoded = decodeWhole(message);
+  gzip_.reset();
+  if (!decoded) {
+    fail(decoded.error());
+    return;
+  }
   Exchange exchange = std::move(*exchange_);
   exchange_.reset();
   // A response that came before our body was fully written leaves the
@@ -203,6 +279,26 @@ void ClientConnection::onResponseComplete(bool reusable) {
   }
   HttpResponse response{message.status, std::move(message.headers), std::move(message.body)};
   owner_.onExchangeDone(*this, std::move(exchange), std::move(response));
+}
+
+// The read-gap deadline of a streamed request, (re)started at its write and
+// at every read; a no-op for other requests.
+Status ClientConnection::armReadGap() {
+  if (!exchange_->on_body || options_.read_idle_timeout.count() <= 0) {
+    return {};
+  }
+  if (!gap_timer_) {
+    auto timer = uv::Timer::create(loop_);
+    if (!timer) {
+      return tl::unexpected{timer.error()};
+    }
+    gap_timer_.emplace(std::move(*timer));
+  }
+  return gap_timer_->start(options_.read_idle_timeout, [this] {
+    fail(Error{ErrorCode::kTimeout, 0,
+               "request to " + url_.authority() + ": no byte for " +
+                   std::to_string(options_.read_idle_timeout.count()) + " ms (read_idle_timeout)"});
+  });
 }
 
 void ClientConnection::goIdle() {
@@ -247,6 +343,8 @@ void ClientConnection::closeSocket() noexcept {
   resolver_.reset();
   stream_.reset();  // may run inside this stream's own callback: that is allowed
   timer_.reset();
+  gap_timer_.reset();
+  gzip_.reset();
 }
 
 Status ClientConnection::armTimer(std::chrono::milliseconds timeout) {

@@ -16,6 +16,7 @@
 #include <uv.h>
 
 #include "dropd/net/client_options.hpp"
+#include "dropd/net/gzip_decoder.hpp"
 #include "dropd/net/http_message.hpp"
 #include "dropd/net/http_parser.hpp"
 #include "dropd/net/url.hpp"
@@ -36,7 +37,8 @@ struct Exchange {
   // cancelled request) or precede a retry of the same body: no copy either way.
   std::shared_ptr<const std::string> body;
   ResponseFn cb;
-  bool retried = false;  // the keep-alive race was retried once already
+  std::function<void(std::string_view)> on_body;  // HttpRequest::on_body
+  bool retried = false;                           // the keep-alive race was retried once already
 };
 
 // What the connections of one HttpClient share. The client owns all three
@@ -90,6 +92,9 @@ class ClientConnection {
   void onReadError(const Error& error);
   void onResponseComplete(bool reusable);
   void onTimeout();
+  [[nodiscard]] Status armReadGap();
+  [[nodiscard]] Status deliverBody();
+  [[nodiscard]] Status decodeWhole(ParsedMessage& message) const;
   void goIdle();
   void fail(Error error);
   void closeSocket() noexcept;
@@ -103,8 +108,10 @@ class ClientConnection {
   State state_ = State::kNew;
   std::optional<uv::Resolver> resolver_;
   std::optional<Transport> stream_;
-  std::optional<uv::Timer> timer_;  // connect, request or idle deadline
+  std::optional<uv::Timer> timer_;      // connect, request or idle deadline
+  std::optional<uv::Timer> gap_timer_;  // read_idle_timeout, for on_body requests
   HttpParser parser_;
+  std::optional<GzipDecoder> gzip_;  // an on_body 2xx answer in Content-Encoding: gzip
   std::optional<Exchange> exchange_;
   std::uint64_t served_ = 0;  // responses completed on this connection
   bool write_done_ = false;

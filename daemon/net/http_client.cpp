@@ -99,6 +99,7 @@ void HttpClient::send(HttpRequest request, ResponseFn cb) {
                        ? std::move(request.shared_body)
                        : std::make_shared<const std::string>(std::move(request.body));
   exchange->cb = std::move(cb);
+  exchange->on_body = std::move(request.on_body);
   waiting_.push_back(std::move(exchange));
   Completions done;
   pump(done);

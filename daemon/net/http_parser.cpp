@@ -157,6 +157,7 @@ ParsedMessage HttpParser::take() {
   field_.clear();
   value_.clear();
   header_bytes_ = 0;
+  body_bytes_ = 0;
   started_ = false;
   at_chunk_line_ = false;
   chunk_line_.clear();
@@ -259,12 +260,13 @@ int HttpParser::onHeadersComplete(llhttp_t* p) noexcept {
 
 int HttpParser::onBody(llhttp_t* p, const char* at, size_t len) noexcept {
   HttpParser& me = self(p);
-  const std::size_t size = me.message_.body.size() + len;
+  const std::size_t size = me.body_bytes_ + len;
   if (size > me.limits_.max_body_bytes) {
     const bool chunked = (p->flags & F_CHUNKED) != 0;
     return me.refuseTooLarge(
         fmt::format("{} body passed {} bytes", chunked ? "chunked" : "read-until-close", size));
   }
+  me.body_bytes_ = size;
   me.message_.body.append(at, len);
   return HPE_OK;
 }
@@ -282,6 +284,7 @@ int HttpParser::onMessageComplete(llhttp_t* p) noexcept {
     me.interim_ = false;
     me.message_ = {};
     me.header_bytes_ = 0;
+    me.body_bytes_ = 0;
     return HPE_OK;
   }
   me.message_.keep_alive = llhttp_should_keep_alive(p) != 0;

@@ -169,6 +169,11 @@ void writeRequests(Writer& w, const StatusModel& model) {
   for (const auto& [name, e] : model.endpoints()) {
     w.histogram("dropd_llm_request_duration_seconds", "endpoint", name, *e.duration);
   }
+  w.family("dropd_llm_time_to_first_token_seconds", "histogram",
+           "Time to the first content delta of a streamed answer.");
+  for (const auto& [name, e] : model.endpoints()) {
+    w.histogram("dropd_llm_time_to_first_token_seconds", "endpoint", name, *e.ttft);
+  }
   w.family("dropd_llm_tokens_total", "counter", "Tokens the endpoint reported in usage.");
   for (const auto& [name, e] : model.endpoints()) {
     w.sample("dropd_llm_tokens_total", {"endpoint", name, "kind", "prompt"},

@@ -47,7 +47,9 @@ std::string attemptCode(const llm::Attempt& attempt) {
   return "transport";
 }
 
-EndpointTally::EndpointTally() : duration(std::make_unique<Histogram>(kRequestBuckets)) {}
+EndpointTally::EndpointTally()
+    : duration(std::make_unique<Histogram>(kRequestBuckets)),
+      ttft(std::make_unique<Histogram>(kRequestBuckets)) {}
 EndpointTally::EndpointTally(EndpointTally&&) noexcept = default;
 EndpointTally::~EndpointTally() = default;
 
@@ -164,6 +166,9 @@ void StatusModel::onAttempt(std::string_view endpoint, const pipeline::Job& job,
   e.duration->observe(std::chrono::duration<double>(attempt.latency).count());
   PipelineTally& t = tally(job.pipeline_name);
   const auto live = t.jobs.find(job.rel);
+  if (attempt.result && attempt.result->ttft) {
+    e.ttft->observe(std::chrono::duration<double>(*attempt.result->ttft).count());
+  }
   if (attempt.result) {
     e.prompt_tokens += attempt.result->usage.prompt_tokens;
     e.completion_tokens += attempt.result->usage.completion_tokens;

@@ -12,6 +12,11 @@ namespace {
 
 using std::chrono::milliseconds;
 
+RequestSize requestSize(const Job& job) {
+  return {job.stats ? job.stats->estimated_tokens : 0, job.stats ? job.stats->bytes : 0,
+          job.body ? job.body->size() : 0};
+}
+
 }  // namespace
 
 Result<std::unique_ptr<Dispatcher>> Dispatcher::create(uv_loop_t& loop,
@@ -42,9 +47,7 @@ Dispatcher::Dispatcher(uv_loop_t& loop, const config::Endpoint& endpoint, const 
 Dispatcher::~Dispatcher() { close(); }
 
 void Dispatcher::submit(std::unique_ptr<Job> job, DoneFn done) {
-  const RequestSize size{job->stats ? job->stats->estimated_tokens : 0,
-                         job->stats ? job->stats->bytes : 0, job->body ? job->body->size() : 0};
-  const std::uint64_t tokens = estimateRequestTokens(size, endpoint_.params);
+  const std::uint64_t tokens = estimateRequestTokens(requestSize(*job), endpoint_.params);
   enqueue({std::move(job), std::move(done), tokens});
   pump();
 }
@@ -103,6 +106,10 @@ void Dispatcher::onAttempt(Entry entry, llm::Attempt attempt) {
   if (attempt.cancelled) {
     gate_.abandon();
     return;
+  }
+  if (attempt.result && attempt.result->usage_estimated) {
+    // A stream without a usage chunk: estimated before the limiter sees it.
+    attempt.result->usage = estimateUsage(requestSize(*entry.job), attempt.result->content);
   }
   gate_.onAttemptEnd(entry.estimated_tokens, attempt);
   if (observe_attempt_) {

@@ -74,9 +74,15 @@ std::string renderResult(const Job& job, const RecordContext& ctx) {
     llm["finish_reason"] = job.completion->finish_reason;
     llm["usage"] = {{"prompt_tokens", job.completion->usage.prompt_tokens},
                     {"completion_tokens", job.completion->usage.completion_tokens}};
+    if (job.completion->usage_estimated) {
+      llm["usage_estimated"] = true;  // a stream without a usage chunk (send_estimate.hpp)
+    }
   }
   llm["attempts"] = job.attempts;
   llm["latency_ms"] = job.latency.count();
+  if (job.completion && job.completion->ttft) {
+    llm["ttft_ms"] = job.completion->ttft->count();  // streamed answers only
+  }
   ordered_json doc = {{"source", sourceJson(job)}};
   if (job.stats) {
     doc["stats"] = statsJson(*job.stats);

@@ -5,6 +5,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "dropd/file/token_estimate.hpp"
+
 namespace dropd::pipeline {
 namespace {
 
@@ -44,6 +46,18 @@ std::uint64_t estimateRequestTokens(const RequestSize& size,
   const std::uint64_t overhead_tokens = overhead_bytes / 4 + (overhead_bytes % 4 != 0 ? 1 : 0);
   return addSaturating(addSaturating(size.content_tokens, overhead_tokens),
                        completionBudget(params));
+}
+
+llm::Usage estimateUsage(const RequestSize& size, std::string_view answer) noexcept {
+  std::uint64_t words = 0;
+  bool in_word = false;
+  for (const char c : answer) {
+    const bool space = c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+    words += !space && !in_word ? 1 : 0;
+    in_word = !space;
+  }
+  return {estimateRequestTokens(size, nlohmann::json::object()),
+          file::estimateTokens({answer.size(), words})};
 }
 
 }  // namespace dropd::pipeline

@@ -29,9 +29,10 @@ CONTRACT = {
     "dropd_oldest_waiting_seconds", "dropd_ledger_commit_duration_seconds",
     "dropd_llm_retries_total", "dropd_endpoint_paused", "dropd_endpoint_breaker_open",
     "dropd_ready", "dropd_start_time_seconds", "dropd_events_subscribers",
-    "dropd_events_dropped_total",
+    "dropd_events_dropped_total", "dropd_llm_time_to_first_token_seconds",
 }
-HISTOGRAMS = {"dropd_llm_request_duration_seconds", "dropd_ledger_commit_duration_seconds"}
+HISTOGRAMS = {"dropd_llm_request_duration_seconds", "dropd_ledger_commit_duration_seconds",
+              "dropd_llm_time_to_first_token_seconds"}
 NAME = re.compile(r"\bdropd_[a-z0-9_]+")
 
 problems = []

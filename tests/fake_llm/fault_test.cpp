@@ -157,3 +157,15 @@ TEST_CASE("FaultPicker fires a fault with times=N at most N times", "[fake_llm]"
   CHECK_FALSE(picker.pick(faults, "ONCE").terminal);
   CHECK_FALSE(parseFault("status=500,times=x"));
 }
+
+TEST_CASE("parseFault reads the stream faults, split only frames", "[fake_llm]") {
+  CHECK(parseFault("stream-cut,match=CUT")->kind == FaultKind::kStreamCut);
+  CHECK(parseFault("stream-error")->kind == FaultKind::kStreamError);
+  CHECK(parseFault("stall,times=1")->kind == FaultKind::kStall);
+  CHECK(describe(*parseFault("stall,times=1")) == "stall,times=1");
+  CHECK(describe(*parseFault("split")) == "split");
+  FaultPicker picker{1};
+  const FaultPlan plan = picker.pick({*parseFault("split"), *parseFault("stream-error")}, "x");
+  CHECK(plan.split);
+  CHECK(plan.terminal == FaultKind::kStreamError);
+}

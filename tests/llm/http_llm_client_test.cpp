@@ -238,3 +238,59 @@ TEST_CASE("HttpLlmClient::close cancels a request still out", "[llm]") {
   REQUIRE(f.attempt.has_value());
   CHECK(f.attempt->cancelled);
 }
+
+TEST_CASE("HttpLlmClient with stream: true assembles the streamed answer", "[llm]") {
+  Fixture f;
+  auto e = endpointAt(f.url());
+  e.stream = true;
+  const std::string events =
+      "data: {\"choices\":[{\"delta\":{\"role\":\"assistant\",\"content\":\"\"}}]}\n\n"
+      "data: {\"choices\":[{\"delta\":{\"content\":\"hel\"}}]}\n\n"
+      "data: {\"choices\":[{\"delta\":{\"content\":\"lo\"},\"finish_reason\":\"stop\"}]}\n\n"
+      "data: {\"choices\":[],\"usage\":{\"prompt_tokens\":5,\"completion_tokens\":2}}\n\n"
+      "data: [DONE]\n\n";
+  SECTION("content, usage and the time to the first content delta") {
+    f.server.answer = [&](const dropd::net::ServerRequest&, dropd::net::Responder& responder) {
+      f.clock.advance(40ms);  // the first bytes come 40 ms after the request, all at once
+      responder.sendChunked(200, {{"Content-Type", "text/event-stream"}},
+                            {events.substr(0, 60), events.substr(60)});
+    };
+    auto c = f.client(e);
+    const Attempt a = f.sendAndWait(*c);
+    CHECK(*f.server.received.front().request.header("Accept") == "text/event-stream");
+    CHECK(*f.server.received.front().request.header("Accept-Encoding") == "gzip");
+    REQUIRE(a.result.has_value());
+    CHECK(a.result->content == "hello");
+    CHECK(a.result->finish_reason == "stop");
+    CHECK(a.result->usage.completion_tokens == 2);
+    CHECK_FALSE(a.result->usage_estimated);
+    CHECK(a.result->ttft == 40ms);
+    c->close();
+  }
+  SECTION("an error status is read as a plain JSON error") {
+    f.server.answer = [&](const dropd::net::ServerRequest&, dropd::net::Responder& responder) {
+      responder.send(503, {{"Content-Type", "application/json"}},
+                     R"({"error":{"message":"busy","type":"server_error"}})");
+    };
+    auto c = f.client(e);
+    const Attempt a = f.sendAndWait(*c);
+    REQUIRE_FALSE(a.result.has_value());
+    CHECK(a.result.error().http_status == 503);
+    CHECK(a.result.error().message.find("busy") != std::string::npos);
+    c->close();
+  }
+  SECTION("a stream that stops sending is cut at timeouts.idle and retried") {
+    e.timeouts.idle = 30ms;
+    f.server.answer = [&](const dropd::net::ServerRequest&, dropd::net::Responder& responder) {
+      responder.sendRaw({"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" +
+                         std::string("10\r\ndata: {\"choic")},
+                        dropd::net::Responder::After::kKeepOpen);
+    };
+    auto c = f.client(e);
+    const Attempt a = f.sendAndWait(*c);
+    REQUIRE_FALSE(a.result.has_value());
+    CHECK(a.result.error().cls == FailureClass::kRetry);
+    CHECK(toString(a.result.error().kind) == "timeout");
+    c->close();
+  }
+}

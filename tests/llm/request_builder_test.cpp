@@ -55,3 +55,20 @@ TEST_CASE("RequestBuilder leaves out an empty system prompt and model", "[llm]")
   REQUIRE(doc["messages"].size() == 1);
   CHECK(doc["messages"][0]["content"] == "");
 }
+
+TEST_CASE("RequestBuilder asks for a stream with usage when stream: true", "[llm]") {
+  dropd::config::Endpoint endpoint;
+  endpoint.stream = true;
+  endpoint.params = {{"stream", false}, {"temperature", 0}};
+  const dropd::llm::RequestBuilder builder(endpoint, prompt("", "{{content}}"));
+  const auto doc = parsed(builder.build({}));
+  CHECK(doc["stream"] == true);
+  CHECK(doc["stream_options"]["include_usage"] == true);
+  CHECK(doc["temperature"] == 0);
+  SECTION("without it, neither key is sent") {
+    const dropd::llm::RequestBuilder plain(dropd::config::Endpoint{}, prompt("", "{{content}}"));
+    const auto doc2 = parsed(plain.build({}));
+    CHECK_FALSE(doc2.contains("stream"));
+    CHECK_FALSE(doc2.contains("stream_options"));
+  }
+}

@@ -118,5 +118,18 @@ TEST_CASE("The status table gives each failure its class and record kind", "[llm
     CHECK(toString(FailureKind::kOutput) == "output");
     CHECK(toString(FailureKind::kRefusal) == "refusal");
     CHECK(toString(FailureKind::kEmptyAnswer) == "empty_answer");
+    CHECK(toString(FailureKind::kStreamError) == "stream_error");
   }
+}
+
+TEST_CASE("classifyStreamError retries like a 5xx unless the code says otherwise", "[llm]") {
+  using dropd::llm::classifyStreamError;
+  using dropd::throttle::Outcome;
+  CHECK(classifyStreamError("").cls == FailureClass::kRetry);
+  CHECK(classifyStreamError("").kind == FailureKind::kStreamError);
+  CHECK(classifyStreamError("").outcome == Outcome::kServerError);
+  CHECK(classifyStreamError("insufficient_quota").cls == FailureClass::kPauseEndpoint);
+  CHECK(classifyStreamError("insufficient_quota").outcome == Outcome::kRejected);
+  CHECK(classifyStreamError("context_length_exceeded").cls == FailureClass::kFailFile);
+  CHECK(classifyStreamError("context_length_exceeded").kind == FailureKind::kContextLength);
 }

@@ -5,8 +5,6 @@
 #include <catch2/catch.hpp>
 
 using dropd::ops::ChunkedDecoder;
-using dropd::ops::SseEvent;
-using dropd::ops::SseParser;
 
 TEST_CASE("parseStreamHead finds the status and the framing", "[ops]") {
   SECTION("a chunked event stream") {
@@ -56,29 +54,5 @@ TEST_CASE("ChunkedDecoder undoes chunked framing split at any byte", "[ops]") {
     CHECK_FALSE(no_crlf.feed("1\r\nab\r\n"));
     ChunkedDecoder huge;
     CHECK_FALSE(huge.feed("ffffffffffffffff\r\n"));
-  }
-}
-
-TEST_CASE("SseParser dispatches events at blank lines", "[ops]") {
-  const std::string stream =
-      ": keepalive\n\nid: 1\nevent: job\ndata: {\"a\":1}\n\n"
-      "id: 2\r\nevent: endpoint\r\ndata: x\r\ndata: y\r\n\r\n"
-      "event: reset\n\ndata:no-space\rretry: 10\r\r";
-  for (std::size_t split = 0; split <= stream.size(); ++split) {
-    CAPTURE(split);
-    SseParser parser;
-    auto events = parser.feed(std::string_view(stream).substr(0, split));
-    for (SseEvent& e : parser.feed(std::string_view(stream).substr(split))) {
-      events.push_back(std::move(e));
-    }
-    REQUIRE(events.size() == 4);
-    CHECK((events[0].id == "1" && events[0].event == "job" && events[0].data == "{\"a\":1}"));
-    CHECK((events[1].id == "2" && events[1].event == "endpoint" && events[1].data == "x\ny"));
-    CHECK((events[2].event == "reset" && events[2].data.empty()));
-    CHECK((events[3].event == "message" && events[3].data == "no-space"));
-  }
-  SECTION("an event without data or name is not dispatched") {
-    SseParser parser;
-    CHECK(parser.feed("id: 3\n\n\n").empty());
   }
 }

@@ -43,3 +43,18 @@ TEST_CASE("estimateRequestTokens adds overhead and the completion budget", "[pip
     CHECK(estimateRequestTokens({0, 0, kMax}, none) == kMax / 4 + 1);
   }
 }
+
+TEST_CASE("estimateUsage estimates a streamed answer's missing usage", "[pipeline]") {
+  using dropd::pipeline::estimateUsage;
+  SECTION("nothing sent, nothing answered") {
+    const auto usage = estimateUsage({}, "");
+    CHECK(usage.prompt_tokens == 0);
+    CHECK(usage.completion_tokens == 0);
+  }
+  SECTION("the prompt as the send estimate, the answer by bytes and words") {
+    const auto usage = estimateUsage({100, 400, 480}, "fake: one two (3 bytes)");
+    CHECK(usage.prompt_tokens == 120);  // 100 + ceil(80 / 4)
+    // round((320 * 23 - 87 * 5) / 1024) = round(6.76)
+    CHECK(usage.completion_tokens == 7);
+  }
+}

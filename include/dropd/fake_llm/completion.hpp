@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -20,6 +21,8 @@ struct ChatRequest {
   std::string user_content;      // the last "user" message's text, "" if none
   std::size_t prompt_bytes = 0;  // all messages' text, for usage
   std::uint64_t max_tokens = 0;  // "max_tokens" or "max_completion_tokens"; 0 if absent
+  bool stream = false;           // "stream": true
+  bool include_usage = false;    // "stream_options": {"include_usage": true}
 };
 
 // Reads the parts of a chat-completions body the fake uses. Content given as
@@ -38,6 +41,18 @@ struct ChatRequest {
 // The whole chat.completion JSON body.
 [[nodiscard]] std::string completionBody(const ChatRequest& request, std::uint64_t id,
                                          std::int64_t created_unix);
+
+// The same answer as completionBody(), streamed as OpenAI streams it: one
+// server-sent event per element ("data: {...}\n\n"): a chunk with the
+// role, one chat.completion.chunk per word of the content (each delta the
+// word and the space after it, so the deltas joined are the content), one
+// with finish_reason "stop", a usage chunk (empty choices) when
+// include_usage, then "data: [DONE]\n\n".
+[[nodiscard]] std::vector<std::string> streamEvents(const ChatRequest& request, std::uint64_t id,
+                                                    std::int64_t created_unix);
+
+// An `event: error` as a server sends one mid-stream: a server_error.
+[[nodiscard]] std::string streamErrorEvent(std::string_view message);
 
 // An OpenAI-style error body: {"error": {"message", "type", "code"}}.
 [[nodiscard]] std::string errorBody(int status, std::string_view message);

@@ -7,6 +7,7 @@
 // SPEC is KIND[,OPTION]... with
 //   KIND:   status=CODE | reset-mid-body | hang | malformed-json | chunked | delay=DUR
 //           | outage=FROM..TO | slow-body | oversize | chunk-ext
+//           | stream-cut | stream-error | stall | split | gzip
 //   OPTION: rate=P (0..1, default 1) | retry-after=S (status only)
 //           | code=NAME (status only) | match=NAME | times=N
 // `match=NAME` limits the fault to requests whose last user message
@@ -20,10 +21,19 @@
 // keeps the connection open. `chunk-ext` sends the normal answer chunked,
 // each chunk-size line with two legal extensions (RFC 9112 §7.1.1):
 // `;a=1;b="x;y"`.
+// The stream faults act on streamed answers ("stream": true) only; a
+// plain request they match is answered normally. `stream-cut` sends the
+// first events and half of the next, then closes the connection inside
+// the chunked body; `stream-error` sends the first events, then an
+// `event: error` (a server_error) and ends the body; `stall` sends the
+// first events and then nothing, holding the connection open; `split`
+// writes every byte of the body as its own write (framing, not terminal).
+// `gzip` sends a 200's body (plain or streamed, not a faulted stream) with
+// Content-Encoding: gzip (framing, not terminal).
 // Several faults may apply to one request: delays add up, `chunked`,
-// `chunk-ext` and `slow-body` change the framing, and the first of status /
-// outage / reset-mid-body / hang / malformed-json / oversize that fires
-// decides the answer.
+// `chunk-ext`, `slow-body` and `split` change the framing, and the first of
+// status / outage / reset-mid-body / hang / malformed-json / oversize /
+// stream-cut / stream-error / stall that fires decides the answer.
 
 #include <chrono>
 #include <cstdint>
@@ -47,7 +57,12 @@ enum class FaultKind {
   kOutage,
   kSlowBody,
   kOversize,
-  kChunkExt
+  kChunkExt,
+  kStreamCut,
+  kStreamError,
+  kStall,
+  kSplit,
+  kGzip
 };
 
 // The Content-Length an `oversize` answer declares: 1 TiB.
@@ -83,7 +98,9 @@ struct FaultPlan {
   bool chunked = false;
   bool chunk_ext = false;  // chunked, with extensions on every chunk
   bool slow_body = false;
-  std::string names;  // the faults that fired, "status=500;chunked", for the request log
+  bool split = false;  // streamed answers: one write per byte
+  bool gzip = false;   // 200s: Content-Encoding: gzip
+  std::string names;   // the faults that fired, "status=500;chunked", for the request log
 };
 
 class FaultPicker {

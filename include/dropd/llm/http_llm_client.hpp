@@ -3,13 +3,19 @@
 // The llm::Client for one OpenAI-compatible endpoint, over a keep-alive
 // net::HttpClient pool. It owns everything HTTP about a chat-completions
 // request: the POST to the endpoint's target, its headers (Content-Type,
-// Accept, User-Agent, then api_key as `auth` says: "Authorization: Bearer
+// Accept, Accept-Encoding: gzip, User-Agent, then api_key as `auth` says: "Authorization: Bearer
 // KEY", "api-key: KEY" or nothing; then the endpoint's own `headers` in file
 // order, each replacing a default of the same name, compared without case,
 // as RFC 9110 §5.3 has a repeated field mean a list), reading the answer or the
 // transport error into an Attempt (response.hpp, status_class.hpp), and the
 // hints the server sends (retry-after-ms / Retry-After, x-ratelimit-*).
-// Streaming answers will be read here too. Loop thread only; `clock` must
+// With `stream: true` the request asks for a streamed answer and a 2xx
+// body is fed to a StreamAssembler (stream_assembler.hpp) as it arrives,
+// never kept whole; the first content delta sets Completion::ttft, and a
+// gap of timeouts.idle between reads fails the attempt (kind timeout,
+// retried). A failed or cut stream gives a failure, never part of an
+// answer. Non-2xx answers to a stream request are read as plain JSON
+// errors. Loop thread only; `clock` must
 // outlive it (it times each attempt and dates Retry-After).
 //
 // create() fails when the URL does not parse or the TLS CA file cannot be
@@ -47,7 +53,8 @@ class HttpLlmClient final : public Client {
   [[nodiscard]] net::HttpRequest requestFor(std::shared_ptr<const std::string> body) const;
 
  private:
-  [[nodiscard]] Attempt attemptFrom(Result<net::HttpResponse> answer) const;
+  struct Streamed;  // one streamed attempt's assembler and first-token time
+  [[nodiscard]] Attempt attemptFrom(Result<net::HttpResponse> answer, Streamed* streamed) const;
 
   std::unique_ptr<net::HttpClient> http_;
   const config::HttpUrl url_;
@@ -55,6 +62,7 @@ class HttpLlmClient final : public Client {
   const config::Auth auth_;
   const std::vector<config::Header> headers_;  // the endpoint's own
   const Clock& clock_;
+  const bool stream_;
 };
 
 }  // namespace dropd::llm

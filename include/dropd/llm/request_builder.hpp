@@ -2,9 +2,10 @@
 
 // Builds the chat-completions request body for one file: the endpoint's
 // model and params, a system message and a user message from the pipeline's
-// prompt templates, with every value JSON-escaped as it is copied in, so the
-// file's content is copied exactly once (into the body). Immutable after
-// construction: build() may run on the threadpool.
+// prompt templates (with `stream: true`, also "stream": true and
+// "stream_options": {"include_usage": true}), with every value JSON-escaped as it is copied in, so
+// the file's content is copied exactly once (into the body). Immutable after construction: build()
+// may run on the threadpool.
 
 #include <string>
 

@@ -10,6 +10,7 @@
 #include <string>
 #include <string_view>
 
+#include <nlohmann/json_fwd.hpp>
 #include <tl/expected.hpp>
 
 #include "dropd/base/error.hpp"
@@ -27,7 +28,32 @@ struct Completion {
   std::string content;
   std::string finish_reason;
   Usage usage;
+  // A streamed answer that sent no usage chunk: `usage` is zero here and
+  // the pipeline fills in its own estimate (records say usage_estimated).
+  bool usage_estimated = false;
+  // Streamed answers only: from handing the request over to the first
+  // content delta (time to first token).
+  std::optional<std::chrono::milliseconds> ttft{};
 };
+
+// What a message (choices[i].message) or a streamed delta
+// (choices[i].delta) says: its text, content as a string or its text parts
+// ({"type":"text"}) joined in order, other parts skipped; and its refusal,
+// from `refusal` or a {"type":"refusal"} part.
+struct MessageText {
+  std::string text;
+  std::string refusal;
+  bool well_formed = true;  // false: content is neither a string, a list, nor null
+};
+[[nodiscard]] MessageText readMessageText(const nlohmann::json& message);
+
+// The OpenAI error object's code or type when it is one the status table
+// knows ("insufficient_quota", "context_length_exceeded"); empty otherwise,
+// and when `doc` is not {"error": {...}}.
+[[nodiscard]] std::string errorCodeOf(const nlohmann::json& doc);
+
+// A `usage` object's prompt_tokens and completion_tokens (0 when absent).
+[[nodiscard]] Usage readUsage(const nlohmann::json& usage);
 
 struct Failure {
   FailureClass cls = FailureClass::kRetry;

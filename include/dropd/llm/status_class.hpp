@@ -18,6 +18,11 @@
 //   2xx whose body is not a completion   kRetry          bad_response    kServerError
 //   2xx, content null with a refusal     kFailFile       refusal         kClientError
 //   2xx, content empty, absent or null   kRetry (*)      empty_answer    kClientError
+//   2xx stream, error event or chunk     kRetry          stream_error    kServerError
+//     ... its code insufficient_quota    kPauseEndpoint  stream_error    kRejected
+//     ... its code context_length_exc.   kFailFile       context_length  kClientError
+//   2xx stream ended, no [DONE] and no
+//     finish_reason ("ended early")      kRetry          bad_response    kServerError
 //   1xx, 3xx, < 100                      kFailFile       http            kServerError
 //   no answer: timeout                   kRetry          timeout         kOverloaded
 //   no answer: TLS certificate rejected  kPauseEndpoint  network         kRejected
@@ -66,10 +71,12 @@ enum class FailureKind {
   kOutput,            // the record could not be written
   kRefusal,           // the model refused (message.refusal), with the refusal's text
   kEmptyAnswer,       // a 2xx completion with no text in it
+  kStreamError,       // a streamed 2xx that sent an error event or error chunk
 };
 
 // "http", "bad_response", "context_length", "timeout", "network",
-// "response_too_large", "skipped", "read", "output", "refusal", "empty_answer".
+// "response_too_large", "skipped", "read", "output", "refusal", "empty_answer",
+// "stream_error".
 [[nodiscard]] std::string_view toString(FailureKind kind) noexcept;
 
 struct StatusClass {
@@ -93,6 +100,13 @@ enum class AnswerProblem {
 
 // A 2xx answer that did not give a completion.
 [[nodiscard]] StatusClass classifyCompletion(AnswerProblem problem) noexcept;
+
+// A streamed 2xx whose events carried an error (`event: error`, or a chunk
+// with an "error" object) after the answer had started: the server's
+// trouble, so retried as a 5xx would be, unless the error object's
+// `error_code` (as classifyAnswer's) says the key's quota is gone (pause)
+// or the prompt is too long (the file fails).
+[[nodiscard]] StatusClass classifyStreamError(std::string_view error_code) noexcept;
 
 // An exchange that ended without an HTTP answer (net::HttpClient's error
 // code): kTimeout, kTooLarge, kUntrusted (the TLS peer's certificate),

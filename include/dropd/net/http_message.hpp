@@ -3,6 +3,7 @@
 // Plain HTTP/1.1 message values shared by the client and the server. Any
 // thread; no I/O.
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -30,6 +31,13 @@ struct HttpRequest {
   // When set, sent instead of `body` and shared, not copied: a caller that
   // may send the same body again (retries) keeps its own reference.
   std::shared_ptr<const std::string> shared_body;
+  // When set, the body of a 2xx response is not kept: each piece of it
+  // (chunked framing undone) goes here as it is read, on the loop thread,
+  // before the send() callback, which then gets an empty body. Answers of
+  // other statuses are read whole as usual. max_response_bytes still caps
+  // the total, and ClientOptions::read_idle_timeout the gap between reads.
+  // It must not call back into the HttpClient (send, close, destroy).
+  std::function<void(std::string_view)> on_body;
 
   [[nodiscard]] std::size_t bodySize() const noexcept {
     return shared_body ? shared_body->size() : body.size();

@@ -23,6 +23,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <llhttp.h>
@@ -68,6 +69,15 @@ class HttpParser {
   // True when the body went over the limit (the error was kTooLarge).
   [[nodiscard]] bool tooLarge() const noexcept { return too_large_; }
 
+  // The current message's status once its head is read (0 before).
+  [[nodiscard]] int status() const noexcept { return message_.status; }
+  // The current message's headers, whole once status() is set.
+  [[nodiscard]] const std::vector<Header>& headers() const noexcept { return message_.headers; }
+  // Hands over the body bytes read so far and forgets them, for a caller
+  // that consumes the body as it arrives; the size limit still counts
+  // every byte of the message.
+  [[nodiscard]] std::string takeBodySoFar() noexcept { return std::exchange(message_.body, {}); }
+
   // The finished message; resets the parser for the next one.
   [[nodiscard]] ParsedMessage take();
 
@@ -95,6 +105,7 @@ class HttpParser {
   std::string field_;  // header name and value arrive in pieces
   std::string value_;
   std::size_t header_bytes_ = 0;
+  std::size_t body_bytes_ = 0;  // of the current message, taken or not
   bool started_ = false;
   bool complete_ = false;
   bool too_large_ = false;

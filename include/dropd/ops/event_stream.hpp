@@ -10,9 +10,9 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <vector>
 
 #include "dropd/base/error.hpp"
+#include "dropd/net/sse_parser.hpp"
 
 namespace dropd::ops {
 
@@ -41,27 +41,8 @@ class ChunkedDecoder {
   std::size_t left_ = 0;  // bytes of the current chunk still to come
 };
 
-// One server-sent event (WHATWG HTML, "Parsing an event stream").
-struct SseEvent {
-  std::string id;
-  std::string event = "message";
-  std::string data;  // data lines joined by '\n'
-};
-
-// Splits the stream into events: fields `id`, `event`, `data` (others and
-// comment lines ignored), an event ends at a blank line; CRLF, LF and CR
-// all end lines. An event without data is dispatched only when it is named
-// (`event: reset` alone): the spec drops it, but it still means something.
-class SseParser {
- public:
-  [[nodiscard]] std::vector<SseEvent> feed(std::string_view bytes);
-
- private:
-  void takeLine(std::vector<SseEvent>& out);
-  std::string line_;
-  SseEvent current_;
-  bool has_data_ = false;
-  bool after_cr_ = false;  // a CR ended the last line: an LF right after it is not a new one
-};
+// The SSE fields: net::SseParser (moved to net so that llm can use it too).
+using net::SseEvent;
+using net::SseParser;
 
 }  // namespace dropd::ops

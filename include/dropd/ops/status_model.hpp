@@ -81,6 +81,7 @@ struct EndpointTally {
   // Throttle waits of Dispatchers a reload took down (theirs restart at 0).
   MonoTime::duration throttle_wait_before{0};
   std::unique_ptr<Histogram> duration;  // seconds per request
+  std::unique_ptr<Histogram> ttft;      // seconds to the first content delta, streamed answers
 };
 
 struct FailureNote {

@@ -20,8 +20,11 @@
 // max_tokens is ignored.
 
 #include <cstdint>
+#include <string_view>
 
 #include <nlohmann/json_fwd.hpp>
+
+#include "dropd/llm/response.hpp"
 
 namespace dropd::pipeline {
 
@@ -33,5 +36,11 @@ struct RequestSize {
 
 [[nodiscard]] std::uint64_t estimateRequestTokens(const RequestSize& size,
                                                   const nlohmann::json& params) noexcept;
+
+// The usage of an answer whose server sent none (a stream without a usage
+// chunk): prompt_tokens is the request's estimate without the completion
+// budget, completion_tokens file::estimateTokens() of the answer's bytes
+// and words (runs of non-whitespace).
+[[nodiscard]] llm::Usage estimateUsage(const RequestSize& size, std::string_view answer) noexcept;
 
 }  // namespace dropd::pipeline

@@ -15,7 +15,7 @@ using namespace std::string_view_literals;
 
 constexpr std::array kEndpointKeys{"url"sv,     "model"sv,  "api_key"sv,  "auth"sv,
                                    "headers"sv, "tls"sv,    "timeouts"sv, "limits"sv,
-                                   "retry"sv,   "params"sv, "stream"sv};
+                                   "retry"sv,   "params"sv, "stream"sv,   "proxy"sv};
 constexpr std::array<std::pair<std::string_view, Auth>, 3> kAuthModes{
     {{"bearer", Auth::kBearer}, {"api-key", Auth::kApiKey}, {"none", Auth::kNone}}};
 constexpr std::array kTlsKeys{"ca_file"sv, "verify"sv};
@@ -255,6 +255,7 @@ Endpoint readEndpoint(Context& ctx, const std::string& name, const YAML::Node& n
   });
   readField(map, "headers", out.headers, readHeaders);
   readTransport(ctx, map, out);
+  readEndpointProxy(ctx, map, out);
   readLimitsAndRetry(ctx, map, out);
   readField(map, "params", out.params, readParams);
   readField(map, "stream", out.stream, readBool);

@@ -24,6 +24,10 @@ namespace dropd::config::detail {
 // One entry of `endpoints:`; `name` is its key.
 [[nodiscard]] Endpoint readEndpoint(Context& ctx, const std::string& name, const YAML::Node& node);
 
+// endpoints.NAME.proxy, or the environment when it is unset (proxy.hpp),
+// into out.proxy and out.direct_because. Needs out.url read already.
+void readEndpointProxy(Context& ctx, const MapReader& endpoint, Endpoint& out);
+
 // pipelines[index].
 [[nodiscard]] Pipeline readPipeline(Context& ctx, std::size_t index, const YAML::Node& node);
 

@@ -85,6 +85,14 @@ void SecretMask::addFrom(const Config& config) {
       }
     }
   }
+  for (const Endpoint& endpoint : config.endpoints) {
+    if (endpoint.proxy && endpoint.proxy->password) {
+      // The password, and the Proxy-Authorization value that carries it.
+      const std::string label = "endpoints." + endpoint.name + ".proxy.password";
+      add(endpoint.proxy->password->reveal(), label);
+      add(endpoint.proxy->basicCredentials(), label);
+    }
+  }
   if (config.status && config.status->token) {
     add(config.status->token->reveal(), "status.token");
   }

@@ -16,6 +16,12 @@ net::ClientOptions clientOptions(const config::Endpoint& endpoint) {
   options.max_connections = endpoint.limits.max_in_flight;
   options.tls.verify = endpoint.tls.verify;
   options.tls.ca_file = endpoint.tls.ca_file.string();
+  if (endpoint.proxy) {
+    options.proxy.host = endpoint.proxy->host;
+    options.proxy.port = endpoint.proxy->port;
+    const std::string credentials = endpoint.proxy->basicCredentials();
+    options.proxy.authorization = credentials.empty() ? "" : "Basic " + credentials;
+  }
   return options;
 }
 

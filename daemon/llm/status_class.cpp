@@ -101,8 +101,9 @@ StatusClass classifyTransport(ErrorCode code) noexcept {
     // The endpoint answered; this file's answer is unusable.
     return {FailureClass::kFailFile, FailureKind::kResponseTooLarge, Outcome::kClientError};
   }
-  if (code == ErrorCode::kUntrusted) {
-    // Like a bad key: no retry will make the certificate verify.
+  if (code == ErrorCode::kUntrusted || code == ErrorCode::kRejected) {
+    // Like a bad key: no retry will make the certificate verify, or the
+    // proxy take the credentials it refused (a 407).
     return {FailureClass::kPauseEndpoint, FailureKind::kNetwork, Outcome::kRejected};
   }
   if (code == ErrorCode::kTimeout) {

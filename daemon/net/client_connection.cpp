@@ -54,15 +54,16 @@ Status ClientConnection::resolve() {
     return armed;
   }
   sockaddr_storage addr{};
-  if (uv::parseIpAddress(url_.host, url_.port, addr)) {
+  if (uv::parseIpAddress(peerHost(), peerPort(), addr)) {
     state_ = State::kConnecting;  // an IP literal needs no trip to the threadpool
     return startConnect({addr}, 0);
   }
   state_ = State::kResolving;
-  auto resolver = uv::Resolver::start(loop_, url_.host, url_.port, [this](auto addrs) {
+  auto resolver = uv::Resolver::start(loop_, peerHost(), peerPort(), [this](auto addrs) {
     resolver_.reset();
     if (!addrs || addrs->empty()) {
-      fail(addrs ? Error{ErrorCode::kSystem, UV_EAI_NONAME, "getaddrinfo(" + url_.host + ")"}
+      const std::string what = options_.proxy.enabled() ? "proxy " + peerHost() : peerHost();
+      fail(addrs ? Error{ErrorCode::kSystem, UV_EAI_NONAME, "getaddrinfo(" + what + ")"}
                  : addrs.error());
       return;
     }
@@ -90,7 +91,10 @@ Result<Transport> ClientConnection::newTransport() {
   if (!session) {
     return tl::unexpected{session.error()};
   }
-  return Transport{std::move(*stream), std::move(*session)};
+  // Through a proxy, TLS starts once the CONNECT tunnel is up.
+  const auto start =
+      options_.proxy.enabled() ? Transport::TlsStart::kLater : Transport::TlsStart::kAtRead;
+  return Transport{std::move(*stream), std::move(*session), start};
 }
 
 Status ClientConnection::startConnect(std::vector<sockaddr_storage> addrs, std::size_t index) {
@@ -116,17 +120,54 @@ void ClientConnection::onConnected(Status status, std::vector<sockaddr_storage> 
   }
   if (!status) {
     Error error = status.error();
-    error.context = "connect(" + url_.authority() + ")";
+    error.context = "connect(" + peerName() + ")";
     fail(std::move(error));
     return;
   }
   state_ = State::kBusy;
   (void)stream_->setNoDelay(true);  // latency matters more than packet count here
-  // With TLS this sends the hello; the request waits in the Transport
-  // until the handshake is done, under the request deadline armed below.
+  // With TLS this sends the hello (unless a tunnel comes first); the
+  // request waits in the Transport until the handshake is done, under the
+  // request deadline armed below.
   auto reading = stream_->startRead([this](Result<std::string_view> data) { onRead(data); });
   if (!reading) {
     fail(reading.error());
+    return;
+  }
+  if (tls_ != nullptr && options_.proxy.enabled()) {
+    if (auto started = startTunnel(); !started) {
+      fail(started.error());
+    }
+    return;
+  }
+  if (auto written = writeRequest(); !written) {
+    fail(written.error());
+  }
+}
+
+Status ClientConnection::startTunnel() {
+  state_ = State::kTunnelling;  // still under the connect deadline
+  tunnel_.emplace(url_, options_.proxy);
+  return stream_->write(tunnel_->request(), nullptr, [this](Status written) {
+    if (!written && state_ == State::kTunnelling) {
+      fail(written.error());
+    }
+  });
+}
+
+void ClientConnection::onTunnelRead(Result<std::string_view> data) {
+  auto up = tunnel_->feed(*data);
+  if (!up) {
+    fail(up.error());
+    return;
+  }
+  if (!*up) {
+    return;  // more of the answer's head to come
+  }
+  tunnel_.reset();
+  state_ = State::kBusy;
+  if (auto started = stream_->startTls(); !started) {
+    fail(started.error());
     return;
   }
   if (auto written = writeRequest(); !written) {
@@ -154,6 +195,10 @@ Status ClientConnection::writeRequest() {
 void ClientConnection::onRead(Result<std::string_view> data) {
   if (!data) {
     onReadError(data.error());
+    return;
+  }
+  if (state_ == State::kTunnelling) {
+    onTunnelRead(data);
     return;
   }
   if (state_ != State::kBusy) {
@@ -229,6 +274,13 @@ Status ClientConnection::decodeWhole(ParsedMessage& message) const {
 }
 
 void ClientConnection::onReadError(const Error& error) {
+  if (state_ == State::kTunnelling) {
+    fail(error.code != ErrorCode::kSystem
+             ? error
+             : Error{ErrorCode::kSystem, error.sys,
+                     "read(" + peerName() + "): connection closed before the CONNECT answer"});
+    return;
+  }
   if (state_ != State::kBusy) {
     closeSocket();  // the server closed an idle connection: normal
     owner_.onIdleClosed(*this);
@@ -312,7 +364,11 @@ void ClientConnection::onTimeout() {
   switch (state_) {
     case State::kResolving:
     case State::kConnecting:
-      fail(Error{ErrorCode::kTimeout, 0, "connect(" + url_.authority() + "): timed out"});
+      fail(Error{ErrorCode::kTimeout, 0, "connect(" + peerName() + "): timed out"});
+      return;
+    case State::kTunnelling:
+      fail(Error{ErrorCode::kTimeout, 0,
+                 "CONNECT " + url_.authority() + " via " + peerName() + ": timed out"});
       return;
     case State::kBusy:
       fail(Error{ErrorCode::kTimeout, 0, "request to " + url_.authority() + ": timed out"});
@@ -341,10 +397,23 @@ void ClientConnection::fail(Error error) {
 void ClientConnection::closeSocket() noexcept {
   state_ = State::kClosed;
   resolver_.reset();
+  tunnel_.reset();
   stream_.reset();  // may run inside this stream's own callback: that is allowed
   timer_.reset();
   gap_timer_.reset();
   gzip_.reset();
+}
+
+const std::string& ClientConnection::peerHost() const noexcept {
+  return options_.proxy.enabled() ? options_.proxy.host : url_.host;
+}
+
+int ClientConnection::peerPort() const noexcept {
+  return options_.proxy.enabled() ? options_.proxy.port : url_.port;
+}
+
+std::string ClientConnection::peerName() const {
+  return options_.proxy.enabled() ? proxyName(options_.proxy) : url_.authority();
 }
 
 Status ClientConnection::armTimer(std::chrono::milliseconds timeout) {

@@ -1,7 +1,10 @@
 #pragma once
 
 // One keep-alive TCP connection of an HttpClient, carrying one request at a
-// time, in the clear or over TLS (see transport.hpp). Loop thread only;
+// time, in the clear or over TLS (see transport.hpp). Through a proxy it
+// connects to the proxy instead, and for TLS opens a CONNECT tunnel first
+// (proxy_tunnel.hpp); errors then name the proxy: "connect(proxy
+// 127.0.0.1:8888)". Loop thread only;
 // owned by the HttpClient, which it reports to through Owner. Every report
 // is the last thing the connection does in that callback, so the owner may
 // destroy the connection from inside it.
@@ -23,6 +26,7 @@
 #include "dropd/uv/resolver.hpp"
 #include "dropd/uv/timer.hpp"
 
+#include "net/proxy_tunnel.hpp"
 #include "net/tls_context.hpp"
 #include "net/transport.hpp"
 
@@ -81,12 +85,20 @@ class ClientConnection {
   [[nodiscard]] bool staleFailure() const noexcept { return stale_failure_; }
 
  private:
-  enum class State { kNew, kResolving, kConnecting, kIdle, kBusy, kClosed };
+  // kTunnelling: connected to the proxy, waiting for its CONNECT answer.
+  enum class State { kNew, kResolving, kConnecting, kTunnelling, kIdle, kBusy, kClosed };
 
   [[nodiscard]] Status resolve();
   [[nodiscard]] Status startConnect(std::vector<sockaddr_storage> addrs, std::size_t index);
   [[nodiscard]] Result<Transport> newTransport();
   void onConnected(Status status, std::vector<sockaddr_storage> addrs, std::size_t index);
+  [[nodiscard]] Status startTunnel();
+  void onTunnelRead(Result<std::string_view> data);
+  // Whom the socket connects to: the proxy's host and port, else the URL's.
+  [[nodiscard]] const std::string& peerHost() const noexcept;
+  [[nodiscard]] int peerPort() const noexcept;
+  // "127.0.0.1:8080" or "proxy 127.0.0.1:8888", for errors.
+  [[nodiscard]] std::string peerName() const;
   [[nodiscard]] Status writeRequest();
   void onRead(Result<std::string_view> data);
   void onReadError(const Error& error);
@@ -108,6 +120,7 @@ class ClientConnection {
   State state_ = State::kNew;
   std::optional<uv::Resolver> resolver_;
   std::optional<Transport> stream_;
+  std::optional<ProxyTunnel> tunnel_;   // while kTunnelling
   std::optional<uv::Timer> timer_;      // connect, request or idle deadline
   std::optional<uv::Timer> gap_timer_;  // read_idle_timeout, for on_body requests
   HttpParser parser_;

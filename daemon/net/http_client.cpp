@@ -4,6 +4,7 @@
 #include <cassert>
 
 #include "net/client_connection.hpp"
+#include "net/proxy_tunnel.hpp"
 #include "net/tls_context.hpp"
 
 namespace dropd::net {
@@ -70,12 +71,22 @@ HttpClient::~HttpClient() = default;  // connections close their sockets
 std::string HttpClient::serialiseHead(const HttpRequest& request) const {
   std::string head;
   head.reserve(256);
+  // Plain http through a proxy: the absolute form, and the proxy's
+  // credentials on every request (RFC 9112 §3.2.2). https goes through a
+  // tunnel, where the request is the endpoint's alone.
+  const bool via_proxy = options_.proxy.enabled() && !url_.tls();
   head += request.method;
   head += ' ';
+  if (via_proxy) {
+    head += url_.scheme + "://" + url_.hostHeader();
+  }
   head += request.target.empty() ? url_.target : request.target;
   head += " HTTP/1.1\r\nHost: ";
   head += url_.hostHeader();
   head += "\r\nConnection: keep-alive\r\n";
+  if (via_proxy && !options_.proxy.authorization.empty()) {
+    head += "Proxy-Authorization: " + options_.proxy.authorization + "\r\n";
+  }
   if (request.bodySize() != 0 || request.method != "GET") {
     head += "Content-Length: " + std::to_string(request.bodySize()) + "\r\n";
   }
@@ -164,6 +175,9 @@ void HttpClient::removeConnection(ClientConnection& conn) noexcept {
 void HttpClient::exchangeDone(ClientConnection& conn, Exchange exchange,
                               Result<HttpResponse> result) {
   Completions done;
+  if (result && result->status == 407 && options_.proxy.enabled()) {
+    result = tl::unexpected(detail::proxyAuthRequired(options_.proxy, 407));  // as for CONNECT
+  }
   const bool retry = !result && conn.staleFailure() && !exchange.retried;
   if (!conn.idle()) {
     removeConnection(conn);  // `conn` is gone from here on

@@ -18,11 +18,15 @@ struct HeldWrite {
 }  // namespace
 
 struct TransportState {
-  TransportState(uv::TcpStream s, std::optional<TlsSession> t)
-      : stream(std::move(s)), tls(std::move(t)) {}
+  TransportState(uv::TcpStream s, std::optional<TlsSession> t, bool later)
+      : stream(std::move(s)), tls(std::move(t)), tls_later(later && tls.has_value()) {}
+
+  // TLS carries the bytes: there is a session and startTls() is not awaited.
+  [[nodiscard]] bool tlsActive() const noexcept { return tls && !tls_later; }
 
   uv::TcpStream stream;
   std::optional<TlsSession> tls;
+  bool tls_later;  // plaintext until startTls() (a proxy's CONNECT first)
   Transport::ReadFn read_cb;
   std::vector<HeldWrite> held;
   int delivering = 0;       // read callbacks on the stack
@@ -103,7 +107,7 @@ void onRead(TransportState* s, Result<std::string_view> data) {
   if (s->read_ended) {
     return;  // the TCP end after a close_notify that was reported already
   }
-  if (!s->tls || !data) {
+  if (!s->tlsActive() || !data) {
     s->read_ended = !data;
     (void)deliver(s, std::move(data));
     return;
@@ -122,8 +126,9 @@ void release(TransportState* s) noexcept {
 
 }  // namespace
 
-Transport::Transport(uv::TcpStream stream, std::optional<TlsSession> tls)
-    : state_(std::make_unique<TransportState>(std::move(stream), std::move(tls))) {}
+Transport::Transport(uv::TcpStream stream, std::optional<TlsSession> tls, TlsStart start)
+    : state_(std::make_unique<TransportState>(std::move(stream), std::move(tls),
+                                              start == TlsStart::kLater)) {}
 
 Transport::Transport(Transport&& other) noexcept = default;
 
@@ -147,7 +152,7 @@ Status Transport::startRead(ReadFn cb) {
   TransportState* s = state_.get();  // stable, unlike `this`: Transports move
   s->read_cb = std::move(cb);
   auto reading = s->stream.startRead([s](Result<std::string_view> data) { onRead(s, data); });
-  if (!reading || !s->tls) {
+  if (!reading || !s->tlsActive()) {
     return reading;
   }
   if (auto started = s->tls->start(); !started) {
@@ -156,10 +161,20 @@ Status Transport::startRead(ReadFn cb) {
   return flushSession(*s);
 }
 
+Status Transport::startTls() {
+  DROPD_CHECK(state_ != nullptr && state_->tls && state_->tls_later, "Transport::startTls misuse");
+  TransportState& s = *state_;
+  s.tls_later = false;
+  if (auto started = s.tls->start(); !started) {
+    return started;
+  }
+  return flushSession(s);
+}
+
 Status Transport::write(std::string head, std::shared_ptr<const std::string> body, DoneFn cb) {
   DROPD_CHECK(state_ != nullptr, "Transport used after close");
   TransportState& s = *state_;
-  if (!s.tls) {
+  if (!s.tlsActive()) {
     return s.stream.write(std::move(head), std::move(body), std::move(cb));
   }
   if (!s.tls->established()) {
@@ -181,7 +196,7 @@ std::size_t Transport::writeQueueSize() const noexcept {
 }
 
 bool Transport::eofIsClean() const noexcept {
-  return !state_ || !state_->tls || state_->tls->peerClosed();
+  return !state_ || !state_->tlsActive() || state_->tls->peerClosed();
 }
 
 void Transport::close() noexcept {
@@ -189,7 +204,7 @@ void Transport::close() noexcept {
     return;
   }
   TransportState* s = state_.release();
-  if (s->tls && !s->read_ended) {
+  if (s->tlsActive() && !s->read_ended) {
     // Best effort: uv_write tries the socket at once, before uv_close below
     // cancels what is still queued.
     std::string wire;

@@ -16,6 +16,10 @@
 //     head and body are encrypted into one buffer for one uv_write (the
 //     body is read in place, never copied as plaintext);
 //   - close() sends close_notify first when the session is healthy.
+//
+// With TLS that starts later (a CONNECT tunnel through a proxy first), the
+// Transport is plaintext both ways until startTls(), and TLS as above from
+// there on, over the same connection and the same read callback.
 
 #include <sys/socket.h>
 
@@ -37,8 +41,10 @@ class Transport {
   using ReadFn = uv::TcpStream::ReadFn;
   using DoneFn = uv::TcpStream::DoneFn;
 
-  // `tls` empty: plaintext.
-  Transport(uv::TcpStream stream, std::optional<TlsSession> tls);
+  enum class TlsStart { kAtRead, kLater };
+  // `tls` empty: plaintext. kLater: plaintext until startTls().
+  Transport(uv::TcpStream stream, std::optional<TlsSession> tls,
+            TlsStart start = TlsStart::kAtRead);
   Transport(Transport&& other) noexcept;
   Transport& operator=(Transport&& other) noexcept;
   Transport(const Transport&) = delete;
@@ -48,6 +54,9 @@ class Transport {
   [[nodiscard]] Status connect(const sockaddr& addr, DoneFn cb);
   [[nodiscard]] Status startRead(ReadFn cb);
   [[nodiscard]] Status write(std::string head, std::shared_ptr<const std::string> body, DoneFn cb);
+  // TlsStart::kLater only, once: sends the hello; writes from now on wait
+  // for the handshake. May be called from inside the read callback.
+  [[nodiscard]] Status startTls();
   [[nodiscard]] Status setNoDelay(bool enable) noexcept;
   [[nodiscard]] std::string peerAddress() const;
   // Bytes written but not yet taken by the kernel (ciphertext with TLS).

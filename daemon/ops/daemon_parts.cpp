@@ -27,8 +27,23 @@ void makeFolders(const config::Config& cfg, spdlog::logger& log) {
 
 namespace {
 
+// Which proxy each endpoint uses, decided at config load (config/proxy.hpp):
+// at start and after every reload. Never the credentials: the proxy's
+// display() has none, and the username alone is not logged either.
+void logProxy(spdlog::logger& log, const config::Endpoint& endpoint) {
+  if (endpoint.proxy) {
+    log.info("endpoint.proxy endpoint={} proxy={} from={:?} auth={}", endpoint.name,
+             endpoint.proxy->display(), endpoint.proxy->source,
+             endpoint.proxy->username.empty() ? "none" : "basic");
+  } else {
+    log.info("endpoint.proxy endpoint={} proxy=none why={:?}", endpoint.name,
+             endpoint.direct_because);
+  }
+}
+
 void buildDispatchers(Daemon::State& s) {
   for (const config::Endpoint& endpoint : s.config.endpoints) {
+    logProxy(s.log, endpoint);
     auto d = pipeline::Dispatcher::create(s.loop->get(), endpoint, s.clock, s.log);
     if (!d) {
       throw std::runtime_error("endpoint " + endpoint.name + ": " + d.error().message());

@@ -104,6 +104,10 @@ TEST_CASE("The status table gives each failure its class and record kind", "[llm
     check(classifyTransport(ErrorCode::kUntrusted), FailureClass::kPauseEndpoint,
           FailureKind::kNetwork);
     CHECK(classifyTransport(ErrorCode::kUntrusted).outcome == Outcome::kRejected);
+    // So is a proxy that refuses our credentials (407).
+    check(classifyTransport(ErrorCode::kRejected), FailureClass::kPauseEndpoint,
+          FailureKind::kNetwork);
+    CHECK(classifyTransport(ErrorCode::kRejected).outcome == Outcome::kRejected);
   }
   SECTION("every kind prints as its record names it") {
     using dropd::llm::toString;

@@ -21,6 +21,7 @@ enum class ErrorCode {
   kTooLarge,   // the peer kept to the protocol, but sent more than a limit of ours allows
   kInvalid,    // bad input that belongs to the caller (bad URL, bad file)
   kUntrusted,  // the peer's TLS certificate did not verify (unknown CA, wrong name, expired)
+  kRejected,   // the peer refused our credentials (a proxy's 407): a retry with them will not do
 };
 
 struct Error {

@@ -17,6 +17,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "dropd/config/proxy.hpp"
 #include "dropd/config/secret.hpp"
 #include "dropd/config/template.hpp"
 #include "dropd/config/url.hpp"
@@ -104,6 +105,12 @@ struct Endpoint {
   // (User-Agent, Accept), compared without case.
   std::vector<Header> headers;
   TlsConfig tls;
+  // The HTTP proxy to go through, decided at load from `proxy:` or the
+  // environment (proxy.hpp); nullopt: straight to the endpoint.
+  std::optional<Proxy> proxy;
+  // Why there is no proxy, for the startup log: "proxy: none", "NO_PROXY
+  // matches", "no proxy variable set". Empty when `proxy` is set.
+  std::string direct_because;
   Timeouts timeouts;
   Limits limits;
   RetryPolicy retry;

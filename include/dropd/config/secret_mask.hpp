@@ -19,8 +19,10 @@
 // carry credentials (Authorization, Proxy-Authorization, Cookie, and any
 // header whose name holds key, token, secret, auth, password, session or
 // signature); for "Scheme credentials" values the credentials alone too;
-// and status.token. Later secrets (proxy and database passwords) join in
-// addFrom(). A mask only grows: a reload adds the new config's secrets and
+// each endpoint's proxy password (from proxy.password or the proxy
+// variable's userinfo) with its base64 "user:password" form, as the
+// Proxy-Authorization header carries it; and status.token. Later secrets
+// (database passwords) join in addFrom(). A mask only grows: a reload adds the new config's secrets and
 // keeps the old ones, which may still be quoted in answers in flight.
 //
 // Loop thread only (the logger and the Sink run there); read-only while

@@ -26,6 +26,7 @@
 //   1xx, 3xx, < 100                      kFailFile       http            kServerError
 //   no answer: timeout                   kRetry          timeout         kOverloaded
 //   no answer: TLS certificate rejected  kPauseEndpoint  network         kRejected
+//   no answer: proxy auth required (407) kPauseEndpoint  network         kRejected
 //   no answer: network, protocol, ...    kRetry          network         kNetworkError
 //   no answer: body over the cap         kFailFile       response_too_large  kClientError
 //
@@ -42,7 +43,8 @@
 // nothing else succeeded meanwhile: the server answered, it is not down.
 // A certificate that does not verify (unknown CA, hostname mismatch,
 // expired) will not fix itself with a retry, like a bad key: the endpoint
-// pauses with the reason and no file fails.
+// pauses with the reason and no file fails. So does a proxy's 407 (net
+// turns it into kRejected, "proxy HOST:PORT: proxy auth required (407)").
 
 #include <string_view>
 
@@ -110,7 +112,7 @@ enum class AnswerProblem {
 
 // An exchange that ended without an HTTP answer (net::HttpClient's error
 // code): kTimeout, kTooLarge, kUntrusted (the TLS peer's certificate),
-// anything else is the network's.
+// kRejected (the proxy's 407), anything else is the network's.
 [[nodiscard]] StatusClass classifyTransport(ErrorCode code) noexcept;
 
 }  // namespace dropd::llm

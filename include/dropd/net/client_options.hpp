@@ -14,6 +14,17 @@ struct TlsOptions {
   std::string ca_file;  // PEM bundle; empty = the system's CAs
 };
 
+// The HTTP proxy every connection goes through (see http_client.hpp).
+struct ProxyOptions {
+  std::string host;  // empty: no proxy, connect to the endpoint itself
+  int port = 0;
+  // The Proxy-Authorization value ("Basic dXNlcjpwdw=="), empty for none.
+  // A credential: it goes on the wire only, never into a log or an error.
+  std::string authorization;
+
+  [[nodiscard]] bool enabled() const noexcept { return !host.empty(); }
+};
+
 struct ClientOptions {
   std::chrono::milliseconds connect_timeout{std::chrono::seconds(10)};   // DNS + TCP connect
   std::chrono::milliseconds request_timeout{std::chrono::seconds(300)};  // write to last byte
@@ -25,6 +36,7 @@ struct ClientOptions {
   std::size_t max_connections = 8;             // per endpoint; further requests wait (FIFO)
   std::size_t max_response_bytes = 64u << 20;  // body cap; over it the request fails kTooLarge
   TlsOptions tls{};
+  ProxyOptions proxy{};
 };
 
 }  // namespace dropd::net

@@ -47,6 +47,20 @@
 // A response whose framing (Content-Length, chunked) proves it whole is
 // accepted even if the server then drops the connection without
 // close_notify, as most servers do. Sessions are not resumed.
+//
+// Proxy: with ClientOptions::proxy set, every connection goes to the HTTP
+// proxy. An http URL's requests go in the absolute form ("POST
+// http://host:port/path HTTP/1.1") with Proxy-Authorization. An https
+// URL's connection opens a tunnel first ("CONNECT host:port HTTP/1.1",
+// under the connect deadline, daemon/net/proxy_tunnel.hpp), then TLS with
+// the endpoint over it as above (SNI and verification against the URL's
+// host); a pooled connection is an established tunnel. Errors name the
+// proxy: "connect(proxy 127.0.0.1:8888): connection refused", "CONNECT
+// HOST:PORT via proxy 127.0.0.1:8888: proxy answered 502" (kProtocol), and
+// a 407, to CONNECT or to a request, is kRejected "proxy 127.0.0.1:8888:
+// proxy auth required (407)", and so is a 401 to CONNECT ("proxy auth
+// refused (401)", tinyproxy's answer to wrong credentials). The
+// credential is never in an error.
 
 #include <cstddef>
 #include <deque>

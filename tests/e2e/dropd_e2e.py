@@ -357,6 +357,27 @@ def write_config(path, root, url, *, settle="0ms", max_in_flight=16, max_file_si
     return dirs
 
 
+# --- TLS ----------------------------------------------------------------------
+
+def openssl(*args, cwd):
+    res = subprocess.run(["openssl", *args], cwd=cwd, capture_output=True, timeout=60)
+    check(res.returncode == 0, f"openssl {' '.join(args[:2])}: {res.stderr.decode()[-500:]}")
+
+
+def make_certs(folder, leaf_san="IP:127.0.0.1"):
+    """A test CA (ca.pem) and a leaf for `leaf_san` it signed (leaf.pem, leaf.key)."""
+    os.makedirs(folder)
+    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj",
+            "/CN=dropd e2e CA", "-keyout", "ca.key", "-out", "ca.pem", cwd=folder)
+    openssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=dropd e2e leaf",
+            "-keyout", "leaf.key", "-out", "leaf.csr", cwd=folder)
+    with open(os.path.join(folder, "ext.cnf"), "w", encoding="utf-8") as f:
+        f.write(f"subjectAltName={leaf_san}\n")
+    openssl("x509", "-req", "-in", "leaf.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+            "-CAcreateserial", "-days", "2", "-extfile", "ext.cnf", "-out", "leaf.pem", cwd=folder)
+    return {name: os.path.join(folder, name) for name in ("ca.pem", "leaf.pem", "leaf.key")}
+
+
 # --- expectations ---------------------------------------------------------------
 
 def stats_of(data):

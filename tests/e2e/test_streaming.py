@@ -31,24 +31,6 @@ from dropd_e2e import *  # noqa: E402,F401
 N_FILES = 1000
 
 
-def openssl(*args, cwd):
-    res = subprocess.run(["openssl", *args], cwd=cwd, capture_output=True, timeout=60)
-    check(res.returncode == 0, f"openssl {' '.join(args[:2])}: {res.stderr.decode()[-500:]}")
-
-
-def make_certs(folder):
-    """A test CA (ca.pem) and a leaf for 127.0.0.1 it signed (leaf.pem, leaf.key)."""
-    os.makedirs(folder)
-    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj",
-            "/CN=dropd e2e CA", "-keyout", "ca.key", "-out", "ca.pem", cwd=folder)
-    openssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=dropd e2e leaf",
-            "-keyout", "leaf.key", "-out", "leaf.csr", cwd=folder)
-    with open(os.path.join(folder, "ext.cnf"), "w", encoding="utf-8") as f:
-        f.write("subjectAltName=IP:127.0.0.1\n")
-    openssl("x509", "-req", "-in", "leaf.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
-            "-CAcreateserial", "-days", "2", "-extfile", "ext.cnf", "-out", "leaf.pem", cwd=folder)
-    return {name: os.path.join(folder, name) for name in ("ca.pem", "leaf.pem", "leaf.key")}
-
 
 def run(tmp, label, certs, files, *, stream, faults=(), timeouts=None, retry=("4", "50ms", "200ms")):
     """One `dropd --once` over `files` against an https fake; returns (dirs, result, fake log)."""

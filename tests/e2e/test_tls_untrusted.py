@@ -29,24 +29,6 @@ GIVE_UP_AFTER_MS = 3000
 WARN_WITHIN_S = 2.0
 
 
-def openssl(*args, cwd):
-    res = subprocess.run(["openssl", *args], cwd=cwd, capture_output=True, timeout=60)
-    check(res.returncode == 0, f"openssl {' '.join(args[:2])}: {res.stderr.decode()[-500:]}")
-
-
-def make_certs(folder, leaf_san):
-    """A CA (ca.pem) and a leaf certificate for `leaf_san` it signed (leaf.pem, leaf.key)."""
-    os.makedirs(folder)
-    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj",
-            "/CN=dropd e2e CA", "-keyout", "ca.key", "-out", "ca.pem", cwd=folder)
-    openssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=dropd e2e leaf",
-            "-keyout", "leaf.key", "-out", "leaf.csr", cwd=folder)
-    with open(os.path.join(folder, "ext.cnf"), "w", encoding="utf-8") as f:
-        f.write(f"subjectAltName={leaf_san}\n")
-    openssl("x509", "-req", "-in", "leaf.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
-            "-CAcreateserial", "-days", "2", "-extfile", "ext.cnf", "-out", "leaf.pem", cwd=folder)
-    return {name: os.path.join(folder, name) for name in ("ca.pem", "leaf.pem", "leaf.key")}
-
 
 def untrusted_run(tmp, label, leaf_san, trust_ca, reason):
     root = os.path.join(tmp, label)

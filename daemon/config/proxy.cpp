@@ -6,6 +6,8 @@
 #include <array>
 #include <charconv>
 
+#include "dropd/base/percent_decode.hpp"
+
 namespace dropd::config {
 namespace {
 
@@ -17,36 +19,6 @@ std::string lower(std::string_view text) {
   std::string out(text);
   std::transform(out.begin(), out.end(), out.begin(),
                  [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; });
-  return out;
-}
-
-int hexValue(char c) {
-  if (c >= '0' && c <= '9') {
-    return c - '0';
-  }
-  if (c >= 'a' && c <= 'f') {
-    return c - 'a' + 10;
-  }
-  if (c >= 'A' && c <= 'F') {
-    return c - 'A' + 10;
-  }
-  return -1;
-}
-
-// "%41" -> "A". A bad escape stays as written, as curl leaves it.
-std::string percentDecode(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const int hi = i + 2 < text.size() && text[i] == '%' ? hexValue(text[i + 1]) : -1;
-    const int lo = hi >= 0 ? hexValue(text[i + 2]) : -1;
-    if (lo >= 0) {
-      out += static_cast<char>(hi * 16 + lo);
-      i += 2;
-    } else {
-      out += text[i];
-    }
-  }
   return out;
 }
 
@@ -177,9 +149,9 @@ Result<ProxyUrl> parseProxyUrl(std::string_view text) {
   if (const std::size_t at = authority.rfind('@'); at != std::string_view::npos) {
     const std::string_view userinfo = authority.substr(0, at);
     const std::size_t colon = userinfo.find(':');
-    out.username = percentDecode(userinfo.substr(0, colon));
+    out.username = base::percentDecode(userinfo.substr(0, colon));
     if (colon != std::string_view::npos) {
-      out.password = percentDecode(userinfo.substr(colon + 1));
+      out.password = base::percentDecode(userinfo.substr(colon + 1));
     }
     authority = authority.substr(at + 1);
   }

@@ -16,7 +16,6 @@ struct Target {
 };
 
 [[nodiscard]] Target splitTarget(std::string_view target);
-[[nodiscard]] std::string percentDecode(std::string_view text);
 // The first `name=value` of `query`, decoded; nullopt when absent.
 [[nodiscard]] std::optional<std::string> queryParam(std::string_view query, std::string_view name);
 

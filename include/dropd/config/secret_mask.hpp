@@ -22,8 +22,8 @@
 // each endpoint's proxy password (from proxy.password or the proxy
 // variable's userinfo) with its base64 "user:password" form, as the
 // Proxy-Authorization header carries it; and status.token. Later secrets
-// (database passwords) join in addFrom(). A mask only grows: a reload adds the new config's secrets and
-// keeps the old ones, which may still be quoted in answers in flight.
+// (database passwords) join in addFrom(). A mask only grows: a reload adds the new config's secrets
+// and keeps the old ones, which may still be quoted in answers in flight.
 //
 // Loop thread only (the logger and the Sink run there); read-only while
 // threadpool work runs.

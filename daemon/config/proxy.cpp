@@ -46,7 +46,7 @@ Result<std::string_view> stripScheme(std::string_view text) {
     return invalid("https:// proxies (TLS to the proxy) are not built; use an http:// proxy");
   }
   if (scheme.starts_with("socks")) {
-    return invalid("SOCKS proxies are not supported; use an http:// proxy");
+    return invalid(scheme + ":// (SOCKS) proxies are not built; use an http:// proxy");
   }
   return invalid("proxy URL scheme must be http://");
 }

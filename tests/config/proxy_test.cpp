@@ -84,7 +84,9 @@ TEST_CASE("parseProxyUrl takes http proxies and refuses the rest", "[config][pro
   }
   SECTION("https and socks proxies are refused, saying so") {
     CHECK_THAT(parseProxyUrl("https://proxy:443").error().context, Contains("not built"));
-    CHECK_THAT(parseProxyUrl("socks5://proxy:1080").error().context, Contains("SOCKS"));
+    CHECK(parseProxyUrl("socks5://proxy:1080").error().context ==
+          "socks5:// (SOCKS) proxies are not built; use an http:// proxy");
+    CHECK_THAT(parseProxyUrl("SOCKS5H://proxy").error().context, Contains("socks5h://"));
     CHECK_THAT(parseProxyUrl("ftp://proxy").error().context, Contains("http://"));
   }
   SECTION("malformed URLs never echo their credentials") {
@@ -220,6 +222,13 @@ TEST_CASE("An endpoint without proxy: takes the environment's at load", "[config
     const ScopedEnv env({{"https_proxy", "socks5://p:1080"}});
     const std::string error = loadError(endpointWith("https://api.example.com/v1", ""));
     CHECK_THAT(error, Contains("environment variable https_proxy"));
+    CHECK_THAT(error, Contains("(SOCKS) proxies are not built"));
     CHECK_THAT(error, Contains("proxy: none"));
+    SECTION("and an https:// one too, from the upper-case name") {
+      const ScopedEnv upper({{"https_proxy", ""}, {"HTTPS_PROXY", "https://p:443"}});
+      const std::string upper_error = loadError(endpointWith("https://api.example.com/v1", ""));
+      CHECK_THAT(upper_error, Contains("environment variable HTTPS_PROXY"));
+      CHECK_THAT(upper_error, Contains("https:// proxies (TLS to the proxy) are not built"));
+    }
   }
 }

@@ -13,11 +13,13 @@ here on 127.0.0.1 with a config file written here, stopped by its pid.
   NO_PROXY=127.0.0.1 sends the endpoint direct: tinyproxy's log gets
   nothing;
 - with tinyproxy's BasicAuth: the right password (proxy.password from
-  {env:}) works; a wrong one (userinfo in HTTPS_PROXY) pauses the
-  endpoint with a warning naming the proxy's refusal and leaves the files
-  in the inbox: no credentials get "proxy auth required (407)", wrong ones
-  "proxy auth refused (401)" (tinyproxy answers a CONNECT with a wrong
-  password 401);
+  {env:}) works for https (CONNECT) and http (absolute-form) endpoints;
+  a wrong one pauses the endpoint with a warning naming the refusal and
+  leaves the files in the inbox: no credentials get "proxy auth required
+  (407)", to a CONNECT and to an absolute-form request alike; wrong ones
+  (userinfo in HTTPS_PROXY) "proxy auth refused (401)" (tinyproxy answers
+  a CONNECT with a wrong password 401; to an absolute-form request its
+  401 reads as the endpoint's, which pauses it too);
 - neither password, nor its base64 Proxy-Authorization form, appears in
   dropd's output, the records, done/failed or the ledger (sqlite).
 Every dropd run gets its environment built here: no proxy variable of
@@ -211,7 +213,22 @@ def open_proxy_runs(tmp, certs, http_fake, https_fake):
     return outs
 
 
-def auth_proxy_runs(tmp, certs, https_fake):
+def expect_paused(tmp, label, url, env, extra, reason):
+    """dropd --once gives up with the endpoint paused, naming `reason`;
+    returns (output, dirs)."""
+    rc, out, dirs, inputs = run_once(tmp, label, url, env, extra, give_up_ms=2000)
+    check(rc == 1, f"[{label}] exit {rc}, want 1 (once give-up):\n{out[-3000:]}")
+    paused = [l for l in out.splitlines() if "endpoint.paused" in l]
+    check(len(paused) == 1 and re.search(r"\bwarn", paused[0]) and reason in paused[0],
+          f"[{label}] want one endpoint.paused warning naming {reason!r}:\n{out[-3000:]}")
+    check("breaker_open" not in out, f"[{label}] the breaker opened instead:\n{out[-3000:]}")
+    check(list_files(dirs["inbox"]) == set(inputs), f"[{label}] the inbox changed")
+    check(not list_files(dirs["failed"]), f"[{label}] a file failed")
+    note(f"({label}) paused: {paused[0][-90:]!r}; files still in the inbox")
+    return out, dirs
+
+
+def auth_proxy_runs(tmp, certs, http_fake, https_fake):
     proxy = Tinyproxy(os.path.join(tmp, "tinyproxy-auth"), (PROXY_USER, PROXY_PASSWORD))
     outputs, dirs_list = [], []
     try:
@@ -219,28 +236,32 @@ def auth_proxy_runs(tmp, certs, https_fake):
         ca = f"tls: {{ ca_file: {yq(certs['ca.pem'])} }}"
         auth = (f"proxy: {{ url: {yq(proxy.url)}, username: {PROXY_USER}, "
                 "password: { env: DROPD_E2E_PROXY_PW } }")
-        out, dirs = expect_through(tmp, "auth-right", proxy, https_url,
-                                   clean_env(DROPD_E2E_PROXY_PW=PROXY_PASSWORD), [ca, auth],
-                                   f"CONNECT 127.0.0.1:{https_fake.port}", "endpoints.fake.proxy")
-        outputs.append(("auth-right", out))
-        dirs_list.append(dirs)
-        wrong = f"http://{PROXY_USER}:{WRONG_PASSWORD}@127.0.0.1:{proxy.port}"
-        # tinyproxy answers CONNECT without credentials 407, with wrong ones 401.
-        for label, proxy_env, reason in (("auth-missing", proxy.url, "proxy auth required (407)"),
-                                         ("auth-wrong", wrong, "proxy auth refused (401)")):
-            rc, out, dirs, inputs = run_once(tmp, label, https_url,
-                                             clean_env(HTTPS_PROXY=proxy_env), [ca],
-                                             give_up_ms=2000)
+        for label, url, extra, want in (
+                ("auth-right", https_url, [ca, auth], f"CONNECT 127.0.0.1:{https_fake.port}"),
+                ("auth-right-http", http_fake.url, [auth],
+                 f"POST http://127.0.0.1:{http_fake.port}/v1/chat/completions")):
+            out, dirs = expect_through(tmp, label, proxy, url,
+                                       clean_env(DROPD_E2E_PROXY_PW=PROXY_PASSWORD), extra, want,
+                                       "endpoints.fake.proxy")
             outputs.append((label, out))
             dirs_list.append(dirs)
-            check(rc == 1, f"[{label}] exit {rc}, want 1 (once give-up):\n{out[-3000:]}")
-            paused = [l for l in out.splitlines() if "endpoint.paused" in l]
-            check(len(paused) == 1 and re.search(r"\bwarn", paused[0]) and reason in paused[0],
-                  f"[{label}] want one endpoint.paused warning naming {reason!r}:\n{out[-3000:]}")
-            check("breaker_open" not in out, f"[{label}] the breaker opened instead:\n{out[-3000:]}")
-            check(list_files(dirs["inbox"]) == set(inputs), f"[{label}] the inbox changed")
-            check(not list_files(dirs["failed"]), f"[{label}] a file failed")
-            note(f"({label}) paused: {paused[0][-90:]!r}; files still in the inbox")
+        wrong = f"http://{PROXY_USER}:{WRONG_PASSWORD}@127.0.0.1:{proxy.port}"
+        # tinyproxy answers a request without credentials 407, one with
+        # wrong credentials 401 (CONNECT or absolute-form alike). To an
+        # absolute-form request (an http endpoint) that 401 looks like the
+        # endpoint's own: dropd pauses as for a bad key.
+        for label, url, env, extra, reason in (
+                ("auth-missing", https_url, clean_env(HTTPS_PROXY=proxy.url), [ca],
+                 "proxy auth required (407)"),
+                ("auth-wrong", https_url, clean_env(HTTPS_PROXY=wrong), [ca],
+                 "proxy auth refused (401)"),
+                ("auth-missing-http", http_fake.url, clean_env(http_proxy=proxy.url), [],
+                 "proxy auth required (407)"),
+                ("auth-wrong-http", http_fake.url, clean_env(DROPD_E2E_PROXY_PW=WRONG_PASSWORD),
+                 [auth], "401")):
+            out, dirs = expect_paused(tmp, label, url, env, extra, reason)
+            outputs.append((label, out))
+            dirs_list.append(dirs)
     finally:
         proxy.stop()
     search_for_secrets(outputs, dirs_list)
@@ -256,7 +277,7 @@ def main():
         https_fake = Fake(tmp, extra=["--tls-cert", certs["leaf.pem"], "--tls-key", certs["leaf.key"]])
         try:
             open_proxy_runs(tmp, certs, http_fake, https_fake)
-            auth_proxy_runs(tmp, certs, https_fake)
+            auth_proxy_runs(tmp, certs, http_fake, https_fake)
         finally:
             http_fake.stop()
             https_fake.stop()

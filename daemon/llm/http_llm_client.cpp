@@ -11,8 +11,7 @@ net::ClientOptions clientOptions(const config::Endpoint& endpoint) {
   options.connect_timeout = endpoint.timeouts.connect;
   options.request_timeout = endpoint.timeouts.request;
   options.idle_timeout = endpoint.timeouts.idle;
-  options.read_idle_timeout =
-      endpoint.stream ? endpoint.timeouts.idle : std::chrono::milliseconds{0};
+  options.read_idle_timeout = endpoint.timeouts.idle;
   options.max_connections = endpoint.limits.max_in_flight;
   options.tls.verify = endpoint.tls.verify;
   options.tls.ca_file = endpoint.tls.ca_file.string();

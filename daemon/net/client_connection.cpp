@@ -212,11 +212,11 @@ void ClientConnection::onRead(Result<std::string_view> data) {
     fail(used.error());
     return;
   }
+  if (auto armed = armReadGap(); !armed) {
+    fail(armed.error());
+    return;
+  }
   if (exchange_->on_body) {
-    if (auto armed = armReadGap(); !armed) {
-      fail(armed.error());
-      return;
-    }
     if (auto delivered = deliverBody(); !delivered) {
       fail(delivered.error());
       return;
@@ -313,7 +313,9 @@ void ClientConnection::onReadError(const Error& error) {
 void ClientConnection::onResponseComplete(bool reusable) {
   ParsedMessage message = parser_.take();
   ++served_;
-  gap_timer_.reset();  // a late gap timeout must not fail the next request
+  if (gap_timer_) {
+    gap_timer_->stop();  // a late gap timeout must not fail the next request
+  }
   const Status decoded = decodeWhole(message);
   gzip_.reset();
   if (!decoded) {
@@ -333,10 +335,13 @@ void ClientConnection::onResponseComplete(bool reusable) {
   owner_.onExchangeDone(*this, std::move(exchange), std::move(response));
 }
 
-// The read-gap deadline of a streamed request, (re)started at its write and
-// at every read; a no-op for other requests.
+// The read-gap deadline, (re)started at every read of the response; for a
+// streamed (on_body) request also at its write, so that the wait for the
+// first byte counts too. A plain request's wait for its answer to start is
+// left to request_timeout: a server computing a whole completion before it
+// sends a byte is normal, a stall inside an answer is not.
 Status ClientConnection::armReadGap() {
-  if (!exchange_->on_body || options_.read_idle_timeout.count() <= 0) {
+  if (options_.read_idle_timeout.count() <= 0 || (!exchange_->on_body && !parser_.started())) {
     return {};
   }
   if (!gap_timer_) {

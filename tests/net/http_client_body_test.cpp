@@ -1,4 +1,5 @@
-// HttpRequest::on_body: a 2xx body handed over as it is read, not kept.
+// HttpRequest::on_body: a 2xx body handed over as it is read, not kept;
+// ClientOptions::read_idle_timeout: a response that stops coming.
 
 #include <optional>
 #include <string>
@@ -7,6 +8,7 @@
 #include <catch2/catch.hpp>
 
 #include "dropd/net/http_client.hpp"
+#include "dropd/uv/timer.hpp"
 
 #include "support/loop_fixture.hpp"
 #include "test_server.hpp"
@@ -112,14 +114,59 @@ TEST_CASE("HttpClient fails an on_body request whose reads stop for read_idle_ti
   CHECK(r.error().code == ErrorCode::kTimeout);
   CHECK(r.error().context.find("no byte for 30 ms") != std::string::npos);
   CHECK(f.joined() == "hello");
-  SECTION("requests without on_body are not held to it") {
-    f.server.answer = [](const net::ServerRequest&, Responder& responder) {
-      responder.send(200, {}, "late but whole");
+}
+
+TEST_CASE("HttpClient holds every response to read_idle_timeout once it started", "[net]") {
+  BodyFixture f({.read_idle_timeout = 30ms});
+  Outcome outcome;
+  SECTION("a Content-Length body that stalls midway fails kTimeout") {
+    f.server.answer = [](const net::ServerRequest&, Responder& r) {
+      r.sendRaw({"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n", "only ten b"},
+                Responder::After::kKeepOpen);
     };
-    Outcome outcome;
-    f.client->send(post("y"), [&](Result<net::HttpResponse> res) { outcome = std::move(res); });
+    f.client->send(post("x"), [&](Result<net::HttpResponse> r) { outcome = std::move(r); });
+    f.loop.runUntil([&] { return outcome.has_value(); });
+    REQUIRE_FALSE(*outcome);
+    CHECK(outcome->error().code == ErrorCode::kTimeout);
+    CHECK(outcome->error().context.find("no byte for 30 ms") != std::string::npos);
+    CHECK(f.client->idleConnections() == 0);  // a cut response's connection is not reused
+  }
+  SECTION("a head that stalls after its first line fails the same way") {
+    f.server.answer = [](const net::ServerRequest&, Responder& r) {
+      r.sendRaw({"HTTP/1.1 200 OK\r\n"}, Responder::After::kKeepOpen);
+    };
+    f.client->send(post("x"), [&](Result<net::HttpResponse> r) { outcome = std::move(r); });
+    f.loop.runUntil([&] { return outcome.has_value(); });
+    REQUIRE_FALSE(*outcome);
+    CHECK(outcome->error().code == ErrorCode::kTimeout);
+  }
+  SECTION("a plain answer that starts late is waited for (request_timeout's job)") {
+    auto timer = uv::Timer::create(f.loop.get());
+    REQUIRE(timer);
+    f.client->send(post("y"), [&](Result<net::HttpResponse> r) { outcome = std::move(r); });
+    f.loop.runUntil([&] { return f.server.requests == 1; });
+    REQUIRE(timer->start(
+        90ms, [&] { f.server.received.front().responder.send(200, {}, "late but whole"); }));
     f.loop.runUntil([&] { return outcome.has_value(); });
     REQUIRE(*outcome);
     CHECK((*outcome)->body == "late but whole");
+  }
+  SECTION("the deadline of one response does not outlive it") {
+    f.server.answer = test::echo;
+    f.client->send(post("a"), [&](Result<net::HttpResponse> r) { outcome = std::move(r); });
+    f.loop.runUntil([&] { return outcome.has_value(); });
+    REQUIRE(*outcome);
+    // The pooled connection sits idle for longer than read_idle_timeout.
+    auto timer = uv::Timer::create(f.loop.get());
+    REQUIRE(timer);
+    bool waited = false;
+    REQUIRE(timer->start(90ms, [&] { waited = true; }));
+    f.loop.runUntil([&] { return waited; });
+    CHECK(f.client->idleConnections() == 1);
+    outcome.reset();
+    f.client->send(post("b"), [&](Result<net::HttpResponse> r) { outcome = std::move(r); });
+    f.loop.runUntil([&] { return outcome.has_value(); });
+    REQUIRE(*outcome);
+    CHECK((*outcome)->body == "b");
   }
 }

@@ -29,9 +29,10 @@ struct ClientOptions {
   std::chrono::milliseconds connect_timeout{std::chrono::seconds(10)};   // DNS + TCP connect
   std::chrono::milliseconds request_timeout{std::chrono::seconds(300)};  // write to last byte
   std::chrono::milliseconds idle_timeout{std::chrono::seconds(60)};      // pooled connection unused
-  // Requests with HttpRequest::on_body (streamed answers): the longest wait
-  // for the next read of the response, from the request's write on; past
-  // it the request fails kTimeout. 0: no limit but request_timeout.
+  // The longest wait for the next read of a response once its first byte
+  // came; for requests with HttpRequest::on_body (streamed answers) from
+  // the request's write on, so the first byte too. Past it the request
+  // fails kTimeout. 0: no limit but request_timeout.
   std::chrono::milliseconds read_idle_timeout{0};
   std::size_t max_connections = 8;             // per endpoint; further requests wait (FIFO)
   std::size_t max_response_bytes = 64u << 20;  // body cap; over it the request fails kTooLarge

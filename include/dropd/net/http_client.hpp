@@ -17,9 +17,10 @@
 //     "response body over max_response_bytes (67108864): Content-Length
 //     1099511627776". The connection is closed;
 //   - kCancelled: close() was called.
-//   - kTimeout also when a request with on_body waited longer than
-//     read_idle_timeout for its next read: "request to HOST:PORT: no byte
-//     for 2000 ms (read_idle_timeout)".
+//   - kTimeout also when a response stalled: no byte for
+//     read_idle_timeout after one came (a request with on_body: after its
+//     write, too): "request to HOST:PORT: no byte for 2000 ms
+//     (read_idle_timeout)".
 // A pooled connection that the server closed before any byte of our answer
 // (the keep-alive race) is retried once on a fresh connection.
 //

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "dropd/fake_llm/plain_answer.hpp"
 #include "dropd/fake_llm/stream_answer.hpp"
 
 namespace dropd::fake_llm {
@@ -81,37 +82,33 @@ bool streams(const ChatRequest& chat, const FaultPlan& plan) {
                          terminal == FaultKind::kStreamError || terminal == FaultKind::kStall);
 }
 
-// slow-body: the head, then the body 16 bytes per write.
-std::vector<std::string> smallPieces(std::string head, const std::string& body) {
-  std::vector<std::string> pieces{std::move(head)};
-  for (std::size_t at = 0; at < body.size(); at += 16) {
-    pieces.push_back(body.substr(at, 16));
+bool isErrorFault(const FaultPlan& plan) {
+  return plan.terminal == FaultKind::kStatus || plan.terminal == FaultKind::kOutage;
+}
+
+// The error body of a status or outage fault.
+std::string faultBody(const FaultPlan& plan, const std::string& echo) {
+  const std::string message = withEcho(plan.terminal == FaultKind::kOutage
+                                           ? "fake fault: outage"
+                                           : "fake fault: status " + std::to_string(plan.status),
+                                       echo);
+  return plan.code.empty() ? errorBody(plan.status, message)
+                           : errorBody(plan.status, message, plan.code);
+}
+
+std::string completionWithEcho(const ChatRequest& chat, std::uint64_t id, std::int64_t created,
+                               const std::string& echo) {
+  std::string body = completionBody(chat, id, created);
+  return echo.empty() ? body : echoInCompletion(body, echo);
+}
+
+Headers plainHeaders(const FaultPlan& plan, const Headers& rate_headers) {
+  Headers headers = kJson;
+  if (plan.retry_after_s) {
+    headers.push_back({"Retry-After", std::to_string(*plan.retry_after_s)});
   }
-  return pieces;
-}
-
-// Three chunks, so that a client's chunk reassembly gets exercised.
-std::vector<std::string> threeChunks(const std::string& body) {
-  const std::size_t third = body.size() / 3;
-  return {body.substr(0, third), body.substr(third, third), body.substr(2 * third)};
-}
-
-// oversize: a head that promises 1 TiB, then a little of the real body.
-std::string oversizeStart(const std::string& body) {
-  return net::responseHead(200, kJson, kOversizeContentLength, false) + body.substr(0, 16);
-}
-
-// chunk-ext: a whole chunked answer, each chunk-size line with two legal
-// extensions, the second a quoted value holding a ';'.
-std::string chunkedWithExtensions(int status, Headers headers, const std::string& body) {
-  headers.push_back({"Transfer-Encoding", "chunked"});
-  std::string out = net::responseHead(status, headers, 0, true);
-  for (const std::string& chunk : threeChunks(body)) {
-    if (!chunk.empty()) {  // an empty chunk would end the body early
-      out += fmt::format("{:x};a=1;b=\"x;y\"\r\n", chunk.size()) + chunk + "\r\n";
-    }
-  }
-  return out + "0;a=1;b=\"x;y\"\r\n\r\n";
+  headers.insert(headers.end(), rate_headers.begin(), rate_headers.end());
+  return headers;
 }
 
 }  // namespace
@@ -236,63 +233,25 @@ void FakeLlm::answerChat(const Pending& pending) {
   const FaultPlan& plan = pending.plan;
   const auto created =
       std::chrono::duration_cast<std::chrono::seconds>(clock_.wallNow().time_since_epoch()).count();
-  int status = 200;
-  std::string body;
-  if (plan.terminal == FaultKind::kStatus || plan.terminal == FaultKind::kOutage) {
-    status = plan.status;
-    const std::string message = withEcho(plan.terminal == FaultKind::kOutage
-                                             ? "fake fault: outage"
-                                             : "fake fault: status " + std::to_string(status),
-                                         pending.echo);
-    body = plan.code.empty() ? errorBody(status, message) : errorBody(status, message, plan.code);
+  PlainAnswer answer{200, {}, {}};
+  if (isErrorFault(plan)) {
+    answer.status = plan.status;
+    answer.body = faultBody(plan, pending.echo);
   } else {
-    body = completionBody(pending.chat, pending.id, created);
-    if (!pending.echo.empty()) {
-      body = echoInCompletion(body, pending.echo);
-    }
+    answer.body = completionWithEcho(pending.chat, pending.id, created, pending.echo);
   }
-  logRequest(pending.chat, status, plan.names);
+  logRequest(pending.chat, answer.status, plan.names);
   if (streams(pending.chat, plan)) {
-    Headers headers = pending.rate_headers;
     StreamWrites writes =
-        streamWrites(streamEvents(pending.chat, pending.id, created), plan, std::move(headers));
+        streamWrites(streamEvents(pending.chat, pending.id, created), plan, pending.rate_headers);
     pending.responder.sendRaw(std::move(writes.pieces), writes.after);
     return;
   }
-  if (plan.terminal == FaultKind::kResetMidBody) {
-    const std::string head = net::responseHead(200, kJson, body.size(), false);
-    pending.responder.sendRaw({head + body.substr(0, body.size() / 2)},
-                              net::Responder::After::kReset);
+  if (sendCutShort(pending.responder, plan, answer.body)) {
     return;
   }
-  if (plan.terminal == FaultKind::kOversize) {
-    pending.responder.sendRaw({oversizeStart(body)}, net::Responder::After::kKeepOpen);
-    return;
-  }
-  if (plan.terminal == FaultKind::kMalformedJson) {
-    body.resize(body.size() / 2);  // valid HTTP, truncated JSON
-  }
-  Headers headers = kJson;
-  if (plan.retry_after_s) {
-    headers.push_back({"Retry-After", std::to_string(*plan.retry_after_s)});
-  }
-  headers.insert(headers.end(), pending.rate_headers.begin(), pending.rate_headers.end());
-  if (plan.gzip && status == 200 && !plan.terminal) {
-    headers.push_back({"Content-Encoding", "gzip"});
-    body = gzipBytes(body);
-  }
-  if (plan.chunk_ext) {
-    pending.responder.sendRaw({chunkedWithExtensions(status, std::move(headers), body)},
-                              net::Responder::After::kKeepOpen);
-  } else if (plan.slow_body && !plan.chunked) {
-    pending.responder.sendRaw(
-        smallPieces(net::responseHead(status, headers, body.size(), false), body),
-        net::Responder::After::kKeepOpen);
-  } else if (plan.chunked) {
-    pending.responder.sendChunked(status, std::move(headers), threeChunks(body));
-  } else {
-    pending.responder.send(status, std::move(headers), std::move(body));
-  }
+  answer.headers = plainHeaders(plan, pending.rate_headers);
+  sendPlain(pending.responder, plan, std::move(answer));
 }
 
 void FakeLlm::answerRateLimited(const Pending& pending, const Admission& admission) {

@@ -1,6 +1,7 @@
 #include "dropd/pipeline/send_estimate.hpp"
 
 #include <limits>
+#include <string>
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
@@ -56,5 +57,23 @@ TEST_CASE("estimateUsage estimates a streamed answer's missing usage", "[pipelin
     CHECK(usage.prompt_tokens == 120);  // 100 + ceil(80 / 4)
     // round((320 * 23 - 87 * 5) / 1024) = round(6.76)
     CHECK(usage.completion_tokens == 7);
+  }
+  SECTION("white space only: bytes, no words") {
+    // round(320 * 6 / 1024) = round(1.875)
+    CHECK(estimateUsage({}, " \t\n\r\f\v").completion_tokens == 2);
+  }
+  SECTION("non-ASCII and invalid bytes count as word bytes, NUL too") {
+    const std::string answer{"caf\xc3\xa9 \xff\x00x", 9};
+    // two words in 9 bytes: round((2880 - 174) / 1024) = round(2.64)
+    CHECK(estimateUsage({}, answer).completion_tokens == 3);
+  }
+  SECTION("a one-byte answer rounds to 0 tokens, a long one scales with its bytes") {
+    CHECK(estimateUsage({}, "x").completion_tokens == 0);
+    CHECK(estimateUsage({}, std::string(1 << 20, 'x')).completion_tokens == 327680);
+  }
+  SECTION("the prompt ignores any completion budget and saturates") {
+    constexpr auto kMax = std::numeric_limits<std::uint64_t>::max();
+    CHECK(estimateUsage({kMax, 0, kMax}, "a b").prompt_tokens == kMax);
+    CHECK(estimateUsage({5, 10, 2}, "a b").prompt_tokens == 5);  // body smaller than content
   }
 }

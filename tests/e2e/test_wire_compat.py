@@ -16,6 +16,8 @@ keeps them open, one per request where it closes them.
 - Python's http.server (wire_py_server.py): HTTP/1.0 as it comes (closes
   after each answer) and protocol_version HTTP/1.1 (keep-alive);
 - an HTTP/1.0 server with no Content-Length: the body ends at the close;
+- http.server whose first answer stops halfway through its Content-Length
+  body: cut after timeouts.idle, retried, the file's result whole;
 - @dwmkerr/mock-llm from the npm registry (an Express app that echoes the
   last message), plain and streamed (it sends no usage: dropd estimates it).
   npm installs it on first use into ~/.cache/dropd/npm (or
@@ -29,6 +31,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import time
 import zlib
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
@@ -182,15 +185,17 @@ class MockLlm:
         self.proc.kill()
 
 
-def run_variant(tmp, label, url, expected, stream=False):
+def run_variant(tmp, label, url, expected, stream=False, idle="5s", first_try=True,
+                request="10s"):
     """dropd --once on N_FILES files against `url`; checks each result's
-    content is expected(user message) at the first attempt; returns the docs."""
+    content is expected(user message), at the first attempt unless
+    first_try is False; returns the docs."""
     root = os.path.join(tmp, label)
     os.makedirs(root)
     cfg = os.path.join(root, "dropd.yaml")
     dirs = write_config(cfg, root, url, max_in_flight=MAX_IN_FLIGHT, retry=("3", "50ms", "200ms"),
                         prompt_user="{{path}} {{content}}",
-                        timeouts={"connect": "2s", "request": "10s", "idle": "5s"})
+                        timeouts={"connect": "2s", "request": request, "idle": idle})
     if stream:
         with open(cfg, encoding="utf-8") as f:
             text = f.read()
@@ -203,7 +208,9 @@ def run_variant(tmp, label, url, expected, stream=False):
     files = {f"{label}-{i}.txt": (" ".join(rng.choice(WORDS) for _ in range(rng.randint(5, 30)))
                                   + " café 日本").encode() for i in range(N_FILES)}
     write_files(dirs["inbox"], files)
+    started = time.monotonic()
     res = run_dropd(["--once", "--config", cfg], cwd=root, timeout=60)
+    run_variant.seconds = time.monotonic() - started
     out = res.stderr.decode("utf-8", "replace")
     check(res.returncode == 0, f"[{label}] exit {res.returncode}:\n{out[-3000:]}")
     ok, bad = check_outcomes(dirs, set(files))
@@ -214,7 +221,8 @@ def run_variant(tmp, label, url, expected, stream=False):
         want = expected(f"{rel} {files[rel].decode()}")
         check(doc["llm"]["content"] == want,
               f"[{label}] content of {rel!r}: {doc['llm']['content']!r}, want {want!r}")
-        check(doc["llm"]["attempts"] == 1, f"[{label}] {rel!r} took {doc['llm']['attempts']} attempts")
+        check(doc["llm"]["attempts"] == 1 or not first_try,
+              f"[{label}] {rel!r} took {doc['llm']['attempts']} attempts")
         docs[rel] = doc
     return docs
 
@@ -273,6 +281,29 @@ def python_variants(tmp):
             server.stop()
 
 
+def stall_variant(tmp):
+    """A Content-Length answer that stops halfway: cut after timeouts.idle,
+    retried, and the file's result whole."""
+    server = LineServer([sys.executable, os.path.join(HERE, "wire_py_server.py"), "stall"],
+                        "python stall")
+    try:
+        docs = run_variant(tmp, "py-stall", f"http://127.0.0.1:{server.port}/v1/chat/completions",
+                           lambda user: f"stall: {user}", idle="500ms", first_try=False,
+                           request="120s")
+        # Without the idle cut the stalled attempt would wait out the request
+        # timeout (120 s), and run_dropd gives up after 60 s.
+        check(run_variant.seconds < 20, f"[py-stall] took {run_variant.seconds:.1f} s")
+        attempts = sorted(d["llm"]["attempts"] for d in docs.values())
+        check(attempts == [1] * (N_FILES - 1) + [2],
+              f"[py-stall] attempts {attempts}, want one file retried once after the stall")
+        check(any(l.startswith("stalled ") for l in server.proc.stdout.lines),
+              "[py-stall] the server never stalled")
+        note(f"(py-stall) the answer stalled midway was cut after timeouts.idle (500ms) "
+             f"and retried: attempts {attempts}, {run_variant.seconds:.1f} s")
+    finally:
+        server.stop()
+
+
 def mock_llm_variants(tmp):
     mock = MockLlm(os.path.join(tmp, "mock-llm-server"))
     try:
@@ -295,6 +326,7 @@ def main():
     with tempfile.TemporaryDirectory(prefix="dropd-wire-") as tmp:
         nginx_variants(tmp)
         python_variants(tmp)
+        stall_variant(tmp)
         node_variants(tmp)
         mock_llm_variants(tmp)
 

@@ -9,6 +9,9 @@ tests/e2e/test_wire_compat.py. Usage: wire_py_server.py MODE
   close   a bare socket server speaking HTTP/1.0 with no Content-Length:
           the body ends when the connection closes, written in three
           pieces.
+  stall   http11, but the first answer stops halfway through its
+          Content-Length body and never goes on (the connection stays
+          open): for a client's idle timeout.
 
 Binds 127.0.0.1:0 and prints "listening on 127.0.0.1:PORT", then one line
 "conn N" per accepted connection and "req N" per request (N = that
@@ -26,6 +29,7 @@ import threading
 
 MODE = sys.argv[1] if len(sys.argv) > 1 else ""
 _counter = itertools.count(1)
+_answers = itertools.count(0)
 _print_lock = threading.Lock()
 
 
@@ -59,6 +63,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
+        if MODE == "stall" and next(_answers) == 0:
+            self.wfile.write(body[:len(body) // 2])
+            self.wfile.flush()
+            say(f"stalled {self.conn_id}")
+            threading.Event().wait()  # this thread holds the connection until the process ends
         self.wfile.write(body)
 
     def log_message(self, fmt, *args):
@@ -106,8 +115,8 @@ def serve_close_delimited(listener):
 
 
 def main():
-    if MODE in ("http10", "http11"):
-        Handler.protocol_version = "HTTP/1.1" if MODE == "http11" else "HTTP/1.0"
+    if MODE in ("http10", "http11", "stall"):
+        Handler.protocol_version = "HTTP/1.0" if MODE == "http10" else "HTTP/1.1"
         server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         server.daemon_threads = True
         say(f"listening on 127.0.0.1:{server.server_address[1]}")
@@ -120,7 +129,7 @@ def main():
         say(f"listening on 127.0.0.1:{listener.getsockname()[1]}")
         serve_close_delimited(listener)
     else:
-        sys.exit(f"usage: {sys.argv[0]} http10|http11|close")
+        sys.exit(f"usage: {sys.argv[0]} http10|http11|close|stall")
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ import difflib
 import json
 import os
 import random
+import signal
 import struct
 import subprocess
 import sys
@@ -209,6 +210,16 @@ def test_serve(tmp):
                           timeout=30)
     check(proc.returncode == 2 and proc.stdout == b"", f"bad frame: exit {proc.returncode}")
     note("serve: replies in order, formats filter, bad path; a bad frame exits 2")
+    # A file that needs more CPU than --cpu-seconds: SIGXCPU ends the helper
+    # before it answers (dropd replaces it).
+    big = os.path.join(tmp, "big.png")
+    md.text_image([md.sentence(rng, 6) for _ in range(40)], size=(1400, 80)).save(big)
+    request = {"id": 1, "path_hex": big.encode().hex(), **options, "ocr": True, "formats": []}
+    proc = subprocess.run([EXTRACT_BIN, "--cpu-seconds", "1"], input=frame(request),
+                          capture_output=True, timeout=120)
+    check(proc.returncode == -signal.SIGXCPU and proc.stdout == b"",
+          f"over --cpu-seconds: exit {proc.returncode}, {len(proc.stdout)} bytes out")
+    note("a file over --cpu-seconds ends the helper with SIGXCPU, no reply")
 
 
 def test_dropd_extract_command(tmp):

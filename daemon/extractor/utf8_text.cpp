@@ -33,10 +33,17 @@ std::string repairUtf8(std::string_view text) {
   out.reserve(n);
   std::size_t i = 0;
   while (i < n) {
-    if (p[i] < 0x80) {
-      if (p[i] != 0) {
-        out.push_back(static_cast<char>(p[i]));
-      }
+    // ASCII runs (the bulk of most text) are copied whole.
+    std::size_t run = i;
+    while (run < n && p[run] != 0 && p[run] < 0x80) {
+      ++run;
+    }
+    out.append(text.substr(i, run - i));
+    i = run;
+    if (i == n) {
+      break;
+    }
+    if (p[i] == 0) {
       ++i;
       continue;
     }

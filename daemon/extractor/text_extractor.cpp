@@ -4,6 +4,7 @@
 // endian; text that is valid UTF-8 as it is; else Windows-1252, the 8-bit
 // encoding most legacy Western text is in (a superset of ISO-8859-1's
 // printable range, with its 0x80-0x9F as WHATWG maps them).
+#include <algorithm>
 #include <array>
 
 #include "dropd/base/utf8_decode.hpp"
@@ -76,11 +77,22 @@ DecodedText decodeText(Bytes bytes) {
   return {fromCp1252(bytes), "windows-1252"};
 }
 
-Outcome extractText(Bytes bytes, const extract::Options& /*options*/) {
+Outcome extractText(Bytes bytes, const extract::Options& options) {
+  // Only what can be kept is decoded: max_chars code points take at most 4
+  // bytes each in any of our encodings. The cut goes back to a whole UTF-8
+  // sequence, so a cut file still reads as UTF-8.
+  const std::uint64_t keep = options.max_chars > 0
+                                 ? std::min<std::uint64_t>(options.max_chars * 4 + 4, kMaxTextBytes)
+                                 : kMaxTextBytes;
+  const bool cut = bytes.size() > keep;
+  if (cut) {
+    bytes = bytes.first(base::utf8CompletePrefix(bytes.data(), static_cast<std::size_t>(keep)));
+  }
   DecodedText decoded = decodeText(bytes);
   extract::Document doc;
   doc.method = "text";
   doc.text = std::move(decoded.text);
+  doc.truncated = cut;
   return doc;
 }
 

@@ -52,6 +52,12 @@ def test_text_formats(tmp):
               "doc.odt": md.make_odt, "doc.ods": md.make_ods, "doc.odp": md.make_odp,
               "doc.epub": md.make_epub, "page.html": md.make_html, "mail.eml": md.make_eml}
     expected = {name: make(os.path.join(tmp, name), rng) for name, make in makers.items()}
+    # A mail with a document attached: named, and its text extracted below.
+    with open(os.path.join(tmp, "page.html"), "rb") as f:
+        page = f.read()
+    expected["attached.eml"] = md.make_eml(
+        os.path.join(tmp, "attached.eml"), rng,
+        ("page.html", page, "text", "html", expected["page.html"]))
     texts = {"utf8.txt": "caf\u00e9 \u2014 na\u00efve \U0001F98A\nline two\n",
              "utf16.txt": "UTF-16 text: \u00e9\u00e8 \u4e2d\u6587 \U0001F600\n",
              "cp1252.txt": "Windows-1252: caf\u00e9 \u20ac5 \u201cquoted\u201d\n"}

@@ -104,6 +104,17 @@ TEST_CASE("extractBytes applies the pipeline's limits", "[extractor]") {
     CHECK(doc.chars == 3);
     CHECK(doc.truncated);
   }
+  SECTION("a long text is decoded only as far as max_chars needs, still as UTF-8") {
+    options.max_chars = 10;
+    std::string text;
+    for (int i = 0; i < 50000; ++i) {
+      text += "\xE2\x82\xAC";  // €: a cut inside one must not make the file Windows-1252
+    }
+    const auto doc = documentOf(extractBytes(bytesOf(text), options));
+    CHECK(doc.text == text.substr(0, 30));
+    CHECK(doc.chars == 10);
+    CHECK(doc.truncated);
+  }
   SECTION("a format the pipeline does not accept is skipped, named") {
     options.formats = {"pdf"};
     const auto& failure = failureOf(extractBytes(bytesOf("just text\n"), options));

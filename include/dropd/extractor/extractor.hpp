@@ -31,7 +31,9 @@ using Bytes = std::span<const unsigned char>;
 
 // The format (method name) libmagic's MIME type and the bytes stand for:
 // "text", "pdf", "docx", "xlsx", "pptx", "odt", "ods", "odp", "epub",
-// "html", "email", "image"; empty when no extractor reads it.
+// "html", "email", "image"; "zip" for a zip libmagic named as an office
+// document that does not open (its reader says why); empty when no
+// extractor reads it.
 [[nodiscard]] std::string formatOf(std::string_view mime, Bytes bytes);
 
 // libmagic's MIME type of the bytes ("application/octet-stream" when it has

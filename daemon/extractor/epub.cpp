@@ -65,7 +65,7 @@ bool chapterLike(std::string_view name) {
 
 }  // namespace
 
-Outcome readEpub(Bytes bytes, const extract::Options& /*options*/) {
+Outcome readEpub(Bytes bytes, const extract::Options& options) {
   const auto zip = readZip(bytes, chapterLike);
   if (!zip) {
     return Failure{FailureKind::kExtract, "", zip.error().message()};
@@ -79,7 +79,7 @@ Outcome readEpub(Bytes bytes, const extract::Options& /*options*/) {
   Document doc;
   doc.method = "epub";
   readDublinCore(opf->second, doc);
-  TextBuilder out(kMaxTextBytes);
+  TextBuilder out(textLimitBytes(options));
   for (const std::string& chapter : spineOf(opf->second, opf_path)) {
     const auto it = zip->entries.find(chapter);
     if (it == zip->entries.end() || out.full()) {

@@ -155,8 +155,8 @@ Status htmlToText(Bytes bytes, TextBuilder& out, std::string& title) {
   return {};
 }
 
-Outcome extractHtml(Bytes bytes, const extract::Options& /*options*/) {
-  TextBuilder out(kMaxTextBytes);
+Outcome extractHtml(Bytes bytes, const extract::Options& options) {
+  TextBuilder out(textLimitBytes(options));
   extract::Document doc;
   doc.method = "html";
   if (auto read = htmlToText(bytes, out, doc.title); !read) {

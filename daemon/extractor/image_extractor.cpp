@@ -70,7 +70,7 @@ Outcome extractImage(Bytes bytes, const extract::Options& options) {
   if (!text) {
     return Failure{FailureKind::kExtract, "", text.error().message()};
   }
-  TextBuilder builder(kMaxTextBytes);
+  TextBuilder builder(textLimitBytes(options));
   builder.append(*text);
   Document doc;
   doc.method = "image";

@@ -189,7 +189,7 @@ Outcome extractMail(Bytes bytes, const extract::Options& options, int depth) {
   if (!message) {
     return Failure{FailureKind::kExtract, "", "not a MIME message"};
   }
-  TextBuilder out(kMaxTextBytes);
+  TextBuilder out(textLimitBytes(options));
   MailWalk walk{options, out, depth};
   if (auto read = walk.message(message.get(), 0); !read) {
     return Failure{FailureKind::kExtract, "", read.error().message()};

@@ -96,7 +96,7 @@ Outcome readOdf(std::string_view format, Bytes bytes, const extract::Options& op
   if (const auto meta = zip->entries.find("meta.xml"); meta != zip->entries.end()) {
     readDublinCore(meta->second, doc);
   }
-  TextBuilder out(kMaxTextBytes);
+  TextBuilder out(textLimitBytes(options));
   OdfWalk walk{out, doc,
                format == "ods"   ? "table"
                : format == "odp" ? "page"
@@ -106,6 +106,7 @@ Outcome readOdf(std::string_view format, Bytes bytes, const extract::Options& op
   events.start = [&](std::string_view name, const Attribute& a) { walk.start(name, a); };
   events.end = [&](std::string_view name) { walk.end(name); };
   events.text = [&](std::string_view text) { walk.text(text); };
+  events.stop = [&] { return out.full() || walk.stopped; };
   if (auto read = walkXml(content->second, "content.xml", events); !read) {
     return Failure{FailureKind::kExtract, "", read.error().message()};
   }

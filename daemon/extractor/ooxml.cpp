@@ -56,6 +56,7 @@ XmlEvents paragraphEvents(TextBuilder& out, int& in_text) {
       out.append(text);
     }
   };
+  events.stop = [&out] { return out.full(); };
   return events;
 }
 
@@ -100,8 +101,10 @@ std::vector<std::string> sharedStrings(const std::string& xml) {
   return strings;
 }
 
-Status readSheet(const std::string& xml, const std::string& name,
-                 const std::vector<std::string>& strings, TextBuilder& out) {
+// A sheet streamed from the zip: a large spreadsheet is never held whole,
+// and the read ends once the text is full.
+Status readSheet(Bytes bytes, const std::string& name, const std::vector<std::string>& strings,
+                 TextBuilder& out) {
   std::string type;
   std::string value;
   int column = 0;
@@ -143,14 +146,17 @@ Status readSheet(const std::string& xml, const std::string& name,
       value.append(text);
     }
   };
-  return walkXml(xml, name, events);
+  events.stop = [&out] { return out.full(); };
+  return streamZipEntry(bytes, name,
+                        [&](const ZipRead& read) { return walkXmlStream(read, name, events); });
 }
 
 // The numbered parts (slides, sheets) in order, the first max_pages of them.
 std::vector<std::string> numberedParts(const ZipContents& zip, std::string_view prefix) {
   std::vector<std::string> parts;
-  for (const auto& [name, data] : zip.entries) {
-    if (startsWith(name, prefix) && name.find('/', prefix.size()) == std::string::npos) {
+  for (const std::string& name : zip.names) {
+    if (startsWith(name, prefix) && name.ends_with(".xml") &&
+        name.find('/', prefix.size()) == std::string::npos) {
       parts.push_back(name);
     }
   }
@@ -158,8 +164,8 @@ std::vector<std::string> numberedParts(const ZipContents& zip, std::string_view 
   return parts;
 }
 
-Status readParts(std::string_view format, const ZipContents& zip, const extract::Options& options,
-                 TextBuilder& out, Document& doc) {
+Status readParts(std::string_view format, Bytes bytes, const ZipContents& zip,
+                 const extract::Options& options, TextBuilder& out, Document& doc) {
   if (format == "docx") {
     const auto it = zip.entries.find("word/document.xml");
     int in_text = 0;
@@ -182,9 +188,11 @@ Status readParts(std::string_view format, const ZipContents& zip, const extract:
       out.pageBreak();
     }
     int in_text = 0;
-    const std::string& xml = zip.entries.at(name);
-    auto read = slides ? walkXml(xml, name, paragraphEvents(out, in_text))
-                       : readSheet(xml, name, strings, out);
+    const auto part = zip.entries.find(name);
+    auto read = !slides ? readSheet(bytes, name, strings, out)
+                : part != zip.entries.end()
+                    ? walkXml(part->second, name, paragraphEvents(out, in_text))
+                    : Status{};
     if (!read) {
       return read;
     }
@@ -219,8 +227,7 @@ Outcome readOoxml(std::string_view format, Bytes bytes, const extract::Options& 
   const auto zip = readZip(bytes, [format](std::string_view name) {
     return name == "docProps/core.xml" || (format == "docx" && name == "word/document.xml") ||
            (format == "pptx" && startsWith(name, "ppt/slides/slide") && name.ends_with(".xml")) ||
-           (format == "xlsx" && (name == "xl/sharedStrings.xml" ||
-                                 (startsWith(name, "xl/worksheets/") && name.ends_with(".xml"))));
+           (format == "xlsx" && name == "xl/sharedStrings.xml");
   });
   if (!zip) {
     return Failure{FailureKind::kExtract, "", zip.error().message()};
@@ -230,8 +237,8 @@ Outcome readOoxml(std::string_view format, Bytes bytes, const extract::Options& 
   if (const auto core = zip->entries.find("docProps/core.xml"); core != zip->entries.end()) {
     readDublinCore(core->second, doc);
   }
-  TextBuilder out(kMaxTextBytes);
-  if (auto read = readParts(format, *zip, options, out, doc); !read) {
+  TextBuilder out(textLimitBytes(options));
+  if (auto read = readParts(format, bytes, *zip, options, out, doc); !read) {
     return Failure{FailureKind::kExtract, "", read.error().message()};
   }
   doc.text = out.finish();

@@ -76,7 +76,7 @@ Outcome readPages(poppler::document& pdf, const extract::Options& options, Docum
                          ? static_cast<int>(options.max_pages)
                          : total;
   std::vector<std::unique_ptr<poppler::page>> pages;
-  TextBuilder text(kMaxTextBytes);
+  TextBuilder text(textLimitBytes(options));
   for (int i = 0; i < wanted && !text.full(); ++i) {
     pages.emplace_back(pdf.create_page(i));
     if (i > 0) {
@@ -97,8 +97,8 @@ Outcome readPages(poppler::document& pdf, const extract::Options& options, Docum
   if (!options.ocr) {
     return Failure{FailureKind::kSkipped, "", "PDF without a text layer; set extract.ocr"};
   }
-  TextBuilder ocr_text(kMaxTextBytes);
-  for (std::size_t i = 0; i < pages.size(); ++i) {
+  TextBuilder ocr_text(textLimitBytes(options));
+  for (std::size_t i = 0; i < pages.size() && !ocr_text.full(); ++i) {
     if (i > 0) {
       ocr_text.pageBreak();
     }

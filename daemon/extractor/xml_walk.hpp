@@ -23,10 +23,16 @@ struct XmlEvents {
       start;
   std::function<void(std::string_view name)> end;   // also for empty elements
   std::function<void(std::string_view text)> text;  // text, CDATA, significant white space
+  std::function<bool()> stop;  // when set and true after a node, the walk ends there
 };
 
 // kInvalid when the XML is malformed or has a DTD; `what` names the entry.
 [[nodiscard]] Status walkXml(std::string_view xml, const std::string& what,
                              const XmlEvents& events);
+
+// The same over a stream: `read` fills up to n bytes and returns how many
+// (0 at the end, < 0 on error), so a large entry is never held whole.
+[[nodiscard]] Status walkXmlStream(const std::function<long(char*, std::size_t)>& read,
+                                   const std::string& what, const XmlEvents& events);
 
 }  // namespace dropd::extractor

@@ -50,6 +50,39 @@ Status readEntry(archive* a, const std::string& name, std::string& out, std::uin
 
 }  // namespace
 
+Status streamZipEntry(Bytes bytes, const std::string& name,
+                      const std::function<Status(const ZipRead&)>& consume) {
+  const std::unique_ptr<archive, ArchiveFree> a{archive_read_new()};
+  if (!a || archive_read_support_format_zip(a.get()) != ARCHIVE_OK ||
+      archive_read_open_memory(a.get(), bytes.data(), bytes.size()) != ARCHIVE_OK) {
+    return damaged(a.get(), "not a zip archive");
+  }
+  for (std::size_t entries = 0; entries < kMaxZipEntries; ++entries) {
+    archive_entry* entry = nullptr;
+    const int rc = archive_read_next_header(a.get(), &entry);
+    if (rc == ARCHIVE_EOF) {
+      break;
+    }
+    if (rc < ARCHIVE_WARN) {
+      return damaged(a.get(), "bad entry header");
+    }
+    const char* entry_name = archive_entry_pathname(entry);
+    if (entry_name == nullptr || name != entry_name) {
+      if (archive_read_data_skip(a.get()) < ARCHIVE_WARN) {
+        return damaged(a.get(), "an entry cannot be skipped");
+      }
+      continue;
+    }
+    std::uint64_t total = 0;
+    return consume([&a, &total](char* buffer, std::size_t n) -> long {
+      const la_ssize_t got = archive_read_data(a.get(), buffer, n);
+      total += got > 0 ? static_cast<std::uint64_t>(got) : 0;
+      return total > kMaxZipStreamedEntryBytes ? -1 : static_cast<long>(got);
+    });
+  }
+  return makeError(ErrorCode::kInvalid, "zip: no entry " + name);
+}
+
 Result<ZipContents> readZip(Bytes bytes, const std::function<bool(std::string_view)>& wanted) {
   const std::unique_ptr<archive, ArchiveFree> a{archive_read_new()};
   if (!a || archive_read_support_format_zip(a.get()) != ARCHIVE_OK ||

@@ -26,4 +26,12 @@ struct ZipContents {
 [[nodiscard]] Result<ZipContents> readZip(Bytes bytes,
                                           const std::function<bool(std::string_view)>& wanted);
 
+// Streams one entry, `name`, to `consume` without holding it: the read
+// function it gets returns up to n bytes (0 at the end, < 0 when the entry
+// does not decompress or passes kMaxZipStreamedEntryBytes). kInvalid when
+// the archive is damaged or has no such entry; else what `consume` returns.
+using ZipRead = std::function<long(char*, std::size_t)>;
+[[nodiscard]] Status streamZipEntry(Bytes bytes, const std::string& name,
+                                    const std::function<Status(const ZipRead&)>& consume);
+
 }  // namespace dropd::extractor

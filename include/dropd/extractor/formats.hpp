@@ -20,10 +20,22 @@ namespace dropd::extractor {
 inline constexpr std::uint64_t kMaxZipEntryBytes = 64ull << 20;   // uncompressed, one entry
 inline constexpr std::uint64_t kMaxZipTotalBytes = 256ull << 20;  // uncompressed, all entries read
 inline constexpr std::size_t kMaxZipEntries = 20000;
+// A spreadsheet's sheets are streamed, never held: only CPU time (and the
+// text cap, which ends the read) bounds them, and this.
+inline constexpr std::uint64_t kMaxZipStreamedEntryBytes = 4ull << 30;
 inline constexpr std::uint64_t kMaxImagePixels = 60'000'000;  // e.g. 7000 x 8500
 inline constexpr std::uint32_t kMaxImageSide = 20'000;
 inline constexpr int kMaxMimeDepth = 10;                 // message/multipart nesting
 inline constexpr std::size_t kMaxTextBytes = 64u << 20;  // text kept before max_chars applies
+
+// The bytes of text worth collecting for these options: enough for
+// max_chars code points (4 bytes each, and room for trimmed white space),
+// never more than kMaxTextBytes. An extractor stops reading once it has them.
+[[nodiscard]] inline std::size_t textLimitBytes(const extract::Options& options) {
+  return options.max_chars > 0 && options.max_chars < kMaxTextBytes / 4
+             ? static_cast<std::size_t>(options.max_chars) * 4 + 4096
+             : kMaxTextBytes;
+}
 
 // extractBytes() for a document inside another (a mail's attachment):
 // `depth` counts the containers around it, so nesting stays bounded.

@@ -40,9 +40,11 @@ void describe(CLI::App& app, Flags& flags) {
   app.add_flag("--ocr", flags.command.extract.ocr,
                "OCR images and PDFs without a text layer (Tesseract)");
   app.add_option("--ocr-language", flags.command.extract.ocr_languages,
-                 "Tesseract language (repeatable; default eng)");
+                 "Tesseract language (repeatable; default eng)")
+      ->allow_extra_args(false);  // one value per flag: the files that follow stay files
   app.add_option("--format", flags.command.extract.formats,
-                 "accept only this format (repeatable: text, pdf, docx, html, ...)");
+                 "accept only this format (repeatable: text, pdf, docx, html, ...)")
+      ->allow_extra_args(false);
   app.add_option("files", flags.command.files, "documents to extract");
 }
 

@@ -113,6 +113,9 @@ def test_ocr(tmp):
     rc, got = extract([png, pdf])
     check(rc == 1 and all(g["kind"] == "skipped" and "extract.ocr" in g["reason"]
                           for g in got.values()), f"without --ocr: {got}")
+    # One value per --ocr-language: the file after it stays a file.
+    rc, got = extract([png], "--ocr", "--ocr-language", "../x")
+    check(rc == 1 and "malformed" in got["scan.png"]["reason"], f"bad language: {got}")
     rc, got = extract([png, pdf], "--ocr")
     for name, want in (("scan.png", want_png), ("scan.pdf", want_pdf)):
         doc = got[name]

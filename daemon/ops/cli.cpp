@@ -11,6 +11,7 @@
 #include "dropd/config/load.hpp"
 #include "dropd/config/units.hpp"
 #include "dropd/ops/daemon.hpp"
+#include "dropd/ops/extract_command.hpp"
 #include "dropd/ops/logging.hpp"
 #include "dropd/ops/requeue_command.hpp"
 #include "dropd/ops/state_lock.hpp"
@@ -33,6 +34,7 @@ struct Options {
   bool requeue_failed = false;
   std::vector<std::string> requeue_paths;
   StatusCommandOptions status;
+  ExtractCommandOptions extract;
 };
 
 std::string resolveConfigPath(const Options& options) {
@@ -49,6 +51,7 @@ struct Commands {
   CLI::App* stats = nullptr;
   CLI::App* requeue = nullptr;
   CLI::App* status = nullptr;
+  CLI::App* extract = nullptr;
 };
 
 void describeStatusCommand(CLI::App& app, Options& options, Commands& commands) {
@@ -60,6 +63,18 @@ void describeStatusCommand(CLI::App& app, Options& options, Commands& commands) 
   commands.status->add_option("files", options.status.files,
                               "files (in a watched folder, or relative paths) to explain");
   commands.status->add_option("--config", options.config_path, "config file (YAML)");
+}
+
+void describeExtractCommand(CLI::App& app, Options& options, Commands& commands) {
+  commands.extract = app.add_subcommand(
+      "extract",
+      "print the text dropd would send for each file (run by dropd-extract: PDF, DOCX, ...)");
+  CLI::App& sub = *commands.extract;
+  sub.add_flag("--json", options.extract.json, "one JSON line per file, with type and metadata");
+  sub.add_option("--max-pages", options.extract.max_pages, "first N pages only");
+  sub.add_option("--max-chars", options.extract.max_chars, "keep at most N characters");
+  sub.add_flag("--ocr", options.extract.ocr, "OCR images and PDFs without a text layer");
+  sub.add_option("files", options.extract.files, "documents to extract")->required();
 }
 
 void describeCommandLine(CLI::App& app, Options& options, Commands& commands) {
@@ -101,6 +116,7 @@ void describeCommandLine(CLI::App& app, Options& options, Commands& commands) {
                                "relative paths or folders (default: all)");
   commands.requeue->add_option("--config", options.config_path, "config file (YAML)");
   describeStatusCommand(app, options, commands);
+  describeExtractCommand(app, options, commands);
 }
 
 // Loads the config, printing every error on failure.
@@ -192,6 +208,9 @@ int runCli(int argc, char** argv) {
   }
   if (commands.stats->parsed()) {
     return runStatsCommand(options.stats_files, std::cout, std::cerr);
+  }
+  if (commands.extract->parsed()) {
+    return runExtractCommand(options.extract);
   }
   if (commands.requeue->parsed()) {
     config::Config cfg;

@@ -25,6 +25,7 @@ FORBIDDEN = {
     "watch": {"net", "llm", "pipeline", "ops"},
     "throttle": {"net", "llm", "file", "pipeline", "ops"},
     "extract": {"uv", "config", "file", "net", "llm", "throttle", "watch", "pipeline", "ops"},
+    "extractor": {"uv", "config", "file", "net", "llm", "throttle", "watch", "pipeline", "ops"},
     "uv": {"config", "file", "net", "llm", "throttle", "watch", "pipeline", "ops"},
 }
 # Modules that must not know libuv at all, not even <uv.h>. (llm may name

@@ -77,6 +77,8 @@ class Dispatcher {
   void close();
 
   [[nodiscard]] std::size_t inFlight() const { return in_flight_; }
+  // False once stopSending() ran: a job submitted then would never be sent.
+  [[nodiscard]] bool sending() const { return sending_; }
   [[nodiscard]] std::size_t held() const { return waiting() + in_flight_ + backoff_.size(); }
   [[nodiscard]] const std::string& name() const { return endpoint_.name; }
 

@@ -13,10 +13,20 @@ namespace {
 
 using namespace std::string_view_literals;
 
-constexpr std::array kEndpointKeys{
-    "url"sv,    "model"sv,    "api_key"sv,          "auth"sv,  "headers"sv,
-    "tls"sv,    "timeouts"sv, "limits"sv,           "retry"sv, "params"sv,
-    "stream"sv, "proxy"sv,    "structured_output"sv};
+constexpr std::array kEndpointKeys{"url"sv,
+                                   "model"sv,
+                                   "api_key"sv,
+                                   "auth"sv,
+                                   "headers"sv,
+                                   "tls"sv,
+                                   "timeouts"sv,
+                                   "limits"sv,
+                                   "retry"sv,
+                                   "params"sv,
+                                   "stream"sv,
+                                   "proxy"sv,
+                                   "structured_output"sv,
+                                   "budget"sv};
 constexpr std::array<std::pair<std::string_view, Auth>, 3> kAuthModes{
     {{"bearer", Auth::kBearer}, {"api-key", Auth::kApiKey}, {"none", Auth::kNone}}};
 constexpr std::array<std::pair<std::string_view, StructuredOutput>, 3> kStructuredModes{
@@ -268,6 +278,7 @@ Endpoint readEndpoint(Context& ctx, const std::string& name, const YAML::Node& n
             [](Context& c, const YAML::Node& n, Path p) {
               return readEnum<StructuredOutput>(c, n, p, kStructuredModes);
             });
+  readBudget(map, out.budget);
   checkAuth(ctx, map, out);
   return out;
 }

@@ -12,9 +12,10 @@ namespace {
 using namespace std::string_view_literals;
 
 constexpr std::array kPipelineKeys{
-    "name"sv,     "watch"sv,           "recursive"sv,     "include"sv,    "exclude"sv,
-    "settle"sv,   "rescan_interval"sv, "max_file_size"sv, "binary"sv,     "dedupe"sv,
-    "endpoint"sv, "prompt"sv,          "output"sv,        "on_success"sv, "on_failure"sv};
+    "name"sv,    "watch"sv,      "recursive"sv,       "include"sv,
+    "exclude"sv, "settle"sv,     "rescan_interval"sv, "max_file_size"sv,
+    "binary"sv,  "dedupe"sv,     "endpoint"sv,        "prompt"sv,
+    "output"sv,  "on_success"sv, "on_failure"sv,      "budget"sv};
 constexpr std::array kPromptKeys{"system"sv, "user"sv};
 constexpr std::array kOutputKeys{"dir"sv, "format"sv, "schema"sv, "max_repairs"sv};
 constexpr std::array<std::pair<std::string_view, OutputFormat>, 2> kFormats{
@@ -172,6 +173,7 @@ Pipeline readPipeline(Context& ctx, std::size_t index, const YAML::Node& node) {
     readField(map, "endpoint", out.endpoint, readNonEmptyString);
   }
   readPromptAndOutput(map, out);
+  readBudget(map, out.budget);
   return out;
 }
 

@@ -33,6 +33,10 @@ void readEndpointProxy(Context& ctx, const MapReader& endpoint, Endpoint& out);
 [[nodiscard]] std::optional<OutputSchema> readSchemaFile(Context& ctx, const YAML::Node& node,
                                                          const std::string& path);
 
+// `budget: { tokens_per_day: N }` under `parent` (an endpoint or a
+// pipeline), into out when present (read_budget.cpp).
+void readBudget(const MapReader& parent, Budget& out);
+
 // pipelines[index].
 [[nodiscard]] Pipeline readPipeline(Context& ctx, std::size_t index, const YAML::Node& node);
 

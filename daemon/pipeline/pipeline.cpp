@@ -50,6 +50,7 @@ Pipeline::Pipeline(Deps deps, const config::Pipeline& config, const config::Endp
                deps.events},
               config_) {
   deps_.budget.addReader([this] { pump(); });
+  deps_.dispatcher.setPipelineBudget(index, config.name, config.budget.tokens_per_day);
 }
 
 Pipeline::~Pipeline() { intake_.stop(); }

@@ -89,6 +89,11 @@ struct Limits {
   bool adaptive = false;                  // lower max_in_flight on 429s, raise it back slowly
 };
 
+// budget: a hard stop on tokens per UTC day (docs/config.md, "Budgets").
+struct Budget {
+  std::uint64_t tokens_per_day = 0;  // 0: no budget
+};
+
 struct RetryPolicy {
   std::uint32_t max_attempts = 6;  // attempts in all, first one included; at least 1
   std::chrono::milliseconds initial_backoff = 1s;
@@ -132,6 +137,7 @@ struct Endpoint {
   // For pipelines with output.format json; the endpoints checked in
   // docs/structured.md all take json_schema.
   StructuredOutput structured_output = StructuredOutput::kJsonSchema;
+  Budget budget;  // for every pipeline on this endpoint together
 };
 
 struct Prompt {
@@ -181,6 +187,7 @@ struct Pipeline {
   OutputFormat output_format = OutputFormat::kText;
   std::optional<OutputSchema> output_schema;  // output.schema
   std::uint32_t max_repairs = 1;              // output.max_repairs: corrective follow-ups
+  Budget budget;                              // this pipeline's own, beside its endpoint's
   SourceDisposal on_success;
   SourceDisposal on_failure;
 };

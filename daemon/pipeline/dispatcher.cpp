@@ -75,7 +75,7 @@ void Dispatcher::pump() {
     }
     if (!nextWithinBudgets()) {
       if (next_) {
-        return;  // the endpoint's budget is spent: the day's end wakes us
+        return;  // a budget is spent: the next answer or the day's end wakes us
       }
       continue;  // set aside: its pipeline's budget is spent
     }

@@ -35,13 +35,19 @@ std::vector<Dispatcher::BudgetView> Dispatcher::budgets() const {
 
 bool Dispatcher::nextWithinBudgets() {
   const WallTime now = clock_.wallNow();
+  const auto it = pipeline_budgets_.find(next_->job->pipeline);
+  const bool pipeline_spent = it != pipeline_budgets_.end() && it->second.budget->spent(now);
+  if ((endpoint_budget_->spent(now) || pipeline_spent) && in_flight_ > 0) {
+    // The count holds the estimates of requests in flight; their answers
+    // may use less. Only with none in flight is a budget really spent.
+    return false;  // kept as next_: the next answer pumps again
+  }
   if (endpoint_budget_->spent(now)) {
     noteSpent("endpoint", endpoint_.name, endpoint_budget_->limit());
     armBudgetTimer();
     return false;
   }
-  const auto it = pipeline_budgets_.find(next_->job->pipeline);
-  if (it != pipeline_budgets_.end() && it->second.budget->spent(now)) {
+  if (pipeline_spent) {
     noteSpent("pipeline", it->second.name, it->second.budget->limit());
     parked_.push_back(std::move(*next_));
     next_.reset();

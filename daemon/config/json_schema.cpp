@@ -16,7 +16,8 @@ struct JsonSchema::Compiled {
   valijson::Schema schema;
 };
 
-JsonSchema::JsonSchema(std::unique_ptr<Compiled> compiled) : compiled_(std::move(compiled)) {}
+JsonSchema::JsonSchema(Key /*key*/, std::unique_ptr<Compiled> compiled)
+    : compiled_(std::move(compiled)) {}
 JsonSchema::~JsonSchema() = default;
 
 Result<std::shared_ptr<const JsonSchema>> JsonSchema::compile(const nlohmann::json& schema) {
@@ -34,7 +35,7 @@ Result<std::shared_ptr<const JsonSchema>> JsonSchema::compile(const nlohmann::js
     return makeError(ErrorCode::kInvalid,
                      std::string("not a JSON Schema valijson accepts: ") + e.what());
   }
-  return std::shared_ptr<const JsonSchema>(new JsonSchema(std::move(compiled)));
+  return std::make_shared<const JsonSchema>(Key{}, std::move(compiled));
 }
 
 std::vector<SchemaError> JsonSchema::validate(const nlohmann::json& value) const {

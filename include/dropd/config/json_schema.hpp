@@ -32,6 +32,13 @@ class JsonSchema {
   // references are not fetched).
   [[nodiscard]] static Result<std::shared_ptr<const JsonSchema>> compile(
       const nlohmann::json& schema);
+  struct Compiled;  // valijson::Schema; json_schema.cpp
+  // For compile() (through make_shared) only: Key cannot be made outside.
+  class Key {
+    friend class JsonSchema;
+    Key() = default;
+  };
+  JsonSchema(Key key, std::unique_ptr<Compiled> compiled);
   ~JsonSchema();
   JsonSchema(const JsonSchema&) = delete;
   JsonSchema& operator=(const JsonSchema&) = delete;
@@ -41,8 +48,6 @@ class JsonSchema {
   [[nodiscard]] std::vector<SchemaError> validate(const nlohmann::json& value) const;
 
  private:
-  struct Compiled;  // valijson::Schema; json_schema.cpp
-  explicit JsonSchema(std::unique_ptr<Compiled> compiled);
   std::unique_ptr<Compiled> compiled_;
 };
 

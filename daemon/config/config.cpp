@@ -40,6 +40,22 @@ std::string_view toString(SourceAction action) {
   return "?";
 }
 
+std::string_view toString(StructuredOutput mode) {
+  switch (mode) {
+    case StructuredOutput::kJsonSchema:
+      return "json_schema";
+    case StructuredOutput::kJsonObject:
+      return "json_object";
+    case StructuredOutput::kPrompt:
+      return "prompt";
+  }
+  return "json_schema";
+}
+
+std::string_view toString(OutputFormat format) {
+  return format == OutputFormat::kJson ? "json" : "text";
+}
+
 std::string_view toString(Auth auth) {
   switch (auth) {
     case Auth::kBearer:

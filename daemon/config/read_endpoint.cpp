@@ -13,11 +13,26 @@ namespace {
 
 using namespace std::string_view_literals;
 
-constexpr std::array kEndpointKeys{"url"sv,     "model"sv,  "api_key"sv,  "auth"sv,
-                                   "headers"sv, "tls"sv,    "timeouts"sv, "limits"sv,
-                                   "retry"sv,   "params"sv, "stream"sv,   "proxy"sv};
+constexpr std::array kEndpointKeys{"url"sv,
+                                   "model"sv,
+                                   "api_key"sv,
+                                   "auth"sv,
+                                   "headers"sv,
+                                   "tls"sv,
+                                   "timeouts"sv,
+                                   "limits"sv,
+                                   "retry"sv,
+                                   "params"sv,
+                                   "stream"sv,
+                                   "proxy"sv,
+                                   "structured_output"sv,
+                                   "budget"sv};
 constexpr std::array<std::pair<std::string_view, Auth>, 3> kAuthModes{
     {{"bearer", Auth::kBearer}, {"api-key", Auth::kApiKey}, {"none", Auth::kNone}}};
+constexpr std::array<std::pair<std::string_view, StructuredOutput>, 3> kStructuredModes{
+    {{"json_schema", StructuredOutput::kJsonSchema},
+     {"json_object", StructuredOutput::kJsonObject},
+     {"prompt", StructuredOutput::kPrompt}}};
 constexpr std::array kTlsKeys{"ca_file"sv, "verify"sv};
 constexpr std::array kTimeoutKeys{"connect"sv, "request"sv, "idle"sv};
 constexpr std::array kLimitKeys{"max_in_flight"sv, "requests_per_minute"sv, "tokens_per_minute"sv,
@@ -259,6 +274,11 @@ Endpoint readEndpoint(Context& ctx, const std::string& name, const YAML::Node& n
   readLimitsAndRetry(ctx, map, out);
   readField(map, "params", out.params, readParams);
   readField(map, "stream", out.stream, readBool);
+  readField(map, "structured_output", out.structured_output,
+            [](Context& c, const YAML::Node& n, Path p) {
+              return readEnum<StructuredOutput>(c, n, p, kStructuredModes);
+            });
+  readBudget(map, out.budget);
   checkAuth(ctx, map, out);
   return out;
 }

@@ -12,11 +12,14 @@ namespace {
 using namespace std::string_view_literals;
 
 constexpr std::array kPipelineKeys{
-    "name"sv,     "watch"sv,           "recursive"sv,     "include"sv,    "exclude"sv,
-    "settle"sv,   "rescan_interval"sv, "max_file_size"sv, "binary"sv,     "dedupe"sv,
-    "endpoint"sv, "prompt"sv,          "output"sv,        "on_success"sv, "on_failure"sv};
+    "name"sv,    "watch"sv,      "recursive"sv,       "include"sv,
+    "exclude"sv, "settle"sv,     "rescan_interval"sv, "max_file_size"sv,
+    "binary"sv,  "dedupe"sv,     "endpoint"sv,        "prompt"sv,
+    "output"sv,  "on_success"sv, "on_failure"sv,      "budget"sv};
 constexpr std::array kPromptKeys{"system"sv, "user"sv};
-constexpr std::array kOutputKeys{"dir"sv};
+constexpr std::array kOutputKeys{"dir"sv, "format"sv, "schema"sv, "max_repairs"sv};
+constexpr std::array<std::pair<std::string_view, OutputFormat>, 2> kFormats{
+    {{"text", OutputFormat::kText}, {"json", OutputFormat::kJson}}};
 constexpr std::array kDisposalKeys{"action"sv, "dir"sv};
 
 constexpr std::array<std::pair<std::string_view, BinaryPolicy>, 2> kBinary{
@@ -97,6 +100,30 @@ SourceDisposal readDisposal(
   return out;
 }
 
+// output.format, output.schema, output.max_repairs (docs/structured.md).
+void readStructuredOutput(const MapReader& map, Pipeline& out) {
+  Context& ctx = map.ctx();
+  readField(map, "format", out.output_format, [](Context& c, const YAML::Node& n, Path p) {
+    return readEnum<OutputFormat>(c, n, p, kFormats);
+  });
+  readField(map, "schema", out.output_schema, readSchemaFile);
+  readField(map, "max_repairs", out.max_repairs, [](Context& c, const YAML::Node& n, Path p) {
+    return readUInt(c, n, p, {0, 10});
+  });
+  const bool has_format = map.find("format").IsDefined();
+  if (map.find("schema").IsDefined() && !has_format) {
+    out.output_format = OutputFormat::kJson;  // a schema says what the answer is
+  }
+  if (out.output_format == OutputFormat::kText) {
+    for (const std::string_view key : {"schema"sv, "max_repairs"sv}) {
+      if (map.find(key).IsDefined()) {
+        ctx.error(map.find(key), map.pathOf(key),
+                  fmt::format("{} is only used with format: json", key));
+      }
+    }
+  }
+}
+
 void readPromptAndOutput(const MapReader& pipeline, Pipeline& out) {
   Context& ctx = pipeline.ctx();
   if (const YAML::Node node = pipeline.find("prompt"); node.IsDefined()) {
@@ -109,6 +136,7 @@ void readPromptAndOutput(const MapReader& pipeline, Pipeline& out) {
     if (map.require("dir").IsDefined()) {
       readField(map, "dir", out.output_dir, readPath);
     }
+    readStructuredOutput(map, out);
   }
   out.on_success = readDisposal(pipeline, "on_success", kSuccessActions);
   out.on_failure = readDisposal(pipeline, "on_failure", kFailureActions);
@@ -145,6 +173,7 @@ Pipeline readPipeline(Context& ctx, std::size_t index, const YAML::Node& node) {
     readField(map, "endpoint", out.endpoint, readNonEmptyString);
   }
   readPromptAndOutput(map, out);
+  readBudget(map, out.budget);
   return out;
 }
 

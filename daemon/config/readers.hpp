@@ -28,6 +28,15 @@ namespace dropd::config::detail {
 // into out.proxy and out.direct_because. Needs out.url read already.
 void readEndpointProxy(Context& ctx, const MapReader& endpoint, Endpoint& out);
 
+// output.schema: the JSON Schema file at that path, parsed and compiled
+// (read_schema.cpp). Errors name the schema file's line and column.
+[[nodiscard]] std::optional<OutputSchema> readSchemaFile(Context& ctx, const YAML::Node& node,
+                                                         const std::string& path);
+
+// `budget: { tokens_per_day: N }` under `parent` (an endpoint or a
+// pipeline), into out when present (read_budget.cpp).
+void readBudget(const MapReader& parent, Budget& out);
+
 // pipelines[index].
 [[nodiscard]] Pipeline readPipeline(Context& ctx, std::size_t index, const YAML::Node& node);
 

@@ -57,6 +57,15 @@ bool readChatRequest(const json& body, ChatRequest& out) {
   out.model = model != body.end() && model->is_string() ? model->get<std::string>() : "";
   out.prompt_bytes = 0;
   out.user_content.clear();
+  out.first_user_content.clear();
+  out.has_assistant = false;
+  out.response_format.clear();
+  if (const auto format = body.find("response_format");
+      format != body.end() && format->is_object() && format->contains("type") &&
+      (*format)["type"].is_string()) {
+    out.response_format = (*format)["type"].get<std::string>();
+  }
+  bool first_user = true;
   out.max_tokens = 0;
   for (const char* key : {"max_tokens", "max_completion_tokens"}) {
     const auto it = body.find(key);
@@ -79,7 +88,14 @@ bool readChatRequest(const json& body, ChatRequest& out) {
     std::string text = contentText(message);
     out.prompt_bytes += text.size();
     const auto role = message.find("role");
+    if (role != message.end() && role->is_string() && *role == "assistant") {
+      out.has_assistant = true;
+    }
     if (role != message.end() && role->is_string() && *role == "user") {
+      if (first_user) {
+        out.first_user_content = text;
+        first_user = false;
+      }
       out.user_content = std::move(text);
     }
   }
@@ -111,11 +127,75 @@ std::string fakeContent(std::string_view user_content) {
          " bytes)";
 }
 
+JsonAnswerKind jsonAnswerKind(const ChatRequest& request) {
+  static constexpr std::pair<std::string_view, JsonAnswerKind> kMarkers[] = {
+      {"json:invalid-once", JsonAnswerKind::kInvalidOnce},
+      {"json:invalid", JsonAnswerKind::kInvalid},
+      {"json:valid", JsonAnswerKind::kValid},
+      {"json:fenced", JsonAnswerKind::kFenced},
+      {"json:think", JsonAnswerKind::kThink},
+      {"json:prose", JsonAnswerKind::kProse}};
+  for (const auto& [marker, kind] : kMarkers) {  // invalid-once before its prefix invalid
+    if (request.first_user_content.find(marker) != std::string::npos) {
+      return kind;
+    }
+  }
+  const bool asked =
+      request.response_format == "json_schema" || request.response_format == "json_object";
+  return asked ? JsonAnswerKind::kValid : JsonAnswerKind::kNone;
+}
+
+std::string_view toString(JsonAnswerKind kind) {
+  switch (kind) {
+    case JsonAnswerKind::kNone:
+      return "";
+    case JsonAnswerKind::kValid:
+      return "json";
+    case JsonAnswerKind::kInvalidOnce:
+      return "json-invalid-once";
+    case JsonAnswerKind::kInvalid:
+      return "json-invalid";
+    case JsonAnswerKind::kFenced:
+      return "json-fenced";
+    case JsonAnswerKind::kThink:
+      return "json-think";
+    case JsonAnswerKind::kProse:
+      return "json-prose";
+  }
+  return "";
+}
+
+std::string answerContent(const ChatRequest& request) {
+  const JsonAnswerKind kind = jsonAnswerKind(request);
+  if (kind == JsonAnswerKind::kNone) {
+    return fakeContent(request.user_content);
+  }
+  const std::string& document = request.first_user_content;
+  const std::string valid =
+      json{{"summary", fakeContent(document)}, {"bytes", document.size()}}.dump(
+          -1, ' ', false, json::error_handler_t::replace);
+  const std::string invalid = R"({"summary": 42, "bytes": "many"})";
+  switch (kind) {
+    case JsonAnswerKind::kInvalidOnce:
+      return request.has_assistant ? valid : invalid;
+    case JsonAnswerKind::kInvalid:
+      return invalid;
+    case JsonAnswerKind::kFenced:
+      return "```json\n" + valid + "\n```";
+    case JsonAnswerKind::kThink:
+      return "<think>They want JSON; {\"draft\": true} will not do.</think>\n" + valid;
+    case JsonAnswerKind::kProse:
+      return "Here is the JSON you asked for:\n" + valid + "\nI hope it helps.";
+    default:
+      return valid;
+  }
+}
+
 std::uint64_t estimateTokens(std::size_t bytes) noexcept { return (bytes + 3) / 4; }
 
 std::string completionBody(const ChatRequest& request, std::uint64_t id,
                            std::int64_t created_unix) {
-  const std::string content = fakeContent(request.user_content);
+  const std::string content = answerContent(request);
   const std::uint64_t prompt_tokens = estimateTokens(request.prompt_bytes);
   const std::uint64_t completion_tokens = estimateTokens(content.size());
   const json body = {
@@ -154,7 +234,7 @@ json deltaChoice(json delta, json finish_reason) {
 
 std::vector<std::string> streamEvents(const ChatRequest& request, std::uint64_t id,
                                       std::int64_t created_unix) {
-  const std::string content = fakeContent(request.user_content);
+  const std::string content = answerContent(request);
   const std::string chunk_id = "chatcmpl-fake-" + std::to_string(id);
   const auto event = [&](json chunk) {
     return chunkEvent(std::move(chunk), chunk_id, created_unix, request.model);

@@ -331,7 +331,9 @@ void FakeLlm::logRequest(const ChatRequest& chat, int status, const std::string&
   }
   if (request_log_) {
     request_log_->write(LogEntry{clock_.wallNow(), status, fault, chat.user_content.size(),
-                                 sha256Hex(chat.user_content), firstWords(chat.user_content, 8)});
+                                 sha256Hex(chat.user_content), firstWords(chat.user_content, 8),
+                                 chat.has_assistant, firstWords(chat.first_user_content, 8),
+                                 std::string(toString(jsonAnswerKind(chat)))});
   }
 }
 

@@ -57,6 +57,14 @@ Endpoints: POST /v1/chat/completions, GET /healthz, POST /_fake/control
   (loopback only; body {"faults": ["status=401"], "latency": "0ms", "rpm": 600,
   "tpm": 0} replaces the keys given).
 Answer content: "fake: <first 8 words of the last user message> (<N> bytes)".
+JSON answers: to a request with response_format json_schema or json_object,
+  or whose first user message holds a marker, {"summary": "<that content,
+  for the first user message>", "bytes": N}. Markers: json:valid,
+  json:invalid-once (invalid unless the request has an assistant message, as
+  a corrective follow-up does), json:invalid (always {"summary": 42,
+  "bytes": "many"}), json:fenced (in a ```json fence), json:think (after a
+  <think> block), json:prose (a sentence before and after). The request log
+  then has "answer", "repair" and "document_words".
 Streaming: a request with "stream": true gets text/event-stream, chunked:
   a role chunk, one chat.completion.chunk per word of the content, one with
   finish_reason "stop", a usage chunk if "stream_options": {"include_usage":

@@ -47,9 +47,14 @@ Result<RequestLog> RequestLog::open(const std::string& path) {
 }
 
 void RequestLog::write(const LogEntry& entry) {
-  const nlohmann::json line = {{"time", isoTime(entry.time)}, {"status", entry.status},
-                               {"fault", entry.fault},        {"bytes", entry.bytes},
-                               {"sha256", entry.sha256},      {"first_words", entry.first_words}};
+  nlohmann::json line = {{"time", isoTime(entry.time)}, {"status", entry.status},
+                         {"fault", entry.fault},        {"bytes", entry.bytes},
+                         {"sha256", entry.sha256},      {"first_words", entry.first_words}};
+  if (!entry.answer.empty()) {
+    line["answer"] = entry.answer;
+    line["repair"] = entry.repair;
+    line["document_words"] = entry.document_words;
+  }
   const std::string text =
       line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
   std::fwrite(text.data(), 1, text.size(), file_.get());

@@ -48,6 +48,7 @@ void buildDispatchers(Daemon::State& s) {
     if (!d) {
       throw std::runtime_error("endpoint " + endpoint.name + ": " + d.error().message());
     }
+    (*d)->useBudgetBook(s.budget_book);
     observeDispatcher(s, **d);
     s.dispatchers.push_back(std::move(*d));
   }

@@ -17,6 +17,7 @@
 #include "dropd/ops/status_model.hpp"
 #include "dropd/ops/status_server.hpp"
 #include "dropd/ops/systemd_notifier.hpp"
+#include "dropd/pipeline/budget_book.hpp"
 #include "dropd/pipeline/dispatcher.hpp"
 #include "dropd/pipeline/job_events.hpp"
 #include "dropd/pipeline/ledger.hpp"
@@ -69,6 +70,8 @@ struct Daemon::State {
   // outlives the pipelines that use it.
   std::unique_ptr<pipeline::LookupQueue> lookup;
   std::optional<uv::Loop> loop;
+  // The day's token counts of every budget, kept across reloads.
+  pipeline::BudgetBook budget_book;
   std::vector<std::unique_ptr<pipeline::Dispatcher>> dispatchers;  // one per endpoint in use
   std::unique_ptr<pipeline::Sink> sink;
   // One per endpoint, index-aligned with dispatchers: read before the Sink

@@ -212,6 +212,20 @@ void writeEndpoints(Writer& w, const StatusModel& model, const StatusParts& part
     const bool open = d->gate().limiter().breaker().state() != throttle::BreakerState::kClosed;
     w.sample("dropd_endpoint_breaker_open", {"endpoint", d->name()}, open ? 1 : 0);
   }
+  w.family("dropd_budget_tokens_used", "gauge",
+           "Tokens counted against a budget.tokens_per_day this UTC day.");
+  for (const auto& d : parts.dispatchers) {
+    for (const auto& b : d->budgets()) {
+      w.sample("dropd_budget_tokens_used", {"scope", b.scope, "name", b.name},
+               static_cast<double>(b.used_today));
+    }
+  }
+  w.family("dropd_budget_spent", "gauge", "1 while a budget is spent: its files wait.");
+  for (const auto& d : parts.dispatchers) {
+    for (const auto& b : d->budgets()) {
+      w.sample("dropd_budget_spent", {"scope", b.scope, "name", b.name}, b.spent ? 1 : 0);
+    }
+  }
 }
 
 void writeProcess(Writer& w, const StatusModel& model, const StatusParts& parts,

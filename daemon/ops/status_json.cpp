@@ -100,6 +100,19 @@ Readiness readiness(const StatusParts& parts) {
   return {true, ""};
 }
 
+// budget.tokens_per_day of the endpoint and its pipelines, those set.
+ordered_json budgetsJson(const pipeline::Dispatcher& d) {
+  ordered_json out = ordered_json::array();
+  for (const auto& b : d.budgets()) {
+    out.push_back({{"scope", b.scope},
+                   {"name", b.name},
+                   {"tokens_per_day", b.tokens_per_day},
+                   {"used_today", b.used_today},
+                   {"spent", b.spent}});
+  }
+  return out;
+}
+
 ordered_json endpointJson(const pipeline::Dispatcher& d, const StatusParts& parts) {
   const throttle::EndpointLimiter& limiter = d.gate().limiter();
   const auto paused = d.pausedUntil();
@@ -114,7 +127,8 @@ ordered_json endpointJson(const pipeline::Dispatcher& d, const StatusParts& part
           {"pause_reason", paused ? ordered_json(limiter.pauseReason()) : ordered_json(nullptr)},
           {"breaker", toString(limiter.breaker().state())},
           {"down", d.down()},
-          {"last_error", d.lastError()}};
+          {"last_error", d.lastError()},
+          {"budgets", budgetsJson(d)}};
 }
 
 EndpointState endpointState(const pipeline::Dispatcher& d) {

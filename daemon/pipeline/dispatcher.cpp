@@ -42,7 +42,9 @@ Dispatcher::Dispatcher(uv_loop_t& loop, const config::Endpoint& endpoint, const 
       clock_(clock),
       log_(log),
       client_(std::move(client)),
-      gate_(loop, endpoint_, clock, log, [this] { pump(); }) {}
+      gate_(loop, endpoint_, clock, log, [this] { pump(); }),
+      endpoint_budget_(
+          &own_budgets_.at("endpoint:" + endpoint.name, endpoint.budget.tokens_per_day)) {}
 
 Dispatcher::~Dispatcher() { close(); }
 
@@ -71,11 +73,18 @@ void Dispatcher::pump() {
       next_.emplace(std::move(it->second));
       queued_.erase(it);
     }
+    if (!nextWithinBudgets()) {
+      if (next_) {
+        return;  // a budget is spent: the next answer or the day's end wakes us
+      }
+      continue;  // set aside: its pipeline's budget is spent
+    }
     if (!gate_.tryAcquire(next_->estimated_tokens)) {
       return;  // the gate wakes us (timer), or the next answer does
     }
     Entry entry = std::move(*next_);
     next_.reset();
+    chargeBudgets(entry);
     send(std::move(entry));
   }
 }
@@ -105,6 +114,7 @@ void Dispatcher::send(Entry entry) {
 void Dispatcher::onAttempt(Entry entry, llm::Attempt attempt) {
   if (attempt.cancelled) {
     gate_.abandon();
+    settleBudgets(entry, 0);
     return;
   }
   if (attempt.result && attempt.result->usage_estimated) {
@@ -112,6 +122,9 @@ void Dispatcher::onAttempt(Entry entry, llm::Attempt attempt) {
     attempt.result->usage = estimateUsage(requestSize(*entry.job), attempt.result->content);
   }
   gate_.onAttemptEnd(entry.estimated_tokens, attempt);
+  settleBudgets(entry, attempt.result ? attempt.result->usage.prompt_tokens +
+                                            attempt.result->usage.completion_tokens
+                                      : 0);
   if (observe_attempt_) {
     observe_attempt_(*entry.job, attempt);
   }
@@ -213,6 +226,8 @@ void Dispatcher::stopSending() {
   queued_.clear();
   next_.reset();
   backoff_.clear();
+  parked_.clear();
+  budget_timer_.reset();
 }
 
 void Dispatcher::close() {

@@ -41,7 +41,8 @@ Pipeline::Pipeline(Deps deps, const config::Pipeline& config, const config::Endp
       endpoint_name_(endpoint.name),
       model_(endpoint.model),
       index_(index),
-      builder_(std::make_shared<const llm::RequestBuilder>(endpoint, config.prompt)),
+      builder_(std::make_shared<const llm::RequestBuilder>(endpoint, config.prompt,
+                                                           llm::jsonOutputOf(config, endpoint))),
       intake_({deps.loop, deps.clock, deps.log, finished_, deps.lookup, [this] { pump(); },
                [this](const Intake::Pending& where, const Finished& finished) {
                  recover(where, finished);
@@ -49,6 +50,7 @@ Pipeline::Pipeline(Deps deps, const config::Pipeline& config, const config::Endp
                deps.events},
               config_) {
   deps_.budget.addReader([this] { pump(); });
+  deps_.dispatcher.setPipelineBudget(index, config.name, config.budget.tokens_per_day);
 }
 
 Pipeline::~Pipeline() { intake_.stop(); }
@@ -96,6 +98,11 @@ void Pipeline::recover(const Intake::Pending& where, const Finished& finished) {
 }
 
 void Pipeline::onAnswered(std::unique_ptr<Job> job) {
+  if (config_.output_format == config::OutputFormat::kJson && job->completion &&
+      !checkJsonAnswer(job)) {
+    return;  // sent again with a correction (or dropped: draining)
+  }
+  job->sent_body.reset();
   const bool ok = job->succeeded();
   commit(std::move(job), ok);
   deps_.budget.release();  // its body is gone (Dispatcher::finish)
@@ -137,7 +144,7 @@ LedgerRow Pipeline::ledgerRow(const Job& job, const file::CommitItem& item, Wall
   row.identity = job.identity;
   row.sha256 = job.stats ? job.stats->sha256 : std::string();
   row.state = job.succeeded() ? LedgerState::kDone : LedgerState::kFailed;
-  row.attempts = job.attempts;
+  row.attempts = job.requestsSent();
   row.last_error = job.failure
                        ? std::string(toString(job.failure->kind)) + ": " + job.failure->message
                        : std::string();
@@ -217,7 +224,7 @@ void Pipeline::onRecordWritten(std::unique_ptr<Job> job, const file::CommitOutco
     job->moveTo(JobState::kDone, "result written");
     ++counters_.done;
     deps_.log.info("job.done pipeline={} file={:?} bytes={} attempts={} ms={}{}", config_.name,
-                   job->rel, job->identity.size, job->attempts, job->latency.count(),
+                   job->rel, job->identity.size, job->requestsSent(), job->latency.count(),
                    job->duplicate_of ? " duplicate=true" : "");
     return;
   }

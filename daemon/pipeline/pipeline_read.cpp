@@ -229,6 +229,9 @@ bool Pipeline::onRead(std::unique_ptr<Job> job, file::ReadOutcome outcome) {
       return false;
     }
   }
+  if (config_.output_format == config::OutputFormat::kJson) {
+    job->sent_body = job->body;  // for a corrective follow-up (pipeline_json.cpp)
+  }
   deps_.dispatcher.submit(std::move(job),
                           [this](std::unique_ptr<Job> done) { onAnswered(std::move(done)); });
   return true;

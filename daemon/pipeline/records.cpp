@@ -71,14 +71,23 @@ std::string renderResult(const Job& job, const RecordContext& ctx) {
   ordered_json llm = {{"endpoint", ctx.endpoint}, {"model", ctx.model}};
   if (job.completion) {
     llm["content"] = job.completion->content;
+    if (job.json) {
+      llm["json"] = *job.json;  // output.format json: the value found in the content
+    }
     llm["finish_reason"] = job.completion->finish_reason;
-    llm["usage"] = {{"prompt_tokens", job.completion->usage.prompt_tokens},
-                    {"completion_tokens", job.completion->usage.completion_tokens}};
+    // With repairs, what every request of the job cost together.
+    llm["usage"] = {
+        {"prompt_tokens", job.earlier_usage.prompt_tokens + job.completion->usage.prompt_tokens},
+        {"completion_tokens",
+         job.earlier_usage.completion_tokens + job.completion->usage.completion_tokens}};
     if (job.completion->usage_estimated) {
       llm["usage_estimated"] = true;  // a stream without a usage chunk (send_estimate.hpp)
     }
   }
-  llm["attempts"] = job.attempts;
+  llm["attempts"] = job.requestsSent();
+  if (job.json) {
+    llm["repairs"] = job.repairs;
+  }
   llm["latency_ms"] = job.latency.count();
   if (job.completion && job.completion->ttft) {
     llm["ttft_ms"] = job.completion->ttft->count();  // streamed answers only
@@ -106,7 +115,10 @@ std::string renderErrorRecord(const Job& job, const RecordContext& ctx) {
       error["http_status"] = job.failure->http_status;
     }
   }
-  error["attempts"] = job.attempts;
+  error["attempts"] = job.requestsSent();
+  if (job.repairs > 0) {
+    error["repairs"] = job.repairs;
+  }
   ordered_json doc = {{"source", sourceJson(job)}};
   if (job.stats) {
     doc["stats"] = statsJson(*job.stats);

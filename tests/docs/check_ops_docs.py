@@ -20,7 +20,7 @@ SOURCE_DIR = os.environ.get(
     "DROPD_SOURCE_DIR", os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 DOCS = os.path.join(SOURCE_DIR, "docs")
 
-# The contract's names (INTERFACE.md plus what issue 12 added).
+# The contract's names (INTERFACE.md plus what issues 12 and 15 added).
 CONTRACT = {
     "dropd_files_discovered_total", "dropd_files_done_total", "dropd_files_failed_total",
     "dropd_queue_depth", "dropd_bytes_read_total", "dropd_llm_requests_total",
@@ -30,6 +30,7 @@ CONTRACT = {
     "dropd_llm_retries_total", "dropd_endpoint_paused", "dropd_endpoint_breaker_open",
     "dropd_ready", "dropd_start_time_seconds", "dropd_events_subscribers",
     "dropd_events_dropped_total", "dropd_llm_time_to_first_token_seconds",
+    "dropd_budget_tokens_used", "dropd_budget_spent",
 }
 HISTOGRAMS = {"dropd_llm_request_duration_seconds", "dropd_ledger_commit_duration_seconds",
               "dropd_llm_time_to_first_token_seconds"}

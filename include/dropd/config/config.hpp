@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -46,6 +47,18 @@ enum class Auth { kBearer, kApiKey, kNone };
 // "bearer", "api-key", "none".
 [[nodiscard]] std::string_view toString(Auth auth);
 
+// How an endpoint is asked for a JSON answer (docs/structured.md):
+// response_format json_schema (strict), response_format json_object with
+// the schema in the system message, or the schema in the system message only.
+enum class StructuredOutput { kJsonSchema, kJsonObject, kPrompt };
+// What a pipeline's answers are: free text, or one JSON value.
+enum class OutputFormat { kText, kJson };
+// "json_schema", "json_object", "prompt"; "text", "json".
+[[nodiscard]] std::string_view toString(StructuredOutput mode);
+[[nodiscard]] std::string_view toString(OutputFormat format);
+
+class JsonSchema;  // json_schema.hpp
+
 struct LogConfig {
   LogLevel level = LogLevel::kInfo;
   LogFormat format = LogFormat::kText;
@@ -74,6 +87,11 @@ struct Limits {
   std::uint32_t requests_per_minute = 0;  // 0 = no limit
   std::uint64_t tokens_per_minute = 0;    // 0 = no limit
   bool adaptive = false;                  // lower max_in_flight on 429s, raise it back slowly
+};
+
+// budget: a hard stop on tokens per UTC day (docs/config.md, "Budgets").
+struct Budget {
+  std::uint64_t tokens_per_day = 0;  // 0: no budget
 };
 
 struct RetryPolicy {
@@ -116,6 +134,10 @@ struct Endpoint {
   RetryPolicy retry;
   nlohmann::json params = nlohmann::json::object();  // merged into the request body
   bool stream = false;
+  // For pipelines with output.format json; the endpoints checked in
+  // docs/structured.md all take json_schema.
+  StructuredOutput structured_output = StructuredOutput::kJsonSchema;
+  Budget budget;  // for every pipeline on this endpoint together
 };
 
 struct Prompt {
@@ -130,6 +152,15 @@ struct Prompt {
 struct SourceDisposal {
   SourceAction action = SourceAction::kKeep;
   std::filesystem::path dir;  // required for kMove, else may stay empty
+};
+
+// output.schema: a JSON Schema file, read and compiled at load.
+struct OutputSchema {
+  std::filesystem::path file;
+  nlohmann::json document;  // the file's JSON, sent to the endpoint
+  // Shared by every copy of the config and the pipelines built from it:
+  // compiled once, immutable, validate() is const (json_schema.hpp).
+  std::shared_ptr<const JsonSchema> compiled;
 };
 
 struct Pipeline {
@@ -152,6 +183,11 @@ struct Pipeline {
   std::string endpoint;  // required, a key of Config::endpoints
   Prompt prompt = defaultPrompt();
   std::filesystem::path output_dir;  // required (`output.dir`)
+  // output.format; json when output.schema is set and format is not.
+  OutputFormat output_format = OutputFormat::kText;
+  std::optional<OutputSchema> output_schema;  // output.schema
+  std::uint32_t max_repairs = 1;              // output.max_repairs: corrective follow-ups
+  Budget budget;                              // this pipeline's own, beside its endpoint's
   SourceDisposal on_success;
   SourceDisposal on_failure;
 };

@@ -18,7 +18,11 @@ namespace dropd::fake_llm {
 
 struct ChatRequest {
   std::string model;
-  std::string user_content;      // the last "user" message's text, "" if none
+  std::string user_content;        // the last "user" message's text, "" if none
+  std::string first_user_content;  // the first one's: the document, in a repair too
+  bool has_assistant = false;      // an "assistant" message: a corrective follow-up
+  // "response_format"'s "type" ("json_schema", "json_object", "text"), "" if absent.
+  std::string response_format;
   std::size_t prompt_bytes = 0;  // all messages' text, for usage
   std::uint64_t max_tokens = 0;  // "max_tokens" or "max_completion_tokens"; 0 if absent
   bool stream = false;           // "stream": true
@@ -34,6 +38,24 @@ struct ChatRequest {
 [[nodiscard]] std::string firstWords(std::string_view text, std::size_t count);
 
 [[nodiscard]] std::string fakeContent(std::string_view user_content);
+
+// JSON answers, for dropd's output.format json. The fake answers JSON when
+// the request asks for it (response_format json_schema or json_object) or
+// when its first user message holds a marker; the marker also says how:
+//   json:valid        {"summary": "<fakeContent of the document>", "bytes": N}
+//   json:invalid-once {"summary": 42, "bytes": "many"} unless the request
+//                     is a follow-up (has an assistant message): then valid
+//   json:invalid      that invalid object, always
+//   json:fenced       the valid object in a ```json code fence
+//   json:think        a <think>...</think> block (holding braces), then it
+//   json:prose        a sentence before and after it
+// N is the document's size in bytes. No marker, but asked: json:valid.
+enum class JsonAnswerKind { kNone, kValid, kInvalidOnce, kInvalid, kFenced, kThink, kProse };
+[[nodiscard]] JsonAnswerKind jsonAnswerKind(const ChatRequest& request);
+// "", "json", "json-invalid-once", ... for the request log.
+[[nodiscard]] std::string_view toString(JsonAnswerKind kind);
+// The answer's content: fakeContent(user_content) for kNone, else as above.
+[[nodiscard]] std::string answerContent(const ChatRequest& request);
 
 // Tokens as the fake counts them: ceil(bytes / 4), at least 1 for non-empty text.
 [[nodiscard]] std::uint64_t estimateTokens(std::size_t bytes) noexcept;

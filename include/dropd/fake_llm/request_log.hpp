@@ -21,6 +21,11 @@ struct LogEntry {
   std::size_t bytes = 0;    // of the last user message's content
   std::string sha256;       // of that content, hex
   std::string first_words;  // its first 8 words
+  // A corrective follow-up (the request has an assistant message), and the
+  // first 8 words of its first user message (the document's).
+  bool repair = false;
+  std::string document_words;
+  std::string answer;  // the JSON answer's kind ("json", "json-invalid", ...), "" for text
 };
 
 class RequestLog {

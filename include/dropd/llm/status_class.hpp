@@ -74,11 +74,14 @@ enum class FailureKind {
   kRefusal,           // the model refused (message.refusal), with the refusal's text
   kEmptyAnswer,       // a 2xx completion with no text in it
   kStreamError,       // a streamed 2xx that sent an error event or error chunk
+  // output.format json: the answer held no JSON value, or one its schema
+  // refuses, after output.max_repairs corrective follow-ups.
+  kInvalidOutput,
 };
 
 // "http", "bad_response", "context_length", "timeout", "network",
 // "response_too_large", "skipped", "read", "output", "refusal", "empty_answer",
-// "stream_error".
+// "stream_error", "invalid_output".
 [[nodiscard]] std::string_view toString(FailureKind kind) noexcept;
 
 struct StatusClass {

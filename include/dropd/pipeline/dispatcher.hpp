@@ -41,6 +41,7 @@
 #include "dropd/base/clock.hpp"
 #include "dropd/config/config.hpp"
 #include "dropd/llm/client.hpp"
+#include "dropd/pipeline/budget_book.hpp"
 #include "dropd/pipeline/job.hpp"
 #include "dropd/pipeline/send_gate.hpp"
 #include "dropd/throttle/fair_queue.hpp"
@@ -77,7 +78,11 @@ class Dispatcher {
   void close();
 
   [[nodiscard]] std::size_t inFlight() const { return in_flight_; }
-  [[nodiscard]] std::size_t held() const { return waiting() + in_flight_ + backoff_.size(); }
+  // False once stopSending() ran: a job submitted then would never be sent.
+  [[nodiscard]] bool sending() const { return sending_; }
+  [[nodiscard]] std::size_t held() const {
+    return waiting() + in_flight_ + backoff_.size() + parked_.size();
+  }
   [[nodiscard]] const std::string& name() const { return endpoint_.name; }
 
   // For metrics and status.
@@ -94,6 +99,28 @@ class Dispatcher {
   // latencies and tokens. One observer; it must not submit or close.
   using AttemptFn = std::function<void(const Job&, const llm::Attempt&)>;
   void observeAttempts(AttemptFn fn) { observe_attempt_ = std::move(fn); }
+  // Budgets (docs/config.md, "Budgets"): before a request goes, the
+  // endpoint's budget.tokens_per_day and its pipeline's must not be used
+  // up for the UTC day; a request is charged its estimate, then its usage.
+  // While the endpoint's is spent nothing is sent; while a pipeline's is,
+  // its jobs are set aside and the others go on. Both resume at 00:00 UTC
+  // (a timer), or when a reload raises the limit. Files wait, never fail.
+  // `book` keeps the day's counts across reloads (ops); call before submit.
+  void useBudgetBook(BudgetBook& book);
+  void setPipelineBudget(std::size_t pipeline, const std::string& name,
+                         std::uint64_t tokens_per_day);
+  struct BudgetView {
+    std::string scope;  // "endpoint" or "pipeline"
+    std::string name;
+    std::uint64_t tokens_per_day = 0;
+    std::uint64_t used_today = 0;
+    bool spent = false;
+  };
+  // Every budget with a limit, the endpoint's first.
+  [[nodiscard]] std::vector<BudgetView> budgets() const;
+  // What the day's end does, for tests that move a ManualClock past it.
+  void budgetWindowForTest() { onBudgetWindow(); }
+
   // When that job's backoff ends (nullopt: it is not in backoff here). A
   // walk over the jobs in backoff: for one file's status, not per event.
   [[nodiscard]] std::optional<MonoTime> backoffUntil(std::string_view pipeline,
@@ -104,6 +131,11 @@ class Dispatcher {
     std::unique_ptr<Job> job;
     DoneFn done;
     std::uint64_t estimated_tokens = 0;  // what the TPM bucket is charged per attempt
+    std::int64_t budget_day = 0;         // the UTC day its budgets were charged on
+  };
+  struct PipelineBudget {
+    std::string name;
+    throttle::DailyBudget* budget = nullptr;  // in *book_
   };
   struct Backoff {
     Entry entry;
@@ -123,6 +155,13 @@ class Dispatcher {
                  std::optional<std::chrono::milliseconds> retry_after);
   void retryLater(Entry entry, std::optional<std::chrono::milliseconds> retry_after);
   void finish(Entry entry);
+  // dispatcher_budget.cpp
+  [[nodiscard]] bool nextWithinBudgets();
+  void chargeBudgets(Entry& entry);
+  void settleBudgets(const Entry& entry, std::uint64_t used);
+  void noteSpent(std::string_view scope, const std::string& name, std::uint64_t limit);
+  void armBudgetTimer();
+  void onBudgetWindow();
 
   uv_loop_t& loop_;
   const config::Endpoint endpoint_;
@@ -141,6 +180,13 @@ class Dispatcher {
   bool sending_ = true;
   std::mt19937_64 rng_{0x5eed};
   AttemptFn observe_attempt_;
+  BudgetBook own_budgets_;
+  BudgetBook* book_ = &own_budgets_;
+  throttle::DailyBudget* endpoint_budget_ = nullptr;                  // in *book_
+  std::unordered_map<std::size_t, PipelineBudget> pipeline_budgets_;  // by pipeline index
+  std::vector<Entry> parked_;              // jobs of pipelines whose budget is spent
+  std::optional<uv::Timer> budget_timer_;  // armed for the next 00:00 UTC while one is spent
+  std::vector<std::string> spent_logged_;  // "scope:name" logged as spent this day
 };
 
 }  // namespace dropd::pipeline

@@ -17,6 +17,8 @@
 #include <string>
 #include <string_view>
 
+#include <nlohmann/json.hpp>
+
 #include "dropd/base/clock.hpp"
 #include "dropd/file/reader.hpp"
 #include "dropd/file/stats.hpp"
@@ -88,6 +90,19 @@ struct Job {
   // dedupe: sha256: the result of an earlier file with the same content;
   // this job then succeeds without a request.
   std::optional<std::filesystem::path> duplicate_of;
+
+  // output.format json (pipeline_json.cpp). The body as sent, kept for a
+  // corrective follow-up (the Dispatcher drops `body` when it hands the
+  // job back); the answer's JSON value once it passed; and what the
+  // answers that needed a repair cost.
+  std::shared_ptr<const std::string> sent_body;
+  std::optional<nlohmann::json> json;
+  std::uint32_t repairs = 0;           // corrective follow-ups sent
+  std::uint32_t earlier_attempts = 0;  // requests of the answers repaired
+  llm::Usage earlier_usage;            // their usage
+
+  // Every request this job sent: its repairs' too.
+  [[nodiscard]] std::uint32_t requestsSent() const { return earlier_attempts + attempts; }
 
   [[nodiscard]] bool succeeded() const {
     return completion.has_value() || duplicate_of.has_value();

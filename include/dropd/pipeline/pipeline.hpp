@@ -119,6 +119,11 @@ class Pipeline {
   [[nodiscard]] bool onReadDone(std::unique_ptr<Job> job, const Intake::Pending& pending,
                                 ReadDone out);
   [[nodiscard]] bool onRead(std::unique_ptr<Job> job, file::ReadOutcome outcome);
+  // pipeline_json.cpp: output.format json. False when the job went back
+  // to the Dispatcher for a corrective follow-up (or was dropped while
+  // draining): it still holds its body.
+  [[nodiscard]] bool checkJsonAnswer(std::unique_ptr<Job>& job);
+  void sendRepair(std::unique_ptr<Job> job, std::string body, const std::string& problem);
   // pipeline.cpp
   void onAnswered(std::unique_ptr<Job> job);
   void failJob(std::unique_ptr<Job> job, llm::FailureKind kind, std::string message);

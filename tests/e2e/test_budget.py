@@ -1,0 +1,96 @@
+"""budget: { tokens_per_day } — sending stops when the day's tokens are
+used, files wait (none fails), and a reload that raises the budget lets
+them go.
+
+The endpoint's budget is 300 tokens; 20 files of ~100 bytes each cost
+~60 tokens a request with the fake's usage. dropd sends a few, logs
+budget.spent once, and /status and /metrics show the budget spent, with
+the day's count at most one request over the limit. SIGHUP with a budget
+of 1,000,000 sends the rest: every file ends with a result.
+"""
+
+import http.client
+import json
+import os
+import re
+import signal
+import tempfile
+
+import dropd_e2e as e2e
+
+LIMIT = 300
+
+
+def get(port, path):
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        conn.request("GET", path)
+        r = conn.getresponse()
+        return r.status, r.read().decode("utf-8", "replace")
+    finally:
+        conn.close()
+
+
+def write(config, root, url, tokens):
+    dirs = e2e.write_config(config, root, url, max_in_flight=1)
+    with open(config, encoding="utf-8") as f:
+        text = f.read()
+    text = text.replace("    model: e2e-model\n",
+                        f"    model: e2e-model\n    budget: {{ tokens_per_day: {tokens} }}\n")
+    text += "status:\n  listen: \"127.0.0.1:0\"\n"
+    with open(config, "w", encoding="utf-8") as f:
+        f.write(text)
+    return dirs
+
+
+def main():
+    e2e.require_binaries()
+    with tempfile.TemporaryDirectory(prefix="dropd-budget-") as work:
+        fake = e2e.Fake(work)
+        try:
+            config = os.path.join(work, "dropd.yaml")
+            root = os.path.join(work, "b")
+            dirs = write(config, root, fake.url, LIMIT)
+            files = {f"f{i:02}.txt": (f"file {i} " + "words " * 14 + "\n").encode()
+                     for i in range(20)}
+            e2e.write_files(dirs["inbox"], files)
+            dropd = e2e.start_dropd(["--config", config])
+            try:
+                line = dropd.stderr.lines[dropd.stderr.wait_for(r"status\.listening address=", 20)]
+                port = int(re.search(r":(\d+)", line.split("address=")[1]).group(1))
+                dropd.stderr.wait_for(r"budget\.spent scope=endpoint name=fake", 20)
+                sent = len(fake.requests())
+                e2e.check(0 < sent < len(files), f"{sent} requests before the budget stopped them")
+                status, body = get(port, "/status")
+                e2e.check(status == 200, f"/status {status}")
+                budgets = json.loads(body)["endpoints"][0]["budgets"]
+                e2e.check(len(budgets) == 1 and budgets[0]["spent"], f"budgets {budgets}")
+                used = budgets[0]["used_today"]
+                e2e.check(LIMIT <= used < LIMIT + 120, f"used_today {used}")
+                _, metrics = get(port, "/metrics")
+                e2e.check('dropd_budget_spent{scope="endpoint",name="fake"} 1' in metrics,
+                          "dropd_budget_spent is not 1")
+                e2e.check(not os.listdir(dirs["failed"]) if os.path.isdir(dirs["failed"]) else True,
+                          "a file failed while the budget was spent")
+                e2e.check(len(fake.requests()) == sent, "sent more while the budget was spent")
+                e2e.check(len([l for l in dropd.stderr.lines if "budget.spent" in l]) == 1,
+                          "budget.spent logged more than once")
+                e2e.note(f"{sent} requests, then none; {used} tokens used of {LIMIT}")
+
+                write(config, root, fake.url, 1_000_000)
+                dropd.signal(signal.SIGHUP)
+                e2e.wait_until(lambda: len(e2e.list_files(dirs["done"])) == len(files), 30,
+                               "every file done after the reload")
+                ok, bad = e2e.check_outcomes(dirs, set(files))
+                e2e.check(len(ok) == len(files) and not bad, f"{len(ok)} ok, {len(bad)} failed")
+                e2e.note("a reload that raises the budget sends the rest; none failed")
+                dropd.signal(signal.SIGTERM)
+                e2e.check(dropd.wait(30) == 0, "dropd did not exit 0")
+            finally:
+                dropd.kill()
+        finally:
+            fake.stop()
+
+
+if __name__ == "__main__":
+    e2e.run_main("budget", main)

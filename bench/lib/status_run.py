@@ -4,7 +4,7 @@
 usage: status_run.py --dropd BIN --config CFG --src DIR --inbox DIR --done DIR
                      --out DIR [--failed DIR] [--status HOST:PORT]
                      [--subscribers 10] [--procs 2] [--fail-soft]
-                     [--subscriber-nice N]
+                     [--subscriber-nice N] [--subscriber-bin EVENTS_SUB]
                      [--log FILE] [--timeout 300]
 
 dropd runs in daemon mode (no --once) on CFG, whose pipeline watches INBOX
@@ -16,7 +16,9 @@ dropd runs in daemon mode (no --once) on CFG, whose pipeline watches INBOX
     daemon.ready line itself is not printed (info would add a log line per
     file to the timed part);
  2. with --status, also waits for GET /readyz 200, then starts
-    events_subscribers.py (10 clients of GET /events) and waits for its
+    the subscribers (--subscriber-bin: the C events_sub, bench/lib/events_sub.c;
+    without it bench/lib/events_subscribers.py in Python, over --procs
+    processes; 10 clients of GET /events) and waits for their
     `ready N` (it has seen dropd_events_subscribers N in /metrics). With
     --fail-soft an /events that is not built (501) leaves N = 0 and the run
     goes on with the status server but no subscriber;
@@ -25,8 +27,8 @@ dropd runs in daemon mode (no --once) on CFG, whose pipeline watches INBOX
     file: t1. wall = t1 - t0;
  4. reads dropd_events_dropped_total from /metrics (--status), SIGTERMs dropd
     by its pid, waits for it (os.wait4: exit status, peak RSS, CPU time) and
-    for the subscribers' counts; checks one result per file in OUT and
-    nothing in FAILED.
+    for the subscribers' counts; checks one result per file in OUT,
+    nothing in FAILED, and that no subscriber saw a gap in the event ids.
 
 Prints one line on stdout:
   wall_s rss_kib dropd_cpu_s subscribers events_min events_max dropped sub_cpu_s
@@ -86,6 +88,7 @@ def main():
     ap.add_argument("--procs", type=int, default=2)
     ap.add_argument("--fail-soft", action="store_true")
     ap.add_argument("--subscriber-nice", type=int, default=0)
+    ap.add_argument("--subscriber-bin", help="the C subscribers (events_sub); default: Python")
     ap.add_argument("--log", default=os.devnull)
     ap.add_argument("--timeout", type=float, default=300)
     args = ap.parse_args()
@@ -170,8 +173,11 @@ def main():
                 stop_all(f"GET http://{args.status}/readyz was not 200 in 60 s")
             time.sleep(0.02)
         if args.subscribers:
-            cmd = [sys.executable, os.path.join(HERE, "events_subscribers.py"), args.status,
-                   "-n", str(args.subscribers), "--procs", str(args.procs)]
+            if args.subscriber_bin:
+                cmd = [args.subscriber_bin, args.status, "-n", str(args.subscribers)]
+            else:
+                cmd = [sys.executable, os.path.join(HERE, "events_subscribers.py"), args.status,
+                       "-n", str(args.subscribers), "--procs", str(args.procs)]
             if args.fail_soft:
                 cmd.append("--fail-soft")
             nice = args.subscriber_nice
@@ -232,6 +238,9 @@ def main():
             fail(f"the subscribers exited {subs.returncode}: {out.strip()}")
         print(f"status_run: subscribers {out.strip()}", file=sys.stderr)
         ev_min, ev_max, sub_cpu = int(m.group(2)), int(m.group(3)), float(m.group(4))
+        gaps = re.search(r" id_gaps=(\d+) ", out)
+        if not gaps or int(gaps.group(1)):
+            fail(f"a subscriber missed events (ids not one apart): {out.strip()}")
     results = sum(1 for e in os.scandir(args.out) if e.name.endswith(".json"))
     failed = count(args.failed) if args.failed else 0
     if results != n or failed:

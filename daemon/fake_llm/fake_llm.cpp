@@ -170,6 +170,13 @@ void FakeLlm::onRequest(net::ServerRequest&& request, net::Responder responder) 
     responder.send(200, kJson, R"({"status":"ok"})");
   } else if (path == "/_fake/control") {
     onControl(request, responder);
+  } else if (path == "/_fake/stats") {
+    // For bench/pipeline: TLS handshakes per run are connections accepted
+    // (each https connection does one), so keep-alive shows up here.
+    const json stats = {{"connections", server_->accepted()},
+                        {"chat_requests", chat_requests_},
+                        {"tls", !config_.tls_cert.empty()}};
+    responder.send(200, kJson, stats.dump());
   } else {
     sendError(responder, 404, "no such endpoint: " + std::string(path));
   }

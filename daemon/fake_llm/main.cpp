@@ -55,7 +55,9 @@ Rate limits (--rpm N, --tpm N; 0 or absent: none), like real providers:
 
 Endpoints: POST /v1/chat/completions, GET /healthz, POST /_fake/control
   (loopback only; body {"faults": ["status=401"], "latency": "0ms", "rpm": 600,
-  "tpm": 0} replaces the keys given).
+  "tpm": 0} replaces the keys given), GET /_fake/stats ({"connections": N,
+  "chat_requests": N, "tls": B}: connections accepted, the asking one
+  included; over https each is one TLS handshake).
 Answer content: "fake: <first 8 words of the last user message> (<N> bytes)".
 JSON answers: to a request with response_format json_schema or json_object,
   or whose first user message holds a marker, {"summary": "<that content,

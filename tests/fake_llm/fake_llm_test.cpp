@@ -266,6 +266,14 @@ TEST_CASE("FakeLlm serves https with a certificate and key", "[fake_llm][tls]") 
   }
   CHECK(h.fake->chatRequests() == 3);
   CHECK(h.client->connectionsOpened() == 1);
+  net::HttpRequest stats;
+  stats.method = "GET";
+  stats.target = "/_fake/stats";
+  const auto answer = h.call(stats);
+  REQUIRE(answer);
+  CHECK(answer->status == 200);
+  // The same kept-alive connection: one accepted, so one TLS handshake.
+  CHECK(json::parse(answer->body) == json{{"connections", 1}, {"chat_requests", 3}, {"tls", true}});
 
   SECTION("a missing certificate fails start() and names the file") {
     fake_llm::FakeLlmConfig broken;

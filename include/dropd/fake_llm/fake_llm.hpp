@@ -13,6 +13,10 @@
 //                              "latency": "DUR", "rpm": N, "tpm": N}
 //                              replaces each key given (new limits start
 //                              with fresh windows)
+//   GET  /_fake/stats          {"connections": N, "chat_requests": N, "tls": B}:
+//                              connections accepted since the start, this
+//                              request's own included (over https, each is
+//                              one TLS handshake), chat requests received
 //   anything else              404 (405 for a wrong method on a known path)
 //
 // With echo_credentials, error messages end in " (you sent: NAME: VALUE)" and

@@ -12,14 +12,28 @@ namespace {
 
 using std::chrono::milliseconds;
 
+// Every job the endpoint holds waits on its pipeline's spent budget: for
+// --once as good as a pause (it lasts until 00:00 UTC).
+bool onlyParked(const pipeline::Dispatcher& d) { return d.parked() > 0 && d.held() == d.parked(); }
+
 EndpointHealth healthOf(const pipeline::Dispatcher& d) {
-  // endpointState() checks a pause (401, 403, quota) first: it says more
-  // than "down". A breaker or a rate limit heals by itself: healthy here.
+  // endpointState() checks a pause (401, 403, quota, a spent budget) first:
+  // it says more than "down". A breaker or a rate limit heals by itself:
+  // healthy here.
   const std::string_view state = endpointState(d).state;
-  if (state == "paused") {
+  if (state == "paused" || onlyParked(d)) {
     return EndpointHealth::kPaused;
   }
   return state == "down" ? EndpointHealth::kDown : EndpointHealth::kHealthy;
+}
+
+// What the once.give_up line gives as the reason.
+std::string whyUnwell(const pipeline::Dispatcher& d) {
+  EndpointState state = endpointState(d);
+  if (state.state == "ok" && onlyParked(d)) {
+    return "every file waits on its pipeline's spent budget.tokens_per_day";
+  }
+  return state.reason.empty() ? d.lastError() : std::move(state.reason);
 }
 
 // Files of the endpoint's pipelines not done yet: paths found and not
@@ -74,7 +88,7 @@ void maybeGiveUp(Daemon::State& s) {
       s.log.warn(
           "once.give_up endpoint={} state={} error={:?} waited_ms={} hint=\"files stay in the "
           "inbox; fix it and run again\"",
-          s.dispatchers[i]->name(), toString(waits[i].health), s.dispatchers[i]->lastError(),
+          s.dispatchers[i]->name(), toString(waits[i].health), whyUnwell(*s.dispatchers[i]),
           waitedSince(waits[i].unhealthy_since, now).count());
     }
   }

@@ -135,6 +135,14 @@ EndpointState endpointState(const pipeline::Dispatcher& d) {
   if (d.pausedUntil()) {
     return {"paused", d.gate().limiter().pauseReason()};
   }
+  // A spent budget heals only at 00:00 UTC or with a reload: to an
+  // operator (and to readiness) it is a pause, like an exhausted quota.
+  for (const pipeline::Dispatcher::BudgetView& budget : d.budgets()) {
+    if (budget.scope == "endpoint" && budget.spent) {
+      return {"paused", fmt::format("budget.tokens_per_day ({}) spent for the UTC day",
+                                    budget.tokens_per_day)};
+    }
+  }
   if (d.down()) {
     return {"down", d.lastError()};
   }

@@ -7,6 +7,11 @@ The endpoint's budget is 300 tokens; 20 files of ~100 bytes each cost
 budget.spent once, and /status and /metrics show the budget spent, with
 the day's count at most one request over the limit. SIGHUP with a budget
 of 1,000,000 sends the rest: every file ends with a result.
+
+Then `--once` on the same budget: a spent budget heals only at 00:00 UTC,
+so --once gives up after --give-up-after like on a paused endpoint: exit
+1, once.give_up names the budget, the unsent files stay in the inbox and
+none fails.
 """
 
 import http.client
@@ -41,6 +46,24 @@ def write(config, root, url, tokens):
     with open(config, "w", encoding="utf-8") as f:
         f.write(text)
     return dirs
+
+
+def once_gives_up(work, fake):
+    config = os.path.join(work, "once.yaml")
+    dirs = write(config, os.path.join(work, "once"), fake.url, LIMIT)
+    files = {f"g{i:02}.txt": (f"file {i} " + "words " * 14 + "\n").encode() for i in range(20)}
+    e2e.write_files(dirs["inbox"], files)
+    res = e2e.run_dropd(["--once", "--config", config, "--give-up-after", "300ms"], timeout=60)
+    err = res.stderr.decode("utf-8", "replace")
+    e2e.check(res.returncode == 1, f"--once exit {res.returncode}, want 1:\n{err[-2000:]}")
+    lines = [l for l in err.splitlines() if "once.give_up" in l]
+    e2e.check(len(lines) == 1 and "budget.tokens_per_day" in lines[0],
+              f"once.give_up lines: {lines}\n{err[-2000:]}")
+    left = e2e.list_files(dirs["inbox"])
+    e2e.check(0 < len(left) < len(files), f"{len(left)} files left in the inbox")
+    failed = e2e.list_files(dirs["failed"]) if os.path.isdir(dirs["failed"]) else set()
+    e2e.check(not failed, f"files failed: {sorted(failed)[:5]}")
+    e2e.note(f"--once gave up on the spent budget: {len(left)} files left, none failed")
 
 
 def main():
@@ -88,6 +111,7 @@ def main():
                 e2e.check(dropd.wait(30) == 0, "dropd did not exit 0")
             finally:
                 dropd.kill()
+            once_gives_up(work, fake)
         finally:
             fake.stop()
 

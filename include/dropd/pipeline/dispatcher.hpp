@@ -83,6 +83,8 @@ class Dispatcher {
   [[nodiscard]] std::size_t held() const {
     return waiting() + in_flight_ + backoff_.size() + parked_.size();
   }
+  // Jobs set aside because their pipeline's budget is spent for the day.
+  [[nodiscard]] std::size_t parked() const { return parked_.size(); }
   [[nodiscard]] const std::string& name() const { return endpoint_.name; }
 
   // For metrics and status.

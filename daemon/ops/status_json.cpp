@@ -92,9 +92,8 @@ Readiness readiness(const StatusParts& parts) {
     }
   }
   for (const auto& d : parts.dispatchers) {
-    if (d->pausedUntil()) {
-      return {false,
-              fmt::format("endpoint {} paused: {}", d->name(), d->gate().limiter().pauseReason())};
+    if (EndpointState state = endpointState(*d); state.state == "paused") {
+      return {false, fmt::format("endpoint {} paused: {}", d->name(), state.reason)};
     }
   }
   return {true, ""};

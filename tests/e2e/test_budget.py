@@ -90,6 +90,9 @@ def main():
                 e2e.check(len(budgets) == 1 and budgets[0]["spent"], f"budgets {budgets}")
                 used = budgets[0]["used_today"]
                 e2e.check(LIMIT <= used < LIMIT + 120, f"used_today {used}")
+                status, body = get(port, "/readyz")
+                e2e.check(status == 503 and "budget.tokens_per_day" in body,
+                          f"/readyz {status} {body}")
                 _, metrics = get(port, "/metrics")
                 e2e.check('dropd_budget_spent{scope="endpoint",name="fake"} 1' in metrics,
                           "dropd_budget_spent is not 1")

@@ -56,6 +56,8 @@ std::string_view toString(FailureKind kind) noexcept {
       return "empty_answer";
     case FailureKind::kStreamError:
       return "stream_error";
+    case FailureKind::kExtract:
+      return "extract";
   }
   return "unknown";
 }

@@ -74,10 +74,11 @@ enum class FailureKind {
   kRefusal,           // the model refused (message.refusal), with the refusal's text
   kEmptyAnswer,       // a 2xx completion with no text in it
   kStreamError,       // a streamed 2xx that sent an error event or error chunk
+  kExtract,           // dropd-extract could not get text out of the file (issue 14)
 };
 
 // "http", "bad_response", "context_length", "timeout", "network",
-// "response_too_large", "skipped", "read", "output", "refusal", "empty_answer",
+// "response_too_large", "skipped", "read", "output", "refusal", "empty_answer", "extract",
 // "stream_error".
 [[nodiscard]] std::string_view toString(FailureKind kind) noexcept;
 

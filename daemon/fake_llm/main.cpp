@@ -56,7 +56,8 @@ Rate limits (--rpm N, --tpm N; 0 or absent: none), like real providers:
 Endpoints: POST /v1/chat/completions, GET /healthz, POST /_fake/control
   (loopback only; body {"faults": ["status=401"], "latency": "0ms", "rpm": 600,
   "tpm": 0} replaces the keys given).
-Answer content: "fake: <first 8 words of the last user message> (<N> bytes)".
+Answer content: "fake: <first 8 words of the last user message> (<N> bytes)",
+or with --echo-content the last user message itself.
 Streaming: a request with "stream": true gets text/event-stream, chunked:
   a role chunk, one chat.completion.chunk per word of the content, one with
   finish_reason "stop", a usage chunk if "stream_options": {"include_usage":
@@ -76,6 +77,7 @@ struct Options {
   std::string tls_cert;
   std::string tls_key;
   bool echo_credentials = false;
+  bool echo_content = false;
 };
 
 // "HOST:PORT" or "[V6]:PORT"; throws CLI::ValidationError (startup only).
@@ -116,6 +118,7 @@ fake_llm::FakeLlmConfig toConfig(const Options& options) {
   config.tls_cert = options.tls_cert;
   config.tls_key = options.tls_key;
   config.echo_credentials = options.echo_credentials;
+  config.echo_content = options.echo_content;
   if (options.verbose) {
     config.log = spdlog::stderr_color_mt("fake");
     config.log->set_level(spdlog::level::debug);
@@ -180,6 +183,8 @@ int main(int argc, char** argv) {
   app.add_option("--tls-key", options.tls_key, "the PEM private key of --tls-cert");
   app.add_flag("--echo-credentials", options.echo_credentials,
                "quote the request's Authorization/api-key headers in every answer");
+  app.add_flag("--echo-content", options.echo_content,
+               "answer with the last user message itself (what dropd sent)");
   try {
     app.parse(argc, argv);
     return serve(toConfig(options));

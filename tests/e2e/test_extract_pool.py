@@ -10,7 +10,8 @@ by file name. Two scenarios, each against dropd-fake-llm:
    max_tries with "crashed the extractor 3 times (last: killed by
    SIGSEGV)", the refused one is `skipped`, and the text file never meets
    a helper.
-2. Across a restart: dropd is SIGKILLed while a file is extracted (its try
+2. Across a restart: a SIGTERM while a file is extracted takes its try
+   back; then dropd is SIGKILLed while the file is extracted (its try
    is in the ledger, committed before the helper got the file); the next
    run counts on from there, so the file that crashes the helper fails
    after max_tries - 1 more tries, and the ledger's tries are gone.
@@ -129,6 +130,23 @@ def across_restart(work, fake):
     files = {"flaky.bin": b"\0never readable"}
     e2e.write_files(dirs["inbox"], files)
     hang = env_for(root, FAKE_EXTRACT_HANG="1")
+
+    # A stop is not the file's fault: the try is taken back, the helper
+    # (deaf to its stdin's EOF) killed after the grace, dropd exits 0.
+    dropd = e2e.start_dropd(["--config", config], env=hang)
+    try:
+        helper = wait_pid(hang["FAKE_EXTRACT_MARKS"], "flaky.bin")
+        os.remove(os.path.join(hang["FAKE_EXTRACT_MARKS"], "flaky.bin.pid"))
+        dropd.signal(signal.SIGTERM)
+        rc = dropd.wait(30)
+    finally:
+        dropd.kill()
+    e2e.check(rc == 0, f"SIGTERM while extracting: exit {rc} {dropd.stderr.text()[-1500:]}")
+    e2e.check(not os.path.exists(f"/proc/{helper}"), f"helper {helper} is gone")
+    e2e.check(tries_rows(root) == [("flaky.bin", 0)], f"try taken back: {tries_rows(root)}")
+    e2e.check(dropd.stderr.text().count("extract.helper_killed") == 1, "killed after the grace")
+    e2e.note("SIGTERM mid-extraction: the helper was killed after the grace, the try taken back")
+
     dropd = e2e.start_dropd(["--config", config], env=hang)
     helper = None
     try:
@@ -150,8 +168,8 @@ def across_restart(work, fake):
     error = e2e.load_json(os.path.join(dirs["failed"], "flaky.bin.error.json"))["error"]
     e2e.check(error["kind"] == "extract" and error["message"] ==
               "crashed the extractor 3 times (last: killed by SIGSEGV)", f"{error}")
-    e2e.check(requests_for(root, "flaky.bin") == 1 + 2,
-              f"1 try before the kill, 2 after: {log_lines(root)}")
+    e2e.check(requests_for(root, "flaky.bin") == 2 + 2,
+              f"1 stopped, 1 before the kill, 2 after: {log_lines(root)}")
     e2e.check(tries_rows(root) == [], f"tries cleared with the error record: {tries_rows(root)}")
     e2e.note("tries kept counting across the restart; the file failed at max_tries")
 

@@ -84,16 +84,7 @@ std::string extractProgram() {
 // start rather than failing every document.
 bool findExtractProgram(Daemon::State& s) {
   s.extract_program = extractProgram();
-  for (const config::Pipeline& p : s.config.pipelines) {
-    if (p.extract && ::access(s.extract_program.c_str(), X_OK) != 0) {
-      s.log.error(
-          "extract.unavailable pipeline={} program={:?} error={:?} hint=\"install dropd-extract "
-          "beside dropd, set DROPD_EXTRACT_PROGRAM, or remove extract: from the pipeline\"",
-          p.name, s.extract_program, std::strerror(errno));
-      return false;
-    }
-  }
-  return true;
+  return extractProgramReady(s.config, s.extract_program, s.log);
 }
 
 // Crash leftovers: temp records never renamed into place.

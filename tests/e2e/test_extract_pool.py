@@ -174,11 +174,25 @@ def across_restart(work, fake):
     e2e.note("tries kept counting across the restart; the file failed at max_tries")
 
 
+def missing_program(work, fake):
+    root = os.path.join(work, "zero")
+    config, dirs = write_config(root, fake.url)
+    e2e.write_files(dirs["inbox"], {"a.bin": b"\0x"})
+    env = env_for(root, DROPD_EXTRACT_PROGRAM=os.path.join(root, "no-such-dropd-extract"))
+    res = e2e.run_dropd(["--once", "--config", config], env=env)
+    err = res.stderr.decode("utf-8", "replace")
+    e2e.check(res.returncode == 1 and "extract.unavailable pipeline=e2e" in err,
+              f"refused without its helper: {res.returncode} {err[-1500:]}")
+    e2e.check(os.listdir(dirs["inbox"]) == ["a.bin"], "nothing was processed")
+    e2e.note("a pipeline with extract: and no dropd-extract: dropd refuses to start")
+
+
 def main():
     e2e.require_binaries()
     with tempfile.TemporaryDirectory(prefix="dropd-e2e-extract-") as work:
         fake = e2e.Fake(work)
         try:
+            missing_program(work, fake)
             kill_and_retry(work, fake)
             across_restart(work, fake)
         finally:

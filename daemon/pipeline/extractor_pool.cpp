@@ -225,8 +225,13 @@ void ExtractorPool::breakHelper(Helper& helper, Kind kind, std::string reason) {
 
 void ExtractorPool::onExit(Helper& helper, std::int64_t code, int signal) {
   if (helper.in_flight) {
+    // SIGXCPU: the file used up its --cpu-seconds, a limit like the
+    // timeout; another try would cost as much again.
+    const Kind kind = signal == SIGXCPU ? Kind::kTimedOut : Kind::kCrashed;
     ExtractOutcome outcome = helper.why.value_or(
-        ExtractOutcome{Kind::kCrashed, std::nullopt, exitReason(code, signal, helper.eof_kill)});
+        ExtractOutcome{kind, std::nullopt,
+                       signal == SIGXCPU ? std::string("exceeded its CPU time limit (SIGXCPU)")
+                                         : exitReason(code, signal, helper.eof_kill)});
     if (!helper.why) {
       log_.warn("extract.helper_died pipeline={} pid={} reason={:?}", config_.pipeline,
                 helper.child->pid(), outcome.reason);

@@ -8,6 +8,7 @@ misbehave, so tests can break a helper on purpose:
 
   crash      the helper kills itself with SIGSEGV
   exit3      the helper exits with code 3
+  cpuhog     the helper kills itself with SIGXCPU (as RLIMIT_CPU would)
   hang       the helper never answers
   garbage    the helper answers a frame that is not JSON
   closeout   the helper closes its stdout and sleeps
@@ -77,6 +78,8 @@ def answer(req):
             time.sleep(60)
     if "crash" in name or "flaky" in name:
         os.kill(os.getpid(), signal.SIGSEGV)
+    if "cpuhog" in name:
+        os.kill(os.getpid(), signal.SIGXCPU)
     if "exit3" in name:
         os._exit(3)
     if "hang" in name:

@@ -79,6 +79,11 @@ TEST_CASE("ExtractorPool replaces a helper that crashes on a file", "[pipeline]"
     CHECK(crashed.kind == Kind::kCrashed);
     CHECK(crashed.reason == "exited with code 3");
   }
+  SECTION("runs out of CPU time: a limit, like the timeout") {
+    const ExtractOutcome hog = f.extract("cpuhog.bin");
+    CHECK(hog.kind == Kind::kTimedOut);
+    CHECK(hog.reason == "exceeded its CPU time limit (SIGXCPU)");
+  }
   SECTION("answers garbage") {
     const ExtractOutcome crashed = f.extract("garbage.bin");
     CHECK(crashed.kind == Kind::kCrashed);

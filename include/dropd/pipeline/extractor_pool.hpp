@@ -50,7 +50,7 @@ struct ExtractOutcome {
   enum class Kind {
     kReply,        // the helper answered: `reply` holds a Document or a Failure
     kCrashed,      // the helper died or broke the protocol on this file: `reason`
-    kTimedOut,     // no answer within the timeout: `reason`
+    kTimedOut,     // no answer within the timeout, or the CPU limit hit (SIGXCPU): `reason`
     kUnavailable,  // no helper could be started: `reason` (not the file's fault)
     kStopped,      // shutdown() came first: nothing is known about the file
   };

@@ -1,6 +1,8 @@
+#include <algorithm>
 #include <array>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "dropd/config/record_prefix.hpp"
 
@@ -12,10 +14,13 @@ namespace {
 using namespace std::string_view_literals;
 
 constexpr std::array kPipelineKeys{
-    "name"sv,    "watch"sv,      "recursive"sv,       "include"sv,
-    "exclude"sv, "settle"sv,     "rescan_interval"sv, "max_file_size"sv,
-    "binary"sv,  "dedupe"sv,     "endpoint"sv,        "prompt"sv,
-    "output"sv,  "on_success"sv, "on_failure"sv,      "budget"sv};
+    "name"sv,     "watch"sv,           "recursive"sv,     "include"sv,    "exclude"sv,
+    "settle"sv,   "rescan_interval"sv, "max_file_size"sv, "binary"sv,     "dedupe"sv,
+    "endpoint"sv, "prompt"sv,          "output"sv,        "on_success"sv, "on_failure"sv,
+    "budget"sv,   "extract"sv};
+constexpr std::array kExtractKeys{"formats"sv, "max_pages"sv, "max_chars"sv, "ocr"sv,
+                                  "timeout"sv, "memory"sv,    "helpers"sv,   "max_tries"sv};
+constexpr std::array kOcrKeys{"languages"sv};
 constexpr std::array kPromptKeys{"system"sv, "user"sv};
 constexpr std::array kOutputKeys{"dir"sv, "format"sv, "schema"sv, "max_repairs"sv};
 constexpr std::array<std::pair<std::string_view, OutputFormat>, 2> kFormats{
@@ -142,6 +147,104 @@ void readPromptAndOutput(const MapReader& pipeline, Pipeline& out) {
   out.on_failure = readDisposal(pipeline, "on_failure", kFailureActions);
 }
 
+// `formats: all` or a list of kExtractFormats names.
+std::optional<std::vector<std::string>> readFormats(Context& ctx, const YAML::Node& node,
+                                                    Path path) {
+  if (node.IsScalar() && node.Scalar() == "all") {
+    return std::vector<std::string>{};
+  }
+  auto list = readStringList(ctx, node, path);
+  if (!list) {
+    return std::nullopt;
+  }
+  for (const std::string& name : *list) {
+    if (std::find(kExtractFormats.begin(), kExtractFormats.end(), name) == kExtractFormats.end()) {
+      ctx.error(node, path,
+                fmt::format("unknown format {:?} (known: {}, or `all`)", name,
+                            fmt::join(kExtractFormats, ", ")));
+      return std::nullopt;
+    }
+  }
+  if (list->empty()) {
+    ctx.error(node, path, "an empty list accepts nothing: leave `extract:` out instead");
+    return std::nullopt;
+  }
+  return list;
+}
+
+// `ocr: false`, `ocr: true` (English) or `ocr: { languages: [eng, deu] }`.
+void readOcr(const MapReader& extract, Extract& out) {
+  const YAML::Node node = extract.find("ocr");
+  if (!node.IsDefined()) {
+    return;
+  }
+  Context& ctx = extract.ctx();
+  if (node.IsScalar()) {
+    readField(extract, "ocr", out.ocr, readBool);
+    return;
+  }
+  const MapReader map(ctx, node, extract.pathOf("ocr"), kOcrKeys);
+  out.ocr = map.isMapping();
+  readField(map, "languages", out.ocr_languages, [](Context& c, const YAML::Node& n, Path p) {
+    auto list = readStringList(c, n, p);
+    const auto bad = [](const std::string& lang) {
+      return lang.empty() ||
+             lang.find_first_not_of("abcdefghijklmnopqrstuvwxyz_") != std::string::npos;
+    };
+    if (list && (list->empty() || std::any_of(list->begin(), list->end(), bad))) {
+      c.error(n, p, "expected Tesseract language codes such as eng or deu");
+      return decltype(list){};
+    }
+    return list;
+  });
+}
+
+void readExtract(const MapReader& pipeline, Pipeline& out) {
+  const YAML::Node node = pipeline.find("extract");
+  if (!node.IsDefined()) {
+    return;
+  }
+  Context& ctx = pipeline.ctx();
+  const MapReader map(ctx, node, pipeline.pathOf("extract"), kExtractKeys);
+  Extract e;
+  readField(map, "formats", e.formats, readFormats);
+  readField(map, "max_pages", e.max_pages, [](Context& c, const YAML::Node& n, Path p) {
+    auto v = readUInt(c, n, p, {0, UINT32_MAX});
+    return v ? std::optional<std::uint32_t>(static_cast<std::uint32_t>(*v)) : std::nullopt;
+  });
+  readField(map, "max_chars", e.max_chars, [](Context& c, const YAML::Node& n, Path p) {
+    return readUInt(c, n, p, {1, 100'000'000});
+  });
+  readOcr(map, e);
+  readField(map, "timeout", e.timeout, [](Context& c, const YAML::Node& n, Path p) {
+    auto d = readDuration(c, n, p);
+    if (d && (*d < std::chrono::milliseconds(100) || *d > std::chrono::hours(24))) {
+      c.error(n, p, "must be between 100ms and 24h");
+      return decltype(d){};
+    }
+    return d;
+  });
+  readField(map, "memory", e.memory_bytes, [](Context& c, const YAML::Node& n, Path p) {
+    auto size = readSize(c, n, p);
+    if (size && *size < (64ull << 20)) {
+      c.error(n, p, "must be at least 64MiB (a helper needs room for its libraries)");
+      return decltype(size){};
+    }
+    return size;
+  });
+  const auto small = [](std::uint64_t max) {
+    return [max](Context& c, const YAML::Node& n, Path p) {
+      auto v = readUInt(c, n, p, {1, max});
+      return v ? std::optional<std::uint32_t>(static_cast<std::uint32_t>(*v)) : std::nullopt;
+    };
+  };
+  readField(map, "helpers", e.helpers, small(64));
+  readField(map, "max_tries", e.max_tries, small(100));
+  if (map.isMapping()) {
+    out.extract = std::move(e);  // `extract: {}` takes every default
+  }
+}
+
 }  // namespace
 
 Pipeline readPipeline(Context& ctx, std::size_t index, const YAML::Node& node) {
@@ -174,6 +277,12 @@ Pipeline readPipeline(Context& ctx, std::size_t index, const YAML::Node& node) {
   }
   readPromptAndOutput(map, out);
   readBudget(map, out.budget);
+  readExtract(map, out);
+  if (out.extract && out.binary == BinaryPolicy::kSend) {
+    ctx.error(map.find("binary"), map.pathOf("binary"),
+              "binary: send cannot be used with extract: (files that are not text are "
+              "extracted, not sent as bytes)");
+  }
   return out;
 }
 

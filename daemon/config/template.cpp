@@ -15,7 +15,7 @@ struct NamedPlaceholder {
   Placeholder placeholder;
 };
 
-constexpr std::array<NamedPlaceholder, 7> kPlaceholders{{
+constexpr std::array<NamedPlaceholder, 9> kPlaceholders{{
     {"content", Placeholder::kContent},
     {"filename", Placeholder::kFilename},
     {"path", Placeholder::kPath},
@@ -23,6 +23,8 @@ constexpr std::array<NamedPlaceholder, 7> kPlaceholders{{
     {"stats.words", Placeholder::kStatsWords},
     {"stats.chars", Placeholder::kStatsChars},
     {"stats.bytes", Placeholder::kStatsBytes},
+    {"title", Placeholder::kTitle},
+    {"type", Placeholder::kType},
 }};
 
 std::string_view trimSpaces(std::string_view text) {
@@ -150,6 +152,12 @@ std::string renderTemplate(const Template& tmpl, const TemplateValues& values) {
         break;
       case Placeholder::kStatsBytes:
         out += std::to_string(values.bytes);
+        break;
+      case Placeholder::kTitle:
+        out += values.title;
+        break;
+      case Placeholder::kType:
+        out += values.type;
         break;
     }
   }

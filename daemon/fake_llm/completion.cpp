@@ -195,7 +195,7 @@ std::uint64_t estimateTokens(std::size_t bytes) noexcept { return (bytes + 3) / 
 
 std::string completionBody(const ChatRequest& request, std::uint64_t id,
                            std::int64_t created_unix) {
-  const std::string content = answerContent(request);
+  const std::string content = request.echo ? request.user_content : answerContent(request);
   const std::uint64_t prompt_tokens = estimateTokens(request.prompt_bytes);
   const std::uint64_t completion_tokens = estimateTokens(content.size());
   const json body = {
@@ -234,7 +234,7 @@ json deltaChoice(json delta, json finish_reason) {
 
 std::vector<std::string> streamEvents(const ChatRequest& request, std::uint64_t id,
                                       std::int64_t created_unix) {
-  const std::string content = answerContent(request);
+  const std::string content = request.echo ? request.user_content : answerContent(request);
   const std::string chunk_id = "chatcmpl-fake-" + std::to_string(id);
   const auto event = [&](json chunk) {
     return chunkEvent(std::move(chunk), chunk_id, created_unix, request.model);

@@ -197,6 +197,7 @@ void FakeLlm::onChat(const net::ServerRequest& request, net::Responder responder
   }
   const auto since_start =
       std::chrono::duration_cast<std::chrono::milliseconds>(clock_.now() - started_);
+  pending.chat.echo = config_.echo_content;
   pending.plan = picker_.pick(config_.faults, pending.chat.user_content, since_start);
   if (pending.plan.terminal == FaultKind::kHang) {
     logRequest(pending.chat, 0, pending.plan.names);

@@ -58,7 +58,8 @@ Endpoints: POST /v1/chat/completions, GET /healthz, POST /_fake/control
   "tpm": 0} replaces the keys given), GET /_fake/stats ({"connections": N,
   "chat_requests": N, "tls": B}: connections accepted, the asking one
   included; over https each is one TLS handshake).
-Answer content: "fake: <first 8 words of the last user message> (<N> bytes)".
+Answer content: "fake: <first 8 words of the last user message> (<N> bytes)",
+  or with --echo-content the last user message itself.
 JSON answers: to a request with response_format json_schema or json_object,
   or whose first user message holds a marker, {"summary": "<that content,
   for the first user message>", "bytes": N}. Markers: json:valid,
@@ -86,6 +87,7 @@ struct Options {
   std::string tls_cert;
   std::string tls_key;
   bool echo_credentials = false;
+  bool echo_content = false;
 };
 
 // "HOST:PORT" or "[V6]:PORT"; throws CLI::ValidationError (startup only).
@@ -126,6 +128,7 @@ fake_llm::FakeLlmConfig toConfig(const Options& options) {
   config.tls_cert = options.tls_cert;
   config.tls_key = options.tls_key;
   config.echo_credentials = options.echo_credentials;
+  config.echo_content = options.echo_content;
   if (options.verbose) {
     config.log = spdlog::stderr_color_mt("fake");
     config.log->set_level(spdlog::level::debug);
@@ -190,6 +193,8 @@ int main(int argc, char** argv) {
   app.add_option("--tls-key", options.tls_key, "the PEM private key of --tls-cert");
   app.add_flag("--echo-credentials", options.echo_credentials,
                "quote the request's Authorization/api-key headers in every answer");
+  app.add_flag("--echo-content", options.echo_content,
+               "answer with the last user message itself (what dropd sent)");
   try {
     app.parse(argc, argv);
     return serve(toConfig(options));

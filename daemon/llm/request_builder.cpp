@@ -161,6 +161,12 @@ void RequestBuilder::appendTemplate(std::string& out, const config::Template& tm
       case Placeholder::kStatsBytes:
         out += numberText(values.bytes, buf);
         break;
+      case Placeholder::kTitle:
+        appendJsonEscaped(out, values.title);
+        break;
+      case Placeholder::kType:
+        appendJsonEscaped(out, values.type);
+        break;
     }
   }
 }

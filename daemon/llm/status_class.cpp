@@ -58,6 +58,8 @@ std::string_view toString(FailureKind kind) noexcept {
       return "stream_error";
     case FailureKind::kInvalidOutput:
       return "invalid_output";
+    case FailureKind::kExtract:
+      return "extract";
   }
   return "unknown";
 }

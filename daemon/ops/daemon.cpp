@@ -2,7 +2,10 @@
 
 #include <unistd.h>
 
+#include <cerrno>
 #include <csignal>
+#include <cstdlib>
+#include <cstring>
 #include <filesystem>
 
 #include "dropd/file/commit.hpp"
@@ -54,9 +57,34 @@ bool openLedger(Daemon::State& s) {
                 lookup.error().message());
     return false;
   }
+  auto tries = pipeline::ExtractTries::open((*ledger)->path());
+  if (!tries) {
+    s.log.error("ledger.unusable error={:?} hint=\"fix or move the file; nothing was processed\"",
+                tries.error().message());
+    return false;
+  }
   s.ledger = std::move(*ledger);
   s.lookup = std::make_unique<pipeline::LookupQueue>(s.loop->get(), std::move(*lookup));
+  s.extract_tries = std::move(*tries);
   return true;
+}
+
+// DROPD_EXTRACT_PROGRAM, else dropd-extract in dropd's own folder (the
+// build dir, or /usr/bin beside /usr/bin/dropd).
+std::string extractProgram() {
+  if (const char* env = std::getenv("DROPD_EXTRACT_PROGRAM"); env != nullptr && *env != '\0') {
+    return env;
+  }
+  std::error_code ec;
+  const std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  return ec ? std::string("dropd-extract") : (self.parent_path() / "dropd-extract").string();
+}
+
+// A pipeline with `extract:` needs the dropd-extract program: refused at
+// start rather than failing every document.
+bool findExtractProgram(Daemon::State& s) {
+  s.extract_program = extractProgram();
+  return extractProgramReady(s.config, s.extract_program, s.log);
 }
 
 // Crash leftovers: temp records never renamed into place.
@@ -130,6 +158,11 @@ void maybeFinish(Daemon::State& s) {
   // A signal ends --once too: what is in flight finishes, the rest stays.
   const bool done = s.stopping ? inFlight(s) == 0 && s.sink->pending() == 0
                                : s.once && everythingIdle(s) && s.ready_sent;
+  if (done) {
+    for (auto& p : s.pipelines) {
+      p->closeExtractors();  // helpers exit at EOF; the loop runs until they are reaped
+    }
+  }
   if (done && !poolWorkPending(s)) {
     s.loop->stop();
   }
@@ -146,7 +179,7 @@ int Daemon::run(bool once, std::optional<std::chrono::milliseconds> give_up_afte
   DROPD_CHECK(loop.has_value(), "uv_loop_init");
   s.loop.emplace(std::move(*loop));
   s.notifier.emplace(s.loop->get(), s.log, [&s] { return statusLine(s); });
-  if (!openLedger(s)) {
+  if (!openLedger(s) || !findExtractProgram(s)) {
     return kExitRuntime;
   }
   makeFolders(s.config, s.log);

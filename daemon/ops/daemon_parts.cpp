@@ -1,5 +1,9 @@
 #include "daemon_parts.hpp"
 
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <stdexcept>
 
@@ -83,8 +87,9 @@ void buildPipelines(Daemon::State& s) {
     while (s.config.endpoints[e].name != p.endpoint) {
       ++e;  // config validation guarantees the endpoint exists
     }
-    pipeline::Pipeline::Deps deps{s.loop->get(), s.clock,       s.log,          *s.dispatchers[e],
-                                  *s.sink,       *s.budgets[e], s.lookup.get(), &s.events};
+    pipeline::Pipeline::Deps deps{
+        s.loop->get(), s.clock,        s.log,     *s.dispatchers[e],     *s.sink,
+        *s.budgets[e], s.lookup.get(), &s.events, s.extract_tries.get(), s.extract_program};
     s.pipelines.push_back(std::make_unique<pipeline::Pipeline>(deps, p, s.config.endpoints[e], i));
   }
 }
@@ -131,6 +136,20 @@ void tearDownParts(Daemon::State& s) {
     noteDispatcherGone(s, *d);
   }
   s.dispatchers.clear();
+}
+
+bool extractProgramReady(const config::Config& cfg, const std::string& program,
+                         spdlog::logger& log) {
+  for (const config::Pipeline& p : cfg.pipelines) {
+    if (p.extract && ::access(program.c_str(), X_OK) != 0) {
+      log.error(
+          "extract.unavailable pipeline={} program={:?} error={:?} hint=\"install dropd-extract "
+          "beside dropd, set DROPD_EXTRACT_PROGRAM, or remove extract: from the pipeline\"",
+          p.name, program, std::strerror(errno));
+      return false;
+    }
+  }
+  return true;
 }
 
 bool poolWorkPending(const Daemon::State& s) {

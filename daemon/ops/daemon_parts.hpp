@@ -13,6 +13,11 @@ namespace dropd::ops {
 // The output, done and failed folders (made if missing) and the watched
 // roots (a missing one is logged; the pipeline retries it).
 void makeFolders(const config::Config& cfg, spdlog::logger& log);
+
+// False (logged, naming the pipeline) when a pipeline has `extract:` and
+// `program` (dropd-extract) cannot be run: at start and at a reload.
+[[nodiscard]] bool extractProgramReady(const config::Config& cfg, const std::string& program,
+                                       spdlog::logger& log);
 // The endpoints' Dispatchers, the Sink and one Pipeline per configured
 // pipeline, from s.config. Throws std::runtime_error if an endpoint cannot
 // be set up (its TLS context, say).

@@ -56,6 +56,12 @@ void beginReload(Daemon::State& s) {
         s.config.state_dir.string(), next->config.state_dir.string());
     return;
   }
+  if (!extractProgramReady(next->config, s.extract_program, s.log)) {
+    s.log.error(
+        "daemon.reload_failed error=\"dropd-extract cannot be run\" hint=\"the running "
+        "config stays\"");
+    return;
+  }
   s.log.info("daemon.reloading in_flight={} hint=\"requests in flight finish first\"", inFlight(s));
   s.notifier->reloading();
   s.next = std::move(*next);

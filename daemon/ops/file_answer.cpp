@@ -85,6 +85,8 @@ std::string busySentence(JobState state, std::string_view endpoint, std::uint32_
   switch (state) {
     case JobState::kReading:
       return "is being read";
+    case JobState::kExtracting:
+      return "is being extracted by dropd-extract";
     case JobState::kSending:
       return fmt::format("is being sent to endpoint {} (attempt {})", endpoint, attempts);
     case JobState::kWriting:

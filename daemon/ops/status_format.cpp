@@ -12,8 +12,9 @@ namespace {
 
 using nlohmann::json;
 
-constexpr std::array<const char*, 8> kJobStates = {"discovered", "settling", "queued",  "reading",
-                                                   "waiting",    "sending",  "backoff", "writing"};
+constexpr std::array<const char*, 9> kJobStates = {"discovered", "settling",   "queued",
+                                                   "reading",    "extracting", "waiting",
+                                                   "sending",    "backoff",    "writing"};
 
 // `doc[key]` as text: strings as they are, numbers and booleans in JSON, the
 // rest (null, missing, not an object) as "-".

@@ -48,9 +48,9 @@ ordered_json bucketLeft(const throttle::TokenBucket& bucket) {
 
 ordered_json jobsByState(const PipelineTally* tally) {
   ordered_json jobs = ordered_json::object();
-  for (const JobState s :
-       {JobState::kDiscovered, JobState::kSettling, JobState::kQueued, JobState::kReading,
-        JobState::kWaiting, JobState::kSending, JobState::kBackoff, JobState::kWriting}) {
+  for (const JobState s : {JobState::kDiscovered, JobState::kSettling, JobState::kQueued,
+                           JobState::kReading, JobState::kExtracting, JobState::kWaiting,
+                           JobState::kSending, JobState::kBackoff, JobState::kWriting}) {
     jobs[std::string(pipeline::toString(s))] =
         tally == nullptr ? 0 : tally->in_state[static_cast<std::size_t>(s)];
   }

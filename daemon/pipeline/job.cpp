@@ -14,6 +14,8 @@ std::string_view toString(JobState state) {
       return "queued";
     case JobState::kReading:
       return "reading";
+    case JobState::kExtracting:
+      return "extracting";
     case JobState::kWaiting:
       return "waiting";
     case JobState::kSending:

@@ -23,8 +23,11 @@ bool allowedTransition(JobState from, JobState to) {
       return to == S::kQueued;
     case S::kQueued:
       return to == S::kReading;
-    case S::kReading:  // still being written; sent; or skipped, failed or a duplicate
-      return to == S::kSettling || to == S::kWaiting || to == S::kWriting;
+    // Still being written; sent; not text, so extracted; or skipped, failed, a duplicate.
+    case S::kReading:
+      return to == S::kSettling || to == S::kWaiting || to == S::kExtracting || to == S::kWriting;
+    case S::kExtracting:  // its text is sent; or the extraction failed or was skipped
+      return to == S::kWaiting || to == S::kWriting;
     case S::kWaiting:
       return to == S::kSending;
     case S::kSending:  // retry later; the endpoint paused (not the file's fault); answered

@@ -61,11 +61,31 @@ constexpr std::string_view kSchemaV2 = R"sql(
 DROP INDEX IF EXISTS jobs_by_sha256;
 )sql";
 
+// Schema v3 adds the extraction tries (issue 14, ledger_tries.cpp): a row
+// per file version whose extraction started and has not ended, written and
+// committed before the file goes to a dropd-extract helper, so a file that
+// crashes the helper (or the daemon) is failed after max_tries, never
+// looped across restarts. record() deletes the row when the file ends.
+constexpr std::string_view kSchemaV3 = R"sql(
+CREATE TABLE extract_tries (
+  pipeline   TEXT    NOT NULL,
+  rel        TEXT    NOT NULL,
+  dev        INTEGER NOT NULL,
+  ino        INTEGER NOT NULL,
+  size       INTEGER NOT NULL,
+  mtime_ns   INTEGER NOT NULL,
+  tries      INTEGER NOT NULL,
+  last_error TEXT    NOT NULL,
+  updated_at INTEGER NOT NULL,
+  PRIMARY KEY (pipeline, rel, dev, ino, size, mtime_ns)
+) WITHOUT ROWID;
+)sql";
+
 // Step i takes the schema from version i to i + 1, all steps of one open in
 // one transaction. Version 0 is a file with no tables and no application_id:
 // a new file, or an empty one left by a dropd that crashed while creating it.
 // Append new steps; never edit a released one.
-constexpr std::array<std::string_view, 2> kMigrations = {kSchemaV1, kSchemaV2};
+constexpr std::array<std::string_view, 3> kMigrations = {kSchemaV1, kSchemaV2, kSchemaV3};
 
 constexpr int kBusyTimeoutMs = 5000;
 

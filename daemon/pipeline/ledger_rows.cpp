@@ -47,7 +47,7 @@ enum Column : int {
 };
 
 // Indexed by Ledger::Stmt.
-constexpr std::array<const char*, 9> kSql = {
+constexpr std::array<const char*, 10> kSql = {
     "BEGIN IMMEDIATE",
     "COMMIT",
     "ROLLBACK",
@@ -69,6 +69,9 @@ constexpr std::array<const char*, 9> kSql = {
     " AND (?2 = '' OR rel = ?2 OR (rel >= ?2 || '/' AND rel < ?2 || '0'))"
     " AND (?3 = 0 OR state = 2)",
     "SELECT state, count(*) FROM jobs GROUP BY state",
+    // A file that ends after extraction: its tries are over (ledger_tries.cpp).
+    "DELETE FROM extract_tries WHERE pipeline = ?1 AND rel = ?2"
+    " AND dev = ?3 AND ino = ?4 AND size = ?5 AND mtime_ns = ?6",
 };
 
 #undef DROPD_LEDGER_COLUMNS
@@ -205,6 +208,27 @@ Status Ledger::inTransaction(const char* what, const std::function<Status()>& bo
   return st;
 }
 
+// Inside record()'s transaction, so a file's end and the end of its
+// extraction tries are one commit. Text files never had a try: no cost.
+Status Ledger::clearTries(const LedgerRow& row) {
+  if (!row.extracted) {
+    return {};
+  }
+  sqlite3_stmt* const clear = stmts_[kClearTries].get();
+  int rc = sql::bindText(clear, 1, row.pipeline);
+  if (rc == SQLITE_OK) {
+    rc = sql::bindText(clear, 2, row.rel);
+  }
+  if (rc == SQLITE_OK) {
+    rc = sql::bindIdentity(clear, 3, row.identity);
+  }
+  if (rc != SQLITE_OK) {
+    sqlite3_clear_bindings(clear);
+    return sqliteError(rc, "record: bind extract_tries");
+  }
+  return step(clear, "record: clear extract_tries");
+}
+
 Status Ledger::record(std::span<const LedgerRow> rows) {
   if (rows.empty()) {
     return {};
@@ -217,6 +241,9 @@ Status Ledger::record(std::span<const LedgerRow> rows) {
         return sqliteError(rc, "record: bind");
       }
       if (auto st = step(upsert, "record"); !st) {
+        return st;
+      }
+      if (auto st = clearTries(row); !st) {
         return st;
       }
     }

@@ -51,9 +51,29 @@ Pipeline::Pipeline(Deps deps, const config::Pipeline& config, const config::Endp
               config_) {
   deps_.budget.addReader([this] { pump(); });
   deps_.dispatcher.setPipelineBudget(index, config.name, config.budget.tokens_per_day);
+  if (config_.extract) {
+    const config::Extract& e = *config_.extract;
+    const auto secs = std::chrono::ceil<std::chrono::seconds>(e.timeout).count();
+    extractor_ = std::make_unique<ExtractorPool>(
+        deps_.loop, deps_.log,
+        ExtractorPoolConfig{deps_.extract_program, e.helpers, e.timeout, e.memory_bytes,
+                            static_cast<std::uint64_t>(secs), config_.name});
+  }
 }
 
 Pipeline::~Pipeline() { intake_.stop(); }
+
+void Pipeline::stopDiscovery() {
+  intake_.stop();
+  closeExtractors();
+}
+
+void Pipeline::closeExtractors() {
+  if (extractor_ && !extractors_closing_) {
+    extractors_closing_ = true;
+    extractor_->shutdown(kExtractorGrace);
+  }
+}
 
 PipelineCounters Pipeline::counters() const {
   PipelineCounters counters = counters_;
@@ -152,6 +172,7 @@ LedgerRow Pipeline::ledgerRow(const Job& job, const file::CommitItem& item, Wall
   row.source_moved_to = item.move_to;
   row.created_at = std::chrono::floor<std::chrono::seconds>(now);
   row.updated_at = row.created_at;
+  row.extracted = job.extract_tried;  // its extraction tries end with this row
   return row;
 }
 

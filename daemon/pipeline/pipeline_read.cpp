@@ -1,5 +1,8 @@
 // Pipeline, reading: the read on the threadpool (stats and request body
 // built there too) and what its outcome means for the job.
+#include <algorithm>
+
+#include "dropd/pipeline/document_sniff.hpp"
 #include "dropd/pipeline/pipeline.hpp"
 #include "dropd/uv/check.hpp"
 #include "dropd/uv/work.hpp"
@@ -14,6 +17,8 @@ struct ReadIn {
   std::shared_ptr<const llm::RequestBuilder> builder;
   std::string rel;
   bool send_binary = false;
+  bool extract = false;              // not text: extracted by dropd-extract instead of skipped
+  std::vector<std::string> formats;  // extract.formats (empty: all), for HTML and e-mail
   std::optional<file::FileIdentity> kept;  // finished earlier and kept in place (no ledger)
   std::string pipeline;
   std::string record_rel;
@@ -24,6 +29,7 @@ struct ReadOut {
   std::shared_ptr<const std::string> body;
   bool unchanged_since_kept = false;
   bool binary = false;
+  bool to_extract = false;                        // binary and the pipeline extracts: no body
   std::optional<file::FileIdentity> finished_as;  // this version has a ledger row...
   LedgerLookup::Finished finished;                // ...which says this
   std::string lookup_error;                       // the look-up failed: nothing was read
@@ -61,6 +67,17 @@ bool finishedBefore(const ReadIn& in, LedgerLookup* lookup, ReadOut& out) {
   return false;
 }
 
+// Text that is an HTML page or an e-mail goes to dropd-extract too, when
+// the pipeline accepts that format (else it is sent as text, as before).
+bool extractsText(const ReadIn& in, std::string_view content) {
+  const TextKind kind = sniffText(content);
+  if (kind == TextKind::kPlain) {
+    return false;
+  }
+  return in.formats.empty() ||
+         std::find(in.formats.begin(), in.formats.end(), formatOf(kind)) != in.formats.end();
+}
+
 // Threadpool: read, measure, and build the request body, so the loop thread
 // never touches the file's bytes. The raw content is freed here; only the
 // body travels on.
@@ -74,7 +91,8 @@ Result<ReadOut> readAndBuild(ReadIn in) {
     return out;
   }
   out.binary = file::looksBinary(out.outcome.stats);
-  if (!out.binary || in.send_binary) {
+  out.to_extract = in.extract && (out.binary || extractsText(in, out.outcome.content));
+  if (!out.to_extract && (!out.binary || in.send_binary)) {
     const file::Stats& s = out.outcome.stats;
     const std::size_t slash = in.rel.rfind('/');
     config::TemplateValues values;
@@ -116,6 +134,8 @@ void Pipeline::startRead(Intake::Pending pending) {
        builder_,
        pending.rel,
        config_.binary == config::BinaryPolicy::kSend,
+       config_.extract.has_value(),
+       config_.extract ? config_.extract->formats : std::vector<std::string>{},
        std::nullopt,
        config_.name,
        job->rel},
@@ -184,12 +204,13 @@ bool Pipeline::onReadDone(std::unique_ptr<Job> job, const Intake::Pending& pendi
     intake_.settleAgain(pending, out.outcome.identity);  // still being written
   } else {
     job->body = std::move(out.body);
-    return onRead(std::move(job), std::move(out.outcome));
+    const bool to_extract = out.to_extract;
+    return onRead(std::move(job), std::move(out.outcome), to_extract);
   }
   return false;
 }
 
-bool Pipeline::onRead(std::unique_ptr<Job> job, file::ReadOutcome outcome) {
+bool Pipeline::onRead(std::unique_ptr<Job> job, file::ReadOutcome outcome, bool to_extract) {
   using file::ReadStatus;
   job->identity = outcome.identity;
   switch (outcome.status) {
@@ -215,13 +236,17 @@ bool Pipeline::onRead(std::unique_ptr<Job> job, file::ReadOutcome outcome) {
   }
   counters_.bytes_read += outcome.stats.bytes;
   job->stats = std::move(outcome.stats);
-  if (!job->body) {
+  if (to_extract && !duplicate(*job)) {
+    startExtract(std::move(job), {});
+    return true;  // its room is held until its text is sent or it fails
+  }
+  if (!job->body && !to_extract) {
     failJob(std::move(job), llm::FailureKind::kSkipped,
             "binary file (a NUL byte or mostly invalid UTF-8); "
             "set binary: send to send such files");
     return false;
   }
-  if (config_.dedupe == config::Dedupe::kSha256) {
+  if (duplicate(*job)) {
     if (auto earlier = finished_.duplicateOf(job->stats->sha256); earlier) {
       job->duplicate_of = std::move(*earlier);
       job->body.reset();

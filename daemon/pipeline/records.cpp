@@ -39,7 +39,10 @@ ordered_json sourceJson(const Job& job) {
     source["mtime"] = isoUtc(job.identity.mtime);
   }
   if (job.stats) {
-    source["sha256"] = job.stats->sha256;
+    source["sha256"] = job.stats->sha256;  // of the source's bytes, extracted or not
+  }
+  if (job.extracted && !job.extracted->mime.empty()) {
+    source["type"] = job.extracted->mime;
   }
   return source;
 }
@@ -48,6 +51,15 @@ ordered_json statsJson(const file::Stats& s) {
   return {{"bytes", s.bytes},           {"lines", s.lines},
           {"words", s.words},           {"chars", s.chars},
           {"utf8_valid", s.utf8_valid}, {"estimated_tokens", s.estimated_tokens}};
+}
+
+// What was sent instead of the file's bytes (docs/extract.md).
+ordered_json extractJson(const Job::Extracted& e) {
+  return {{"method", e.method},
+          {"pages", e.pages},
+          {"chars", e.chars},
+          {"truncated", e.truncated},
+          {"ocr", e.ocr}};
 }
 
 std::string dump(const ordered_json& doc, int indent) {
@@ -95,6 +107,9 @@ std::string renderResult(const Job& job, const RecordContext& ctx) {
   ordered_json doc = {{"source", sourceJson(job)}};
   if (job.stats) {
     doc["stats"] = statsJson(*job.stats);
+  }
+  if (job.extracted && !job.extracted->method.empty()) {
+    doc["extract"] = extractJson(*job.extracted);
   }
   doc["pipeline"] = ctx.pipeline;
   if (job.duplicate_of) {

@@ -49,7 +49,17 @@ TEST_CASE("parseTemplate reports unknown and unclosed placeholders with position
   SECTION("a far miss lists the known names") {
     CHECK(parseTemplate("{{author}}").error().message ==
           "unknown placeholder {{author}} (known: {{content}}, {{filename}}, {{path}}, "
-          "{{stats.lines}}, {{stats.words}}, {{stats.chars}}, {{stats.bytes}})");
+          "{{stats.lines}}, {{stats.words}}, {{stats.chars}}, {{stats.bytes}}, {{title}}, "
+          "{{type}})");
+  }
+  SECTION("title and type are filled from the values") {
+    TemplateValues values;
+    values.title = "Annual report";
+    values.type = "application/pdf";
+    CHECK(renderTemplate(*parseTemplate("{{title}} ({{ type }})"), values) ==
+          "Annual report (application/pdf)");
+    CHECK(renderTemplate(*parseTemplate("[{{title}}] {{type}}"), TemplateValues{}) ==
+          "[] text/plain");
   }
   SECTION("not closed, or closed on a later line") {
     CHECK(parseTemplate("a {{content").error().column == 3);

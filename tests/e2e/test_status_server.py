@@ -99,7 +99,8 @@ def test_counts(work):
         p = st["pipelines"][0]
         check((p["done"], p["failed"], p["skipped"]) == (6, 1, 1), f"counts {p}")
         check(p["name"] == "e2e" and p["endpoint"] == "fake" and p["startup_scan_done"], f"{p}")
-        check(set(p["jobs"]) == {"discovered", "settling", "queued", "reading", "waiting",
+        check(set(p["jobs"]) == {"discovered", "settling", "queued", "reading", "extracting",
+                                 "waiting",
                                  "sending", "backoff", "writing"}, f"job states {p['jobs']}")
         check(st["ready"] is True and st["reason"] is None, f"ready {st['ready']} {st['reason']}")
         check(st["instance"]["config"] == os.path.abspath(config), f"{st['instance']}")

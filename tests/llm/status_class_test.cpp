@@ -123,6 +123,7 @@ TEST_CASE("The status table gives each failure its class and record kind", "[llm
     CHECK(toString(FailureKind::kRefusal) == "refusal");
     CHECK(toString(FailureKind::kEmptyAnswer) == "empty_answer");
     CHECK(toString(FailureKind::kStreamError) == "stream_error");
+    CHECK(toString(FailureKind::kExtract) == "extract");
   }
 }
 

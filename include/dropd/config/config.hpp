@@ -6,6 +6,7 @@
 // Built once by loadConfigFile() (load.hpp) and read-only afterwards; a
 // reload builds a new Config. All paths are absolute and normalised.
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
@@ -163,6 +164,28 @@ struct OutputSchema {
   std::shared_ptr<const JsonSchema> compiled;
 };
 
+// A pipeline's `extract:` (docs/config.md, docs/extract.md): files that are
+// not text go to dropd-extract helper processes, and their text is sent.
+struct Extract {
+  // The extractors this pipeline accepts (kExtractFormats); empty: all.
+  std::vector<std::string> formats;
+  std::uint32_t max_pages = 0;          // first N pages; 0: every page
+  std::uint64_t max_chars = 1'000'000;  // code points of text sent; cut and marked beyond
+  bool ocr = false;
+  std::vector<std::string> ocr_languages{"eng"};
+  // Wall clock per file; also each helper's CPU seconds per file.
+  std::chrono::milliseconds timeout = 60s;
+  std::uint64_t memory_bytes = 1ull << 30;  // each helper's address space
+  std::uint32_t helpers = 2;                // processes at most
+  // Starts of a file's extraction that never ended (crashes, timeouts, the
+  // daemon killed meanwhile) before it fails for good.
+  std::uint32_t max_tries = 3;
+};
+
+// The names `extract.formats` accepts (the helper's extractors).
+inline constexpr std::array<std::string_view, 12> kExtractFormats{
+    "text", "pdf", "docx", "xlsx", "pptx", "odt", "ods", "odp", "epub", "html", "email", "image"};
+
 struct Pipeline {
   std::string name;                          // default "pipeline<index>"
   std::vector<std::filesystem::path> watch;  // required, at least one
@@ -190,6 +213,7 @@ struct Pipeline {
   Budget budget;                              // this pipeline's own, beside its endpoint's
   SourceDisposal on_success;
   SourceDisposal on_failure;
+  std::optional<Extract> extract;  // nullopt: binary files follow `binary:` as before
 };
 
 struct Config {

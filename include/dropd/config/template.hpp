@@ -21,6 +21,8 @@ enum class Placeholder {
   kStatsWords,  // {{stats.words}}
   kStatsChars,  // {{stats.chars}}
   kStatsBytes,  // {{stats.bytes}}
+  kTitle,       // {{title}}: an extracted document's title; empty for text files
+  kType,        // {{type}}: the MIME type of an extracted document; text/plain for text files
 };
 
 // "content", "stats.lines", ...: the name between the braces.
@@ -66,6 +68,8 @@ struct TemplateValues {
   std::uint64_t words = 0;
   std::uint64_t chars = 0;
   std::uint64_t bytes = 0;
+  std::string_view title;
+  std::string_view type = "text/plain";
 };
 
 // Fills every placeholder; literal text is copied as is (no escaping).

@@ -27,6 +27,7 @@ struct ChatRequest {
   std::uint64_t max_tokens = 0;  // "max_tokens" or "max_completion_tokens"; 0 if absent
   bool stream = false;           // "stream": true
   bool include_usage = false;    // "stream_options": {"include_usage": true}
+  bool echo = false;             // answer with user_content itself (Config::echo_content)
 };
 
 // Reads the parts of a chat-completions body the fake uses. Content given as

@@ -65,6 +65,9 @@ struct FakeLlmConfig {
   // (Authorization, api-key, x-api-key): a careless gateway, for tests of
   // dropd's secret masking (--echo-credentials).
   bool echo_credentials = false;
+  // Every completion's content is the last user message itself, so a test
+  // sees exactly what dropd sent (--echo-content).
+  bool echo_content = false;
   std::shared_ptr<spdlog::logger> log{};  // one debug line per request; null: silent
 };
 

@@ -77,11 +77,12 @@ enum class FailureKind {
   // output.format json: the answer held no JSON value, or one its schema
   // refuses, after output.max_repairs corrective follow-ups.
   kInvalidOutput,
+  kExtract,  // dropd-extract could not get text out of the file (issue 14)
 };
 
 // "http", "bad_response", "context_length", "timeout", "network",
 // "response_too_large", "skipped", "read", "output", "refusal", "empty_answer",
-// "stream_error", "invalid_output".
+// "stream_error", "invalid_output", "extract".
 [[nodiscard]] std::string_view toString(FailureKind kind) noexcept;
 
 struct StatusClass {

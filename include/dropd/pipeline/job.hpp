@@ -33,6 +33,7 @@ enum class JobState {
   kSettling,    // waiting for the file to be quiet (settle, a polled file's second look)
   kQueued,      // a path in the backlog
   kReading,     // read + stats + request body on the threadpool
+  kExtracting,  // not text: a dropd-extract helper is getting its text (docs/extract.md)
   kWaiting,     // body ready, waiting for a slot on its endpoint
   kSending,     // request in flight
   kBackoff,     // a retryable failure: waiting to send again
@@ -77,6 +78,21 @@ struct Job {
   // The request body, held from read to answer; shared with the HTTP client
   // so a retry sends the same bytes without a copy.
   std::shared_ptr<const std::string> body;
+
+  // Set once a dropd-extract helper answered for this file (not for text
+  // files): what was extracted, for the record's source.type and extract.
+  struct Extracted {
+    std::string mime;
+    std::string method;  // empty when the helper failed the file
+    std::string title;
+    std::uint32_t pages = 0;
+    std::uint64_t chars = 0;
+    bool truncated = false;
+    bool ocr = false;
+  };
+  std::optional<Extracted> extracted;
+  bool extract_tried = false;       // a try was counted in the ledger (cleared at its end)
+  std::uint32_t extract_tries = 0;  // tries counted in memory (no ledger)
 
   std::uint32_t attempts = 0;            // requests sent so far
   MonoTime first_sent{};                 // for the endpoint-health rule in Dispatcher

@@ -67,6 +67,9 @@ struct LedgerRow {
   // Set by the caller from its clock. An upsert keeps the first created_at.
   std::chrono::sys_seconds created_at{};
   std::chrono::sys_seconds updated_at{};
+  // Not stored: the file went through extraction, so record() also ends its
+  // extraction tries (ExtractTries) in the same transaction.
+  bool extracted = false;
 
   bool operator==(const LedgerRow&) const = default;
 };
@@ -148,6 +151,7 @@ class Ledger {
     kFindBySha,
     kForget,
     kStats,
+    kClearTries,
     kStmtCount,
   };
   struct DbCloser {
@@ -165,6 +169,7 @@ class Ledger {
   [[nodiscard]] Status visitWith(sqlite3_stmt* stmt, const RowVisitor& visit);
   [[nodiscard]] Status inTransaction(const char* what, const std::function<Status()>& body);
   [[nodiscard]] Status step(sqlite3_stmt* stmt, const char* what);
+  [[nodiscard]] Status clearTries(const LedgerRow& row);
   [[nodiscard]] tl::unexpected<Error> sqliteError(int rc, std::string_view what) const;
 
   const std::filesystem::path path_;  // state_dir/ledger.db

@@ -26,6 +26,8 @@
 #include "dropd/config/config.hpp"
 #include "dropd/llm/request_builder.hpp"
 #include "dropd/pipeline/dispatcher.hpp"
+#include "dropd/pipeline/extract_tries.hpp"
+#include "dropd/pipeline/extractor_pool.hpp"
 #include "dropd/pipeline/finished_index.hpp"
 #include "dropd/pipeline/intake.hpp"
 #include "dropd/pipeline/job_events.hpp"
@@ -63,7 +65,14 @@ class Pipeline {
     // Told of every job's change of state; may be null. Owned by ops, it
     // outlives the pipeline and its jobs.
     JobEvents* events = nullptr;
+    // The ledger's extraction tries (shared by every pipeline, owned by
+    // ops); nullptr without a ledger, where tries are counted per job.
+    ExtractTries* tries = nullptr;
+    // The dropd-extract program, for a pipeline with `extract:`.
+    std::string extract_program;
   };
+  // How long helpers get to exit after their stdin is closed.
+  static constexpr std::chrono::milliseconds kExtractorGrace{2000};
 
   Pipeline(Deps deps, const config::Pipeline& config, const config::Endpoint& endpoint,
            std::size_t index);
@@ -80,13 +89,17 @@ class Pipeline {
 
   void start(Mode mode) { intake_.start(mode); }
   // Stops discovery and forgets the backlog (paths only: a restart finds them).
-  void stopDiscovery() { intake_.stop(); }
+  // Also shuts its extractor pool down: files being extracted are dropped.
+  void stopDiscovery();
+  // Closes the extractor pool's idle helpers (--once, all done). Idempotent.
+  void closeExtractors();
 
   // Nothing scanning, queued, settling, or on its way.
   [[nodiscard]] bool idle() const { return intake_.idle(); }
   // Scans or reads still on the threadpool: the pipeline must outlive them.
   [[nodiscard]] bool poolWorkPending() const {
-    return intake_.discoveryJobRunning() || reads_running_ > 0;
+    return intake_.discoveryJobRunning() || reads_running_ > 0 || extract_works_ > 0 ||
+           (extractor_ && !extractor_->closed() && extractors_closing_);
   }
   // Every root is watched (daemon mode) and its first scan chunk is in: the
   // pipeline is up (READY=1). The walk of a large inbox goes on after that.
@@ -118,7 +131,22 @@ class Pipeline {
   // until it comes back), false when the read's body is gone.
   [[nodiscard]] bool onReadDone(std::unique_ptr<Job> job, const Intake::Pending& pending,
                                 ReadDone out);
-  [[nodiscard]] bool onRead(std::unique_ptr<Job> job, file::ReadOutcome outcome);
+  [[nodiscard]] bool onRead(std::unique_ptr<Job> job, file::ReadOutcome outcome, bool to_extract);
+  // dedupe: sha256 and an earlier file had the same content.
+  [[nodiscard]] bool duplicate(const Job& job) const {
+    return config_.dedupe == config::Dedupe::kSha256 && job.stats &&
+           finished_.duplicateOf(job.stats->sha256).has_value();
+  }
+  // pipeline_extract.cpp: a file that is not text, through dropd-extract.
+  // The job keeps its read's room in the ReadBudget until its text is sent
+  // (or it fails). `last_error`: why this run's previous try ended.
+  void startExtract(std::unique_ptr<Job> job, std::string last_error);
+  void sendToExtractor(std::unique_ptr<Job> job);
+  void onExtracted(std::unique_ptr<Job> job, ExtractOutcome outcome);
+  void onDocument(std::unique_ptr<Job> job, extract::Document doc);
+  void failExtract(std::unique_ptr<Job> job, llm::FailureKind kind, std::string message);
+  void dropExtract(std::unique_ptr<Job> job);  // stopping: the try is undone
+  [[nodiscard]] ExtractTries::Key triesKey(const Job& job) const;
   // pipeline_json.cpp: output.format json. False when the job went back
   // to the Dispatcher for a corrective follow-up (or was dropped while
   // draining): it still holds its body.
@@ -148,6 +176,9 @@ class Pipeline {
   FinishedIndex finished_;
   Intake intake_;  // after finished_ and config_, which it uses
   std::size_t reads_running_ = 0;
+  std::unique_ptr<ExtractorPool> extractor_;  // with `extract:` only
+  std::size_t extract_works_ = 0;             // tries and bodies on the pool
+  bool extractors_closing_ = false;
   PipelineCounters counters_;  // `discovered` is the Intake's
 };
 

@@ -122,6 +122,9 @@ TextKind sniffText(std::string_view head) {
   if (head.starts_with("\xEF\xBB\xBF")) {
     head.remove_prefix(3);
   }
+  if (head.starts_with("%PDF-")) {
+    return TextKind::kPdf;
+  }
   if (isHtml(head)) {
     return TextKind::kHtml;
   }
@@ -134,6 +137,8 @@ std::string_view formatOf(TextKind kind) {
       return "html";
     case TextKind::kEmail:
       return "email";
+    case TextKind::kPdf:
+      return "pdf";
     case TextKind::kPlain:
       break;
   }

@@ -68,11 +68,17 @@ bool finishedBefore(const ReadIn& in, LedgerLookup* lookup, ReadOut& out) {
 }
 
 // Text that is an HTML page or an e-mail goes to dropd-extract too, when
-// the pipeline accepts that format (else it is sent as text, as before).
+// the pipeline accepts that format (else it is sent as text, as before). A
+// PDF whose bytes happen to be text always does: its syntax is never what
+// anyone meant to send, so a pipeline that does not accept PDFs skips it
+// as it skips a binary one.
 bool extractsText(const ReadIn& in, std::string_view content) {
   const TextKind kind = sniffText(content);
   if (kind == TextKind::kPlain) {
     return false;
+  }
+  if (kind == TextKind::kPdf) {
+    return true;
   }
   return in.formats.empty() ||
          std::find(in.formats.begin(), in.formats.end(), formatOf(kind)) != in.formats.end();

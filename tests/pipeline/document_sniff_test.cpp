@@ -23,6 +23,11 @@ TEST_CASE("sniffText finds HTML pages and e-mail messages in text", "[pipeline]"
     CHECK(sniffText("Note: this is prose\nTo: be read\n") == TextKind::kPlain);
     CHECK(sniffText("From: a@b\nTo c@d\n") == TextKind::kPlain);
   }
+  SECTION("a PDF whose bytes are all text") {
+    CHECK(sniffText("%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\n") == TextKind::kPdf);
+    CHECK(sniffText("\xEF\xBB\xBF%PDF-1.7") == TextKind::kPdf);
+    CHECK(sniffText(" %PDF-1.4") == TextKind::kPlain);
+  }
   SECTION("plain text and the edges") {
     CHECK(sniffText("") == TextKind::kPlain);
     CHECK(sniffText("just some words\n") == TextKind::kPlain);
@@ -32,6 +37,7 @@ TEST_CASE("sniffText finds HTML pages and e-mail messages in text", "[pipeline]"
   }
   CHECK(formatOf(TextKind::kHtml) == "html");
   CHECK(formatOf(TextKind::kEmail) == "email");
+  CHECK(formatOf(TextKind::kPdf) == "pdf");
   CHECK(formatOf(TextKind::kPlain) == "text");
 }
 

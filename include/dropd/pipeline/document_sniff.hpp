@@ -1,11 +1,10 @@
 #pragma once
 
 // Text files that are documents of their own: an HTML page, an e-mail
-// message or a PDF written without compressed streams reads as valid text, but what a pipeline with `extract:` should
-// send is what dropd-extract gets out of it (no tags, scripts or MIME
-// parts). Decided from the first bytes only (kSniffBytes), so a text-only
-// user pays a few comparisons per file. Pure, any thread, total on every
-// input.
+// message or a PDF written without compressed streams reads as valid text, but what a pipeline with
+// `extract:` should send is what dropd-extract gets out of it (no tags, scripts or MIME parts).
+// Decided from the first bytes only (kSniffBytes), so a text-only user pays a few comparisons per
+// file. Pure, any thread, total on every input.
 
 #include <cstddef>
 #include <string_view>

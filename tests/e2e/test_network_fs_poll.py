@@ -23,6 +23,7 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import time
 
 import dropd_e2e as e2e
 
@@ -36,10 +37,15 @@ def mount(real, mnt):
 
 
 def unmount(mnt):
-    if shutil.which("fusermount"):
-        subprocess.run(["fusermount", "-u", mnt])
-    else:
-        subprocess.run(["umount", mnt])
+    """Unmounts, retrying while busy: dropd's poll scan holds a directory of
+    the mount open for a moment every interval, and an unmount that lands
+    then fails with EBUSY (as it would for an operator)."""
+    command = ["fusermount", "-u", mnt] if shutil.which("fusermount") else ["umount", mnt]
+    deadline = time.monotonic() + 10
+    while subprocess.run(command, stderr=subprocess.DEVNULL).returncode != 0:
+        if time.monotonic() > deadline:
+            raise e2e.TestFailure(f"{mnt} still busy after 10 s: {' '.join(command)}")
+        time.sleep(0.05)  # retrying a busy unmount: no event to await
 
 
 def check_result(dirs, rel, data, real):

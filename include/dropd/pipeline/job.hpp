@@ -49,6 +49,19 @@ enum class JobState {
 [[nodiscard]] std::string_view toString(JobState state);
 [[nodiscard]] bool isTerminal(JobState state);
 
+// What a dropd-extract helper said of a file (Job::extracted). At namespace
+// scope, not nested in Job: clang cannot default-construct a nested class
+// with member initializers inside std::optional before Job is complete.
+struct JobExtracted {
+  std::string mime;
+  std::string method;  // empty when the helper failed the file
+  std::string title;
+  std::uint32_t pages = 0;
+  std::uint64_t chars = 0;
+  bool truncated = false;
+  bool ocr = false;
+};
+
 struct Job {
   Job() = default;
   // A Job gone before a terminal state (dropped when sending stopped, or
@@ -81,15 +94,7 @@ struct Job {
 
   // Set once a dropd-extract helper answered for this file (not for text
   // files): what was extracted, for the record's source.type and extract.
-  struct Extracted {
-    std::string mime;
-    std::string method;  // empty when the helper failed the file
-    std::string title;
-    std::uint32_t pages = 0;
-    std::uint64_t chars = 0;
-    bool truncated = false;
-    bool ocr = false;
-  };
+  using Extracted = JobExtracted;
   std::optional<Extracted> extracted;
   bool extract_tried = false;       // a try was counted in the ledger (cleared at its end)
   std::uint32_t extract_tries = 0;  // tries counted in memory (no ledger)

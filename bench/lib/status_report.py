@@ -7,7 +7,9 @@ Each TSV line (one run of bench/lib/status_run.py):
   kind server conc variant run files wall_s rss_kib dropd_cpu_s subscribers
   events_min events_max dropped sub_cpu_s
   kind status; variant off (no `status:` in the config) or on (the status
-  server and 10 GET /events subscribers); the two alternate ABBA. wall_s is
+  server and 10 GET /events subscribers); the two alternate ABBA. With
+  bench/pipeline --status-baseline a third variant, base (on, run by
+  another dropd binary), rotates with them (ABC, CBA). wall_s is
   from the first rename into the inbox to the last file in the done folder;
   dropd_cpu_s is dropd's user + system CPU over its whole life (start-up and
   stop included); events_min/max the fewest and most events one subscriber
@@ -15,7 +17,8 @@ Each TSV line (one run of bench/lib/status_run.py):
   subscribers' CPU (they run on the same cores as dropd).
 files/s = files / median wall time. The verdict is on files/s(on) /
 files/s(off) from the medians (target: at least 95%); the median over the
-back-to-back pairs is printed for the spread.
+back-to-back pairs is printed for the spread, and dropd's CPU a file per
+pair (the figure a loaded host disturbs least).
 """
 import statistics
 import sys
@@ -54,6 +57,8 @@ def main():
     md = "--markdown" in sys.argv
     rows = [r for r in load(args[0]) if r["kind"] == "status"]
     variants = [("off", "status off"), ("on", f"on, {SUBSCRIBERS} subscribers")]
+    if any(r["variant"] == "base" for r in rows):
+        variants.append(("base", f"on, {SUBSCRIBERS} subscribers, baseline dropd"))
     runs = {v: [r for r in rows if r["variant"] == v] for v, _ in variants}
     if not all(runs.values()):
         print("status server's cost: no complete run of both variants")
@@ -74,9 +79,9 @@ def main():
                      f"{files / max(walls):,.0f}", f"{files / min(walls):,.0f}",
                      f"{cpu:.2f}", f"{1e6 * cpu / files:.0f}",
                      f"{statistics.median(r['rss'] for r in runs[v]) / 1024:.1f}",
-                     f"{ev:,.0f}" if v == "on" else "-",
-                     str(sum(r["dropped"] for r in runs[v])) if v == "on" else "-",
-                     f"{statistics.median(r['sub_cpu'] for r in runs[v]):.2f}" if v == "on"
+                     f"{ev:,.0f}" if v != "off" else "-",
+                     str(sum(r["dropped"] for r in runs[v])) if v != "off" else "-",
+                     f"{statistics.median(r['sub_cpu'] for r in runs[v]):.2f}" if v != "off"
                      else "-"])
     print(f"status server's cost: dropd in daemon mode, files renamed into its inbox, "
           f"on_success move, fake instant, c=16, {files:,} files, variants alternating")
@@ -90,15 +95,23 @@ def main():
     by_run = {}
     for v, _ in variants:
         for r in runs[v]:
-            by_run.setdefault(r["run"], {})[v] = r["wall"]
-    pairs = sorted(p["off"] / p["on"] for p in by_run.values() if len(p) == 2)
-    if pairs:
-        print(f"on / off per pair of runs: median {100 * statistics.median(pairs):.1f}%, "
-              f"{' '.join(f'{100 * x:.1f}' for x in pairs)} %")
-    cpu_ratio = (statistics.median(r["cpu"] for r in runs["on"])
-                 / statistics.median(r["cpu"] for r in runs["off"]))
-    print(f"dropd CPU with the status server: {100 * cpu_ratio:.1f}% of without "
-          f"(whole process life, medians)")
+            by_run.setdefault(r["run"], {})[v] = r
+    for v, label in variants[1:]:
+        pairs = sorted(p["off"]["wall"] / p[v]["wall"] for p in by_run.values()
+                       if "off" in p and v in p)
+        cpu_pairs = sorted(p[v]["cpu"] / p["off"]["cpu"] for p in by_run.values()
+                           if "off" in p and v in p)
+        if pairs:
+            print(f"files/s {v} / off per round of runs: median "
+                  f"{100 * statistics.median(pairs):.1f}%, "
+                  f"{' '.join(f'{100 * x:.1f}' for x in pairs)} %")
+            print(f"dropd CPU {v} / off per round of runs: median "
+                  f"{100 * statistics.median(cpu_pairs):.1f}%, "
+                  f"{' '.join(f'{100 * x:.1f}' for x in cpu_pairs)} %")
+        cpu_ratio = (statistics.median(r["cpu"] for r in runs[v])
+                     / statistics.median(r["cpu"] for r in runs["off"]))
+        print(f"dropd CPU, {label}: {100 * cpu_ratio:.1f}% of status off "
+              f"(whole process life, medians)")
     notes = []
     if any(r["ev_min"] != r["ev_max"] for r in runs["on"]):
         notes.append("subscribers read different numbers of events in a run")

@@ -6,19 +6,41 @@
 
 namespace dropd::net {
 
+StreamChunk::StreamChunk(std::string_view data) {
+  if (data.empty()) {
+    return;
+  }
+  wire_.reserve(data.size() + 20);  // 16 hex digits at most, two CRLFs
+  fmt::format_to(std::back_inserter(wire_), "{:x}\r\n", data.size());
+  data_offset_ = wire_.size();
+  wire_.append(data).append("\r\n");
+}
+
+std::string_view StreamChunk::data() const noexcept {
+  return wire_.empty()
+             ? std::string_view{}
+             : std::string_view{wire_}.substr(data_offset_, wire_.size() - data_offset_ - 2);
+}
+
 ResponseStream::ResponseStream(std::weak_ptr<detail::ServerConnection> conn,
                                std::uint64_t request_id)
     : conn_(std::move(conn)), request_id_(request_id) {}
 
-void ResponseStream::write(std::string data) const {
-  if (data.empty()) {
+void ResponseStream::write(std::string_view data) const {
+  if (!data.empty()) {
+    write(std::make_shared<const StreamChunk>(data));
+  }
+}
+
+void ResponseStream::write(std::shared_ptr<const StreamChunk> chunk) const {
+  if (!chunk || chunk->wire().empty()) {
     return;
   }
   if (const auto conn = conn_.lock()) {
-    std::string chunk = fmt::format("{:x}\r\n", data.size());
-    chunk += data;
-    chunk += "\r\n";
-    (void)conn->streamWrite(request_id_, std::move(chunk));
+    // The aliasing constructor: the write holds the chunk, and sees its bytes.
+    const std::string& wire = chunk->wire();
+    (void)conn->streamWrite(request_id_,
+                            std::shared_ptr<const std::string>(std::move(chunk), &wire));
   }
 }
 

@@ -88,10 +88,20 @@ bool ServerConnection::startStream(std::uint64_t request_id, int status,
 }
 
 bool ServerConnection::streamWrite(std::uint64_t request_id, std::string chunk) {
+  return streamSend(request_id, std::move(chunk), nullptr);
+}
+
+bool ServerConnection::streamWrite(std::uint64_t request_id,
+                                   std::shared_ptr<const std::string> bytes) {
+  return streamSend(request_id, {}, std::move(bytes));
+}
+
+bool ServerConnection::streamSend(std::uint64_t request_id, std::string head,
+                                  std::shared_ptr<const std::string> body) {
   if (!streaming(request_id)) {
     return false;
   }
-  auto written = stream_->write(std::move(chunk), nullptr, [this](Status ok) {
+  auto written = stream_->write(std::move(head), std::move(body), [this](Status ok) {
     if (!ok) {
       const auto self = shared_from_this();
       closeNow();

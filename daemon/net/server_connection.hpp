@@ -60,6 +60,8 @@ class ServerConnection : public std::enable_shared_from_this<ServerConnection> {
   // closeWhenIdle() waits), but respond() refuses it.
   bool startStream(std::uint64_t request_id, int status, std::vector<Header> headers);
   bool streamWrite(std::uint64_t request_id, std::string chunk);
+  // Bytes shared with other writes (a StreamChunk's), sent without a copy.
+  bool streamWrite(std::uint64_t request_id, std::shared_ptr<const std::string> bytes);
   bool streamEnd(std::uint64_t request_id);
   [[nodiscard]] bool streaming(std::uint64_t request_id) const noexcept;
   [[nodiscard]] std::size_t queuedBytes() const noexcept;
@@ -69,6 +71,9 @@ class ServerConnection : public std::enable_shared_from_this<ServerConnection> {
   void consume(std::string_view data);
   void dispatch();
   void answerError(int status, std::string_view message);
+  // One uv_write of `head` then `body` (either may be empty) while streaming.
+  bool streamSend(std::uint64_t request_id, std::string head,
+                  std::shared_ptr<const std::string> body);
   void writePieces(std::shared_ptr<std::vector<std::string>> pieces, std::size_t index,
                    Responder::After after);
   void afterWrite(Responder::After after);

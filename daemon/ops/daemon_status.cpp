@@ -7,11 +7,14 @@
 namespace dropd::ops {
 namespace {
 
-// How long /events' pending events wait to go out together. A loop turn
-// holds a few job events; 10 ms of them at 3,000 files/s is ~180 events
-// (~32 KiB, far below a subscriber's 256 KiB bound) in one write per
-// subscriber, and no person watching a page or --follow sees 10 ms.
-constexpr std::chrono::milliseconds kEventFlushDelay{10};
+// How long /events' pending events wait to go out together, at most: the
+// hub writes them sooner once 64 KiB wait (EventHubLimits::flush_bytes;
+// ~60 ms of events at 1,000 files/s, ~20 ms at 3,000). Each flush costs
+// a write and a wake-up per subscriber whatever its size, so fewer and
+// larger ones cost the daemon less; 50 ms is still below what a person
+// watching the page or --follow notices (a screen refresh is 17 ms, a
+// reaction 200 ms).
+constexpr std::chrono::milliseconds kEventFlushDelay{50};
 
 StatusParts partsOf(Daemon::State& s) {
   return StatusParts{s.config,       s.pipelines, s.dispatchers,  [&s] { return s.reloading(); },

@@ -1,6 +1,7 @@
 #include "dropd/ops/event_hub.hpp"
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 
 namespace dropd::ops {
@@ -30,33 +31,52 @@ std::uint64_t EventHub::firstIdAt(WallTime start) {
   return us > 0 ? static_cast<std::uint64_t>(us) : 1;
 }
 
-std::uint64_t EventHub::publish(std::string_view event, std::string_view data) {
-  const std::uint64_t id = next_id_++;
-  std::string text = "id: " + std::to_string(id) + "\nevent: " + std::string(event) + "\n";
+void EventHub::format(std::string& out, std::uint64_t id, std::string_view event,
+                      std::string_view data) {
+  std::array<char, 20> digits{};  // UINT64_MAX has 20
+  char* const digits_end = std::to_chars(digits.data(), digits.data() + digits.size(), id).ptr;
+  out.append("id: ").append(digits.data(), digits_end);
+  out.append("\nevent: ").append(event).push_back('\n');
   // A line break inside the data would end the field: each line gets its own.
   std::size_t start = 0;
   while (true) {
     const std::size_t nl = data.find('\n', start);
-    text.append("data: ").append(data.substr(start, nl - start)).append("\n");
+    out.append("data: ").append(data.substr(start, nl - start)).push_back('\n');
     if (nl == std::string_view::npos) {
       break;
     }
     start = nl + 1;
   }
-  text.push_back('\n');
-  ring_.push_back({id, std::move(text)});
-  if (ring_.size() > limits_.ring) {
+  out.push_back('\n');
+}
+
+std::uint64_t EventHub::publish(std::string_view event, std::string_view data) {
+  const std::uint64_t id = next_id_++;
+  std::string text;
+  if (!ring_.empty() && ring_.size() >= limits_.ring) {
+    // The ring is full: the oldest event's buffer takes the new one, no
+    // allocation per event once the ring has filled.
+    text = std::move(ring_.front().text);
+    text.clear();
     ring_.pop_front();
   }
+  format(text, id, event, data);
+  ring_.push_back({id, std::move(text)});
+  const std::string& formatted = ring_.back().text;
   if (!on_pending_) {
-    broadcast(ring_.back().text);
+    broadcast(std::make_shared<const net::StreamChunk>(formatted));
   } else if (!subscribers_.empty()) {
     // Nobody reads: the ring is enough, there is nothing to batch.
     const bool first = pending_.empty();
-    pending_.append(ring_.back().text);
-    if (first) {
+    pending_.append(formatted);
+    if (pending_.size() >= limits_.flush_bytes) {
+      flush();
+    } else if (first) {
       on_pending_();
     }
+  }
+  if (ring_.size() > limits_.ring) {
+    ring_.pop_front();  // a ring of size 0
   }
   return id;
 }
@@ -65,8 +85,10 @@ void EventHub::flush() {
   if (pending_.empty()) {
     return;
   }
-  broadcast(pending_);
+  // One buffer for every subscriber; pending_ keeps its capacity.
+  auto chunk = std::make_shared<const net::StreamChunk>(pending_);
   pending_.clear();
+  broadcast(chunk);
 }
 
 std::string EventHub::startFor(std::optional<std::string_view> last_event_id) const {
@@ -92,7 +114,7 @@ bool EventHub::subscribe(std::unique_ptr<EventSubscriber> subscriber,
     return false;
   }
   flush();  // what is pending is in the ring: the newcomer's start covers it
-  subscriber->write(startFor(last_event_id));
+  subscriber->write(std::make_shared<const net::StreamChunk>(startFor(last_event_id)));
   if (keepUp(*subscriber)) {
     subscribers_.push_back(std::move(subscriber));
   }
@@ -111,7 +133,10 @@ void EventHub::tick(MonoTime now) {
   }
   last_keepalive_ = now;
   flush();
-  broadcast(std::string(kKeepalive));
+  if (!keepalive_) {
+    keepalive_ = std::make_shared<const net::StreamChunk>(kKeepalive);
+  }
+  broadcast(keepalive_);
 }
 
 void EventHub::endAll() {
@@ -127,10 +152,10 @@ std::size_t EventHub::subscribers() {
   return subscribers_.size();
 }
 
-void EventHub::broadcast(const std::string& text) {
+void EventHub::broadcast(const std::shared_ptr<const net::StreamChunk>& chunk) {
   forgetGone();
   std::erase_if(subscribers_, [&](const std::unique_ptr<EventSubscriber>& s) {
-    s->write(text);
+    s->write(chunk);
     return !keepUp(*s);
   });
 }

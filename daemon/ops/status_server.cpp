@@ -23,7 +23,9 @@ std::string dumpJson(const nlohmann::ordered_json& doc) {
 class StreamSubscriber final : public EventSubscriber {
  public:
   explicit StreamSubscriber(net::ResponseStream stream) : stream_(std::move(stream)) {}
-  void write(const std::string& text) override { stream_.write(text); }
+  void write(const std::shared_ptr<const net::StreamChunk>& chunk) override {
+    stream_.write(chunk);
+  }
   void end() override { stream_.end(); }
   void close() override { stream_.close(); }
   [[nodiscard]] bool open() const override { return stream_.open(); }

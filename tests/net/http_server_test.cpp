@@ -138,6 +138,19 @@ TEST_CASE("HttpServer closes connections beyond max_connections", "[net]") {
   loop.runUntil([&] { return !second.stream.has_value(); });
 }
 
+TEST_CASE("StreamChunk frames its data once", "[net]") {
+  const net::StreamChunk chunk{"hello, world"};
+  CHECK(chunk.wire() == "c\r\nhello, world\r\n");
+  CHECK(chunk.data() == "hello, world");
+  const net::StreamChunk empty{""};  // a zero-size chunk would end the body
+  CHECK(empty.wire().empty());
+  CHECK(empty.data().empty());
+  const std::string big(70000, 'x');
+  const net::StreamChunk large{big};
+  CHECK(large.wire().starts_with("11170\r\n"));
+  CHECK(large.data() == big);
+}
+
 TEST_CASE("ResponseStream writes a head, then chunks over time", "[net]") {
   test::LoopFixture loop;
   test::TestServer server{loop.get()};
@@ -154,6 +167,13 @@ TEST_CASE("ResponseStream writes a head, then chunks over time", "[net]") {
   loop.runUntil([&] { return client.got.find("data: 1") != std::string::npos; });
   CHECK(client.got.find("9\r\ndata: 1\n\n\r\n") != std::string::npos);
   CHECK(stream.queuedBytes() == 0);  // loopback takes a small chunk at once
+  // A shared chunk: framed once, the same bytes on the wire, the buffer
+  // still the caller's (the write let go of it once libuv was done).
+  const auto shared = std::make_shared<const net::StreamChunk>("data: 2\n\n");
+  stream.write(shared);
+  loop.runUntil([&] { return client.got.find("data: 2") != std::string::npos; });
+  CHECK(client.got.find("9\r\ndata: 2\n\n\r\n") != std::string::npos);
+  loop.runUntil([&] { return shared.use_count() == 1; });
   SECTION("end() sends the last chunk and the connection lives on") {
     stream.end();
     CHECK_FALSE(stream.open());

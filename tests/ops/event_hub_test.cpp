@@ -24,7 +24,8 @@ struct Wire {
   bool open = true;
   bool ended = false;
   bool closed = false;
-  bool stuck = false;  // every write stays queued
+  bool stuck = false;                                                  // every write stays queued
+  std::vector<std::shared_ptr<const dropd::net::StreamChunk>> chunks;  // as written
 
   [[nodiscard]] std::vector<SseEvent> events() const {
     SseParser parser;
@@ -35,10 +36,11 @@ struct Wire {
 class FakeSubscriber final : public dropd::ops::EventSubscriber {
  public:
   explicit FakeSubscriber(Wire& wire) : wire_(wire) {}
-  void write(const std::string& text) override {
+  void write(const std::shared_ptr<const dropd::net::StreamChunk>& chunk) override {
     if (wire_.open) {
-      wire_.bytes += text;
-      wire_.queued += wire_.stuck ? text.size() : 0;
+      wire_.bytes += chunk->data();
+      wire_.queued += wire_.stuck ? chunk->wire().size() : 0;
+      wire_.chunks.push_back(chunk);
     }
   }
   void end() override {
@@ -256,4 +258,68 @@ TEST_CASE("EventHub refuses the subscriber past its bound", "[ops]") {
       CHECK_FALSE(wires[i].closed);
     }
   }
+}
+
+TEST_CASE("EventHub batches until flush() and shares one chunk among subscribers", "[ops]") {
+  EventHub hub(EventHubLimits{.flush_bytes = 1000});
+  int pending_calls = 0;
+  hub.onPending([&] { ++pending_calls; });
+  (void)hub.publish("job", "{}");  // nobody reads: only the ring keeps it
+  CHECK(pending_calls == 0);
+  std::vector<Wire> wires(3);
+  for (Wire& w : wires) {
+    REQUIRE(hub.subscribe(on(w), "0"));  // the ring's event 1 is replayed
+  }
+  (void)hub.publish("job", "{}");
+  (void)hub.publish("job", "{}");
+  CHECK(pending_calls == 1);  // once, when the first event began to wait
+  CHECK(idsOf(wires[0].events()) == std::vector<std::string>{"1"});  // nothing live yet
+  hub.flush();
+  hub.flush();  // nothing waits: no empty write
+  for (const Wire& w : wires) {
+    REQUIRE(w.chunks.size() == 2);  // the start, then one chunk for both events
+    CHECK(idsOf(w.events()) == std::vector<std::string>{"1", "2", "3"});
+    CHECK(w.chunks[1] == wires[0].chunks[1]);  // the same buffer, not a copy each
+  }
+
+  SECTION("past flush_bytes the batch goes out without waiting for flush()") {
+    const std::string data(350, 'x');
+    for (int i = 0; i < 3; ++i) {
+      (void)hub.publish("job", data);  // ~375 bytes each: the third passes 1,000
+    }
+    CHECK(pending_calls == 2);
+    for (const Wire& w : wires) {
+      CHECK(w.chunks.size() == 3);
+      CHECK(w.events().size() == 6);
+    }
+    (void)hub.publish("job", data);  // the next batch starts waiting again
+    CHECK(pending_calls == 3);
+    CHECK(wires[0].chunks.size() == 3);
+  }
+  SECTION("a newcomer gets what waits in its start, not twice") {
+    (void)hub.publish("job", "{}");  // id 4, waiting
+    Wire late;
+    REQUIRE(hub.subscribe(on(late), "3"));
+    hub.flush();
+    CHECK(idsOf(late.events()) == std::vector<std::string>{"4"});
+    CHECK(idsOf(wires[0].events()) == std::vector<std::string>{"1", "2", "3", "4"});
+  }
+}
+
+TEST_CASE("EventHub reuses the ring's buffers once it is full", "[ops]") {
+  EventHub hub(EventHubLimits{.ring = 4});
+  publishN(hub, 50);  // wraps many times: every event still whole
+  Wire w;
+  REQUIRE(hub.subscribe(on(w), "46"));
+  const auto events = w.events();
+  REQUIRE(events.size() == 4);
+  CHECK(events[0].id == "47");
+  CHECK(events[0].data == R"({"n":46})");
+  CHECK(events[3].id == "50");
+  CHECK(events[3].data == R"({"n":49})");
+  EventHub none(EventHubLimits{.ring = 0});  // no ring at all: live events only
+  Wire live;
+  REQUIRE(none.subscribe(on(live), std::nullopt));
+  (void)none.publish("job", "{}");
+  CHECK(idsOf(live.events()) == std::vector<std::string>{"", "1"});
 }

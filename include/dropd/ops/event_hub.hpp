@@ -4,7 +4,9 @@
 // every event (`id:`, one apart for the life of the process), formats its
 // text/event-stream text once, keeps the last `ring` of them so that a
 // client resuming with Last-Event-ID gets exactly what it missed, and
-// writes each to every subscriber.
+// writes each to every subscriber: the events of one flush() as one
+// net::StreamChunk, framed once and shared by every subscriber's write
+// (no copy per subscriber).
 //
 // Bounded on every side: at most `max_subscribers` (subscribe() refuses
 // more), at most `ring` events kept, and a subscriber whose unsent bytes
@@ -29,6 +31,7 @@
 #include <vector>
 
 #include "dropd/base/clock.hpp"
+#include "dropd/net/response_stream.hpp"
 
 namespace dropd::ops {
 
@@ -37,8 +40,9 @@ namespace dropd::ops {
 class EventSubscriber {
  public:
   virtual ~EventSubscriber() = default;
-  // Queues `text` for the client; never waits.
-  virtual void write(const std::string& text) = 0;
+  // Queues `chunk` for the client; never waits. The chunk is shared with
+  // the other subscribers: keep a reference, never a copy.
+  virtual void write(const std::shared_ptr<const net::StreamChunk>& chunk) = 0;
   // Ends the stream cleanly (the last chunk).
   virtual void end() = 0;
   // Drops the connection now.
@@ -52,6 +56,10 @@ struct EventHubLimits {
   std::size_t ring = 1024;
   std::size_t max_subscribers = 16;
   std::size_t max_queued_bytes = 256u << 10;
+  // With onPending() set: flush() at once when this much waits, without
+  // waiting for the owner's timer (one write per subscriber stays well
+  // under `max_queued_bytes`).
+  std::size_t flush_bytes = 64u << 10;
   std::chrono::milliseconds keepalive{15'000};
 };
 
@@ -66,14 +74,14 @@ class EventHub {
 
   // Numbers one event, formats it (`id:`, `event:`, one `data:` line per
   // line of `data`), keeps it in the ring and writes it to every
-  // subscriber: at once, or with onPending() set, at the next flush().
-  // Returns its id.
+  // subscriber: at once, or with onPending() set, at the next flush() (or
+  // now, once `flush_bytes` wait). Returns its id.
   std::uint64_t publish(std::string_view event, std::string_view data);
   // Batching: `fn` is called when an event waits for flush() and none did
-  // before; the owner then calls flush() soon (the Daemon: a 0 ms timer,
-  // so the events of one loop turn go out together). One write per
-  // subscriber per batch, not per event: at 3,000 files/s that is the
-  // difference between 60% and a few percent of the daemon's CPU.
+  // before; the owner then calls flush() soon (the Daemon: a timer, see
+  // kEventFlushDelay). One write per subscriber per batch, not per event:
+  // at 3,000 files/s that is the difference between 60% and a few percent
+  // of the daemon's CPU.
   void onPending(std::function<void()> fn) { on_pending_ = std::move(fn); }
   // Writes the events published since the last flush to every subscriber.
   void flush();
@@ -120,7 +128,10 @@ class EventHub {
   // What a new subscriber is sent first: a replay, or a reset.
   [[nodiscard]] std::string startFor(std::optional<std::string_view> last_event_id) const;
   // Writes to every subscriber; closes and forgets those over the bound.
-  void broadcast(const std::string& text);
+  void broadcast(const std::shared_ptr<const net::StreamChunk>& chunk);
+  // Appends the SSE text of one event to `out`.
+  static void format(std::string& out, std::uint64_t id, std::string_view event,
+                     std::string_view data);
   // Closes `subscriber` if it is over the bound; true if it still reads.
   bool keepUp(EventSubscriber& subscriber);
   void forgetGone();
@@ -131,7 +142,8 @@ class EventHub {
   std::uint64_t next_id_ = 1;
   std::uint64_t dropped_ = 0;
   std::optional<MonoTime> last_keepalive_;
-  std::string pending_;  // events not yet written (onPending() set)
+  std::string pending_;                                // events not yet written (onPending() set)
+  std::shared_ptr<const net::StreamChunk> keepalive_;  // made once
   std::function<void()> on_pending_;
 };
 

@@ -68,6 +68,10 @@ void PgConnection::connect(std::function<void(Status)> done) {
     fail(serverError("connect"));
     return;
   }
+  // The server's notices ("relation already exists, skipping") are not
+  // ours to print: libpq's default writes them to stderr.
+  PQsetNoticeProcessor(
+      conn_, [](void*, const char*) {}, nullptr);
   state_ = State::kConnecting;
   watch(UV_WRITABLE);  // PQconnectPoll's first step waits for the socket to be writable
 }

@@ -114,7 +114,7 @@ PgCluster::~PgCluster() {
 
 int PgCluster::psql(const std::string& dbname, const std::string& sql) const {
   return run("psql -q -X -v ON_ERROR_STOP=1 -h 127.0.0.1 -p " + std::to_string(port_) +
-             " -U dropd -d " + dbname + " -c \"" + sql + "\" > /dev/null");
+             " -U dropd -d " + dbname + " -c \"" + sql + "\" > /dev/null 2>&1");
 }
 
 std::string PgCluster::createDatabase() {

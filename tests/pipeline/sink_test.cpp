@@ -128,3 +128,25 @@ TEST_CASE("Sink writes records, then ledger rows, then moves sources", "[pipelin
     CHECK(rows->front().rel == "good.txt");
   }
 }
+
+// The commit path's own speed (issue 16's hot-path check): jobs added all
+// at once (batches of kMaxBatch) and one at a time (one job per batch, so
+// every hop of a batch shows). Prints jobs/s; TMPDIR picks the disk.
+TEST_CASE("Sink commit speed, in bulk and one job at a time", "[.][bench]") {
+  for (const bool one_at_a_time : {false, true}) {
+    Fixture f;
+    const std::size_t jobs = one_at_a_time ? 300 : 4096;
+    const auto began = std::chrono::steady_clock::now();
+    for (std::size_t i = 0; i < jobs; ++i) {
+      f.add(fmt::format("f{:05}.txt", i));
+      if (one_at_a_time) {
+        f.runUntilDone(i + 1);
+      }
+    }
+    f.runUntilDone(jobs);
+    const std::chrono::duration<double> took = std::chrono::steady_clock::now() - began;
+    fmt::print("sink {}: {} jobs in {:.3f} s = {:.0f} jobs/s ({:.1f} us a job)\n",
+               one_at_a_time ? "one at a time" : "bulk", jobs, took.count(),
+               static_cast<double>(jobs) / took.count(), took.count() * 1e6 / jobs);
+  }
+}

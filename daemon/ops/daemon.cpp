@@ -45,19 +45,19 @@ bool openLedger(Daemon::State& s) {
     s.log.warn("daemon.no_ledger hint=\"bench build (DROPD_LEDGER=OFF): nothing is recorded\"");
     return true;
   }
-  auto ledger = pipeline::Ledger::open(s.config.state_dir);
+  auto ledger = pipeline::SqliteLedgerStore::open(s.loop->get(), s.config.state_dir);
   if (!ledger) {
     s.log.error("ledger.unusable error={:?} hint=\"fix or move the file; nothing was processed\"",
                 ledger.error().message());
     return false;
   }
-  auto lookup = pipeline::LedgerLookup::open((*ledger)->path());
+  auto lookup = pipeline::LedgerLookup::open((*ledger)->where());
   if (!lookup) {
     s.log.error("ledger.unusable error={:?} hint=\"fix or move the file; nothing was processed\"",
                 lookup.error().message());
     return false;
   }
-  auto tries = pipeline::ExtractTries::open((*ledger)->path());
+  auto tries = pipeline::ExtractTries::open((*ledger)->where());
   if (!tries) {
     s.log.error("ledger.unusable error={:?} hint=\"fix or move the file; nothing was processed\"",
                 tries.error().message());

@@ -25,6 +25,7 @@
 #include "dropd/pipeline/pipeline.hpp"
 #include "dropd/pipeline/read_budget.hpp"
 #include "dropd/pipeline/sink.hpp"
+#include "dropd/pipeline/sqlite_ledger_store.hpp"
 #include "dropd/uv/loop.hpp"
 #include "dropd/uv/signal.hpp"
 #include "dropd/uv/timer.hpp"
@@ -63,9 +64,9 @@ struct Daemon::State {
   // JobEvents has no unsubscribe: its listener must live as long as it.
   EventHub event_hub{EventHubLimits{}, EventHub::firstIdAt(clock.wallNow())};
   EventFeed event_feed{event_hub, clock, mask.get()};
-  // The ledger while no Sink holds it: opened at start, moved into each
-  // Sink that buildParts() makes and taken back by tearDownParts().
-  std::unique_ptr<pipeline::Ledger> ledger;
+  // The ledger (docs/ledger.md): opened at start, kept across reloads; each
+  // Sink that buildParts() makes records through it. Idle once drained.
+  std::unique_ptr<pipeline::SqliteLedgerStore> ledger;
   // The ledger's read-only connection, lent to one look-up at a time;
   // outlives the pipelines that use it.
   std::unique_ptr<pipeline::LookupQueue> lookup;

@@ -53,6 +53,8 @@ SqliteLedgerStore::~SqliteLedgerStore() = default;
 
 std::string SqliteLedgerStore::where() const { return lanes_->path.string(); }
 
+Ledger* SqliteLedgerStore::writerWhileIdle() const { return lanes_->writer.idle(); }
+
 bool SqliteLedgerStore::busy() const {
   return lanes_->writer.busy() || lanes_->reader.busy() || lanes_->tries.busy();
 }

@@ -10,6 +10,8 @@
 #include <spdlog/sinks/null_sink.h>
 #include <sqlite3.h>
 
+#include "dropd/pipeline/sqlite_ledger_store.hpp"
+
 #include "support/loop_fixture.hpp"
 #include "support/temp_dir.hpp"
 
@@ -17,6 +19,7 @@ using dropd::pipeline::Job;
 using dropd::pipeline::Ledger;
 using dropd::pipeline::LedgerRow;
 using dropd::pipeline::Sink;
+using dropd::pipeline::SqliteLedgerStore;
 namespace fs = std::filesystem;
 
 namespace {
@@ -33,15 +36,16 @@ struct Fixture {
   dropd::test::TempDir dir;
   spdlog::logger log{"test", std::make_shared<spdlog::sinks::null_sink_mt>()};
   std::vector<Done> done;
+  std::unique_ptr<SqliteLedgerStore> store;
   std::unique_ptr<Sink> sink;
-  Ledger* ledger = nullptr;  // the Sink's; read only while it is not committing
+  Ledger* ledger = nullptr;  // the store's writer; read only while it is idle
 
   Fixture() {
-    auto created =
-        Sink::create(loop.get(), log, 3, std::move(*Ledger::open(dir.path() / "state")), [] {});
+    store = std::move(*SqliteLedgerStore::open(loop.get(), dir.path() / "state"));
+    auto created = Sink::create(loop.get(), log, 3, store.get(), [] {});
     REQUIRE(created);
     sink = std::move(*created);
-    ledger = sink->ledger();
+    ledger = store->writerWhileIdle();
   }
 
   void add(const std::string& rel, const fs::path& out_dir) {

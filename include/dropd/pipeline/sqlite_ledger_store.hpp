@@ -38,6 +38,10 @@ class SqliteLedgerStore final : public LedgerStore {
   [[nodiscard]] std::string_view backend() const override { return "sqlite"; }
   [[nodiscard]] std::string where() const override;
   [[nodiscard]] bool busy() const override;
+  // The writer connection itself, for blocking startup code on the loop
+  // thread (dedupe's rows before the pipelines start) while no call holds
+  // it; null while one does.
+  [[nodiscard]] Ledger* writerWhileIdle() const;
 
   void record(std::vector<LedgerRow> rows, StatusDone done) override;
   void findAll(std::string pipeline, std::vector<LookupKey> keys,

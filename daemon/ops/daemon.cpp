@@ -57,15 +57,8 @@ bool openLedger(Daemon::State& s) {
                 lookup.error().message());
     return false;
   }
-  auto tries = pipeline::ExtractTries::open((*ledger)->where());
-  if (!tries) {
-    s.log.error("ledger.unusable error={:?} hint=\"fix or move the file; nothing was processed\"",
-                tries.error().message());
-    return false;
-  }
   s.ledger = std::move(*ledger);
   s.lookup = std::make_unique<pipeline::LookupQueue>(s.loop->get(), std::move(*lookup));
-  s.extract_tries = std::move(*tries);
   return true;
 }
 

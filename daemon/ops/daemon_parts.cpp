@@ -88,8 +88,8 @@ void buildPipelines(Daemon::State& s) {
       ++e;  // config validation guarantees the endpoint exists
     }
     pipeline::Pipeline::Deps deps{
-        s.loop->get(), s.clock,        s.log,     *s.dispatchers[e],     *s.sink,
-        *s.budgets[e], s.lookup.get(), &s.events, s.extract_tries.get(), s.extract_program};
+        s.loop->get(), s.clock,        s.log,     *s.dispatchers[e], *s.sink,
+        *s.budgets[e], s.lookup.get(), &s.events, s.ledger.get(),    s.extract_program};
     s.pipelines.push_back(std::make_unique<pipeline::Pipeline>(deps, p, s.config.endpoints[e], i));
   }
 }

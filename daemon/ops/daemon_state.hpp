@@ -70,8 +70,6 @@ struct Daemon::State {
   // The ledger's read-only connection, lent to one look-up at a time;
   // outlives the pipelines that use it.
   std::unique_ptr<pipeline::LookupQueue> lookup;
-  // The ledger's extraction tries (every pipeline's; kept across reloads).
-  std::unique_ptr<pipeline::ExtractTries> extract_tries;
   std::string extract_program;  // dropd-extract (extractProgram())
   std::optional<uv::Loop> loop;
   // The day's token counts of every budget, kept across reloads.

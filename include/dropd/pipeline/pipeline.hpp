@@ -32,6 +32,7 @@
 #include "dropd/pipeline/intake.hpp"
 #include "dropd/pipeline/job_events.hpp"
 #include "dropd/pipeline/ledger.hpp"
+#include "dropd/pipeline/ledger_store.hpp"
 #include "dropd/pipeline/lookup_queue.hpp"
 #include "dropd/pipeline/read_budget.hpp"
 #include "dropd/pipeline/sink.hpp"
@@ -65,9 +66,9 @@ class Pipeline {
     // Told of every job's change of state; may be null. Owned by ops, it
     // outlives the pipeline and its jobs.
     JobEvents* events = nullptr;
-    // The ledger's extraction tries (shared by every pipeline, owned by
-    // ops); nullptr without a ledger, where tries are counted per job.
-    ExtractTries* tries = nullptr;
+    // The ledger (shared by every pipeline, owned by ops), for extraction
+    // tries; nullptr without a ledger, where tries are counted per job.
+    LedgerStore* ledger = nullptr;
     // The dropd-extract program, for a pipeline with `extract:`.
     std::string extract_program;
   };

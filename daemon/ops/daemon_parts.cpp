@@ -87,9 +87,9 @@ void buildPipelines(Daemon::State& s) {
     while (s.config.endpoints[e].name != p.endpoint) {
       ++e;  // config validation guarantees the endpoint exists
     }
-    pipeline::Pipeline::Deps deps{
-        s.loop->get(), s.clock,        s.log,     *s.dispatchers[e], *s.sink,
-        *s.budgets[e], s.lookup.get(), &s.events, s.ledger.get(),    s.extract_program};
+    pipeline::Pipeline::Deps deps{s.loop->get(),     s.clock,   s.log,
+                                  *s.dispatchers[e], *s.sink,   *s.budgets[e],
+                                  s.ledger.get(),    &s.events, s.extract_program};
     s.pipelines.push_back(std::make_unique<pipeline::Pipeline>(deps, p, s.config.endpoints[e], i));
   }
 }

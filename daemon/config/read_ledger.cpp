@@ -27,7 +27,6 @@ void readLedger(const MapReader& top, LedgerConfig& out) {
   });
   readField(map, "url", out.url, readNonEmptyString);
   readField(map, "password", out.password, readSecret);
-  const YAML::Node backend = map.find("backend");
   if (out.backend == LedgerConfig::Backend::kSqlite) {
     for (const auto key : {"url"sv, "password"sv}) {
       if (const YAML::Node n = map.find(key); n.IsDefined()) {
@@ -37,12 +36,6 @@ void readLedger(const MapReader& top, LedgerConfig& out) {
     }
     return;
   }
-  // A key that does nothing is a lie: the PostgreSQL ledger exists and
-  // passes the contract suite, but the daemon's parts do not call it yet.
-  map.ctx().error(backend, map.pathOf("backend"),
-                  "postgres is not built into the daemon yet (issue 16): the PostgreSQL ledger "
-                  "backend exists, but the daemon's parts and fleet claims do not use it yet; "
-                  "use sqlite");
   if (out.url.empty() && !map.find("url").IsDefined()) {
     map.ctx().error(node, "ledger", "backend: postgres needs url: a libpq connection string");
   }

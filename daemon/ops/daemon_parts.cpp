@@ -104,7 +104,7 @@ void buildParts(Daemon::State& s) {
 bool preloadRows(Daemon::State& s) {
   for (auto& p : s.pipelines) {
     // Nothing is committing yet: the writer is idle, read here as before.
-    pipeline::Ledger* ledger = s.ledger ? s.ledger->writerWhileIdle() : nullptr;
+    pipeline::Ledger* ledger = s.sqlite_ledger ? s.sqlite_ledger->writerWhileIdle() : nullptr;
     if (ledger == nullptr || !p->needsRows()) {
       continue;  // the bench build without a ledger; a pipeline without dedupe
     }

@@ -65,8 +65,10 @@ struct Daemon::State {
   EventHub event_hub{EventHubLimits{}, EventHub::firstIdAt(clock.wallNow())};
   EventFeed event_feed{event_hub, clock, mask.get()};
   // The ledger (docs/ledger.md): opened at start, kept across reloads; each
-  // Sink that buildParts() makes records through it. Idle once drained.
-  std::unique_ptr<pipeline::SqliteLedgerStore> ledger;
+  // Sink and Pipeline that buildParts() makes calls it. Idle once drained.
+  std::unique_ptr<pipeline::LedgerStore> ledger;
+  // The same ledger when it is the SQLite one (dedupe's rows at start), else null.
+  pipeline::SqliteLedgerStore* sqlite_ledger = nullptr;
   // The ledger's read-only connection, lent to one look-up at a time;
   // outlives the pipelines that use it.
   std::unique_ptr<pipeline::LookupQueue> lookup;

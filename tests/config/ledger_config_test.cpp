@@ -47,19 +47,41 @@ TEST_CASE("ledger: is sqlite unless written, and sqlite takes no url", "[config]
         "state_dir/ledger.db)");
 }
 
-TEST_CASE("ledger: backend postgres is refused until the daemon uses it", "[config]") {
+TEST_CASE("ledger: backend postgres reads its url and password, never echoing it", "[config]") {
   ::setenv("DROPD_TEST_PG_PASSWORD", "pg-secret-value", 1);
-  const auto errors =
-      errorsOf(configWith("ledger:\n  backend: postgres\n  url: host=10.0.0.5 dbname=dropd\n"
-                          "  password: { env: DROPD_TEST_PG_PASSWORD }\n"));
-  REQUIRE(errors.size() == 1);
-  CHECK(errors[0].rfind("bad.yaml:9:12: ledger.backend: postgres is not built into the daemon "
-                        "yet (issue 16)",
-                        0) == 0);
-  CHECK(errors[0].find("pg-secret-value") == std::string::npos);
+  const auto config = loadConfigString(
+      configWith("ledger:\n  backend: postgres\n  url: hostaddr=10.0.0.5 dbname=dropd\n"
+                 "  password: { env: DROPD_TEST_PG_PASSWORD }\n"),
+      "a.yaml");
+  CHECK(config.ledger.backend == LedgerConfig::Backend::kPostgres);
+  CHECK(config.ledger.url == "hostaddr=10.0.0.5 dbname=dropd");
+  REQUIRE(config.ledger.password);
+  CHECK(config.ledger.password->reveal() == "pg-secret-value");
+
+  const auto no_url = errorsOf(configWith("ledger: { backend: postgres }\n"));
+  REQUIRE(no_url.size() == 1);
+  CHECK(no_url[0] ==
+        "bad.yaml:8:9: ledger: backend: postgres needs url: a libpq connection "
+        "string");
   const auto typo = errorsOf(configWith("ledger: { backend: mysql }\n"));
   REQUIRE(typo.size() == 1);
   CHECK(typo[0].find("ledger.backend") != std::string::npos);
+}
+
+TEST_CASE("ledger: postgres with a pipeline's dedupe is refused until it is built", "[config]") {
+  const auto errors = errorsOf(
+      "ledger: { backend: postgres, url: hostaddr=10.0.0.5 }\n"
+      "endpoints:\n"
+      "  local:\n"
+      "    url: http://127.0.0.1:8089/v1\n"
+      "pipelines:\n"
+      "  - watch: [/srv/in]\n"
+      "    endpoint: local\n"
+      "    dedupe: sha256\n"
+      "    output: { dir: /srv/out }\n");
+  REQUIRE(errors.size() == 1);
+  CHECK(errors[0].find("pipelines[0].dedupe: dedupe with ledger.backend: postgres is not built "
+                       "yet (issue 16)") != std::string::npos);
 }
 
 }  // namespace

@@ -220,7 +220,7 @@ struct Pipeline {
 struct LedgerConfig {
   enum class Backend {
     kSqlite,    // state_dir/ledger.db (the default)
-    kPostgres,  // a database a fleet shares (issue 16): refused until the daemon uses it
+    kPostgres,  // a PostgreSQL database (issue 16; one dropd per inbox until claims exist)
   };
   Backend backend = Backend::kSqlite;
   std::string url;                 // postgres: a libpq connection string or URI

@@ -51,7 +51,23 @@ CREATE TABLE dropd_extract_tries (
 );
 )sql";
 
-constexpr std::array<std::string_view, 1> kMigrations = {kSchemaV1};
+// Schema v2: claims of jobs in flight (docs/ledger.md). expires_at is the
+// server's time (now() + lease), so hosts' clock skew never matters.
+constexpr std::string_view kSchemaV2 = R"sql(
+CREATE TABLE dropd_claims (
+  pipeline   text        NOT NULL,
+  rel        bytea       NOT NULL,
+  dev        bigint      NOT NULL,
+  ino        bigint      NOT NULL,
+  size       bigint      NOT NULL,
+  mtime_ns   bigint      NOT NULL,
+  holder     text        NOT NULL,
+  expires_at timestamptz NOT NULL,
+  PRIMARY KEY (pipeline, rel, dev, ino, size, mtime_ns)
+);
+)sql";
+
+constexpr std::array<std::string_view, 2> kMigrations = {kSchemaV1, kSchemaV2};
 
 // "drpd" then 1: the lock every dropd takes to migrate.
 constexpr std::int64_t kMigrationLock = 7237971125936848897;

@@ -303,5 +303,32 @@ TEST_CASE("LedgerStore counts extraction tries until max_tries and ends them on 
   }
 }
 
+TEST_CASE("LedgerStore claims: a holder gets, renews and releases its files", "[postgres]") {
+  const std::string backend = DROPD_BACKENDS();
+  CAPTURE(backend);
+  test::LoopFixture loop;
+  test::TempDir dir;
+  auto store = openStore(backend, loop, dir);
+  const std::vector<LedgerStore::TryKey> keys = {{"p", "a.txt", makeRow("a.txt", 1).identity},
+                                                 {"p", "b.txt", makeRow("b.txt", 2).identity}};
+  auto claimed = await<Result<std::vector<bool>>>(
+      loop, [&](auto cb) { store->claim("host-a:1:100", keys, 30s, cb); });
+  REQUIRE(claimed);
+  CHECK(*claimed == std::vector<bool>{true, true});
+  auto again = await<Result<std::vector<bool>>>(
+      loop, [&](auto cb) { store->claim("host-a:1:100", keys, 30s, cb); });
+  REQUIRE(again);
+  CHECK(*again == std::vector<bool>{true, true});  // its own claims: taken again
+  auto renewed = await<Result<std::vector<bool>>>(
+      loop, [&](auto cb) { store->renew("host-a:1:100", keys, 30s, cb); });
+  REQUIRE(renewed);
+  CHECK(*renewed == std::vector<bool>{true, true});
+  REQUIRE(await<Status>(loop, [&](auto cb) { store->release("host-a:1:100", keys, cb); }));
+  auto none = await<Result<std::vector<bool>>>(
+      loop, [&](auto cb) { store->claim("host-a:1:100", {}, 30s, cb); });
+  REQUIRE(none);
+  CHECK(none->empty());
+}
+
 }  // namespace
 }  // namespace dropd::pipeline

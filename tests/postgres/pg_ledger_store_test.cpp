@@ -148,5 +148,58 @@ TEST_CASE("PgLedgerStore waits while the server is down and goes on when it is b
   CHECK_FALSE(captured.has(password));
 }
 
+TEST_CASE("PgLedgerStore claims: one holder at a time until the lease expires", "[postgres]") {
+  test::LoopFixture loop;
+  CapturedLog captured;
+  const std::string url = test::PgCluster::get().createDatabase();
+  std::optional<Status> ready_a;
+  std::optional<Status> ready_b;
+  auto a = PgLedgerStore::open(loop.get(), captured.log, {url, std::nullopt},
+                               [&](Status st) { ready_a = std::move(st); });
+  auto b = PgLedgerStore::open(loop.get(), captured.log, {url, std::nullopt},
+                               [&](Status st) { ready_b = std::move(st); });
+  REQUIRE(a);
+  REQUIRE(b);
+  loop.runUntil([&] { return ready_a.has_value() && ready_b.has_value(); });
+  REQUIRE(*ready_a);
+  REQUIRE(*ready_b);
+  const file::FileIdentity id{1, 2, 3, std::chrono::system_clock::time_point{1'700'000'000s}};
+  const std::vector<pipeline::LedgerStore::TryKey> keys = {{"p", "x", id}, {"p", "y", id}};
+  auto ask = [&](PgLedgerStore& store, const std::string& holder,
+                 std::vector<pipeline::LedgerStore::TryKey> which, std::chrono::seconds lease) {
+    std::optional<Result<std::vector<bool>>> out;
+    store.claim(holder, std::move(which), lease, [&](Result<std::vector<bool>> r) { out = r; });
+    loop.runUntil([&] { return out.has_value(); });
+    REQUIRE(*out);
+    return **out;
+  };
+  CHECK(ask(**a, "a", {keys[0]}, 30s) == std::vector<bool>{true});
+  // b gets the free file only; a's claim on x holds.
+  CHECK(ask(**b, "b", keys, 30s) == std::vector<bool>{false, true});
+
+  std::optional<Result<std::vector<bool>>> renewed;
+  (*b)->renew("b", keys, 30s, [&](Result<std::vector<bool>> r) { renewed = r; });
+  loop.runUntil([&] { return renewed.has_value(); });
+  REQUIRE(*renewed);
+  CHECK(**renewed == std::vector<bool>{false, true});  // b never held x: renewal says so
+
+  SECTION("an expired lease goes to the next holder, and its old holder learns it lost it") {
+    CHECK(ask(**a, "a", {keys[0]}, 0s) == std::vector<bool>{true});  // expires at once
+    CHECK(ask(**b, "b", {keys[0]}, 30s) == std::vector<bool>{true});
+    std::optional<Result<std::vector<bool>>> lost;
+    (*a)->renew("a", {keys[0]}, 30s, [&](Result<std::vector<bool>> r) { lost = r; });
+    loop.runUntil([&] { return lost.has_value(); });
+    REQUIRE(*lost);
+    CHECK(**lost == std::vector<bool>{false});
+  }
+  SECTION("a released file is free at once") {
+    std::optional<Status> released;
+    (*a)->release("a", {keys[0]}, [&](Status st) { released = st; });
+    loop.runUntil([&] { return released.has_value(); });
+    REQUIRE(*released);
+    CHECK(ask(**b, "b", {keys[0]}, 30s) == std::vector<bool>{true});
+  }
+}
+
 }  // namespace
 }  // namespace dropd::postgres

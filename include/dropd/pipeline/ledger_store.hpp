@@ -9,8 +9,8 @@
 //  - finished rows: record() a batch, look files up (findAll(), latest()),
 //    stream a pipeline's rows at start (forEachRow()), forget(), stats();
 //  - extraction tries: beginTry(), undoTry(), countTries();
-//  - jobs in flight (fleet claims, later chunks): designed in
-//    docs/ledger.md, not built yet (issue 16).
+//  - jobs in flight: claim(), renew(), release() of a fleet's files
+//    (docs/ledger.md); the daemon does not call them yet (issue 16).
 //
 // Threads: loop thread only. Every call returns at once; its callback runs
 // later on the loop thread, exactly once, never inside the call. The
@@ -25,6 +25,7 @@
 // Errors: an Error naming the backend's place (ledger.db's path, or the
 // database's host/port/name; never a password) and what failed.
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -86,6 +87,21 @@ class LedgerStore {
                         Done<Try> done) = 0;
   virtual void undoTry(TryKey key, StatusDone done) = 0;
   virtual void countTries(TryKey key, Done<std::uint32_t> done) = 0;
+
+  // --- jobs in flight: claims (docs/ledger.md, "Jobs in flight") ---
+  // `holder` names one instance (host, pid, start time). For each of the
+  // distinct `keys`, index-aligned: true when `holder` now holds it for
+  // `lease` (it was free, expired, or already its own), false while another
+  // holder's claim runs. The SQLite backend grants every claim without I/O:
+  // its answers are those of a fleet of one.
+  virtual void claim(std::string holder, std::vector<TryKey> keys, std::chrono::seconds lease,
+                     Done<std::vector<bool>> done) = 0;
+  // Extends `holder`'s claims on `keys` by `lease`: false for each one it
+  // no longer holds (expired and taken, or released).
+  virtual void renew(std::string holder, std::vector<TryKey> keys, std::chrono::seconds lease,
+                     Done<std::vector<bool>> done) = 0;
+  // Gives `holder`'s claims on `keys` up.
+  virtual void release(std::string holder, std::vector<TryKey> keys, StatusDone done) = 0;
 };
 
 }  // namespace dropd::pipeline

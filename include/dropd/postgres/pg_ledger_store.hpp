@@ -80,6 +80,11 @@ class PgLedgerStore final : public pipeline::LedgerStore {
                 Done<Try> done) override;
   void undoTry(TryKey key, StatusDone done) override;
   void countTries(TryKey key, Done<std::uint32_t> done) override;
+  void claim(std::string holder, std::vector<TryKey> keys, std::chrono::seconds lease,
+             Done<std::vector<bool>> done) override;
+  void renew(std::string holder, std::vector<TryKey> keys, std::chrono::seconds lease,
+             Done<std::vector<bool>> done) override;
+  void release(std::string holder, std::vector<TryKey> keys, StatusDone done) override;
 
  private:
   enum Lane : std::size_t { kWriter, kReader, kTries, kLaneCount };

@@ -3,12 +3,14 @@
 A first --once run over kept files sends each once and leaves one row per
 file in dropd_jobs; a second run sends nothing (each file is looked up in
 PostgreSQL). With the server stopped, a third run waits (ledger.postgres_down)
-instead of failing, and finishes the new files once the server is back. The
+instead of failing, and finishes the new files once the server is back; a
+daemon whose server stops under it holds new files until it is back. The
 password given as ledger.password never appears in dropd's output.
 """
 
 import os
 import random
+import signal
 import tempfile
 
 import dropd_e2e as e2e
@@ -72,6 +74,32 @@ def main():
                       f"third run sent {len(fake.requests()) - FILES}")
             e2e.check("ledger.postgres_up" in out, "the way back is said")
             e2e.note("with the server stopped dropd waited, then sent the 5 new files")
+            # Mid-run: a daemon with the server stopped under it. New files
+            # wait for the ledger's word (never sent without it); once the
+            # server is back they are sent, each once.
+            daemon = e2e.start_dropd(["--config", config], env=env)
+            try:
+                daemon.stderr.wait_for(r"daemon\.ready", 20)  # its start's scan is done
+                sent = len(fake.requests())
+                pg.stop()
+                e2e.write_files(dirs["inbox"], {f"late/l{i}.txt": e2e.english_text(rng, 10)
+                                                for i in range(5)})
+                at = daemon.stderr.wait_for(r"ledger\.postgres_down", 20)
+                e2e.check(len(fake.requests()) == sent, "sent while the ledger was down")
+                pg.start()
+                daemon.stderr.wait_for(r"ledger\.postgres_up", 20, start=at)
+                e2e.wait_until(lambda: len(fake.requests()) == sent + 5, 20, "the 5 late files")
+                e2e.wait_until(lambda: len(results(dirs["outbox"])) == FILES + 10, 20,
+                               "their records")
+            finally:
+                daemon.signal(signal.SIGTERM)
+                code = daemon.wait(20)
+                daemon.kill()
+            out += daemon.stderr.text() + daemon.stdout.text()
+            e2e.check(code == 0, f"daemon exit {code}")
+            e2e.check(len(fake.requests()) == sent + 5, "a late file was sent twice")
+            e2e.note("a daemon with the server stopped under it: the late files waited, then "
+                     "went once each")
             e2e.check(PASSWORD not in out, "the password appeared in dropd's output")
             e2e.note("the password never appears in dropd's output")
         finally:

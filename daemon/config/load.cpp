@@ -17,7 +17,8 @@ using namespace std::string_view_literals;
 using detail::Context;
 using detail::MapReader;
 
-constexpr std::array kTopKeys{"state_dir"sv, "log"sv, "status"sv, "endpoints"sv, "pipelines"sv};
+constexpr std::array kTopKeys{"state_dir"sv, "ledger"sv,    "log"sv,
+                              "status"sv,    "endpoints"sv, "pipelines"sv};
 constexpr std::array kLogKeys{"level"sv, "format"sv};
 constexpr std::array kStatusKeys{"listen"sv, "token"sv};
 constexpr std::array<std::pair<std::string_view, LogLevel>, 5> kLevels{
@@ -141,6 +142,7 @@ Config loadConfigString(std::string_view yaml, std::string_view name_for_message
   const MapReader top(ctx, root, "", kTopKeys);
   Config config;
   readField(top, "state_dir", config.state_dir, detail::readPath);
+  detail::readLedger(top, config.ledger);
   readLog(top, config.log);
   readStatus(top, config.status);
   readEndpoints(top, config.endpoints);

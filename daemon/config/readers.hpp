@@ -37,6 +37,9 @@ void readEndpointProxy(Context& ctx, const MapReader& endpoint, Endpoint& out);
 // pipeline), into out when present (read_budget.cpp).
 void readBudget(const MapReader& parent, Budget& out);
 
+// `ledger:` into out (read_ledger.cpp).
+void readLedger(const MapReader& top, LedgerConfig& out);
+
 // pipelines[index].
 [[nodiscard]] Pipeline readPipeline(Context& ctx, std::size_t index, const YAML::Node& node);
 

@@ -93,6 +93,9 @@ void SecretMask::addFrom(const Config& config) {
       add(endpoint.proxy->basicCredentials(), label);
     }
   }
+  if (config.ledger.password) {
+    add(config.ledger.password->reveal(), "ledger.password");
+  }
   if (config.status && config.status->token) {
     add(config.status->token->reveal(), "status.token");
   }

@@ -97,7 +97,23 @@ void checkNamesAndEndpoints(const Config& config, Diagnostics& diags) {
 
 }  // namespace
 
+// Dedupe reads every row of its pipeline at start, from the SQLite ledger's
+// idle connection; the PostgreSQL ledger cannot serve that yet.
+void checkLedger(const Config& config, Diagnostics& diags) {
+  if (config.ledger.backend != LedgerConfig::Backend::kPostgres) {
+    return;
+  }
+  for (std::size_t i = 0; i < config.pipelines.size(); ++i) {
+    if (config.pipelines[i].dedupe != Dedupe::kNone) {
+      report(diags, fmt::format("pipelines[{}].dedupe", i),
+             "dedupe with ledger.backend: postgres is not built yet (issue 16): use the sqlite "
+             "ledger, or dedupe: none");
+    }
+  }
+}
+
 void validateConfig(const Config& config, Diagnostics& diags) {
+  checkLedger(config, diags);
   checkNamesAndEndpoints(config, diags);
   checkOutputDirs(config, diags);
   for (std::size_t i = 0; i < config.pipelines.size(); ++i) {

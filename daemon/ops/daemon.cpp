@@ -10,6 +10,7 @@
 
 #include "dropd/file/commit.hpp"
 #include "dropd/ops/cli.hpp"
+#include "dropd/postgres/pg_ledger_store.hpp"
 #include "dropd/uv/check.hpp"
 
 #include "daemon_parts.hpp"
@@ -32,6 +33,39 @@ constexpr bool kLedgerBuilt = false;
 constexpr bool kLedgerBuilt = true;
 #endif
 
+// ledger.backend: postgres. Before the daemon's loop runs, it is driven
+// here until the schema is ready: an unreachable server is waited for
+// (ledger.postgres_down says so), a refusal (a newer schema) ends the run.
+bool openPostgresLedger(Daemon::State& s) {
+  const config::LedgerConfig& c = s.config.ledger;
+  postgres::PgLedgerOptions options{c.url, std::nullopt};
+  if (c.password) {
+    options.password = c.password->reveal();
+  }
+  std::optional<Status> ready;
+  auto store = postgres::PgLedgerStore::open(s.loop->get(), s.log, options,
+                                             [&ready](Status st) { ready = std::move(st); });
+  if (!store) {
+    s.log.error("ledger.unusable error={:?}", store.error().message());
+    return false;
+  }
+  while (!ready) {
+    uv_run(&s.loop->get(), UV_RUN_ONCE);
+  }
+  if (!*ready) {
+    s.log.error("ledger.unusable where={:?} error={:?} hint=\"nothing was processed\"",
+                (*store)->where(), ready->error().message());
+    return false;
+  }
+  s.log.info("ledger.open backend=postgres where={:?} schema={}", (*store)->where(),
+             postgres::PgLedgerStore::schemaVersion());
+  s.log.warn(
+      "ledger.no_claims hint=\"fleet claims are not built yet: run one dropd per inbox, or "
+      "two hosts will send the same files\"");
+  s.ledger = std::move(*store);
+  return true;
+}
+
 // The ledger refuses what it cannot trust (a network file system, a foreign
 // or newer file): then nothing is processed and no source is touched.
 bool openLedger(Daemon::State& s) {
@@ -45,27 +79,24 @@ bool openLedger(Daemon::State& s) {
     s.log.warn("daemon.no_ledger hint=\"bench build (DROPD_LEDGER=OFF): nothing is recorded\"");
     return true;
   }
-  auto ledger = pipeline::Ledger::open(s.config.state_dir);
+  if (s.config.ledger.backend == config::LedgerConfig::Backend::kPostgres) {
+    return openPostgresLedger(s);
+  }
+  auto ledger = pipeline::SqliteLedgerStore::open(s.loop->get(), s.config.state_dir);
   if (!ledger) {
     s.log.error("ledger.unusable error={:?} hint=\"fix or move the file; nothing was processed\"",
                 ledger.error().message());
     return false;
   }
-  auto lookup = pipeline::LedgerLookup::open((*ledger)->path());
+  auto lookup = pipeline::LedgerLookup::open((*ledger)->where());
   if (!lookup) {
     s.log.error("ledger.unusable error={:?} hint=\"fix or move the file; nothing was processed\"",
                 lookup.error().message());
     return false;
   }
-  auto tries = pipeline::ExtractTries::open((*ledger)->path());
-  if (!tries) {
-    s.log.error("ledger.unusable error={:?} hint=\"fix or move the file; nothing was processed\"",
-                tries.error().message());
-    return false;
-  }
+  s.sqlite_ledger = ledger->get();
   s.ledger = std::move(*ledger);
   s.lookup = std::make_unique<pipeline::LookupQueue>(s.loop->get(), std::move(*lookup));
-  s.extract_tries = std::move(*tries);
   return true;
 }
 
@@ -115,7 +146,10 @@ Daemon::~Daemon() {
   stopStatus(s);
   s.event_flush.reset();
   tearDownParts(s);
-  s.loop.reset();  // runs the loop until every close callback has run
+  s.lookup.reset();
+  s.sqlite_ledger = nullptr;
+  s.ledger.reset();  // PostgreSQL's connections close their uv_polls here
+  s.loop.reset();    // runs the loop until every close callback has run
 }
 
 void beginStop(Daemon::State& s, int signum) {

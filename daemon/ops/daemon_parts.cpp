@@ -65,7 +65,7 @@ void buildPipelines(Daemon::State& s) {
   // Sink may be below its high-water mark, which every endpoint's budget
   // reads.
   auto sink = pipeline::Sink::create(
-      s.loop->get(), s.log, s.once ? 3 : 0, std::move(s.ledger),
+      s.loop->get(), s.log, s.once ? 3 : 0, s.ledger.get(),
       [&s] {
         for (auto& budget : s.budgets) {
           budget->wake();
@@ -87,9 +87,9 @@ void buildPipelines(Daemon::State& s) {
     while (s.config.endpoints[e].name != p.endpoint) {
       ++e;  // config validation guarantees the endpoint exists
     }
-    pipeline::Pipeline::Deps deps{
-        s.loop->get(), s.clock,        s.log,     *s.dispatchers[e],     *s.sink,
-        *s.budgets[e], s.lookup.get(), &s.events, s.extract_tries.get(), s.extract_program};
+    pipeline::Pipeline::Deps deps{s.loop->get(),     s.clock,   s.log,
+                                  *s.dispatchers[e], *s.sink,   *s.budgets[e],
+                                  s.ledger.get(),    &s.events, s.extract_program};
     s.pipelines.push_back(std::make_unique<pipeline::Pipeline>(deps, p, s.config.endpoints[e], i));
   }
 }
@@ -103,7 +103,8 @@ void buildParts(Daemon::State& s) {
 
 bool preloadRows(Daemon::State& s) {
   for (auto& p : s.pipelines) {
-    pipeline::Ledger* ledger = s.sink->ledger();  // nothing is committing yet
+    // Nothing is committing yet: the writer is idle, read here as before.
+    pipeline::Ledger* ledger = s.sqlite_ledger ? s.sqlite_ledger->writerWhileIdle() : nullptr;
     if (ledger == nullptr || !p->needsRows()) {
       continue;  // the bench build without a ledger; a pipeline without dedupe
     }
@@ -126,11 +127,6 @@ void startPipelines(Daemon::State& s) {
 void tearDownParts(Daemon::State& s) {
   s.pipelines.clear();
   s.budgets.clear();
-  if (s.sink) {
-    if (auto ledger = s.sink->releaseLedger()) {
-      s.ledger = std::move(ledger);  // for the next parts (a reload); drained, so never lent
-    }
-  }
   s.sink.reset();
   for (const auto& d : s.dispatchers) {
     noteDispatcherGone(s, *d);

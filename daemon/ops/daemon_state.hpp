@@ -25,6 +25,7 @@
 #include "dropd/pipeline/pipeline.hpp"
 #include "dropd/pipeline/read_budget.hpp"
 #include "dropd/pipeline/sink.hpp"
+#include "dropd/pipeline/sqlite_ledger_store.hpp"
 #include "dropd/uv/loop.hpp"
 #include "dropd/uv/signal.hpp"
 #include "dropd/uv/timer.hpp"
@@ -63,14 +64,14 @@ struct Daemon::State {
   // JobEvents has no unsubscribe: its listener must live as long as it.
   EventHub event_hub{EventHubLimits{}, EventHub::firstIdAt(clock.wallNow())};
   EventFeed event_feed{event_hub, clock, mask.get()};
-  // The ledger while no Sink holds it: opened at start, moved into each
-  // Sink that buildParts() makes and taken back by tearDownParts().
-  std::unique_ptr<pipeline::Ledger> ledger;
+  // The ledger (docs/ledger.md): opened at start, kept across reloads; each
+  // Sink and Pipeline that buildParts() makes calls it. Idle once drained.
+  std::unique_ptr<pipeline::LedgerStore> ledger;
+  // The same ledger when it is the SQLite one (dedupe's rows at start), else null.
+  pipeline::SqliteLedgerStore* sqlite_ledger = nullptr;
   // The ledger's read-only connection, lent to one look-up at a time;
   // outlives the pipelines that use it.
   std::unique_ptr<pipeline::LookupQueue> lookup;
-  // The ledger's extraction tries (every pipeline's; kept across reloads).
-  std::unique_ptr<pipeline::ExtractTries> extract_tries;
   std::string extract_program;  // dropd-extract (extractProgram())
   std::optional<uv::Loop> loop;
   // The day's token counts of every budget, kept across reloads.

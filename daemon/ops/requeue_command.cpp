@@ -123,6 +123,11 @@ void touchSelected(const config::Pipeline& p, const std::vector<std::string>& se
 
 int runRequeueCommand(const config::Config& config, bool failed_only,
                       std::span<const std::string> paths, std::ostream& out, std::ostream& err) {
+  if (config.ledger.backend != config::LedgerConfig::Backend::kSqlite) {
+    err << "dropd requeue: not built yet for ledger.backend: postgres (issue 16); forget the "
+           "rows with SQL: DELETE FROM dropd_jobs WHERE pipeline = '...'\n";
+    return kExitRuntime;
+  }
   auto ledger = pipeline::Ledger::open(config.state_dir);
   if (!ledger) {
     err << "dropd requeue: " << ledger.error().message() << '\n';

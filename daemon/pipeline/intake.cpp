@@ -142,20 +142,27 @@ void Intake::startChunk(Scan& scan) {
 }
 
 void Intake::lookUpChunk(watch::ScanResult scan, const std::string& record_prefix) {
-  if (deps_.lookups == nullptr) {
+  if (deps_.ledger == nullptr) {
     endChunk(std::move(scan), {});
     return;
   }
   // Files finished before are left out here, so a rescan of a folder of
-  // kept files reads none of them.
-  deps_.lookups->run<ChunkLookUp, ChunkLookUp>(
-      {config_.name, record_prefix, std::move(scan), {}}, lookUpChunkFiles,
-      [this](ChunkLookUp out) { endChunk(std::move(out.scan), std::move(out.priors)); });
-}
-
-Intake::ChunkLookUp Intake::lookUpChunkFiles(LedgerLookup& lookup, ChunkLookUp chunk) {
-  chunk.priors = lookUpPriors(lookup, chunk.pipeline, chunk.record_prefix, chunk.scan.files);
-  return chunk;
+  // kept files reads none of them. One findAll: one read snapshot a chunk.
+  std::vector<LedgerLookup::Key> keys;
+  std::vector<std::size_t> asked;  // index into files of each key
+  for (std::size_t i = 0; i < scan.files.size(); ++i) {
+    if (scan.files[i].identity.ino != 0) {  // 0: gone before it could be looked at
+      keys.push_back({record_prefix + scan.files[i].rel, scan.files[i].identity});
+      asked.push_back(i);
+    }
+  }
+  auto held = std::make_shared<watch::ScanResult>(std::move(scan));
+  deps_.ledger->findAll(config_.name, std::move(keys),
+                        [this, held, asked = std::move(asked)](
+                            Result<std::vector<std::optional<LedgerLookup::Finished>>> found) {
+                          auto priors = priorsOf(held->files, asked, std::move(found));
+                          endChunk(std::move(*held), std::move(priors));
+                        });
 }
 
 void Intake::endChunk(watch::ScanResult scan, std::vector<Prior> priors) {
@@ -259,20 +266,11 @@ void Intake::discover(std::size_t root, const std::string& rel, milliseconds del
   }
 }
 
-std::vector<Intake::Prior> Intake::lookUpPriors(LedgerLookup& lookup, const std::string& pipeline,
-                                                const std::string& record_prefix,
-                                                const std::vector<watch::ScannedFile>& files) {
+std::vector<Intake::Prior> Intake::priorsOf(
+    const std::vector<watch::ScannedFile>& files, const std::vector<std::size_t>& asked,
+    Result<std::vector<std::optional<LedgerLookup::Finished>>> found) {
   std::vector<Prior> priors(files.size());
-  std::vector<LedgerLookup::Key> keys;
-  std::vector<std::size_t> asked;  // index into files of each key
-  for (std::size_t i = 0; i < files.size(); ++i) {
-    if (files[i].identity.ino != 0) {  // 0: gone before it could be looked at
-      keys.push_back({record_prefix + files[i].rel, files[i].identity});
-      asked.push_back(i);
-    }
-  }
-  auto found = lookup.findAll(pipeline, keys);
-  if (!found) {
+  if (!found || found->size() != asked.size()) {
     return priors;  // each read looks up its file again (and waits if that fails too)
   }
   for (std::size_t k = 0; k < asked.size(); ++k) {

@@ -47,7 +47,7 @@ enum Column : int {
 };
 
 // Indexed by Ledger::Stmt.
-constexpr std::array<const char*, 10> kSql = {
+constexpr std::array<const char*, 11> kSql = {
     "BEGIN IMMEDIATE",
     "COMMIT",
     "ROLLBACK",
@@ -72,6 +72,10 @@ constexpr std::array<const char*, 10> kSql = {
     // A file that ends after extraction: its tries are over (ledger_tries.cpp).
     "DELETE FROM extract_tries WHERE pipeline = ?1 AND rel = ?2"
     " AND dev = ?3 AND ino = ?4 AND size = ?5 AND mtime_ns = ?6",
+    // A page of a pipeline's rows, by position (the rowid's order is insertion's).
+    "SELECT " DROPD_LEDGER_COLUMNS
+    ", id FROM jobs WHERE pipeline = ?1 AND id > ?2 ORDER BY id"
+    " LIMIT ?3",
 };
 
 #undef DROPD_LEDGER_COLUMNS
@@ -284,6 +288,35 @@ Status Ledger::forEachRow(std::string_view pipeline, const RowVisitor& visit) {
     return sqliteError(rc, "forEachRow: bind");
   }
   return visitWith(stmt, visit);
+}
+
+Result<std::vector<LedgerRow>> Ledger::loadPage(std::string_view pipeline, std::int64_t& after,
+                                                std::size_t limit) {
+  sqlite3_stmt* const stmt = stmts_[kLoadPage].get();
+  if (bindText(stmt, 1, pipeline) != SQLITE_OK || sqlite3_bind_int64(stmt, 2, after) != SQLITE_OK ||
+      sqlite3_bind_int64(stmt, 3, static_cast<std::int64_t>(limit)) != SQLITE_OK) {
+    sqlite3_clear_bindings(stmt);
+    return sqliteError(SQLITE_TOOBIG, "loadPage: bind");
+  }
+  std::vector<LedgerRow> rows;
+  std::int64_t last = after;
+  const StmtUse use(stmt);
+  int rc = SQLITE_ROW;
+  while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+    auto row = readRow(stmt);
+    if (!row) {
+      return makeError(ErrorCode::kInvalid,
+                       fmt::format("ledger: {} holds a row with unknown state {}: edited by hand?",
+                                   path_.string(), sqlite3_column_int64(stmt, kState)));
+    }
+    last = sqlite3_column_int64(stmt, kColumnCount);
+    rows.push_back(std::move(*row));
+  }
+  if (rc != SQLITE_DONE) {
+    return sqliteError(rc, "loadPage");
+  }
+  after = last;
+  return rows;
 }
 
 Result<std::vector<LedgerRow>> Ledger::loadAll() { return loadWith(stmts_[kLoadAll].get()); }

@@ -43,7 +43,7 @@ Pipeline::Pipeline(Deps deps, const config::Pipeline& config, const config::Endp
       index_(index),
       builder_(std::make_shared<const llm::RequestBuilder>(endpoint, config.prompt,
                                                            llm::jsonOutputOf(config, endpoint))),
-      intake_({deps.loop, deps.clock, deps.log, finished_, deps.lookup, [this] { pump(); },
+      intake_({deps.loop, deps.clock, deps.log, finished_, deps.ledger, [this] { pump(); },
                [this](const Intake::Pending& where, const Finished& finished) {
                  recover(where, finished);
                },
@@ -235,7 +235,7 @@ void Pipeline::onRecordWritten(std::unique_ptr<Job> job, const file::CommitOutco
   // Held in memory while its source is where it was and no ledger row can
   // say it is finished: without a ledger, or when the ledger commit or the
   // move failed (the source then stays, and is moved at the next scan).
-  const bool row_says_so = deps_.lookup != nullptr && outcome.source_disposed;
+  const bool row_says_so = deps_.ledger != nullptr && outcome.source_disposed;
   if (!row_says_so && (rule.action == config::SourceAction::kKeep || !outcome.source_disposed)) {
     finished_.remember(job->rel, {job->identity, ok, outcome.placed_at});
   } else {

@@ -13,26 +13,6 @@ namespace {
 
 using Kind = ExtractOutcome::Kind;
 
-struct TryIn {
-  ExtractTries* tries;
-  ExtractTries::Key key;
-  std::uint32_t max_tries;
-  std::string last_error;
-  bool undo = false;
-};
-
-// Threadpool: the ledger's word on one more try (or one less).
-Result<ExtractTries::Try> countTry(TryIn in) {
-  if (in.undo) {
-    auto undone = in.tries->undo(in.key);
-    if (!undone) {
-      return tl::unexpected(std::move(undone.error()));
-    }
-    return ExtractTries::Try{};
-  }
-  return in.tries->begin(in.key, in.max_tries, in.last_error);
-}
-
 struct BodyIn {
   std::shared_ptr<const llm::RequestBuilder> builder;
   std::string rel;
@@ -83,7 +63,7 @@ void Pipeline::startExtract(std::unique_ptr<Job> job, std::string last_error) {
     job->moveTo(JobState::kExtracting, "not text");
   }
   const std::uint32_t max_tries = config_.extract->max_tries;
-  if (deps_.tries == nullptr) {  // no ledger: this run's tries only
+  if (deps_.ledger == nullptr) {  // no ledger: this run's tries only
     if (job->extract_tries >= max_tries) {
       failExtract(std::move(job), llm::FailureKind::kExtract,
                   triesMessage(job->extract_tries, last_error));
@@ -95,9 +75,10 @@ void Pipeline::startExtract(std::unique_ptr<Job> job, std::string last_error) {
   }
   ++extract_works_;
   auto holder = std::make_shared<std::unique_ptr<Job>>(std::move(job));
-  TryIn in{deps_.tries, triesKey(**holder), max_tries, std::move(last_error)};
-  const Status queued = uv::queueWork<TryIn, ExtractTries::Try>(
-      deps_.loop, std::move(in), countTry, [this, holder](Result<ExtractTries::Try> counted) {
+  // The ledger's word on one more try, durable before the helper sees the file.
+  deps_.ledger->beginTry(
+      triesKey(**holder), max_tries, std::move(last_error),
+      [this, holder](Result<ExtractTries::Try> counted) {
         --extract_works_;
         std::unique_ptr<Job> counted_job = std::move(*holder);
         if (!counted) {
@@ -114,7 +95,6 @@ void Pipeline::startExtract(std::unique_ptr<Job> job, std::string last_error) {
           sendToExtractor(std::move(counted_job));
         }
       });
-  DROPD_CHECK(queued.has_value(), "uv_queue_work for an extraction try");
 }
 
 void Pipeline::sendToExtractor(std::unique_ptr<Job> job) {
@@ -182,19 +162,16 @@ void Pipeline::failExtract(std::unique_ptr<Job> job, llm::FailureKind kind, std:
 }
 
 void Pipeline::dropExtract(std::unique_ptr<Job> job) {
-  if (job->extract_tried && deps_.tries != nullptr) {
+  if (job->extract_tried && deps_.ledger != nullptr) {
     // Stopping is not the file's fault: the try it had begun is taken back.
     ++extract_works_;
-    TryIn in{deps_.tries, triesKey(*job), 0, {}, /*undo=*/true};
-    const Status queued = uv::queueWork<TryIn, ExtractTries::Try>(
-        deps_.loop, std::move(in), countTry, [this](Result<ExtractTries::Try> undone) {
-          --extract_works_;
-          if (!undone) {
-            deps_.log.warn("ledger.extract_tries_failed pipeline={} error={:?}", config_.name,
-                           undone.error().message());
-          }
-        });
-    DROPD_CHECK(queued.has_value(), "uv_queue_work for an extraction undo");
+    deps_.ledger->undoTry(triesKey(*job), [this](Status undone) {
+      --extract_works_;
+      if (!undone) {
+        deps_.log.warn("ledger.extract_tries_failed pipeline={} error={:?}", config_.name,
+                       undone.error().message());
+      }
+    });
   }
   const std::string rel = job->rel;
   job->moveTo(JobState::kForgotten, "stopping while extracting");

@@ -35,34 +35,25 @@ struct ReadOut {
   std::string lookup_error;                       // the look-up failed: nothing was read
 };
 
-// Threadpool: was this version finished before, kept in place unchanged
-// or (with a `lookup`) in the ledger? True if so, or if the look-up
-// failed: nothing is to be read then; `out` says which.
-bool finishedBefore(const ReadIn& in, LedgerLookup* lookup, ReadOut& out) {
-  if (!in.kept && lookup == nullptr) {
+// Threadpool: was this version finished before and kept in place
+// unchanged? True if so: nothing is to be read. `now` gets the file's
+// identity, for the ledger's look-up (unset if it could not be read: the
+// read says what is wrong).
+bool keptUnchanged(const ReadIn& in, ReadOut& out, std::optional<file::FileIdentity>* now) {
+  if (!in.kept && now == nullptr) {
     return false;
   }
-  file::FileIdentity now;
+  file::FileIdentity identity;
   std::string ignored;
-  if (file::statFile(in.request.path, now, ignored) != file::ReadStatus::kOk) {
-    return false;  // the read says what is wrong
+  if (file::statFile(in.request.path, identity, ignored) != file::ReadStatus::kOk) {
+    return false;
   }
-  if (in.kept && now == *in.kept) {
+  if (in.kept && identity == *in.kept) {
     out.unchanged_since_kept = true;
     return true;
   }
-  if (lookup == nullptr) {
-    return false;
-  }
-  auto found = lookup->find(in.pipeline, in.record_rel, now);
-  if (!found) {
-    out.lookup_error = found.error().message();
-    return true;
-  }
-  if (*found) {
-    out.finished_as = now;
-    out.finished = std::move(**found);
-    return true;
+  if (now != nullptr) {
+    *now = identity;
   }
   return false;
 }
@@ -89,7 +80,7 @@ bool extractsText(const ReadIn& in, std::string_view content) {
 // body travels on.
 Result<ReadOut> readAndBuild(ReadIn in) {
   ReadOut out;
-  if (finishedBefore(in, nullptr, out)) {
+  if (keptUnchanged(in, out, nullptr)) {
     return out;
   }
   out.outcome = file::readWhole(in.request);
@@ -121,14 +112,9 @@ Result<ReadOut> readAndBuild(ReadIn in) {
 struct Pipeline::ReadDone {
   ReadIn in;
   ReadOut out;
-  bool decided = false;  // the ledger's look-up settled it: nothing is read
+  bool decided = false;                   // the ledger's look-up settled it: nothing is read
+  std::optional<file::FileIdentity> now;  // the identity the ledger is asked about
 };
-
-Pipeline::ReadDone Pipeline::lookUpBeforeRead(LedgerLookup& lookup, ReadDone read) {
-  read.decided = finishedBefore(read.in, &lookup, read.out);
-  read.in.kept.reset();  // checked
-  return read;
-}
 
 void Pipeline::startRead(Intake::Pending pending) {
   auto job = newJob(pending);
@@ -152,19 +138,57 @@ void Pipeline::startRead(Intake::Pending pending) {
   deps_.budget.acquire();
   ++reads_running_;
   auto holder = std::make_shared<std::unique_ptr<Job>>(std::move(job));
-  if (pending.ledger_checked || deps_.lookup == nullptr) {
+  if (pending.ledger_checked || deps_.ledger == nullptr) {
     queueRead(holder, pending, std::move(read));
     return;
   }
-  // The ledger's word first (its connection is lent to one look-up at a time).
-  deps_.lookup->run<ReadDone, ReadDone>(
-      std::move(read), lookUpBeforeRead, [this, holder, pending](ReadDone looked) {
-        if (looked.decided) {
-          readEnded(std::move(*holder), pending, std::move(looked));
-        } else {
-          queueRead(holder, pending, std::move(looked));
+  // The ledger's word first: the file's identity (pool), then its row.
+  const Status queued = uv::queueWork<ReadDone, ReadDone>(
+      deps_.loop, std::move(read),
+      [](ReadDone statted) -> Result<ReadDone> {  // pool: the file's identity now
+        statted.decided = keptUnchanged(statted.in, statted.out, &statted.now);
+        statted.in.kept.reset();  // checked
+        return statted;
+      },
+      [this, holder, pending](Result<ReadDone> statted) {
+        DROPD_CHECK(statted.has_value(), "stat work cancelled");
+        if (statted->decided || !statted->now) {
+          afterLookUp(holder, pending, std::move(*statted));
+          return;
         }
+        lookUp(holder, pending, std::move(*statted));
       });
+  DROPD_CHECK(queued.has_value(), "uv_queue_work for a stat");
+}
+
+void Pipeline::lookUp(std::shared_ptr<std::unique_ptr<Job>> job, const Intake::Pending& pending,
+                      ReadDone read) {
+  const std::string record_rel = read.in.record_rel;
+  const file::FileIdentity now = *read.now;
+  auto held = std::make_shared<ReadDone>(std::move(read));
+  deps_.ledger->findAll(
+      config_.name, {{record_rel, now}},
+      [this, job, pending, held](Result<std::vector<std::optional<LedgerStore::Finished>>> found) {
+        ReadDone& looked = *held;
+        if (!found) {
+          looked.out.lookup_error = found.error().message();
+          looked.decided = true;
+        } else if (!found->empty() && found->front()) {
+          looked.out.finished_as = looked.now;
+          looked.out.finished = std::move(*found->front());
+          looked.decided = true;
+        }
+        afterLookUp(job, pending, std::move(looked));
+      });
+}
+
+void Pipeline::afterLookUp(std::shared_ptr<std::unique_ptr<Job>> job,
+                           const Intake::Pending& pending, ReadDone looked) {
+  if (looked.decided) {
+    readEnded(std::move(*job), pending, std::move(looked));
+  } else {
+    queueRead(std::move(job), pending, std::move(looked));
+  }
 }
 
 void Pipeline::queueRead(std::shared_ptr<std::unique_ptr<Job>> job, const Intake::Pending& pending,

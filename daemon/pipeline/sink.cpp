@@ -11,57 +11,24 @@
 namespace dropd::pipeline {
 namespace {
 
-// What a stage's batch takes to the threadpool and brings back; the jobs
-// wait on the loop thread. Index-aligned.
+// What a batch takes to the threadpool and brings back; the jobs wait on
+// the loop thread. Index-aligned.
 struct Payload {
   std::vector<file::CommitItem> items;
   std::vector<file::CommitOutcome> outcomes;
-  std::vector<std::optional<LedgerRow>> rows;  // stage 2 only, and only with a ledger
-  // Stage 2 only: the Sink's ledger, lent to this one batch and handed back
-  // with it, so no other code can touch the connection meanwhile.
-  std::unique_ptr<Ledger> ledger;
-  std::chrono::nanoseconds commit_took{0};  // stage 2 with rows: the ledger's transaction
 };
 
-Result<Payload> stageRecords(Payload batch) {
+Result<Payload> stageBatch(Payload batch) {
   batch.outcomes = file::stageRecords(batch.items);
   return batch;
 }
 
-// The rows of the records now in place, in one transaction; false (and the
-// error in every written outcome) if the commit failed.
-bool recordRows(Payload& batch) {
-  std::vector<LedgerRow> rows;
-  rows.reserve(batch.rows.size());
-  for (std::size_t i = 0; i < batch.rows.size(); ++i) {
-    if (batch.rows[i] && batch.outcomes[i].record_written) {
-      batch.rows[i]->result_path = batch.outcomes[i].placed_at;
-      rows.push_back(std::move(*batch.rows[i]));
-    }
-  }
-  const Status s = batch.ledger->record(rows);
-  if (!s) {
-    for (file::CommitOutcome& outcome : batch.outcomes) {
-      if (outcome.record_written) {
-        outcome.error = "ledger: " + s.error().message();
-      }
-    }
-  }
-  return s.has_value();
+Result<Payload> placeBatch(Payload batch) {
+  file::placeStagedRecords(batch.items, batch.outcomes);
+  return batch;
 }
 
-// The records into place, their rows, then the sources, with nothing in
-// between: how long a result is visible without its row (a crash then sends
-// its file again) or with its source still in the inbox is what it was
-// before the stages overlapped.
-Result<Payload> placeRecordAndDispose(Payload batch) {
-  file::placeStagedRecords(batch.items, batch.outcomes);
-  // A duration only (no time of day): the pool may read the steady clock.
-  const auto began = std::chrono::steady_clock::now();
-  if (batch.ledger != nullptr && !recordRows(batch)) {
-    return batch;  // sources stay: the next start finds them without rows and redoes them
-  }
-  batch.commit_took = std::chrono::steady_clock::now() - began;
+Result<Payload> disposeBatch(Payload batch) {
   file::disposeSources(batch.items, batch.outcomes);
   return batch;
 }
@@ -69,24 +36,23 @@ Result<Payload> placeRecordAndDispose(Payload batch) {
 }  // namespace
 
 Result<std::unique_ptr<Sink>> Sink::create(uv_loop_t& loop, spdlog::logger& log,
-                                           std::uint32_t max_retries,
-                                           std::unique_ptr<Ledger> ledger, HandedBackFn handed_back,
+                                           std::uint32_t max_retries, LedgerStore* ledger,
+                                           HandedBackFn handed_back,
                                            const config::SecretMask* mask) {
   auto timer = uv::Timer::create(loop);
   if (!timer) {
     return tl::unexpected(timer.error());
   }
-  return std::unique_ptr<Sink>(new Sink(loop, log, max_retries, std::move(ledger),
-                                        std::move(handed_back), std::move(*timer), mask));
+  return std::unique_ptr<Sink>(
+      new Sink(loop, log, max_retries, ledger, std::move(handed_back), std::move(*timer), mask));
 }
 
-Sink::Sink(uv_loop_t& loop, spdlog::logger& log, std::uint32_t max_retries,
-           std::unique_ptr<Ledger> ledger, HandedBackFn handed_back, uv::Timer retry_timer,
-           const config::SecretMask* mask)
+Sink::Sink(uv_loop_t& loop, spdlog::logger& log, std::uint32_t max_retries, LedgerStore* ledger,
+           HandedBackFn handed_back, uv::Timer retry_timer, const config::SecretMask* mask)
     : loop_(loop),
       log_(log),
       max_retries_(max_retries),
-      ledger_(std::move(ledger)),
+      ledger_(ledger),
       handed_back_(std::move(handed_back)),
       retry_timer_(std::move(retry_timer)),
       mask_(mask) {}
@@ -107,13 +73,6 @@ bool Sink::shouldRetry(const Entry& entry) const {
       return false;
   }
 }
-
-Ledger* Sink::ledger() const {
-  DROPD_CHECK(running_[kFinish] == 0, "the ledger is lent to a batch on the pool");
-  return ledger_.get();
-}
-
-std::unique_ptr<Ledger> Sink::releaseLedger() { return std::move(ledger_); }
 
 bool Sink::committing() const {
   return std::any_of(running_.begin(), running_.end(), [](std::size_t n) { return n > 0; });
@@ -144,6 +103,33 @@ void Sink::add(std::unique_ptr<Job> job, file::CommitItem item, std::optional<Le
   start(kStage);
 }
 
+namespace {
+
+// Runs `work` on the pool over the held entries' items and outcomes, then
+// `then` on the loop thread with them back in place. (A template only so
+// it can name the Sink's private Entry.)
+template <typename Entry>
+void onPool(uv_loop_t& loop, const std::shared_ptr<std::vector<Entry>>& held,
+            Result<Payload> (*work)(Payload), std::function<void()> then) {
+  Payload batch;
+  for (Entry& e : *held) {
+    batch.items.push_back(std::move(e.item));
+    batch.outcomes.push_back(std::move(e.outcome));
+  }
+  const Status queued = uv::queueWork<Payload, Payload>(
+      loop, std::move(batch), work, [held, then = std::move(then)](Result<Payload> out) {
+        DROPD_CHECK(out.has_value(), "sink work cancelled");
+        for (std::size_t i = 0; i < held->size(); ++i) {
+          (*held)[i].item = std::move(out->items[i]);
+          (*held)[i].outcome = std::move(out->outcomes[i]);
+        }
+        then();
+      });
+  DROPD_CHECK(queued.has_value(), "uv_queue_work for the sink");
+}
+
+}  // namespace
+
 void Sink::start(Stage stage) {
   std::vector<Entry>& waiting = waiting_[stage];
   const std::size_t n = running_[stage] > 0 ? 0 : std::min(waiting.size(), kMaxBatch);
@@ -154,40 +140,49 @@ void Sink::start(Stage stage) {
       std::make_move_iterator(waiting.begin()),
       std::make_move_iterator(waiting.begin() + static_cast<long>(n)));
   waiting.erase(waiting.begin(), waiting.begin() + static_cast<long>(n));
-  Payload batch;
-  const bool with_rows = stage == kFinish && ledger_ != nullptr;
-  if (with_rows) {
-    batch.ledger = std::move(ledger_);  // back in the callback, before anything else runs
+  running_[stage] = n;
+  if (stage == kStage) {
+    onPool(loop_, held, stageBatch, [this, held] { onStageDone(kStage, std::move(*held)); });
+    return;
   }
+  onPool(loop_, held, placeBatch, [this, held] { recordRows(held); });
+}
+
+// The rows of the records now in place, in one transaction. A failed
+// commit leaves every source of the batch where it is (the next start
+// finds them without rows and redoes them), its error in each outcome.
+void Sink::recordRows(std::shared_ptr<std::vector<Entry>> held) {
+  std::vector<LedgerRow> rows;
   for (Entry& e : *held) {
-    batch.items.push_back(std::move(e.item));
-    batch.outcomes.push_back(std::move(e.outcome));
-    if (with_rows) {
-      batch.rows.push_back(std::move(e.row));  // handed back for a record to retry
+    if (e.row && e.outcome.record_written) {
+      e.row->result_path = e.outcome.placed_at;
+      rows.push_back(std::move(*e.row));  // written: never retried, the row is not needed again
     }
   }
-  constexpr std::array<Result<Payload> (*)(Payload), kStageCount> kWork = {stageRecords,
-                                                                           placeRecordAndDispose};
-  running_[stage] = n;
-  const Status queued = uv::queueWork<Payload, Payload>(
-      loop_, std::move(batch), kWork[stage], [this, stage, held](Result<Payload> out) {
-        DROPD_CHECK(out.has_value(), "sink work cancelled");
-        if (out->ledger) {
-          ledger_ = std::move(out->ledger);
-          if (observe_commit_) {
-            observe_commit_(out->commit_took);
-          }
+  if (ledger_ == nullptr || rows.empty()) {
+    disposeSources(std::move(held));
+    return;
+  }
+  const auto began = std::chrono::steady_clock::now();
+  ledger_->record(std::move(rows), [this, held, began](Status st) {
+    if (observe_commit_) {
+      observe_commit_(std::chrono::steady_clock::now() - began);
+    }
+    if (!st) {
+      for (Entry& e : *held) {
+        if (e.outcome.record_written) {
+          e.outcome.error = "ledger: " + st.error().message();
         }
-        for (std::size_t i = 0; i < held->size(); ++i) {
-          (*held)[i].item = std::move(out->items[i]);
-          (*held)[i].outcome = std::move(out->outcomes[i]);
-          if (i < out->rows.size()) {
-            (*held)[i].row = std::move(out->rows[i]);
-          }
-        }
-        onStageDone(stage, std::move(*held));
-      });
-  DROPD_CHECK(queued.has_value(), "uv_queue_work for the sink");
+      }
+      onStageDone(kFinish, std::move(*held));
+      return;
+    }
+    disposeSources(held);
+  });
+}
+
+void Sink::disposeSources(std::shared_ptr<std::vector<Entry>> held) {
+  onPool(loop_, held, disposeBatch, [this, held] { onStageDone(kFinish, std::move(*held)); });
 }
 
 void Sink::onStageDone(Stage stage, std::vector<Entry> entries) {

@@ -124,7 +124,7 @@ TEST_CASE("Unknown and duplicate keys are errors at any level", "[config]") {
   }
   SECTION("no close key lists the known ones") {
     CHECK(onlyError(pipelineWith("colour: red\n")) ==
-          "bad.yaml:8:1: colour: unknown key (known: state_dir, log, status, endpoints, "
+          "bad.yaml:8:1: colour: unknown key (known: state_dir, ledger, log, status, endpoints, "
           "pipelines)");
   }
   SECTION("duplicate key") {

@@ -27,6 +27,9 @@ FORBIDDEN = {
     "extract": {"uv", "config", "file", "net", "llm", "throttle", "watch", "pipeline", "ops"},
     "extractor": {"uv", "config", "file", "net", "llm", "throttle", "watch", "pipeline", "ops"},
     "uv": {"config", "file", "net", "llm", "throttle", "watch", "pipeline", "ops"},
+    # The ledger's interface is pipeline's; its PostgreSQL backend is built by ops.
+    "pipeline": {"postgres", "ops"},
+    "postgres": {"net", "llm", "watch", "ops"},
 }
 # Modules that must not know libuv at all, not even <uv.h>. (llm may name
 # uv_loop_t: it builds its net::HttpClient, whose API takes the loop.)

@@ -10,6 +10,8 @@
 #include <spdlog/sinks/null_sink.h>
 #include <sqlite3.h>
 
+#include "dropd/pipeline/sqlite_ledger_store.hpp"
+
 #include "support/loop_fixture.hpp"
 #include "support/temp_dir.hpp"
 
@@ -17,6 +19,7 @@ using dropd::pipeline::Job;
 using dropd::pipeline::Ledger;
 using dropd::pipeline::LedgerRow;
 using dropd::pipeline::Sink;
+using dropd::pipeline::SqliteLedgerStore;
 namespace fs = std::filesystem;
 
 namespace {
@@ -33,15 +36,16 @@ struct Fixture {
   dropd::test::TempDir dir;
   spdlog::logger log{"test", std::make_shared<spdlog::sinks::null_sink_mt>()};
   std::vector<Done> done;
+  std::unique_ptr<SqliteLedgerStore> store;
   std::unique_ptr<Sink> sink;
-  Ledger* ledger = nullptr;  // the Sink's; read only while it is not committing
+  Ledger* ledger = nullptr;  // the store's writer; read only while it is idle
 
   Fixture() {
-    auto created =
-        Sink::create(loop.get(), log, 3, std::move(*Ledger::open(dir.path() / "state")), [] {});
+    store = std::move(*SqliteLedgerStore::open(loop.get(), dir.path() / "state"));
+    auto created = Sink::create(loop.get(), log, 3, store.get(), [] {});
     REQUIRE(created);
     sink = std::move(*created);
-    ledger = sink->ledger();
+    ledger = store->writerWhileIdle();
   }
 
   void add(const std::string& rel, const fs::path& out_dir) {
@@ -126,5 +130,27 @@ TEST_CASE("Sink writes records, then ledger rows, then moves sources", "[pipelin
     const auto rows = f.ledger->loadAll();
     REQUIRE(rows->size() == 1);
     CHECK(rows->front().rel == "good.txt");
+  }
+}
+
+// The commit path's own speed (issue 16's hot-path check): jobs added all
+// at once (batches of kMaxBatch) and one at a time (one job per batch, so
+// every hop of a batch shows). Prints jobs/s; TMPDIR picks the disk.
+TEST_CASE("Sink commit speed, in bulk and one job at a time", "[.][bench]") {
+  for (const bool one_at_a_time : {false, true}) {
+    Fixture f;
+    const std::size_t jobs = one_at_a_time ? 300 : 4096;
+    const auto began = std::chrono::steady_clock::now();
+    for (std::size_t i = 0; i < jobs; ++i) {
+      f.add(fmt::format("f{:05}.txt", i));
+      if (one_at_a_time) {
+        f.runUntilDone(i + 1);
+      }
+    }
+    f.runUntilDone(jobs);
+    const std::chrono::duration<double> took = std::chrono::steady_clock::now() - began;
+    fmt::print("sink {}: {} jobs in {:.3f} s = {:.0f} jobs/s ({:.1f} us a job)\n",
+               one_at_a_time ? "one at a time" : "bulk", jobs, took.count(),
+               static_cast<double>(jobs) / took.count(), took.count() * 1e6 / jobs);
   }
 }

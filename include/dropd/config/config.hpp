@@ -216,9 +216,21 @@ struct Pipeline {
   std::optional<Extract> extract;  // nullopt: binary files follow `binary:` as before
 };
 
+// `ledger:` (docs/ledger.md): where finished jobs are remembered.
+struct LedgerConfig {
+  enum class Backend {
+    kSqlite,    // state_dir/ledger.db (the default)
+    kPostgres,  // a PostgreSQL database (issue 16; one dropd per inbox until claims exist)
+  };
+  Backend backend = Backend::kSqlite;
+  std::string url;                 // postgres: a libpq connection string or URI
+  std::optional<Secret> password;  // postgres: `{env:}` or `{file:}`, never logged
+};
+
 struct Config {
   std::filesystem::path file;  // what loadConfigFile() read (absolute); empty from a string
   std::filesystem::path state_dir = "/var/lib/dropd";
+  LedgerConfig ledger;
   LogConfig log;
   std::optional<StatusConfig> status;  // nullopt: no status server
   std::vector<Endpoint> endpoints;     // in file order, names unique

@@ -39,7 +39,7 @@
 #include "dropd/pipeline/finished_index.hpp"
 #include "dropd/pipeline/job_events.hpp"
 #include "dropd/pipeline/ledger_lookup.hpp"
-#include "dropd/pipeline/lookup_queue.hpp"
+#include "dropd/pipeline/ledger_store.hpp"
 #include "dropd/uv/timer.hpp"
 #include "dropd/watch/inotify_watcher.hpp"
 #include "dropd/watch/path_filter.hpp"
@@ -71,8 +71,8 @@ class Intake {
     const Clock& clock;
     spdlog::logger& log;
     FinishedIndex& finished;
-    // The ledger's look-ups (each scan chunk's files); null without a ledger.
-    LookupQueue* lookups;
+    // The ledger, for each scan chunk's files; null without a ledger.
+    LedgerStore* ledger;
     // The backlog has paths: the Pipeline takes (next()) what it has room for.
     std::function<void()> ready;
     // A source finished before whose move or removal was cut off (a crash,
@@ -186,18 +186,12 @@ class Intake {
     bool looked_up = false;            // a look-up answered (else: gone, or it failed)
     std::optional<Finished> finished;  // it has a row
   };
-  // A scan chunk's files on their way to and from their look-up (pool).
-  struct ChunkLookUp {
-    std::string pipeline;
-    std::string record_prefix;
-    watch::ScanResult scan;
-    std::vector<Prior> priors;  // index-aligned with scan.files
-  };
-  [[nodiscard]] static ChunkLookUp lookUpChunkFiles(LedgerLookup& lookup, ChunkLookUp chunk);
-  // A scan chunk's files, looked up in one read transaction (pool).
-  [[nodiscard]] static std::vector<Prior> lookUpPriors(
-      LedgerLookup& lookup, const std::string& pipeline, const std::string& record_prefix,
-      const std::vector<watch::ScannedFile>& files);
+  // What the ledger said of a scan chunk's files (index-aligned with
+  // `files`; `asked` holds the index of each key's file): a failed look-up
+  // leaves every file unlooked-up, and each read looks its file up again.
+  [[nodiscard]] static std::vector<Prior> priorsOf(
+      const std::vector<watch::ScannedFile>& files, const std::vector<std::size_t>& asked,
+      Result<std::vector<std::optional<LedgerLookup::Finished>>> found);
 
   // intake_watch.cpp
   void watchRoot(std::size_t root);
@@ -224,7 +218,7 @@ class Intake {
   // intake.cpp
   void scan(std::size_t root, const std::string& start_rel, bool startup);
   // A scan chunk is one discovery job: the walk (pool), then the ledger
-  // look-up of its files (pool, LookupQueue), then endChunk() (loop).
+  // look-up of its files (LedgerStore::findAll), then endChunk() (loop).
   void startChunk(Scan& scan);
   void lookUpChunk(watch::ScanResult scan, const std::string& record_prefix);
   void endChunk(watch::ScanResult scan, std::vector<Prior> priors);

@@ -127,6 +127,11 @@ class Ledger {
   // ledger is never held whole in memory.
   using RowVisitor = std::function<void(LedgerRow&&)>;
   [[nodiscard]] Status forEachRow(std::string_view pipeline, const RowVisitor& visit);
+  // At most `limit` rows of `pipeline` inserted after the row `after` (0:
+  // from the first), oldest first; `after` becomes the last one's position,
+  // to pass to the next call. A page at a time: LedgerStore::forEachRow.
+  [[nodiscard]] Result<std::vector<LedgerRow>> loadPage(std::string_view pipeline,
+                                                        std::int64_t& after, std::size_t limit);
   // Inserts or updates (on the key) every row in ONE transaction: either all
   // are durable when this returns, or none is written.
   [[nodiscard]] Status record(std::span<const LedgerRow> rows);
@@ -152,6 +157,7 @@ class Ledger {
     kForget,
     kStats,
     kClearTries,
+    kLoadPage,
     kStmtCount,
   };
   struct DbCloser {

@@ -32,7 +32,7 @@
 #include "dropd/pipeline/intake.hpp"
 #include "dropd/pipeline/job_events.hpp"
 #include "dropd/pipeline/ledger.hpp"
-#include "dropd/pipeline/lookup_queue.hpp"
+#include "dropd/pipeline/ledger_store.hpp"
 #include "dropd/pipeline/read_budget.hpp"
 #include "dropd/pipeline/sink.hpp"
 
@@ -58,16 +58,15 @@ class Pipeline {
     // The endpoint's: this pipeline reads a file only when it has room, and
     // is woken (pump()) when room frees.
     ReadBudget& budget;
-    // The ledger's rows, looked up on the pool for each file a scan finds
-    // or a read is about to read; nullptr without a ledger (tests, the
-    // bench build), where finished files are remembered in memory.
-    LookupQueue* lookup = nullptr;
+    // The ledger (shared by every pipeline, owned by ops): its rows looked
+    // up for each file a scan finds or a read is about to read, and the
+    // extraction tries; nullptr without a ledger (tests, the bench build),
+    // where finished files are remembered in memory and tries counted per
+    // job.
+    LedgerStore* ledger = nullptr;
     // Told of every job's change of state; may be null. Owned by ops, it
     // outlives the pipeline and its jobs.
     JobEvents* events = nullptr;
-    // The ledger's extraction tries (shared by every pipeline, owned by
-    // ops); nullptr without a ledger, where tries are counted per job.
-    ExtractTries* tries = nullptr;
     // The dropd-extract program, for a pipeline with `extract:`.
     std::string extract_program;
   };
@@ -125,8 +124,12 @@ class Pipeline {
   void queueRead(std::shared_ptr<std::unique_ptr<Job>> job, const Intake::Pending& pending,
                  ReadDone in);
   void readEnded(std::unique_ptr<Job> job, const Intake::Pending& pending, ReadDone out);
-  // Pool, with the ledger's connection: is the file to read finished before?
-  [[nodiscard]] static ReadDone lookUpBeforeRead(LedgerLookup& lookup, ReadDone read);
+  // Before a read the scan could not vouch for: the ledger's row of the
+  // file's identity now (lookUp), then the read or not (afterLookUp).
+  void lookUp(std::shared_ptr<std::unique_ptr<Job>> job, const Intake::Pending& pending,
+              ReadDone read);
+  void afterLookUp(std::shared_ptr<std::unique_ptr<Job>> job, const Intake::Pending& pending,
+                   ReadDone looked);
   // Both return true when the job went to the Dispatcher (its body is held
   // until it comes back), false when the read's body is gone.
   [[nodiscard]] bool onReadDone(std::unique_ptr<Job> job, const Intake::Pending& pending,

@@ -7,9 +7,10 @@
 //  1. stage (file::stageRecords): the records are written to temp files and
 //     flushed once;
 //  2. finish: they are renamed into place and their folders synced
-//     (file::placeStagedRecords), their rows committed to the ledger in one
-//     transaction and, only if that commit returned, their sources moved or
-//     removed (file::disposeSources).
+//     (file::placeStagedRecords, on the pool), their rows committed to the
+//     ledger in one transaction (LedgerStore::record, which the SQLite
+//     backend runs on the pool) and, only if that commit succeeded, their
+//     sources moved or removed (file::disposeSources, on the pool).
 // Stage 1 of a batch runs while stage 2 of the batch before it runs, so the
 // ledger's commit does not hold up the next records' writes and flush. Each
 // job's steps stay in order: its row is written only once its record is
@@ -39,7 +40,7 @@
 #include "dropd/config/secret_mask.hpp"
 #include "dropd/file/commit.hpp"
 #include "dropd/pipeline/job.hpp"
-#include "dropd/pipeline/ledger.hpp"
+#include "dropd/pipeline/ledger_store.hpp"
 #include "dropd/uv/timer.hpp"
 
 namespace dropd::pipeline {
@@ -58,28 +59,19 @@ class Sink {
   // a slow disk cannot make answered jobs pile up in memory.
   static constexpr std::size_t kHighWater = 2 * kMaxBatch;
 
-  // `ledger` (may be null: no ledger) is the Sink's: it is lent by value to
-  // stage 2 on the threadpool, one batch at a time, and comes back with the
-  // batch, so pool work never shares it with the loop thread. `mask` (may
-  // be null) is applied in add() to each record and ledger row, the one
-  // place where what a job writes passes (config/secret_mask.hpp); it must
-  // outlive the Sink.
+  // `ledger` (may be null: no ledger) records each batch's rows; it must
+  // outlive the Sink, and be idle (!busy()) once the Sink is drained. `mask`
+  // (may be null) is applied in add() to each record and ledger row, the
+  // one place where what a job writes passes (config/secret_mask.hpp); it
+  // must outlive the Sink.
   [[nodiscard]] static Result<std::unique_ptr<Sink>> create(
-      uv_loop_t& loop, spdlog::logger& log, std::uint32_t max_retries,
-      std::unique_ptr<Ledger> ledger, HandedBackFn handed_back,
-      const config::SecretMask* mask = nullptr);
+      uv_loop_t& loop, spdlog::logger& log, std::uint32_t max_retries, LedgerStore* ledger,
+      HandedBackFn handed_back, const config::SecretMask* mask = nullptr);
   // `row` is committed to the ledger with the batch, after the record is
   // durable and before the source moves (nullopt: nothing to record).
   // `done` (the job's owner) gets the job back once, later.
   void add(std::unique_ptr<Job> job, file::CommitItem item, std::optional<LedgerRow> row,
            DoneFn done);
-  // The ledger, for the loop thread (dedupe's rows at start, tests) while no
-  // batch holds it: only when !committing() (DROPD_CHECK). Null without one.
-  [[nodiscard]] Ledger* ledger() const;
-  // Gives the ledger back (a reload builds a new Sink with it): null if there
-  // is none, or if it is lent to a batch still on the pool (the caller
-  // drains first).
-  [[nodiscard]] std::unique_ptr<Ledger> releaseLedger();
   // A stage is on the threadpool: the Sink must outlive it.
   [[nodiscard]] bool committing() const;
   // Jobs not yet committed (in a stage, waiting for one, or waiting to retry).
@@ -98,10 +90,12 @@ class Sink {
     file::CommitOutcome outcome{};  // filled in stage by stage
   };
   enum Stage : std::size_t { kStage, kFinish, kStageCount };
-  Sink(uv_loop_t& loop, spdlog::logger& log, std::uint32_t max_retries,
-       std::unique_ptr<Ledger> ledger, HandedBackFn handed_back, uv::Timer retry_timer,
-       const config::SecretMask* mask);
+  Sink(uv_loop_t& loop, spdlog::logger& log, std::uint32_t max_retries, LedgerStore* ledger,
+       HandedBackFn handed_back, uv::Timer retry_timer, const config::SecretMask* mask);
   void start(Stage stage);
+  // Stage 2's steps after the records are in place: the rows, then the sources.
+  void recordRows(std::shared_ptr<std::vector<Entry>> held);
+  void disposeSources(std::shared_ptr<std::vector<Entry>> held);
   void onStageDone(Stage stage, std::vector<Entry> entries);
   void handBack(Entry entry);
   void retryLater(Entry entry);
@@ -111,7 +105,7 @@ class Sink {
   spdlog::logger& log_;
   const std::uint32_t max_retries_;
   CommitFn observe_commit_;
-  std::unique_ptr<Ledger> ledger_;  // null while lent to stage 2 (or without a ledger)
+  LedgerStore* const ledger_;  // null without a ledger
   HandedBackFn handed_back_;
   uv::Timer retry_timer_;
   std::array<std::vector<Entry>, kStageCount> waiting_;  // for each stage, in order

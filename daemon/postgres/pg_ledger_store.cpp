@@ -1,0 +1,355 @@
+// PgLedgerStore: each LedgerStore call as one prepared statement on its
+// lane. Opening and the schema are in pg_schema.cpp.
+#include "dropd/postgres/pg_ledger_store.hpp"
+
+#include <algorithm>
+#include <array>
+#include <bit>
+#include <limits>
+#include <map>
+#include <tuple>
+#include <utility>
+
+#include "pg_params.hpp"
+
+namespace dropd::postgres {
+namespace {
+
+using pipeline::LedgerRow;
+using pipeline::LedgerState;
+namespace p = params;
+
+#define DROPD_PG_KEY                                                                   \
+  " pipeline = $1::text AND rel = $2::bytea AND dev = $3::bigint AND ino = $4::bigint" \
+  " AND size = $5::bigint AND mtime_ns = $6::bigint"
+#define DROPD_PG_COLUMNS                                                                        \
+  "pipeline, rel, dev, ino, size, mtime_ns, sha256, state, attempts, last_error, result_path, " \
+  "source_moved_to, created_at, updated_at"
+
+// One batch, one statement: the rows as arrays, unnested; the upsert keeps
+// the first created_at; the tries of rows that went through extraction end
+// in the same statement (so the same transaction).
+constexpr const char* kRecordSql =
+    "WITH k AS (SELECT * FROM unnest($1::text[], $2::bytea[], $3::bigint[], $4::bigint[],"
+    " $5::bigint[], $6::bigint[], $7::text[], $8::bigint[], $9::bigint[], $10::bytea[],"
+    " $11::bytea[], $12::bytea[], $13::bigint[], $14::bigint[], $15::bool[])"
+    " AS u(" DROPD_PG_COLUMNS
+    ", extracted)),"
+    " up AS (INSERT INTO dropd_jobs (" DROPD_PG_COLUMNS ") SELECT " DROPD_PG_COLUMNS
+    " FROM k ON CONFLICT (pipeline, rel, dev, ino, size, mtime_ns) DO UPDATE SET"
+    " sha256 = excluded.sha256, state = excluded.state, attempts = excluded.attempts,"
+    " last_error = excluded.last_error, result_path = excluded.result_path,"
+    " source_moved_to = excluded.source_moved_to, updated_at = excluded.updated_at RETURNING 1),"
+    " cleared AS (DELETE FROM dropd_extract_tries t USING k WHERE k.extracted"
+    " AND t.pipeline = k.pipeline AND t.rel = k.rel AND t.dev = k.dev AND t.ino = k.ino"
+    " AND t.size = k.size AND t.mtime_ns = k.mtime_ns RETURNING 1)"
+    " SELECT (SELECT count(*) FROM up), (SELECT count(*) FROM cleared)";
+
+constexpr const char* kFindAllSql =
+    "SELECT (k.i - 1)::bigint, j.state, j.result_path FROM unnest($2::bytea[], $3::bigint[],"
+    " $4::bigint[], $5::bigint[], $6::bigint[]) WITH ORDINALITY AS k(rel, dev, ino, size,"
+    " mtime_ns, i) JOIN dropd_jobs j ON j.pipeline = $1::text AND j.rel = k.rel AND j.dev = k.dev"
+    " AND j.ino = k.ino AND j.size = k.size AND j.mtime_ns = k.mtime_ns";
+
+constexpr const char* kLatestSql =
+    "SELECT state, result_path, source_moved_to, attempts, last_error, updated_at"
+    " FROM dropd_jobs WHERE pipeline = $1::text AND rel = $2::bytea ORDER BY updated_at DESC, id "
+    "DESC LIMIT 1";
+
+constexpr const char* kPageSql = "SELECT " DROPD_PG_COLUMNS
+                                 ", id FROM dropd_jobs WHERE pipeline = $1::text"
+                                 " AND id > $2::bigint ORDER BY id LIMIT $3::bigint";
+
+constexpr const char* kForgetSql =
+    "WITH d AS (DELETE FROM dropd_jobs WHERE pipeline = $1::text AND (length($2::bytea) = 0"
+    " OR rel = $2::bytea OR substr(rel, 1, length($2::bytea) + 1) = $2::bytea || decode('2f',"
+    " 'hex')) AND ($3::bigint = 0 OR state = 2)"
+    " RETURNING 1) SELECT count(*) FROM d";
+
+constexpr const char* kStatsSql = "SELECT state, count(*) FROM dropd_jobs GROUP BY state";
+
+// ExtractTries::begin() in one statement: the count before, and one more
+// try written only below max_tries ($7 last_error, $8 now, $9 max_tries).
+constexpr const char* kBeginTrySql =
+    "WITH prev AS (SELECT coalesce((SELECT tries FROM dropd_extract_tries WHERE" DROPD_PG_KEY
+    "), 0) AS tries, coalesce((SELECT last_error FROM dropd_extract_tries WHERE" DROPD_PG_KEY
+    "), ''::bytea) AS last_error),"
+    " told AS (SELECT tries, CASE WHEN length($7::bytea) > 0 THEN $7::bytea WHEN tries > 0 THEN"
+    " convert_to('dropd stopped while the file was extracted', 'UTF8') ELSE last_error END"
+    " AS last_error FROM prev),"
+    " counted AS (INSERT INTO dropd_extract_tries SELECT $1, $2, $3, $4, $5, $6, told.tries + 1,"
+    " told.last_error, $8::bigint FROM told WHERE told.tries < $9::bigint ON CONFLICT (pipeline, "
+    "rel, dev, ino,"
+    " size, mtime_ns) DO UPDATE SET tries = excluded.tries, last_error = excluded.last_error,"
+    " updated_at = excluded.updated_at RETURNING 1)"
+    " SELECT told.tries, told.last_error, (SELECT count(*) FROM counted) FROM told";
+
+constexpr const char* kUndoTrySql =
+    "UPDATE dropd_extract_tries SET tries = tries - 1 WHERE" DROPD_PG_KEY " AND tries > 0";
+
+constexpr const char* kCountTriesSql = "SELECT tries FROM dropd_extract_tries WHERE" DROPD_PG_KEY;
+
+#undef DROPD_PG_KEY
+#undef DROPD_PG_COLUMNS
+
+std::vector<PgParam> keyParams(std::string_view pipeline, std::string_view rel,
+                               const file::FileIdentity& id) {
+  return {p::text(pipeline),          p::bytes(rel),
+          p::int64(p::bits(id.dev)),  p::int64(p::bits(id.ino)),
+          p::int64(p::bits(id.size)), p::int64(p::mtimeNs(id))};
+}
+
+// The last row of each key only: one statement may not upsert a key twice.
+std::vector<const LedgerRow*> lastOfEachKey(const std::vector<LedgerRow>& rows) {
+  std::map<std::tuple<std::string_view, std::string_view, std::uint64_t, std::uint64_t,
+                      std::uint64_t, std::int64_t>,
+           std::size_t>
+      last;
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    const LedgerRow& r = rows[i];
+    last[{r.pipeline, r.rel, r.identity.dev, r.identity.ino, r.identity.size,
+          p::mtimeNs(r.identity)}] = i;
+  }
+  std::vector<const LedgerRow*> out;
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    const LedgerRow& r = rows[i];
+    if (last[{r.pipeline, r.rel, r.identity.dev, r.identity.ino, r.identity.size,
+              p::mtimeNs(r.identity)}] == i) {
+      out.push_back(&r);
+    }
+  }
+  return out;
+}
+
+std::vector<PgParam> recordParams(const std::vector<LedgerRow>& rows) {
+  std::array<p::ArrayLiteral, 15> a;
+  for (const LedgerRow* r : lastOfEachKey(rows)) {
+    a[0].addText(r->pipeline);
+    a[1].addBytes(r->rel);
+    a[2].addInt(p::bits(r->identity.dev));
+    a[3].addInt(p::bits(r->identity.ino));
+    a[4].addInt(p::bits(r->identity.size));
+    a[5].addInt(p::mtimeNs(r->identity));
+    a[6].addText(r->sha256);
+    a[7].addInt(static_cast<int>(r->state));
+    a[8].addInt(r->attempts);
+    a[9].addBytes(r->last_error);
+    a[10].addBytes(r->result_path.native());
+    a[11].addBytes(r->source_moved_to.native());
+    a[12].addInt(r->created_at.time_since_epoch().count());
+    a[13].addInt(r->updated_at.time_since_epoch().count());
+    a[14].addBool(r->extracted);
+  }
+  std::vector<PgParam> out;
+  for (p::ArrayLiteral& literal : a) {
+    out.push_back(literal.take());
+  }
+  return out;
+}
+
+LedgerRow readRow(const PgResult& res, int i) {
+  LedgerRow row;
+  row.pipeline = res.bytesAt(i, 0);
+  row.rel = res.bytesAt(i, 1);
+  row.identity.dev = std::bit_cast<std::uint64_t>(res.int64At(i, 2));
+  row.identity.ino = std::bit_cast<std::uint64_t>(res.int64At(i, 3));
+  row.identity.size = std::bit_cast<std::uint64_t>(res.int64At(i, 4));
+  row.identity.mtime = std::chrono::system_clock::time_point(
+      std::chrono::duration_cast<std::chrono::system_clock::duration>(
+          std::chrono::nanoseconds(res.int64At(i, 5))));
+  row.sha256 = res.bytesAt(i, 6);
+  row.state = static_cast<LedgerState>(res.int64At(i, 7));
+  row.attempts = static_cast<std::uint32_t>(
+      std::clamp<std::int64_t>(res.int64At(i, 8), 0, std::numeric_limits<std::uint32_t>::max()));
+  row.last_error = res.bytesAt(i, 9);
+  row.result_path = res.bytesAt(i, 10);
+  row.source_moved_to = res.bytesAt(i, 11);
+  row.created_at = std::chrono::sys_seconds(std::chrono::seconds(res.int64At(i, 12)));
+  row.updated_at = std::chrono::sys_seconds(std::chrono::seconds(res.int64At(i, 13)));
+  return row;
+}
+
+std::int64_t unixNow() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+void PgLedgerStore::record(std::vector<LedgerRow> rows, StatusDone done) {
+  if (rows.empty()) {
+    // Still through the lane, so the callback never runs inside the call.
+    run(kWriter, {"dropd_noop", "SELECT 1", {}}, [done = std::move(done)](Result<PgResult> r) {
+      done(r ? Status{} : Status{tl::unexpected(std::move(r.error()))});
+    });
+    return;
+  }
+  run(kWriter, {"dropd_record", kRecordSql, recordParams(rows)},
+      [done = std::move(done)](Result<PgResult> r) {
+        done(r ? Status{} : Status{tl::unexpected(std::move(r.error()))});
+      });
+}
+
+void PgLedgerStore::findAll(std::string pipeline, std::vector<LookupKey> keys,
+                            Done<std::vector<std::optional<Finished>>> done) {
+  std::array<p::ArrayLiteral, 5> a;
+  for (const LookupKey& k : keys) {
+    a[0].addBytes(k.rel);
+    a[1].addInt(p::bits(k.identity.dev));
+    a[2].addInt(p::bits(k.identity.ino));
+    a[3].addInt(p::bits(k.identity.size));
+    a[4].addInt(p::mtimeNs(k.identity));
+  }
+  std::vector<PgParam> params{p::text(pipeline)};
+  for (p::ArrayLiteral& literal : a) {
+    params.push_back(literal.take());
+  }
+  run(kReader, {"dropd_find_all", kFindAllSql, std::move(params)},
+      [n = keys.size(), done = std::move(done)](Result<PgResult> r) {
+        if (!r) {
+          done(tl::unexpected(std::move(r.error())));
+          return;
+        }
+        std::vector<std::optional<Finished>> out(n);
+        for (int i = 0; i < r->rows(); ++i) {
+          const auto at = static_cast<std::size_t>(r->int64At(i, 0));
+          if (at < n) {
+            out[at] = Finished{r->int64At(i, 1) == 1, r->bytesAt(i, 2)};
+          }
+        }
+        done(std::move(out));
+      });
+}
+
+void PgLedgerStore::latest(std::string pipeline, std::string rel,
+                           Done<std::optional<History>> done) {
+  run(kReader, {"dropd_latest", kLatestSql, {p::text(pipeline), p::bytes(rel)}},
+      [done = std::move(done)](Result<PgResult> r) {
+        if (!r) {
+          done(tl::unexpected(std::move(r.error())));
+          return;
+        }
+        if (r->rows() == 0) {
+          done(std::optional<History>{});
+          return;
+        }
+        done(std::optional<History>{History{
+            r->int64At(0, 0) == 1, r->bytesAt(0, 1), r->bytesAt(0, 2),
+            static_cast<std::uint32_t>(r->int64At(0, 3)), r->bytesAt(0, 4), r->int64At(0, 5)}});
+      });
+}
+
+void PgLedgerStore::forEachRow(std::string pipeline, std::size_t page_rows, PageVisitor visit,
+                               StatusDone done) {
+  nextPage(std::move(pipeline), 0, std::max<std::size_t>(page_rows, 1), std::move(visit),
+           std::move(done));
+}
+
+void PgLedgerStore::nextPage(std::string pipeline, std::int64_t after, std::size_t page_rows,
+                             PageVisitor visit, StatusDone done) {
+  PgQuery query{
+      "dropd_page",
+      kPageSql,
+      {p::text(pipeline), p::int64(after), p::int64(static_cast<std::int64_t>(page_rows))}};
+  run(kWriter, std::move(query),
+      [this, pipeline = std::move(pipeline), page_rows, visit = std::move(visit),
+       done = std::move(done)](Result<PgResult> r) mutable {
+        if (!r) {
+          done(tl::unexpected(std::move(r.error())));
+          return;
+        }
+        std::vector<LedgerRow> rows;
+        std::int64_t last = 0;
+        for (int i = 0; i < r->rows(); ++i) {
+          rows.push_back(readRow(*r, i));
+          last = r->int64At(i, 14);
+        }
+        const bool end = rows.size() < page_rows;
+        if (!rows.empty()) {
+          visit(std::move(rows));
+        }
+        if (end) {
+          done({});
+          return;
+        }
+        nextPage(std::move(pipeline), last, page_rows, std::move(visit), std::move(done));
+      });
+}
+
+void PgLedgerStore::forget(pipeline::ForgetFilter filter, Done<std::size_t> done) {
+  std::string_view prefix = filter.rel_prefix;
+  while (!prefix.empty() && prefix.back() == '/') {
+    prefix.remove_suffix(1);
+  }
+  run(kWriter,
+      {"dropd_forget",
+       kForgetSql,
+       {p::text(filter.pipeline), p::bytes(prefix), p::int64(filter.only_failed ? 1 : 0)}},
+      [done = std::move(done)](Result<PgResult> r) {
+        if (!r) {
+          done(tl::unexpected(std::move(r.error())));
+          return;
+        }
+        done(static_cast<std::size_t>(r->int64At(0, 0)));
+      });
+}
+
+void PgLedgerStore::stats(Done<pipeline::LedgerStats> done) {
+  run(kWriter, {"dropd_stats", kStatsSql, {}}, [done = std::move(done)](Result<PgResult> r) {
+    if (!r) {
+      done(tl::unexpected(std::move(r.error())));
+      return;
+    }
+    pipeline::LedgerStats stats;
+    for (int i = 0; i < r->rows(); ++i) {
+      const auto n = static_cast<std::size_t>(r->int64At(i, 1));
+      if (r->int64At(i, 0) == static_cast<int>(LedgerState::kDone)) {
+        stats.done = n;
+      } else if (r->int64At(i, 0) == static_cast<int>(LedgerState::kFailed)) {
+        stats.failed = n;
+      }
+    }
+    done(stats);
+  });
+}
+
+void PgLedgerStore::beginTry(TryKey key, std::uint32_t max_tries, std::string last_error,
+                             Done<Try> done) {
+  std::vector<PgParam> params = keyParams(key.pipeline, key.rel, key.identity);
+  params.push_back(p::bytes(last_error));
+  params.push_back(p::int64(unixNow()));
+  params.push_back(p::int64(max_tries));
+  run(kTries, {"dropd_begin_try", kBeginTrySql, std::move(params)},
+      [max_tries, done = std::move(done)](Result<PgResult> r) {
+        if (!r) {
+          done(tl::unexpected(std::move(r.error())));
+          return;
+        }
+        Try out;
+        out.tries = static_cast<std::uint32_t>(r->int64At(0, 0));
+        out.last_error = r->bytesAt(0, 1);
+        out.allowed = out.tries < max_tries;
+        done(std::move(out));
+      });
+}
+
+void PgLedgerStore::undoTry(TryKey key, StatusDone done) {
+  run(kTries, {"dropd_undo_try", kUndoTrySql, keyParams(key.pipeline, key.rel, key.identity)},
+      [done = std::move(done)](Result<PgResult> r) {
+        done(r ? Status{} : Status{tl::unexpected(std::move(r.error()))});
+      });
+}
+
+void PgLedgerStore::countTries(TryKey key, Done<std::uint32_t> done) {
+  run(kTries, {"dropd_count_tries", kCountTriesSql, keyParams(key.pipeline, key.rel, key.identity)},
+      [done = std::move(done)](Result<PgResult> r) {
+        if (!r) {
+          done(tl::unexpected(std::move(r.error())));
+          return;
+        }
+        done(r->rows() == 0 ? 0u : static_cast<std::uint32_t>(r->int64At(0, 0)));
+      });
+}
+
+}  // namespace dropd::postgres

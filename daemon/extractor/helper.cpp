@@ -20,7 +20,13 @@ using extract::Document;
 using extract::Failure;
 using extract::FailureKind;
 
-#if defined(__SANITIZE_ADDRESS__)
+// gcc defines __SANITIZE_ADDRESS__; clang answers __has_feature only.
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define DROPD_ADDRESS_SANITIZER 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__) || defined(DROPD_ADDRESS_SANITIZER)
 constexpr bool kAddressSanitizer = true;
 #else
 constexpr bool kAddressSanitizer = false;

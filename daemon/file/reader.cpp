@@ -36,24 +36,53 @@ ReadStatus statusOfOpenError(int err) {
   return err == ELOOP ? ReadStatus::kNotRegular : ReadStatus::kError;
 }
 
-// Reads exactly out.size() bytes into `out`, measuring each chunk; false
-// with errno set on a read error, or with errno 0 if the file got shorter.
-bool readInto(int fd, std::string& out, StatsAccumulator& stats) {
-  std::size_t done = 0;
-  while (done < out.size()) {
-    const std::size_t want = std::min(kChunkBytes, out.size() - done);
-    const ssize_t n = ::read(fd, out.data() + done, want);
+// Reads `want` bytes (at most) at `to`; the count, or -1 with errno set on
+// a read error, or 0 (errno 0) when the file ended early.
+ssize_t readChunk(int fd, char* to, std::size_t want) {
+  for (;;) {
+    const ssize_t n = ::read(fd, to, want);
     if (n < 0 && errno == EINTR) {
       continue;
     }
+    if (n == 0) {
+      errno = 0;
+    }
+    return n;
+  }
+}
+
+// Reads exactly `size` bytes into `out`, measuring each chunk; false with
+// errno set on a read error, or with errno 0 if the file got shorter.
+// Without keep_binary, only the first chunk is allocated before it is
+// read; the first chunk holding a NUL byte ends the keeping, and the rest
+// is read through one chunk's buffer and measured, not kept.
+bool readInto(int fd, std::uint64_t size, bool keep_binary, std::string& out,
+              StatsAccumulator& stats) {
+  std::uint64_t done = 0;
+  bool keeping = true;
+  out.resize(
+      static_cast<std::size_t>(keep_binary ? size : std::min<std::uint64_t>(size, kChunkBytes)));
+  while (done < size) {
+    if (keeping && done > 0 && out.size() < size) {
+      out.resize(static_cast<std::size_t>(size));  // no NUL so far: keep it all
+    }
+    const auto want = static_cast<std::size_t>(std::min<std::uint64_t>(kChunkBytes, size - done));
+    char* to = keeping ? out.data() + done : out.data();
+    const ssize_t n = readChunk(fd, to, want);
     if (n <= 0) {
-      if (n == 0) {
-        errno = 0;
-      }
       return false;
     }
-    stats.feed(std::as_bytes(std::span(out.data() + done, static_cast<std::size_t>(n))));
-    done += static_cast<std::size_t>(n);
+    const auto got = static_cast<std::size_t>(n);
+    stats.feed(std::as_bytes(std::span(to, got)));
+    done += got;
+    if (keeping && !keep_binary && std::memchr(to, 0, got) != nullptr) {
+      keeping = false;  // binary: no one needs the bytes, only their stats
+      out.resize(static_cast<std::size_t>(std::min<std::uint64_t>(size - done, kChunkBytes)));
+      out.shrink_to_fit();
+    }
+  }
+  if (!keeping) {
+    out = {};
   }
   return true;
 }
@@ -81,8 +110,7 @@ void readOpen(int fd, const ReadRequest& request, ReadOutcome& out) {
     out.status = ReadStatus::kUnsettled;
   } else {
     StatsAccumulator stats;
-    out.content.resize(out.identity.size);
-    if (!readInto(fd, out.content, stats)) {
+    if (!readInto(fd, out.identity.size, request.keep_binary, out.content, stats)) {
       const int err = errno;  // 0: the file got shorter while we read it
       out.status = err == 0 ? ReadStatus::kChanged : ReadStatus::kError;
       out.error = err == 0 ? std::string() : errnoText("read", request.path, err);

@@ -132,6 +132,10 @@ void Pipeline::startRead(Intake::Pending pending) {
        config_.name,
        job->rel},
       {}};
+  // A binary file's bytes are sent only with `binary: send` and no
+  // `extract:` (dropd-extract reads the file itself): else they are measured
+  // and dropped as they are read.
+  read.in.request.keep_binary = read.in.send_binary && !read.in.extract;
   if (const Finished* kept = finished_.find(job->rel); kept != nullptr) {
     read.in.kept = kept->identity;
   }

@@ -3,6 +3,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <random>
+
 #include <catch2/catch.hpp>
 
 #include "support/temp_dir.hpp"
@@ -93,5 +95,47 @@ TEST_CASE("readWhole refuses what it must not read", "[file]") {
     const auto out = readWhole(requestFor(path));
     CHECK(out.status == ReadStatus::kError);
     CHECK(out.error.find("open(") == 0);
+  }
+}
+
+// Property: whatever the size and wherever the first NUL byte is, reading
+// without keep_binary measures the same stats as reading with it, and keeps
+// the bytes exactly when the file has no NUL byte.
+TEST_CASE("readWhole without keep_binary drops a binary file's bytes, not its stats", "[file]") {
+  dropd::test::TempDir dir;
+  constexpr std::size_t kChunk = 256 * 1024;
+  std::mt19937 rng(11);
+  const std::size_t sizes[] = {0, 1, 100, kChunk - 1, kChunk, kChunk + 1, 3 * kChunk + 17};
+  int n = 0;
+  for (const std::size_t size : sizes) {
+    for (const int where : {-1, 0, 1, 2, 3}) {  // no NUL, first byte, middle, last chunk, last byte
+      std::string data(size, 'a');
+      for (auto& c : data) {
+        c = static_cast<char>('a' + rng() % 26);
+      }
+      std::size_t nul = std::string::npos;
+      if (where >= 0 && size > 0) {
+        nul = where == 0   ? 0
+              : where == 1 ? size / 2
+              : where == 2 ? size - size % kChunk / 2 - 1
+                           : size - 1;
+        nul = std::min(nul, size - 1);
+        data[nul] = '\0';
+      }
+      const auto path = dir.write("f" + std::to_string(n++), data);
+      const auto kept = readWhole(requestFor(path, 1 << 22));
+      auto request = requestFor(path, 1 << 22);
+      request.keep_binary = false;
+      const auto dropped = readWhole(request);
+      INFO("size " << size << ", NUL at " << nul);
+      REQUIRE(kept.status == ReadStatus::kOk);
+      REQUIRE(dropped.status == ReadStatus::kOk);
+      CHECK(kept.content == data);
+      CHECK(dropped.stats.sha256 == kept.stats.sha256);
+      CHECK(dropped.stats.bytes == size);
+      CHECK(dropped.stats.nul_bytes == kept.stats.nul_bytes);
+      CHECK(dropped.stats.chars == kept.stats.chars);
+      CHECK(dropped.content == (nul == std::string::npos ? data : std::string()));
+    }
   }
 }

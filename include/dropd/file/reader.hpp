@@ -43,12 +43,19 @@ struct ReadRequest {
   // longer the same is still being written (kUnsettled), whatever its mtime
   // says; a share's cached or skewed mtime alone is not trusted.
   std::optional<FileIdentity> seen{};
+  // False when no one will use a binary file's bytes (the pipeline skips
+  // binaries, or hands them to dropd-extract, which reads the file
+  // itself): from the first chunk that holds a NUL byte on, the content
+  // is dropped and the rest is only measured through one chunk-sized
+  // buffer, so a 100 MiB spreadsheet costs 256 KiB here, not 100 MiB.
+  // Its stats (size, sha256, binary) are the same either way.
+  bool keep_binary = true;
 };
 
 struct ReadOutcome {
   ReadStatus status = ReadStatus::kError;
   FileIdentity identity;  // from fstat; zero for kVanished
-  std::string content;    // kOk only
+  std::string content;    // kOk only; empty when binary and not keep_binary
   Stats stats;            // kOk only
   std::string error;      // kError: "open(PATH): reason"
 };

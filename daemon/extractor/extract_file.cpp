@@ -104,8 +104,24 @@ class MappedFile {
 
 }  // namespace
 
+// A document that yields no text (a scan without OCR, a PDF whose page
+// tree is empty or loops back on itself) would send an empty prompt and
+// pay for an answer about nothing: it fails instead, saying why. Plain
+// text keeps the text path's rule (an empty file is sent as it is).
+static bool hasText(std::string_view text) {
+  return text.find_first_not_of(" \t\r\n\f\v") != std::string_view::npos;
+}
+
 Outcome extractBytes(Bytes bytes, const extract::Options& options) {
-  return extractNested(bytes, options, 0);
+  Outcome outcome = extractNested(bytes, options, 0);
+  const auto* doc = std::get_if<Document>(&outcome);
+  if (doc == nullptr || doc->method == "text" || hasText(doc->text)) {
+    return outcome;
+  }
+  std::string reason = "no text in the document (" + std::to_string(doc->pages) + " page" +
+                       (doc->pages == 1 ? "" : "s") + " read";
+  reason += options.ocr ? ", OCR found none)" : "; a scan needs extract.ocr)";
+  return Failure{FailureKind::kExtract, doc->mime, std::move(reason)};
 }
 
 Outcome extractNested(Bytes bytes, const extract::Options& options, int depth) {

@@ -1,8 +1,11 @@
 // PNG, JPEG and TIFF through Tesseract, the size checked before a pixel is
-// decoded (formats.hpp).
+// decoded (formats.hpp). A TIFF's pages are read one at a time, up to
+// max_pages, a form feed between them as in PDFs.
 #include <leptonica/allheaders.h>
 
+#include <algorithm>
 #include <memory>
+#include <string_view>
 
 #include "dropd/extractor/formats.hpp"
 #include "dropd/extractor/text_builder.hpp"
@@ -26,6 +29,57 @@ void quietLeptonica() {
     return true;
   }();
   (void)once;
+}
+
+bool isTiff(Bytes bytes) {
+  const std::string_view head(reinterpret_cast<const char*>(bytes.data()),
+                              std::min<std::size_t>(bytes.size(), 4));
+  return head == std::string_view("II*\0", 4) || head == std::string_view("MM\0*", 4);
+}
+
+// The next page: the only one of a PNG or JPEG, a TIFF's page at `offset`
+// (which Leptonica moves to the next page's, or to 0 after the last).
+std::unique_ptr<Pix, PixDestroy> nextPage(Bytes bytes, bool tiff, std::size_t& offset) {
+  if (!tiff) {
+    offset = 0;
+    return std::unique_ptr<Pix, PixDestroy>{pixReadMem(bytes.data(), bytes.size())};
+  }
+  return std::unique_ptr<Pix, PixDestroy>{
+      pixReadMemFromMultipageTiff(bytes.data(), bytes.size(), &offset)};
+}
+
+// A later TIFF page is not size-checked from a header: the helper's
+// memory limit bounds what decoding it may take.
+Outcome recognizePages(Bytes bytes, const extract::Options& options) {
+  const bool tiff = isTiff(bytes);
+  TextBuilder builder(textLimitBytes(options));
+  Document doc;
+  std::size_t offset = 0;
+  do {
+    if (options.max_pages > 0 && doc.pages == options.max_pages) {
+      doc.truncated = true;
+      break;
+    }
+    const auto pix = nextPage(bytes, tiff, offset);
+    if (!pix) {
+      return Failure{FailureKind::kExtract, "",
+                     "the image does not decode (damaged?): page " + std::to_string(doc.pages + 1)};
+    }
+    auto text = recognize(pix.get(), options.ocr_languages);
+    if (!text) {
+      return Failure{FailureKind::kExtract, "", text.error().message()};
+    }
+    if (doc.pages > 0) {
+      builder.pageBreak();
+    }
+    builder.append(*text);
+    ++doc.pages;
+  } while (offset != 0 && !builder.full());
+  doc.method = "image";
+  doc.text = builder.finish();
+  doc.ocr = true;
+  doc.truncated = doc.truncated || builder.truncated() || (offset != 0 && builder.full());
+  return doc;
 }
 
 }  // namespace
@@ -62,23 +116,7 @@ Outcome extractImage(Bytes bytes, const extract::Options& options) {
                        " pixels is over the OCR limit of " +
                        std::to_string(kMaxImagePixels / 1'000'000) + " megapixels"};
   }
-  const std::unique_ptr<Pix, PixDestroy> pix{pixReadMem(bytes.data(), bytes.size())};
-  if (!pix) {
-    return Failure{FailureKind::kExtract, "", "the image does not decode (damaged?)"};
-  }
-  auto text = recognize(pix.get(), options.ocr_languages);
-  if (!text) {
-    return Failure{FailureKind::kExtract, "", text.error().message()};
-  }
-  TextBuilder builder(textLimitBytes(options));
-  builder.append(*text);
-  Document doc;
-  doc.method = "image";
-  doc.text = builder.finish();
-  doc.pages = 1;
-  doc.ocr = true;
-  doc.truncated = builder.truncated();
-  return doc;
+  return recognizePages(bytes, options);
 }
 
 }  // namespace dropd::extractor

@@ -277,6 +277,13 @@ def make_png(path, lines, fmt="PNG"):
     return "\n".join(lines) + "\n"
 
 
+def make_tiff(path, pages_lines):
+    """A multi-page TIFF, one page per list of lines."""
+    images = [text_image(lines) for lines in pages_lines]
+    images[0].save(path, "TIFF", dpi=(300, 300), save_all=True, append_images=images[1:])
+    return "\f".join("\n".join(p) for p in pages_lines) + "\n"
+
+
 def make_scanned_pdf(path, pages_lines):
     """A PDF whose pages are images only (no text layer)."""
     from reportlab.lib.pagesizes import A4

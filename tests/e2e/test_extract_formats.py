@@ -124,6 +124,19 @@ def test_ocr(tmp):
         check(ratio >= 0.9, f"{name}: OCR ratio {ratio:.2f}: {doc['text']!r}")
     check(got["scan.pdf"]["pages"] == 2, "scanned pdf pages")
     note("OCR of a PNG and a 2-page scanned PDF at difflib ratio >= 0.9")
+    tiff = os.path.join(tmp, "fax.tiff")
+    want_tiff = md.make_tiff(tiff, [["Facsimile page one arrives"], ["Second page of the fax"],
+                                    ["Third and last page"]])
+    rc, got = extract([tiff], "--ocr")
+    doc = got["fax.tiff"]
+    ratio = difflib.SequenceMatcher(None, normalise(doc["text"]), normalise(want_tiff)).ratio()
+    check(doc["ok"] and doc["pages"] == 3 and doc["text"].count("\f") == 2 and ratio >= 0.9,
+          f"3-page TIFF: ratio {ratio:.2f}, {doc}")
+    rc, got = extract([tiff], "--ocr", "--max-pages", "2")
+    doc = got["fax.tiff"]
+    check(doc["pages"] == 2 and doc["truncated"] and "Third" not in doc["text"],
+          f"TIFF --max-pages 2: {doc}")
+    note("a 3-page TIFF: every page OCRed, form feeds between; --max-pages 2 cuts")
 
 
 def hostile_files(tmp):

@@ -95,6 +95,29 @@ std::optional<std::vector<std::string>> stringList(const json& object, const cha
   return out;
 }
 
+// A Reply's fields but its id: also `dropd-extract --json`'s line, with the
+// path instead of the id.
+json answerFields(const std::variant<Document, Failure>& answer) {
+  if (const auto* doc = std::get_if<Document>(&answer)) {
+    return {{"ok", true},
+            {"mime", doc->mime},
+            {"method", doc->method},
+            {"text", doc->text},
+            {"title", doc->title},
+            {"author", doc->author},
+            {"language", doc->language},
+            {"pages", doc->pages},
+            {"chars", doc->chars},
+            {"truncated", doc->truncated},
+            {"ocr", doc->ocr}};
+  }
+  const auto& failure = std::get<Failure>(answer);
+  return {{"ok", false},
+          {"kind", toString(failure.kind)},
+          {"mime", failure.mime},
+          {"reason", failure.reason}};
+}
+
 }  // namespace
 
 std::string_view toString(FailureKind kind) {
@@ -113,26 +136,15 @@ std::string encodeRequest(const Request& request) {
 }
 
 std::string encodeReply(const Reply& reply) {
-  if (const auto* doc = std::get_if<Document>(&reply.answer)) {
-    return frame({{"id", reply.id},
-                  {"ok", true},
-                  {"mime", doc->mime},
-                  {"method", doc->method},
-                  {"text", doc->text},
-                  {"title", doc->title},
-                  {"author", doc->author},
-                  {"language", doc->language},
-                  {"pages", doc->pages},
-                  {"chars", doc->chars},
-                  {"truncated", doc->truncated},
-                  {"ocr", doc->ocr}});
-  }
-  const auto& failure = std::get<Failure>(reply.answer);
-  return frame({{"id", reply.id},
-                {"ok", false},
-                {"kind", toString(failure.kind)},
-                {"mime", failure.mime},
-                {"reason", failure.reason}});
+  json message = answerFields(reply.answer);
+  message["id"] = reply.id;
+  return frame(message);
+}
+
+std::string answerLine(const std::string& path, const std::variant<Document, Failure>& answer) {
+  json line = answerFields(answer);
+  line["path"] = path;
+  return line.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
 Result<Request> decodeRequest(std::string_view payload) {

@@ -9,8 +9,6 @@
 #include <cstring>
 #include <new>
 
-#include <nlohmann/json.hpp>
-
 #include "dropd/extractor/extractor.hpp"
 
 namespace dropd::extractor {
@@ -61,30 +59,6 @@ std::uint64_t cpuSecondsUsed() {
   rusage usage{};
   ::getrusage(RUSAGE_SELF, &usage);
   return static_cast<std::uint64_t>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + 1;
-}
-
-nlohmann::json documentJson(const std::string& path, const Outcome& outcome) {
-  nlohmann::json line = {{"path", path}};
-  if (const auto* doc = std::get_if<Document>(&outcome)) {
-    line.update({{"ok", true},
-                 {"mime", doc->mime},
-                 {"method", doc->method},
-                 {"title", doc->title},
-                 {"author", doc->author},
-                 {"language", doc->language},
-                 {"pages", doc->pages},
-                 {"chars", doc->chars},
-                 {"truncated", doc->truncated},
-                 {"ocr", doc->ocr},
-                 {"text", doc->text}});
-  } else {
-    const auto& failure = std::get<Failure>(outcome);
-    line.update({{"ok", false},
-                 {"kind", extract::toString(failure.kind)},
-                 {"mime", failure.mime},
-                 {"reason", failure.reason}});
-  }
-  return line;
 }
 
 }  // namespace
@@ -154,9 +128,7 @@ int runCommand(const CommandOptions& options, const HelperLimits& limits, std::o
     const auto* doc = std::get_if<Document>(&outcome);
     rc = doc == nullptr ? 1 : rc;
     if (options.json) {
-      out << documentJson(path, outcome)
-                 .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
-          << '\n';
+      out << extract::answerLine(path, outcome) << '\n';
     } else if (doc != nullptr) {
       if (options.files.size() > 1) {
         out << "==> " << path << " <==\n";

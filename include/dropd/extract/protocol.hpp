@@ -77,6 +77,10 @@ inline constexpr std::uint32_t kMaxFrameBytes = 256u << 20;
 // Whole frames (header included), ready to write.
 [[nodiscard]] std::string encodeRequest(const Request& request);
 [[nodiscard]] std::string encodeReply(const Reply& reply);
+// One JSON line (no newline) of an answer's fields and "path" instead of
+// "id": what `dropd-extract --json` prints per file.
+[[nodiscard]] std::string answerLine(const std::string& path,
+                                     const std::variant<Document, Failure>& answer);
 
 // A frame's payload (the JSON after the header) back into a message.
 // kProtocol when it is not the message it should be.

@@ -9,13 +9,22 @@ answered for it, at the first attempt; the servers' own connection counts
 check dropd's keep-alive: at most max_in_flight connections where the server
 keeps them open, one per request where it closes them.
 
+nginx, Node and Python run each variant a second time over https (the
+label's "-tls"; certificates from make_certs, the endpoint's tls.ca_file),
+each with its own TLS stack (nginx and Node on OpenSSL, Python's ssl
+module). There the servers count a connection once its handshake is done,
+so the counts are TLS handshakes, and nginx's $ssl_session_reused shows
+each one is full (dropd keeps no sessions to resume).
+
 - nginx (Debian's, with libnginx-mod-http-echo): `return 200 '...'` (a
   fixed answer with Content-Length) and the echo module's `echo` (chunked);
 - Node's `http` module (wire_node_server.js): Content-Length, chunked in
   three writes, `Connection: close`, and an SSE stream (stream: true);
 - Python's http.server (wire_py_server.py): HTTP/1.0 as it comes (closes
   after each answer) and protocol_version HTTP/1.1 (keep-alive);
-- an HTTP/1.0 server with no Content-Length: the body ends at the close;
+- an HTTP/1.0 server with no Content-Length: the body ends at the close
+  (over TLS after close_notify); and, over TLS only, the same closed
+  without close_notify, which dropd must not take as a whole answer;
 - http.server whose first answer stops halfway through its Content-Length
   body: cut after timeouts.idle, retried, the file's result whole;
 - @dwmkerr/mock-llm from the npm registry (an Express app that echoes the
@@ -86,13 +95,25 @@ class LineServer:
 
 
 class Nginx:
-    """nginx -g 'daemon off; master_process off;' on a free port; its access
-    log has one line "CONNECTION URI STATUS" per request."""
+    """nginx -g 'daemon off; master_process off;' on a free port, and with
+    `certs` a second server on another serving https with the same
+    locations; its access log has one line "CONNECTION URI STATUS
+    SESSION_REUSED" per request (the last is "-" over plain http, "." for a
+    full TLS handshake, "r" for a resumed session)."""
 
-    def __init__(self, folder):
+    def __init__(self, folder, certs=None):
         os.makedirs(os.path.join(folder, "logs"))
         self.port = closed_port()
+        self.tls_port = closed_port() if certs else None
         self.access_log = os.path.join(folder, "logs", "access.log")
+        locations = f"""    default_type application/json;
+    location /return/ {{ return 200 '{NGINX_ANSWER % "return"}'; }}
+    location /echo/ {{ echo '{NGINX_ANSWER % "echo"}'; }}"""
+        tls_server = f"""  server {{
+    listen 127.0.0.1:{self.tls_port} ssl;
+    ssl_certificate {certs["leaf.pem"]}; ssl_certificate_key {certs["leaf.key"]};
+{locations}
+  }}""" if certs else ""
         conf = os.path.join(folder, "nginx.conf")
         with open(conf, "w", encoding="utf-8") as f:
             f.write(f"""load_module {ECHO_MODULE};
@@ -102,14 +123,13 @@ http {{
   client_body_temp_path {folder}/body; proxy_temp_path {folder}/proxy;
   fastcgi_temp_path {folder}/fastcgi; uwsgi_temp_path {folder}/uwsgi;
   scgi_temp_path {folder}/scgi;
-  log_format wire '$connection $request_uri $status';
+  log_format wire '$connection $request_uri $status $ssl_session_reused';
   access_log {self.access_log} wire;
   server {{
     listen 127.0.0.1:{self.port};
-    default_type application/json;
-    location /return/ {{ return 200 '{NGINX_ANSWER % "return"}'; }}
-    location /echo/ {{ echo '{NGINX_ANSWER % "echo"}'; }}
+{locations}
   }}
+{tls_server}
 }}
 """)
         self.proc = Proc([NGINX, "-p", folder, "-e", os.path.join(folder, "logs", "error.log"),
@@ -122,7 +142,8 @@ http {{
 
     def _listening(self):
         try:
-            socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+            for port in filter(None, (self.port, self.tls_port)):
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
             return True
         except OSError:
             return False
@@ -185,31 +206,42 @@ class MockLlm:
         self.proc.kill()
 
 
-def run_variant(tmp, label, url, expected, stream=False, idle="5s", first_try=True,
-                request="10s"):
-    """dropd --once on N_FILES files against `url`; checks each result's
-    content is expected(user message), at the first attempt unless
-    first_try is False; returns the docs."""
+def variant_config(tmp, label, url, stream, timeouts, ca_file):
+    """A config for one variant and its inbox; returns (config path, folders)."""
     root = os.path.join(tmp, label)
     os.makedirs(root)
     cfg = os.path.join(root, "dropd.yaml")
     dirs = write_config(cfg, root, url, max_in_flight=MAX_IN_FLIGHT, retry=("3", "50ms", "200ms"),
-                        prompt_user="{{path}} {{content}}",
-                        timeouts={"connect": "2s", "request": request, "idle": idle})
-    if stream:
-        with open(cfg, encoding="utf-8") as f:
-            text = f.read()
-        with open(cfg, "w", encoding="utf-8") as f:
-            f.write(text.replace("    model: e2e-model\n", "    model: e2e-model\n    stream: true\n"))
+                        prompt_user="{{path}} {{content}}", timeouts=timeouts)
+    extra = ("    stream: true\n" if stream else "") + (
+        f"    tls: {{ ca_file: {yq(ca_file)} }}\n" if ca_file else "")
+    with open(cfg, encoding="utf-8") as f:
+        text = f.read()
+    with open(cfg, "w", encoding="utf-8") as f:
+        f.write(text.replace("    model: e2e-model\n", "    model: e2e-model\n" + extra))
     os.makedirs(dirs["inbox"])
+    return cfg, dirs
+
+
+def variant_files(label):
     rng = random.Random(zlib.crc32(label.encode()))
     # One line, no quote or backslash: mock-llm pastes the message into its
     # JSON template unescaped (docs/wire.md).
-    files = {f"{label}-{i}.txt": (" ".join(rng.choice(WORDS) for _ in range(rng.randint(5, 30)))
-                                  + " café 日本").encode() for i in range(N_FILES)}
+    return {f"{label}-{i}.txt": (" ".join(rng.choice(WORDS) for _ in range(rng.randint(5, 30)))
+                                 + " café 日本").encode() for i in range(N_FILES)}
+
+
+def run_variant(tmp, label, url, expected, stream=False, idle="5s", first_try=True,
+                request="10s", ca_file=None):
+    """dropd --once on N_FILES files against `url` (https: trusting
+    `ca_file`); checks each result's content is expected(user message), at
+    the first attempt unless first_try is False; returns the docs."""
+    cfg, dirs = variant_config(tmp, label, url, stream,
+                               {"connect": "2s", "request": request, "idle": idle}, ca_file)
+    files = variant_files(label)
     write_files(dirs["inbox"], files)
     started = time.monotonic()
-    res = run_dropd(["--once", "--config", cfg], cwd=root, timeout=60)
+    res = run_dropd(["--once", "--config", cfg], cwd=os.path.dirname(cfg), timeout=60)
     run_variant.seconds = time.monotonic() - started
     out = res.stderr.decode("utf-8", "replace")
     check(res.returncode == 0, f"[{label}] exit {res.returncode}:\n{out[-3000:]}")
@@ -228,6 +260,7 @@ def run_variant(tmp, label, url, expected, stream=False, idle="5s", first_try=Tr
 
 
 def check_connections(label, conns, reqs, keep_alive):
+    """Over https a connection counted by the server is a TLS handshake."""
     check(reqs == N_FILES, f"[{label}] the server saw {reqs} requests for {N_FILES} files")
     if keep_alive:
         check(1 <= conns <= MAX_IN_FLIGHT,
@@ -238,47 +271,105 @@ def check_connections(label, conns, reqs, keep_alive):
     note(f"({label}) {N_FILES} results as answered, {conns} connections for {reqs} requests")
 
 
-def nginx_variants(tmp):
-    nginx = Nginx(os.path.join(tmp, "nginx"))
+def schemes(certs):
+    """(label suffix, scheme, ca_file, extra server arguments) for plain
+    http and, with certs, https."""
+    out = [("", "http", None, [])]
+    if certs:
+        out.append(("-tls", "https", certs["ca.pem"], ["--tls", certs["leaf.pem"], certs["leaf.key"]]))
+    return out
+
+
+def nginx_variants(tmp, certs):
+    nginx = Nginx(os.path.join(tmp, "nginx"), certs)
     try:
-        for where in ("return", "echo"):
-            start = len(nginx.log_lines())
-            run_variant(tmp, f"nginx-{where}", f"http://127.0.0.1:{nginx.port}/{where}/v1/chat/completions",
-                        lambda user, where=where: f"nginx {where}: a fixed answer")
-            lines = nginx.log_lines()[start:]
-            check(all(l.endswith(" 200") for l in lines), f"[nginx-{where}] access log: {lines}")
-            check_connections(f"nginx-{where}", len({l.split()[0] for l in lines}), len(lines), True)
+        for suffix, scheme, ca_file, _ in schemes(certs):
+            port = nginx.tls_port if scheme == "https" else nginx.port
+            for where in ("return", "echo"):
+                label = f"nginx-{where}{suffix}"
+                start = len(nginx.log_lines())
+                run_variant(tmp, label, f"{scheme}://127.0.0.1:{port}/{where}/v1/chat/completions",
+                            lambda user, where=where: f"nginx {where}: a fixed answer",
+                            ca_file=ca_file)
+                lines = [l.split() for l in nginx.log_lines()[start:]]
+                check(all(f[2] == "200" for f in lines), f"[{label}] access log: {lines}")
+                # "." is a full handshake: dropd keeps no TLS sessions to resume.
+                check(all(f[3] == ("." if ca_file else "-") for f in lines),
+                      f"[{label}] $ssl_session_reused: {[f[3] for f in lines]}")
+                check_connections(label, len({f[0] for f in lines}), len(lines), True)
     finally:
         nginx.stop()
 
 
-def node_variants(tmp):
-    node = LineServer(["node", os.path.join(HERE, "wire_node_server.js")], "node")
-    try:
-        for mode, keep_alive in (("cl", True), ("chunked", True), ("close", False), ("sse", True)):
-            mark = node.mark()
-            docs = run_variant(tmp, f"node-{mode}", f"http://127.0.0.1:{node.port}/{mode}/v1/chat/completions",
-                               lambda user, mode=mode: f"node {mode}: {user}", stream=mode == "sse")
-            if mode == "sse":
-                usage = [(d["llm"].get("usage"), d["llm"].get("usage_estimated")) for d in docs.values()]
-                want = {"prompt_tokens": 7, "completion_tokens": 5}
-                check(all(u == want and not est for u, est in usage),
-                      f"[node-sse] usage from the last event not kept: {usage[:2]}")
-            check_connections(f"node-{mode}", *node.counts(mark), keep_alive)
-    finally:
-        node.stop()
-
-
-def python_variants(tmp):
-    for mode, keep_alive in (("http10", False), ("http11", True), ("close", False)):
-        server = LineServer([sys.executable, os.path.join(HERE, "wire_py_server.py"), mode],
-                            f"python {mode}")
+def node_variants(tmp, certs):
+    for suffix, scheme, ca_file, server_args in schemes(certs):
+        node = LineServer(["node", os.path.join(HERE, "wire_node_server.js"), *server_args],
+                          f"node{suffix}")
         try:
-            run_variant(tmp, f"py-{mode}", f"http://127.0.0.1:{server.port}/v1/chat/completions",
-                        lambda user, mode=mode: f"{mode}: {user}")
-            check_connections(f"py-{mode}", *server.counts(0), keep_alive)
+            for mode, keep_alive in (("cl", True), ("chunked", True), ("close", False),
+                                     ("sse", True)):
+                label = f"node-{mode}{suffix}"
+                mark = node.mark()
+                docs = run_variant(tmp, label,
+                                   f"{scheme}://127.0.0.1:{node.port}/{mode}/v1/chat/completions",
+                                   lambda user, mode=mode: f"node {mode}: {user}",
+                                   stream=mode == "sse", ca_file=ca_file)
+                if mode == "sse":
+                    usage = [(d["llm"].get("usage"), d["llm"].get("usage_estimated"))
+                             for d in docs.values()]
+                    want = {"prompt_tokens": 7, "completion_tokens": 5}
+                    check(all(u == want and not est for u, est in usage),
+                          f"[{label}] usage from the last event not kept: {usage[:2]}")
+                check_connections(label, *node.counts(mark), keep_alive)
         finally:
-            server.stop()
+            node.stop()
+
+
+def python_variants(tmp, certs):
+    for suffix, scheme, ca_file, server_args in schemes(certs):
+        for mode, keep_alive in (("http10", False), ("http11", True), ("close", False)):
+            label = f"py-{mode}{suffix}"
+            server = LineServer([sys.executable, os.path.join(HERE, "wire_py_server.py"), mode,
+                                 *server_args], f"python {mode}{suffix}")
+            try:
+                run_variant(tmp, label, f"{scheme}://127.0.0.1:{server.port}/v1/chat/completions",
+                            lambda user, mode=mode: f"{mode}: {user}", ca_file=ca_file)
+                check_connections(label, *server.counts(0), keep_alive)
+            finally:
+                server.stop()
+
+
+def cut_variant(tmp, certs):
+    """A close-delimited answer over TLS whose server closes without
+    close_notify: nothing tells a whole body from a cut one, so dropd takes
+    none of them. Each attempt is a network error; nothing succeeds, so the
+    endpoint is down, no file fails, and --once gives up with the files
+    left in the inbox."""
+    label = "py-cut-tls"
+    server = LineServer([sys.executable, os.path.join(HERE, "wire_py_server.py"), "cut",
+                         "--tls", certs["leaf.pem"], certs["leaf.key"]], "python cut")
+    try:
+        cfg, dirs = variant_config(tmp, label, f"https://127.0.0.1:{server.port}/v1/chat/completions",
+                                   False, {"connect": "2s", "request": "10s", "idle": "5s"},
+                                   certs["ca.pem"])
+        files = variant_files(label)
+        write_files(dirs["inbox"], files)
+        res = run_dropd(["--once", "--config", cfg], cwd=os.path.dirname(cfg), timeout=60)
+        out = res.stderr.decode("utf-8", "replace")
+        check(res.returncode == 1, f"[{label}] exit {res.returncode}, want 1 (gave up):\n{out[-3000:]}")
+        check("TLS connection closed without close_notify, response may be truncated" in out,
+              f"[{label}] the reason is not in the log:\n{out[-3000:]}")
+        check("once.give_up" in out, f"[{label}] no once.give_up:\n{out[-3000:]}")
+        left = set(os.listdir(dirs["inbox"]))
+        results = [n for _, _, names in os.walk(dirs["outbox"]) for n in names]
+        check(left == set(files) and not results,
+              f"[{label}] inbox {sorted(left)}, results {results}: want every file left, no result")
+        conns, reqs = server.counts(0)
+        check(reqs >= 1 and conns == reqs, f"[{label}] {conns} handshakes for {reqs} requests")
+        note(f"({label}) every answer refused ({reqs} requests), no result written, "
+             f"--once gave up with the {N_FILES} files left")
+    finally:
+        server.stop()
 
 
 def stall_variant(tmp):
@@ -324,10 +415,12 @@ def main():
     check(os.access(NGINX, os.X_OK) and os.path.exists(ECHO_MODULE),
           "nginx or its echo module is missing (scripts/bootstrap installs them)")
     with tempfile.TemporaryDirectory(prefix="dropd-wire-") as tmp:
-        nginx_variants(tmp)
-        python_variants(tmp)
+        certs = make_certs(os.path.join(tmp, "certs"))
+        nginx_variants(tmp, certs)
+        python_variants(tmp, certs)
+        cut_variant(tmp, certs)
         stall_variant(tmp)
-        node_variants(tmp)
+        node_variants(tmp, certs)
         mock_llm_variants(tmp)
 
 

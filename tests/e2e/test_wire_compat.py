@@ -17,7 +17,9 @@ so the counts are TLS handshakes, and nginx's $ssl_session_reused shows
 each one is full (dropd keeps no sessions to resume).
 
 - nginx (Debian's, with libnginx-mod-http-echo): `return 200 '...'` (a
-  fixed answer with Content-Length) and the echo module's `echo` (chunked);
+  fixed answer with Content-Length), the echo module's `echo` (chunked),
+  `return` through nginx's gzip filter, and nginx as a reverse proxy in
+  front of Node's SSE stream, as it comes and gzipped by nginx;
 - Node's `http` module (wire_node_server.js): Content-Length, chunked in
   three writes, `Connection: close`, and an SSE stream (stream: true);
 - Python's http.server (wire_py_server.py): HTTP/1.0 as it comes (closes
@@ -33,6 +35,7 @@ each one is full (dropd keeps no sessions to resume).
   $DROPD_NPM_CACHE): this needs the npm registry once per machine.
 """
 
+import json
 import os
 import random
 import re
@@ -98,17 +101,33 @@ class Nginx:
     """nginx -g 'daemon off; master_process off;' on a free port, and with
     `certs` a second server on another serving https with the same
     locations; its access log has one line "CONNECTION URI STATUS
-    SESSION_REUSED" per request (the last is "-" over plain http, "." for a
-    full TLS handshake, "r" for a resumed session)."""
+    SESSION_REUSED CONTENT_ENCODING" per request (SESSION_REUSED is "-"
+    over plain http, "." for a full TLS handshake, "r" for a resumed
+    session; CONTENT_ENCODING is that of nginx's answer, "-" for none)."""
 
-    def __init__(self, folder, certs=None):
+    def __init__(self, folder, upstream, certs=None):
         os.makedirs(os.path.join(folder, "logs"))
         self.port = closed_port()
         self.tls_port = closed_port() if certs else None
         self.access_log = os.path.join(folder, "logs", "access.log")
+        # /gzip/: nginx's gzip filter on `return` (chunked, Content-Encoding:
+        # gzip). /proxy/ and /proxy-gzip/: nginx as a reverse proxy in front
+        # of `upstream` (Node's server), as vLLM and others are deployed;
+        # the second also gzips the SSE stream as it passes.
+        upstream = f"""proxy_pass http://127.0.0.1:{upstream}/; proxy_http_version 1.1;
+      proxy_set_header Connection "";"""
         locations = f"""    default_type application/json;
     location /return/ {{ return 200 '{NGINX_ANSWER % "return"}'; }}
-    location /echo/ {{ echo '{NGINX_ANSWER % "echo"}'; }}"""
+    location /echo/ {{ echo '{NGINX_ANSWER % "echo"}'; }}
+    location /gzip/ {{
+      gzip on; gzip_types application/json; gzip_min_length 0;
+      return 200 '{NGINX_ANSWER % "gzip"}';
+    }}
+    location /proxy/ {{ {upstream} }}
+    location /proxy-gzip/ {{
+      gzip on; gzip_types text/event-stream; gzip_min_length 0;
+      {upstream}
+    }}"""
         tls_server = f"""  server {{
     listen 127.0.0.1:{self.tls_port} ssl;
     ssl_certificate {certs["leaf.pem"]}; ssl_certificate_key {certs["leaf.key"]};
@@ -123,7 +142,8 @@ http {{
   client_body_temp_path {folder}/body; proxy_temp_path {folder}/proxy;
   fastcgi_temp_path {folder}/fastcgi; uwsgi_temp_path {folder}/uwsgi;
   scgi_temp_path {folder}/scgi;
-  log_format wire '$connection $request_uri $status $ssl_session_reused';
+  log_format wire '$connection $request_uri $status $ssl_session_reused '
+                  '$sent_http_content_encoding';
   access_log {self.access_log} wire;
   server {{
     listen 127.0.0.1:{self.port};
@@ -280,25 +300,42 @@ def schemes(certs):
     return out
 
 
+NGINX_VARIANTS = (  # (location, stream, the answer's content, its Content-Encoding)
+    ("return", False, lambda user: "nginx return: a fixed answer", "-"),
+    ("echo", False, lambda user: "nginx echo: a fixed answer", "-"),
+    ("gzip", False, lambda user: "nginx gzip: a fixed answer", "gzip"),
+    ("proxy/sse", True, lambda user: f"node sse: {user}", "-"),
+    ("proxy-gzip/sse", True, lambda user: f"node sse: {user}", "gzip"),
+)
+
+
 def nginx_variants(tmp, certs):
-    nginx = Nginx(os.path.join(tmp, "nginx"), certs)
+    node = LineServer(["node", os.path.join(HERE, "wire_node_server.js")], "node upstream")
+    nginx = Nginx(os.path.join(tmp, "nginx"), node.port, certs)
     try:
         for suffix, scheme, ca_file, _ in schemes(certs):
             port = nginx.tls_port if scheme == "https" else nginx.port
-            for where in ("return", "echo"):
-                label = f"nginx-{where}{suffix}"
+            for where, stream, expected, encoding in NGINX_VARIANTS:
+                label = f"nginx-{where.replace('/', '-')}{suffix}"
                 start = len(nginx.log_lines())
-                run_variant(tmp, label, f"{scheme}://127.0.0.1:{port}/{where}/v1/chat/completions",
-                            lambda user, where=where: f"nginx {where}: a fixed answer",
-                            ca_file=ca_file)
+                docs = run_variant(tmp, label,
+                                   f"{scheme}://127.0.0.1:{port}/{where}/v1/chat/completions",
+                                   expected, stream=stream, ca_file=ca_file)
                 lines = [l.split() for l in nginx.log_lines()[start:]]
                 check(all(f[2] == "200" for f in lines), f"[{label}] access log: {lines}")
                 # "." is a full handshake: dropd keeps no TLS sessions to resume.
                 check(all(f[3] == ("." if ca_file else "-") for f in lines),
                       f"[{label}] $ssl_session_reused: {[f[3] for f in lines]}")
+                check(all(f[4] == encoding for f in lines),
+                      f"[{label}] Content-Encoding {[f[4] for f in lines]}, want {encoding}")
+                if stream:
+                    usage = {json.dumps(d["llm"].get("usage")) for d in docs.values()}
+                    check(usage == {'{"prompt_tokens": 7, "completion_tokens": 5}'},
+                          f"[{label}] usage from the last event not kept: {usage}")
                 check_connections(label, len({f[0] for f in lines}), len(lines), True)
     finally:
         nginx.stop()
+        node.stop()
 
 
 def node_variants(tmp, certs):

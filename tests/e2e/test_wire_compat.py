@@ -27,6 +27,9 @@ each one is full (dropd keeps no sessions to resume).
 - an HTTP/1.0 server with no Content-Length: the body ends at the close
   (over TLS after close_notify); and, over TLS only, the same closed
   without close_notify, which dropd must not take as a whole answer;
+- uvicorn (Debian's python3-uvicorn, h11) serving a bare ASGI app, and
+  aiohttp's web server (wire_async_server.py): a JSON answer with a
+  length and an SSE stream;
 - http.server whose first answer stops halfway through its Content-Length
   body: cut after timeouts.idle, retried, the file's result whole;
 - @dwmkerr/mock-llm from the npm registry (an Express app that echoes the
@@ -432,6 +435,29 @@ def stall_variant(tmp):
         server.stop()
 
 
+def async_variants(tmp, certs):
+    """uvicorn (an ASGI app, as vLLM and LiteLLM serve) and aiohttp's web
+    server: a JSON answer with a length and an SSE stream, plain and https."""
+    for framework in ("uvicorn", "aiohttp"):
+        for suffix, scheme, ca_file, server_args in schemes(certs):
+            server = LineServer([sys.executable, os.path.join(HERE, "wire_async_server.py"),
+                                 framework, *server_args], f"{framework}{suffix}")
+            try:
+                for mode in ("json", "sse"):
+                    label = f"{framework}-{mode}{suffix}"
+                    mark = server.mark()
+                    docs = run_variant(
+                        tmp, label, f"{scheme}://127.0.0.1:{server.port}/{mode}/v1/chat/completions",
+                        lambda user, mode=mode: f"{framework} {mode}: {user}",
+                        stream=mode == "sse", ca_file=ca_file)
+                    usage = {json.dumps(d["llm"].get("usage")) for d in docs.values()}
+                    check(usage == {'{"prompt_tokens": 7, "completion_tokens": 5}'},
+                          f"[{label}] usage not as sent: {usage}")
+                    check_connections(label, *server.counts(mark), True)
+            finally:
+                server.stop()
+
+
 def mock_llm_variants(tmp):
     mock = MockLlm(os.path.join(tmp, "mock-llm-server"))
     try:
@@ -451,6 +477,9 @@ def main():
     require_binaries()
     check(os.access(NGINX, os.X_OK) and os.path.exists(ECHO_MODULE),
           "nginx or its echo module is missing (scripts/bootstrap installs them)")
+    for module, package in (("uvicorn", "python3-uvicorn"), ("aiohttp", "python3-aiohttp")):
+        found = subprocess.run([sys.executable, "-c", f"import {module}"], capture_output=True)
+        check(found.returncode == 0, f"{package} is missing (scripts/bootstrap installs it)")
     with tempfile.TemporaryDirectory(prefix="dropd-wire-") as tmp:
         certs = make_certs(os.path.join(tmp, "certs"))
         nginx_variants(tmp, certs)
@@ -458,6 +487,7 @@ def main():
         cut_variant(tmp, certs)
         stall_variant(tmp)
         node_variants(tmp, certs)
+        async_variants(tmp, certs)
         mock_llm_variants(tmp)
 
 

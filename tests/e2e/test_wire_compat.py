@@ -30,6 +30,10 @@ each one is full (dropd keeps no sessions to resume).
 - uvicorn (Debian's python3-uvicorn, h11) serving a bare ASGI app, and
   aiohttp's web server (wire_async_server.py): a JSON answer with a
   length and an SSE stream;
+- cpp-httplib as Debian builds it (wire_httplib_server.cpp; llama.cpp's
+  server's HTTP library): a JSON answer gzipped with its Content-Length,
+  an SSE stream, and one connection at a time closed by httplib after its
+  fifth request;
 - http.server whose first answer stops halfway through its Content-Length
   body: cut after timeouts.idle, retried, the file's result whole;
 - @dwmkerr/mock-llm from the npm registry (an Express app that echoes the
@@ -229,12 +233,12 @@ class MockLlm:
         self.proc.kill()
 
 
-def variant_config(tmp, label, url, stream, timeouts, ca_file):
+def variant_config(tmp, label, url, stream, timeouts, ca_file, max_in_flight=MAX_IN_FLIGHT):
     """A config for one variant and its inbox; returns (config path, folders)."""
     root = os.path.join(tmp, label)
     os.makedirs(root)
     cfg = os.path.join(root, "dropd.yaml")
-    dirs = write_config(cfg, root, url, max_in_flight=MAX_IN_FLIGHT, retry=("3", "50ms", "200ms"),
+    dirs = write_config(cfg, root, url, max_in_flight=max_in_flight, retry=("3", "50ms", "200ms"),
                         prompt_user="{{path}} {{content}}", timeouts=timeouts)
     extra = ("    stream: true\n" if stream else "") + (
         f"    tls: {{ ca_file: {yq(ca_file)} }}\n" if ca_file else "")
@@ -255,12 +259,13 @@ def variant_files(label):
 
 
 def run_variant(tmp, label, url, expected, stream=False, idle="5s", first_try=True,
-                request="10s", ca_file=None):
+                request="10s", ca_file=None, max_in_flight=MAX_IN_FLIGHT):
     """dropd --once on N_FILES files against `url` (https: trusting
     `ca_file`); checks each result's content is expected(user message), at
     the first attempt unless first_try is False; returns the docs."""
     cfg, dirs = variant_config(tmp, label, url, stream,
-                               {"connect": "2s", "request": request, "idle": idle}, ca_file)
+                               {"connect": "2s", "request": request, "idle": idle}, ca_file,
+                               max_in_flight)
     files = variant_files(label)
     write_files(dirs["inbox"], files)
     started = time.monotonic()
@@ -458,6 +463,43 @@ def async_variants(tmp, certs):
                 server.stop()
 
 
+HTTPLIB_SERVER = os.path.join(BINARY_DIR, "tests", "wire_httplib_server")
+
+
+def httplib_variants(tmp, certs):
+    """cpp-httplib as Debian builds it (llama.cpp's server's HTTP library):
+    a gzipped JSON answer with its Content-Length, an SSE stream, and its
+    five requests per connection."""
+    for suffix, scheme, ca_file, server_args in schemes(certs):
+        server = LineServer([HTTPLIB_SERVER, *server_args], f"httplib{suffix}")
+        try:
+            for mode, in_flight in (("cl", MAX_IN_FLIGHT), ("sse", MAX_IN_FLIGHT), ("cl", 1)):
+                label = f"httplib-{mode}{'-one' if in_flight == 1 else ''}{suffix}"
+                mark = server.mark()
+                docs = run_variant(
+                    tmp, label, f"{scheme}://127.0.0.1:{server.port}/{mode}/v1/chat/completions",
+                    lambda user, mode=mode: f"httplib {mode}: {user}", stream=mode == "sse",
+                    ca_file=ca_file, max_in_flight=in_flight)
+                usage = {json.dumps(d["llm"].get("usage")) for d in docs.values()}
+                check(usage == {'{"prompt_tokens": 7, "completion_tokens": 5}'},
+                      f"[{label}] usage not as sent: {usage}")
+                sent = [l.split()[1] for l in server.proc.stdout.lines[mark:]
+                        if l.startswith("sent ")]
+                want = "-" if mode == "sse" else "gzip"  # httplib never compresses SSE
+                check(sent == [want] * N_FILES, f"[{label}] Content-Encoding {sent}, want {want}")
+                conns, reqs = server.counts(mark)
+                if in_flight == 1:
+                    # One connection at a time: httplib says Connection: close
+                    # on its fifth answer, and dropd opens a second for the sixth.
+                    check(reqs == N_FILES and conns == 2,
+                          f"[{label}] {conns} connections for {reqs} requests, want 2")
+                    note(f"({label}) {N_FILES} results, 2 connections: closed after 5 requests")
+                else:
+                    check_connections(label, conns, reqs, True)
+        finally:
+            server.stop()
+
+
 def mock_llm_variants(tmp):
     mock = MockLlm(os.path.join(tmp, "mock-llm-server"))
     try:
@@ -477,6 +519,9 @@ def main():
     require_binaries()
     check(os.access(NGINX, os.X_OK) and os.path.exists(ECHO_MODULE),
           "nginx or its echo module is missing (scripts/bootstrap installs them)")
+    check(os.access(HTTPLIB_SERVER, os.X_OK),
+          f"{HTTPLIB_SERVER} is missing: build target wire_httplib_server (it needs "
+          f"libcpp-httplib-dev, which scripts/bootstrap installs)")
     for module, package in (("uvicorn", "python3-uvicorn"), ("aiohttp", "python3-aiohttp")):
         found = subprocess.run([sys.executable, "-c", f"import {module}"], capture_output=True)
         check(found.returncode == 0, f"{package} is missing (scripts/bootstrap installs it)")
@@ -488,6 +533,7 @@ def main():
         stall_variant(tmp)
         node_variants(tmp, certs)
         async_variants(tmp, certs)
+        httplib_variants(tmp, certs)
         mock_llm_variants(tmp)
 
 

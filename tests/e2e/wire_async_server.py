@@ -22,7 +22,6 @@ request, and "req N" per request, flushed. With --tls it serves https (the
 ssl module; asyncio hands a connection over only after its handshake).
 """
 
-import asyncio
 import json
 import socket
 import ssl

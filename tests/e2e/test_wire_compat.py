@@ -19,7 +19,8 @@ each one is full (dropd keeps no sessions to resume).
 - nginx (Debian's, with libnginx-mod-http-echo): `return 200 '...'` (a
   fixed answer with Content-Length), the echo module's `echo` (chunked),
   `return` through nginx's gzip filter, and nginx as a reverse proxy in
-  front of Node's SSE stream, as it comes and gzipped by nginx;
+  front of Node's SSE stream, as it comes and gzipped by nginx; and its
+  413 to a body over client_max_body_size, sent before it reads the body;
 - Node's `http` module (wire_node_server.js): Content-Length, chunked in
   three writes, `Connection: close`, and an SSE stream (stream: true);
 - Python's http.server (wire_py_server.py): HTTP/1.0 as it comes (closes
@@ -134,6 +135,31 @@ def schemes(certs):
     return out
 
 
+def nginx_too_large(tmp, nginx, suffix, scheme, ca_file):
+    """Two bodies over nginx's default client_max_body_size (1 MiB) among
+    small ones: nginx answers 413 with an HTML page before it has read the
+    body; those two files fail at once with kind http, the rest are done."""
+    label = f"nginx-413{suffix}"
+    port = nginx.tls_port if scheme == "https" else nginx.port
+    cfg, dirs = variant_config(tmp, label, f"{scheme}://127.0.0.1:{port}/return/v1/chat/completions",
+                               False, {"connect": "2s", "request": "10s", "idle": "5s"}, ca_file)
+    files = variant_files(label)
+    big = {f"{label}-big-{i}.txt": b"word " * 300_000 for i in range(2)}  # 1.5 MB each
+    write_files(dirs["inbox"], {**files, **big})
+    res = run_dropd(["--once", "--config", cfg], cwd=os.path.dirname(cfg), timeout=60)
+    out = res.stderr.decode("utf-8", "replace")
+    check(res.returncode == 3, f"[{label}] exit {res.returncode}, want 3 (some failed):\n{out[-3000:]}")
+    ok, bad = check_outcomes(dirs, set(files) | set(big))
+    check(ok == set(files) and bad == set(big), f"[{label}] done {sorted(ok)}, failed {sorted(bad)}")
+    for rel in big:
+        error = load_json(os.path.join(dirs["failed"], rel + ".error.json"))["error"]
+        check(error["kind"] == "http" and error["http_status"] == 413 and error["attempts"] == 1
+              and "413 Request Entity Too Large" in error["message"],
+              f"[{label}] {rel}: {error}")
+    note(f"({label}) 2 bodies over 1 MiB failed at once with HTTP 413, "
+         f"{len(files)} small ones done")
+
+
 NGINX_VARIANTS = (  # (location, stream, the answer's content, its Content-Encoding)
     ("return", False, lambda user: "nginx return: a fixed answer", "-"),
     ("echo", False, lambda user: "nginx echo: a fixed answer", "-"),
@@ -167,6 +193,7 @@ def nginx_variants(tmp, certs):
                     check(usage == {'{"prompt_tokens": 7, "completion_tokens": 5}'},
                           f"[{label}] usage from the last event not kept: {usage}")
                 check_connections(label, len({f[0] for f in lines}), len(lines), True)
+            nginx_too_large(tmp, nginx, suffix, scheme, ca_file)
     finally:
         nginx.stop()
         node.stop()

@@ -20,7 +20,8 @@ each one is full (dropd keeps no sessions to resume).
   fixed answer with Content-Length), the echo module's `echo` (chunked),
   `return` through nginx's gzip filter, and nginx as a reverse proxy in
   front of Node's SSE stream, as it comes and gzipped by nginx; and its
-  413 to a body over client_max_body_size, sent before it reads the body;
+  413 to a body over client_max_body_size, sent before it reads the body,
+  and its 502 when the upstream is not there;
 - Node's `http` module (wire_node_server.js): Content-Length, chunked in
   three writes, `Connection: close`, and an SSE stream (stream: true);
 - Python's http.server (wire_py_server.py): HTTP/1.0 as it comes (closes
@@ -46,6 +47,7 @@ each one is full (dropd keeps no sessions to resume).
 import json
 import os
 import random
+import re
 import subprocess
 import sys
 import tempfile
@@ -160,6 +162,29 @@ def nginx_too_large(tmp, nginx, suffix, scheme, ca_file):
          f"{len(files)} small ones done")
 
 
+def nginx_bad_gateway(tmp, nginx):
+    """nginx in front of an upstream that is not there: 502 with an HTML
+    page to every request. A 5xx is retried; nothing succeeds, so the
+    endpoint is down, no file fails, and --once gives up with the files
+    left, the 502 named in the log."""
+    label = "nginx-502"
+    cfg, dirs = variant_config(tmp, label, f"http://127.0.0.1:{nginx.port}/down/v1/chat/completions",
+                               False, {"connect": "2s", "request": "10s", "idle": "5s"}, None)
+    files = variant_files(label)
+    write_files(dirs["inbox"], files)
+    res = run_dropd(["--once", "--config", cfg], cwd=os.path.dirname(cfg), timeout=60)
+    out = res.stderr.decode("utf-8", "replace")
+    check(res.returncode == 1, f"[{label}] exit {res.returncode}, want 1 (gave up):\n{out[-3000:]}")
+    check(re.search(r"once\.give_up .*error=\"HTTP 502: <html>", out) is not None,
+          f"[{label}] no once.give_up naming the 502:\n{out[-3000:]}")
+    left = set(os.listdir(dirs["inbox"]))
+    results = [n for folder in ("outbox", "failed") for _, _, names in os.walk(dirs[folder])
+               for n in names]
+    check(left == set(files) and not results,
+          f"[{label}] inbox {sorted(left)}, outcomes {results}: want every file left, none done")
+    note(f"({label}) every request got nginx's 502, no file failed, --once gave up")
+
+
 NGINX_VARIANTS = (  # (location, stream, the answer's content, its Content-Encoding)
     ("return", False, lambda user: "nginx return: a fixed answer", "-"),
     ("echo", False, lambda user: "nginx echo: a fixed answer", "-"),
@@ -181,6 +206,9 @@ def nginx_variants(tmp, certs):
                 docs = run_variant(tmp, label,
                                    f"{scheme}://127.0.0.1:{port}/{where}/v1/chat/completions",
                                    expected, stream=stream, ca_file=ca_file)
+                # nginx logs a request after its answer is sent: wait for all.
+                wait_until(lambda: len(nginx.log_lines()) - start >= N_FILES, 5,
+                           f"[{label}] {N_FILES} access log lines")
                 lines = [l.split() for l in nginx.log_lines()[start:]]
                 check(all(f[2] == "200" for f in lines), f"[{label}] access log: {lines}")
                 # "." is a full handshake: dropd keeps no TLS sessions to resume.
@@ -194,6 +222,7 @@ def nginx_variants(tmp, certs):
                           f"[{label}] usage from the last event not kept: {usage}")
                 check_connections(label, len({f[0] for f in lines}), len(lines), True)
             nginx_too_large(tmp, nginx, suffix, scheme, ca_file)
+        nginx_bad_gateway(tmp, nginx)
     finally:
         nginx.stop()
         node.stop()
@@ -218,7 +247,7 @@ def node_variants(tmp, certs):
                     want = {"prompt_tokens": 7, "completion_tokens": 5}
                     check(all(u == want and not est for u, est in usage),
                           f"[{label}] usage from the last event not kept: {usage[:2]}")
-                check_connections(label, *node.counts(mark), keep_alive)
+                check_connections(label, *node.counts_of(mark, N_FILES), keep_alive)
         finally:
             node.stop()
 
@@ -232,7 +261,7 @@ def python_variants(tmp, certs):
             try:
                 run_variant(tmp, label, f"{scheme}://127.0.0.1:{server.port}/v1/chat/completions",
                             lambda user, mode=mode: f"{mode}: {user}", ca_file=ca_file)
-                check_connections(label, *server.counts(0), keep_alive)
+                check_connections(label, *server.counts_of(0, N_FILES), keep_alive)
             finally:
                 server.stop()
 
@@ -311,7 +340,7 @@ def async_variants(tmp, certs):
                     usage = {json.dumps(d["llm"].get("usage")) for d in docs.values()}
                     check(usage == {'{"prompt_tokens": 7, "completion_tokens": 5}'},
                           f"[{label}] usage not as sent: {usage}")
-                    check_connections(label, *server.counts(mark), True)
+                    check_connections(label, *server.counts_of(mark, N_FILES), True)
             finally:
                 server.stop()
 
@@ -336,11 +365,12 @@ def httplib_variants(tmp, certs):
                 usage = {json.dumps(d["llm"].get("usage")) for d in docs.values()}
                 check(usage == {'{"prompt_tokens": 7, "completion_tokens": 5}'},
                       f"[{label}] usage not as sent: {usage}")
+                server.await_lines(mark, r"^sent ", N_FILES)  # printed after each answer
                 sent = [l.split()[1] for l in server.proc.stdout.lines[mark:]
                         if l.startswith("sent ")]
                 want = "-" if mode == "sse" else "gzip"  # httplib never compresses SSE
                 check(sent == [want] * N_FILES, f"[{label}] Content-Encoding {sent}, want {want}")
-                conns, reqs = server.counts(mark)
+                conns, reqs = server.counts_of(mark, N_FILES)
                 if in_flight == 1:
                     # One connection at a time: httplib says Connection: close
                     # on its fifth answer, and dropd opens a second for the sixth.

@@ -23,6 +23,18 @@ CONN_LINE = re.compile(r"^conn (\d+)$")
 REQ_LINE = re.compile(r"^req (\d+)$")
 
 
+def stop_process(proc):
+    """SIGTERM to our own child, by its pid; its output read to the end
+    (the readers joined before the pipes close, so no reader is cut off
+    mid-read), then SIGKILL if it is still there."""
+    proc.signal(15)
+    try:
+        proc.wait(5)
+    except TestFailure:
+        pass
+    proc.kill()
+
+
 class LineServer:
     """A server process that prints "listening on 127.0.0.1:PORT", then
     "conn N" / "req N" lines (wire_py_server.py, wire_node_server.js,
@@ -44,16 +56,29 @@ class LineServer:
         return (sum(1 for l in lines if CONN_LINE.match(l)),
                 sum(1 for l in lines if REQ_LINE.match(l)))
 
+    def await_lines(self, start, pattern, n, timeout=5):
+        """Waits until `n` lines from `start` on match `pattern`: the server
+        prints its line before (or, for "sent", after) it answers, and its
+        stdout is read by a thread, so dropd may be done before the reader
+        has the last one. Returns quietly if they do not come: the caller's
+        count check then says what was seen."""
+        i = start
+        try:
+            for _ in range(n):
+                i = self.proc.stdout.wait_for(pattern, timeout, start=i) + 1
+        except TestFailure:
+            pass
+
+    def counts_of(self, start, requests):
+        """counts(start), once `requests` "req" lines are in."""
+        self.await_lines(start, REQ_LINE.pattern, requests)
+        return self.counts(start)
+
     def mark(self):
         return len(self.proc.stdout.lines)
 
     def stop(self):
-        self.proc.signal(15)  # SIGTERM to our own child, by its pid
-        try:
-            self.proc.popen.wait(5)
-        except subprocess.TimeoutExpired:
-            pass
-        self.proc.kill()
+        stop_process(self.proc)
 
 
 class Nginx:
@@ -72,7 +97,8 @@ class Nginx:
         # /gzip/: nginx's gzip filter on `return` (chunked, Content-Encoding:
         # gzip). /proxy/ and /proxy-gzip/: nginx as a reverse proxy in front
         # of `upstream` (Node's server), as vLLM and others are deployed;
-        # the second also gzips the SSE stream as it passes.
+        # the second also gzips the SSE stream as it passes. /down/: a proxy
+        # whose upstream is not there (nginx's 502).
         upstream = f"""proxy_pass http://127.0.0.1:{upstream}/; proxy_http_version 1.1;
       proxy_set_header Connection "";"""
         locations = f"""    default_type application/json;
@@ -86,7 +112,8 @@ class Nginx:
     location /proxy-gzip/ {{
       gzip on; gzip_types text/event-stream; gzip_min_length 0;
       {upstream}
-    }}"""
+    }}
+    location /down/ {{ proxy_pass http://127.0.0.1:{closed_port()}/; }}"""
         tls_server = f"""  server {{
     listen 127.0.0.1:{self.tls_port} ssl;
     ssl_certificate {certs["leaf.pem"]}; ssl_certificate_key {certs["leaf.key"]};
@@ -135,12 +162,7 @@ http {{
             return []
 
     def stop(self):
-        self.proc.signal(15)
-        try:
-            self.proc.popen.wait(5)
-        except subprocess.TimeoutExpired:
-            pass
-        self.proc.kill()
+        stop_process(self.proc)
 
 
 def mock_llm_main():
@@ -177,9 +199,4 @@ class MockLlm:
             raise TestFailure("mock-llm did not start: " + self.proc.stderr.text()[-1000:])
 
     def stop(self):
-        self.proc.signal(15)
-        try:
-            self.proc.popen.wait(5)
-        except subprocess.TimeoutExpired:
-            pass
-        self.proc.kill()
+        stop_process(self.proc)

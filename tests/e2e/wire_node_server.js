@@ -9,9 +9,14 @@
 //   /close/...    Connection: close and no length: chunked, then Node closes
 //   /sse/...      text/event-stream, one event per write, usage last
 // The answer's content is "node MODE: " + the last message's content.
+// With `--tls CERT KEY` it serves https (Node's `https` module, OpenSSL
+// underneath) and counts a connection once its TLS handshake is done, so
+// "conn N" lines are handshakes.
 'use strict';
 
+const fs = require('fs');
 const http = require('http');
+const https = require('https');
 
 let connections = 0;
 
@@ -73,16 +78,29 @@ function answer(req, res, body) {
   }
 }
 
-const server = http.createServer((req, res) => {
+function onRequest(req, res) {
   console.log(`req ${req.socket.connId}`);
   const parts = [];
   req.on('data', (part) => parts.push(part));
   req.on('end', () => answer(req, res, Buffer.concat(parts).toString('utf8')));
-});
-server.on('connection', (socket) => {
+}
+
+function countConnection(socket) {
   socket.connId = ++connections;
   console.log(`conn ${socket.connId}`);
-});
+}
+
+const tls = process.argv.indexOf('--tls');
+let server;
+if (tls >= 0) {
+  server = https.createServer(
+      {cert: fs.readFileSync(process.argv[tls + 1]), key: fs.readFileSync(process.argv[tls + 2])},
+      onRequest);
+  server.on('secureConnection', countConnection);  // req.socket is this TLS socket
+} else {
+  server = http.createServer(onRequest);
+  server.on('connection', countConnection);
+}
 server.listen(0, '127.0.0.1', () => {
   console.log(`listening on 127.0.0.1:${server.address().port}`);
 });

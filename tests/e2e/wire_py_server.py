@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """A chat-completions endpoint on servers no one on this project wrote, for
-tests/e2e/test_wire_compat.py. Usage: wire_py_server.py MODE
+tests/e2e/test_wire_compat.py. Usage: wire_py_server.py MODE [--tls CERT KEY]
 
   http10  Python's http.server (ThreadingHTTPServer, BaseHTTPRequestHandler)
           as it comes: "HTTP/1.0 200 OK", Content-Length, and the
@@ -12,6 +12,12 @@ tests/e2e/test_wire_compat.py. Usage: wire_py_server.py MODE
   stall   http11, but the first answer stops halfway through its
           Content-Length body and never goes on (the connection stays
           open): for a client's idle timeout.
+  cut     close, but over TLS the connection is closed without
+          close_notify (Python's SSLSocket.shutdown() and close() send
+          none; only unwrap() does, which close uses). Plain, it is close.
+
+With --tls CERT KEY every mode serves https (Python's ssl module, OpenSSL
+underneath); a connection is counted once its handshake is done.
 
 Binds 127.0.0.1:0 and prints "listening on 127.0.0.1:PORT", then one line
 "conn N" per accepted connection and "req N" per request (N = that
@@ -24,10 +30,12 @@ import itertools
 import json
 import socket
 import socketserver
+import ssl
 import sys
 import threading
 
 MODE = sys.argv[1] if len(sys.argv) > 1 else ""
+TLS = None  # the server's ssl.SSLContext with --tls
 _counter = itertools.count(1)
 _answers = itertools.count(0)
 _print_lock = threading.Lock()
@@ -52,9 +60,20 @@ def completion(request_body):
 
 class Handler(http.server.BaseHTTPRequestHandler):
     def setup(self):
+        if TLS is not None:
+            # The handshake, in this connection's own thread.
+            self.request = TLS.wrap_socket(self.request, server_side=True)
         super().setup()
         self.conn_id = next(_counter)
         say(f"conn {self.conn_id}")
+
+    def finish(self):
+        super().finish()
+        if TLS is not None:
+            # socketserver closes only the socket it accepted, which the
+            # SSLSocket took over. close() sends no close_notify, as
+            # http.server over TLS does not.
+            self.request.close()
 
     def do_POST(self):
         say(f"req {self.conn_id}")
@@ -96,9 +115,28 @@ def read_request(conn):
     return body[:length]
 
 
+def end_connection(conn):
+    """The end of a close-delimited answer. Over TLS, mode close sends
+    close_notify first (unwrap(), which then waits up to the socket's
+    timeout for the client's own); mode cut does not."""
+    if TLS is not None and MODE == "close":
+        try:
+            conn = conn.unwrap()
+        except (OSError, ValueError):
+            return  # the client hung up first: nothing more to end
+    conn.shutdown(socket.SHUT_WR)
+
+
 def serve_close_delimited(listener):
     while True:
         conn, _ = listener.accept()
+        conn.settimeout(5)  # one connection at a time: never wait for ever on one
+        try:
+            if TLS is not None:
+                conn = TLS.wrap_socket(conn, server_side=True)
+        except OSError:
+            conn.close()
+            continue
         conn_id = next(_counter)
         say(f"conn {conn_id}")
         with conn:
@@ -111,17 +149,25 @@ def serve_close_delimited(listener):
             conn.sendall(b"HTTP/1.0 200 OK\r\nContent-Type: application/json\r\n\r\n")
             for piece in (answer[:third], answer[third:2 * third], answer[2 * third:]):
                 conn.sendall(piece)
-            conn.shutdown(socket.SHUT_WR)
+            try:
+                end_connection(conn)
+            except OSError:
+                pass
 
 
 def main():
+    global TLS
+    if "--tls" in sys.argv:
+        cert, key = sys.argv[sys.argv.index("--tls") + 1:][:2]
+        TLS = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        TLS.load_cert_chain(cert, key)
     if MODE in ("http10", "http11", "stall"):
         Handler.protocol_version = "HTTP/1.0" if MODE == "http10" else "HTTP/1.1"
         server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         server.daemon_threads = True
         say(f"listening on 127.0.0.1:{server.server_address[1]}")
         server.serve_forever()
-    elif MODE == "close":
+    elif MODE in ("close", "cut"):
         listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         listener.bind(("127.0.0.1", 0))
@@ -129,7 +175,7 @@ def main():
         say(f"listening on 127.0.0.1:{listener.getsockname()[1]}")
         serve_close_delimited(listener)
     else:
-        sys.exit(f"usage: {sys.argv[0]} http10|http11|close|stall")
+        sys.exit(f"usage: {sys.argv[0]} http10|http11|close|stall|cut [--tls CERT KEY]")
 
 
 if __name__ == "__main__":

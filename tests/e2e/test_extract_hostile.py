@@ -124,11 +124,12 @@ def main():
             for name in files:  # renamed in whole: never seen half-written
                 os.rename(os.path.join(staging, name), os.path.join(dirs["inbox"], name))
 
-            def finished():
+            def finished():  # the record and the source's move, for every file
                 failed = e2e.list_files(dirs["failed"])
                 outbox = e2e.list_files(dirs["outbox"])
-                return (all(n + ".error.json" in failed for n in EXPECTED_KIND) and
-                        all(n + ".json" in outbox for n in EXPECTED_DONE))
+                done = e2e.list_files(dirs["done"])
+                return (all(n + ".error.json" in failed and n in failed for n in EXPECTED_KIND) and
+                        all(n + ".json" in outbox and n in done for n in EXPECTED_DONE))
             e2e.wait_until(finished, 120, "an outcome for every file")
             e2e.check(dropd.popen.poll() is None, "dropd exited: " + dropd.stderr.text()[-2000:])
             peak = e2e.proc_status(dropd.pid)["VmHWM"]

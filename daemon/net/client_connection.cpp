@@ -177,6 +177,7 @@ void ClientConnection::onTunnelRead(Result<std::string_view> data) {
 
 Status ClientConnection::writeRequest() {
   write_done_ = false;
+  write_error_.reset();
   if (auto armed = armTimer(options_.request_timeout); !armed) {
     return armed;
   }
@@ -187,7 +188,7 @@ Status ClientConnection::writeRequest() {
   return stream_->write(exchange_->head, exchange_->body, [this](Status written) {
     write_done_ = true;
     if (!written && state_ == State::kBusy) {
-      fail(written.error());
+      write_error_ = written.error();  // read on: an early answer may be there
     }
   });
 }
@@ -306,6 +307,20 @@ void ClientConnection::onReadError(const Error& error) {
     onResponseComplete(false);  // a body delimited by the end of the connection
     return;
   }
+  if (parser_.status() >= 400) {
+    // An error answer cut short. A server that answers before it reads the
+    // whole request (tinyproxy's 401 to a wrong proxy password, nginx's
+    // 413) and closes is reset by its kernel for the bytes it left unread,
+    // and the reset can take the end of its answer with it. The status is
+    // the answer; the body only words it, so it is delivered as far as it
+    // came (a 2xx body cut short still fails below: it is the content).
+    onResponseComplete(false);
+    return;
+  }
+  if (write_error_ && !parser_.started()) {
+    fail(*write_error_);  // no early answer: the write's error says what went wrong
+    return;
+  }
   const char* what = parser_.started() ? "closed inside the response" : "closed before a response";
   fail(Error{ErrorCode::kSystem, error.sys, "read(" + url_.authority() + "): connection " + what});
 }
@@ -326,7 +341,7 @@ void ClientConnection::onResponseComplete(bool reusable) {
   exchange_.reset();
   // A response that came before our body was fully written leaves the
   // connection in an unknown state: never reuse it.
-  if (reusable && message.keep_alive && write_done_) {
+  if (reusable && message.keep_alive && write_done_ && !write_error_) {
     goIdle();
   } else {
     closeSocket();

@@ -128,6 +128,11 @@ class ClientConnection {
   std::optional<Exchange> exchange_;
   std::uint64_t served_ = 0;  // responses completed on this connection
   bool write_done_ = false;
+  // The request's write failed (EPIPE, ECONNRESET): a server that answered
+  // early (a 401 or 413 before the whole body) and closed. Its answer, if
+  // it comes, says more than the write's error, which is the failure only
+  // when the connection ends without one.
+  std::optional<Error> write_error_;
   bool stale_failure_ = false;
 };
 

@@ -32,6 +32,8 @@ struct Options {
   bool check_config = false;
   std::vector<std::string> stats_files;
   bool requeue_failed = false;
+  bool requeue_changed = false;
+  bool requeue_dry_run = false;
   std::vector<std::string> requeue_paths;
   StatusCommandOptions status;
   ExtractCommandOptions extract;
@@ -112,6 +114,11 @@ void describeCommandLine(CLI::App& app, Options& options, Commands& commands) {
       "requeue", "re-run files: forget their ledger rows (--failed: move failed files back)");
   commands.requeue->add_flag("--failed", options.requeue_failed,
                              "move failed sources back into the watched folder");
+  commands.requeue->add_flag("--changed", options.requeue_changed,
+                             "re-run the files answered under another prompt version; the "
+                             "one argument, if any, is a pipeline's name");
+  commands.requeue->add_flag("--dry-run", options.requeue_dry_run,
+                             "with --changed: only say how many files it would send");
   commands.requeue->add_option("paths", options.requeue_paths,
                                "relative paths or folders (default: all)");
   commands.requeue->add_option("--config", options.config_path, "config file (YAML)");
@@ -215,6 +222,18 @@ int runCli(int argc, char** argv) {
   if (commands.requeue->parsed()) {
     config::Config cfg;
     if (!loadConfig(resolveConfigPath(options), cfg)) {
+      return kExitUsage;
+    }
+    if (options.requeue_changed) {
+      if (options.requeue_failed || options.requeue_paths.size() > 1) {
+        std::cerr << "dropd requeue --changed takes at most one pipeline name, and no --failed\n";
+        return kExitUsage;
+      }
+      const std::string only = options.requeue_paths.empty() ? "" : options.requeue_paths[0];
+      return runRequeueChanged(cfg, only, options.requeue_dry_run, std::cout, std::cerr);
+    }
+    if (options.requeue_dry_run) {
+      std::cerr << "dropd requeue: --dry-run goes with --changed\n";
       return kExitUsage;
     }
     return runRequeueCommand(cfg, options.requeue_failed, options.requeue_paths, std::cout,

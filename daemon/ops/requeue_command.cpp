@@ -6,12 +6,18 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <map>
 #include <optional>
 #include <vector>
+
+#include <nlohmann/json.hpp>
+#include <openssl/evp.h>
 
 #include "dropd/config/record_prefix.hpp"
 #include "dropd/ops/cli.hpp"
 #include "dropd/pipeline/ledger.hpp"
+#include "dropd/pipeline/prompt_version.hpp"
 
 namespace dropd::ops {
 namespace {
@@ -119,6 +125,73 @@ void touchSelected(const config::Pipeline& p, const std::vector<std::string>& se
   }
 }
 
+// --- --changed ----------------------------------------------------------------
+
+std::string fromBase64(const std::string& text) {
+  std::string out(text.size() / 4 * 3, '\0');
+  const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                reinterpret_cast<const unsigned char*>(text.data()),
+                                static_cast<int>(text.size()));
+  if (n < 0) {
+    return {};
+  }
+  std::size_t pad = 0;
+  for (auto it = text.rbegin(); it != text.rend() && *it == '='; ++it) {
+    ++pad;
+  }
+  out.resize(static_cast<std::size_t>(n) - std::min<std::size_t>(pad, static_cast<std::size_t>(n)));
+  return out;
+}
+
+// Each result of pipeline `p` in its output folder: the source's relative
+// path and whether a result of it was made by `version`.
+std::map<std::string, bool> resultVersions(const config::Pipeline& p, const std::string& version) {
+  std::map<std::string, bool> rels;
+  std::error_code ec;
+  for (auto it = fs::recursive_directory_iterator(p.output_dir, ec); !ec && it != fs::end(it);
+       it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (!it->is_regular_file() || !name.ends_with(".json") || name.ends_with(".error.json")) {
+      continue;
+    }
+    std::ifstream in(it->path());
+    const auto doc = nlohmann::json::parse(in, nullptr, false);
+    if (!doc.is_object() || doc.value("pipeline", "") != p.name || !doc.contains("source")) {
+      continue;  // not a result, or another pipeline's in a shared folder
+    }
+    const auto& source = doc["source"];
+    const std::string rel = source.contains("path_base64")
+                                ? fromBase64(source.value("path_base64", ""))
+                                : source.value("path", "");
+    if (!rel.empty()) {
+      rels[rel] = rels[rel] || doc.value("prompt_version", "") == version;
+    }
+  }
+  return rels;
+}
+
+// Sends one file again: moved back from the done folder, or touched where
+// it was kept; its ledger rows are forgotten. False when it is in neither.
+bool requeueChangedFile(const config::Pipeline& p, const std::string& rel, pipeline::Ledger& ledger,
+                        std::ostream& err) {
+  const auto root = config::rootOfRecord(p.record_prefixes, rel);
+  if (!root) {
+    return false;
+  }
+  const fs::path inbox = p.watch[*root] / rel.substr(p.record_prefixes[*root].size());
+  const fs::path done = p.on_success.dir / rel;
+  bool found = false;
+  if (p.on_success.action == config::SourceAction::kMove && fs::is_regular_file(done)) {
+    found = moveBack(done, inbox, err);
+  } else if (fs::is_regular_file(inbox)) {
+    found = ::utimensat(AT_FDCWD, inbox.c_str(), nullptr, AT_SYMLINK_NOFOLLOW) == 0;
+  }
+  if (found) {
+    (void)ledger.forget({p.name, rel, false});
+  }
+  return found;
+}
+
 }  // namespace
 
 int runRequeueCommand(const config::Config& config, bool failed_only,
@@ -152,6 +225,58 @@ int runRequeueCommand(const config::Config& config, bool failed_only,
     }
   }
   out << "requeued " << moved << " failed files, forgot " << forgotten << " ledger rows\n";
+  return kExitOk;
+}
+
+}  // namespace dropd::ops
+
+namespace dropd::ops {
+
+int runRequeueChanged(const config::Config& config, const std::string& only_pipeline, bool dry_run,
+                      std::ostream& out, std::ostream& err) {
+  if (config.ledger.backend != config::LedgerConfig::Backend::kSqlite) {
+    err << "dropd requeue: not built yet for ledger.backend: postgres (issue 16)\n";
+    return kExitRuntime;
+  }
+  auto ledger = pipeline::Ledger::open(config.state_dir);
+  if (!ledger) {
+    err << "dropd requeue: " << ledger.error().message() << '\n';
+    return kExitRuntime;
+  }
+  bool known = only_pipeline.empty();
+  for (const config::Pipeline& p : config.pipelines) {
+    if (!only_pipeline.empty() && p.name != only_pipeline) {
+      continue;
+    }
+    known = true;
+    const config::Endpoint* endpoint = config.findEndpoint(p.endpoint);
+    const std::string version = pipeline::promptVersion(p, *endpoint);
+    std::vector<std::string> changed;
+    for (const auto& [rel, current] : resultVersions(p, version)) {
+      if (!current) {
+        changed.push_back(rel);
+      }
+    }
+    out << "pipeline " << p.name << ": " << changed.size()
+        << " files answered under another prompt version than " << version
+        << (dry_run ? " (dry run: nothing sent)" : ": sending them again") << '\n';
+    std::size_t sent = 0;
+    for (const std::string& rel : dry_run ? std::vector<std::string>{} : changed) {
+      if (requeueChangedFile(p, rel, **ledger, err)) {
+        ++sent;
+      } else {
+        err << "dropd requeue: " << p.name << ": " << rel
+            << ": its source is neither in the done folder nor in a watched one; skipped\n";
+      }
+    }
+    if (!dry_run) {
+      out << "pipeline " << p.name << ": requeued " << sent << " files\n";
+    }
+  }
+  if (!known) {
+    err << "dropd requeue: no pipeline named " << only_pipeline << '\n';
+    return kExitUsage;
+  }
   return kExitOk;
 }
 

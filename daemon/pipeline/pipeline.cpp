@@ -1,6 +1,7 @@
 // Pipeline: pump, commit, and what a commit leaves behind.
 #include "dropd/pipeline/pipeline.hpp"
 
+#include "dropd/pipeline/prompt_version.hpp"
 #include "dropd/pipeline/records.hpp"
 #include "dropd/uv/check.hpp"
 
@@ -40,6 +41,7 @@ Pipeline::Pipeline(Deps deps, const config::Pipeline& config, const config::Endp
       config_(config),
       endpoint_name_(endpoint.name),
       model_(endpoint.model),
+      prompt_version_(promptVersion(config, endpoint)),
       index_(index),
       builder_(std::make_shared<const llm::RequestBuilder>(endpoint, config.prompt,
                                                            llm::jsonOutputOf(config, endpoint))),
@@ -140,7 +142,8 @@ void Pipeline::failJob(std::unique_ptr<Job> job, llm::FailureKind kind, std::str
 }
 
 void Pipeline::commit(std::unique_ptr<Job> job, bool success) {
-  const RecordContext ctx{config_.name, endpoint_name_, model_, deps_.clock.wallNow()};
+  const RecordContext ctx{config_.name, endpoint_name_, model_, deps_.clock.wallNow(),
+                          prompt_version_};
   const config::SourceDisposal& rule = success ? config_.on_success : config_.on_failure;
   file::CommitItem item = commitItemFor(*job, rule);
   item.owner = recordOwner(*job);

@@ -112,6 +112,7 @@ std::string renderResult(const Job& job, const RecordContext& ctx) {
     doc["extract"] = extractJson(*job.extracted);
   }
   doc["pipeline"] = ctx.pipeline;
+  doc["prompt_version"] = ctx.prompt_version;
   if (job.duplicate_of) {
     doc["duplicate_of"] = job.duplicate_of->string();  // no request was sent for this one
   } else {

@@ -22,4 +22,13 @@ namespace dropd::ops {
                                     std::span<const std::string> paths, std::ostream& out,
                                     std::ostream& err);
 
+// `dropd requeue --changed [--dry-run] [PIPELINE]`: re-runs exactly the
+// files whose results (in each pipeline's output folder) were all made
+// under another prompt version than the config's now
+// (pipeline/prompt_version.hpp): a moved source comes back from the done
+// folder, a kept one is touched, and its ledger rows are forgotten. Says how
+// many per pipeline before it sends any; --dry-run only says.
+[[nodiscard]] int runRequeueChanged(const config::Config& config, const std::string& only_pipeline,
+                                    bool dry_run, std::ostream& out, std::ostream& err);
+
 }  // namespace dropd::ops

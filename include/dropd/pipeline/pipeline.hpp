@@ -174,6 +174,7 @@ class Pipeline {
   const config::Pipeline config_;
   const std::string endpoint_name_;
   const std::string model_;
+  const std::string prompt_version_;  // written into each result
   const std::size_t index_;
   std::shared_ptr<const llm::RequestBuilder> builder_;  // shared with read work on the pool
   FinishedIndex finished_;

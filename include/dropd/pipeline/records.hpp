@@ -16,7 +16,8 @@ struct RecordContext {
   std::string pipeline;  // pipeline name
   std::string endpoint;  // endpoint name
   std::string model;
-  WallTime now;  // processed_at
+  WallTime now;                // processed_at
+  std::string prompt_version;  // prompt_version.hpp
 };
 
 [[nodiscard]] std::string renderResult(const Job& job, const RecordContext& ctx);

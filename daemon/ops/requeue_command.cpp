@@ -143,10 +143,16 @@ std::string fromBase64(const std::string& text) {
   return out;
 }
 
-// Each result of pipeline `p` in its output folder: the source's relative
-// path and whether a result of it was made by `version`.
-std::map<std::string, bool> resultVersions(const config::Pipeline& p, const std::string& version) {
-  std::map<std::string, bool> rels;
+// Each source with results of pipeline `p` in its output folder: whether
+// one of them was made by `version`, and the records made by another.
+struct ResultsOfFile {
+  bool current = false;
+  std::vector<fs::path> stale;
+};
+
+std::map<std::string, ResultsOfFile> resultVersions(const config::Pipeline& p,
+                                                    const std::string& version) {
+  std::map<std::string, ResultsOfFile> rels;
   std::error_code ec;
   for (auto it = fs::recursive_directory_iterator(p.output_dir, ec); !ec && it != fs::end(it);
        it.increment(ec)) {
@@ -163,8 +169,14 @@ std::map<std::string, bool> resultVersions(const config::Pipeline& p, const std:
     const std::string rel = source.contains("path_base64")
                                 ? fromBase64(source.value("path_base64", ""))
                                 : source.value("path", "");
-    if (!rel.empty()) {
-      rels[rel] = rels[rel] || doc.value("prompt_version", "") == version;
+    if (rel.empty()) {
+      continue;
+    }
+    ResultsOfFile& results = rels[rel];
+    if (doc.value("prompt_version", "") == version) {
+      results.current = true;
+    } else {
+      results.stale.push_back(it->path());
     }
   }
   return rels;
@@ -172,7 +184,8 @@ std::map<std::string, bool> resultVersions(const config::Pipeline& p, const std:
 
 // Sends one file again: moved back from the done folder, or touched where
 // it was kept; its ledger rows are forgotten. False when it is in neither.
-bool requeueChangedFile(const config::Pipeline& p, const std::string& rel, pipeline::Ledger& ledger,
+bool requeueChangedFile(const config::Pipeline& p, const std::string& rel,
+                        const std::vector<fs::path>& stale, pipeline::Ledger& ledger,
                         std::ostream& err) {
   const auto root = config::rootOfRecord(p.record_prefixes, rel);
   if (!root) {
@@ -188,6 +201,10 @@ bool requeueChangedFile(const config::Pipeline& p, const std::string& rel, pipel
   }
   if (found) {
     (void)ledger.forget({p.name, rel, false});
+    for (const fs::path& record : stale) {
+      std::error_code ignored;
+      fs::remove(record, ignored);  // superseded: the new answer takes <rel>.json
+    }
   }
   return found;
 }
@@ -251,18 +268,18 @@ int runRequeueChanged(const config::Config& config, const std::string& only_pipe
     known = true;
     const config::Endpoint* endpoint = config.findEndpoint(p.endpoint);
     const std::string version = pipeline::promptVersion(p, *endpoint);
-    std::vector<std::string> changed;
-    for (const auto& [rel, current] : resultVersions(p, version)) {
-      if (!current) {
-        changed.push_back(rel);
+    std::vector<std::pair<std::string, std::vector<fs::path>>> changed;
+    for (auto& [rel, results] : resultVersions(p, version)) {
+      if (!results.current) {
+        changed.emplace_back(rel, std::move(results.stale));
       }
     }
     out << "pipeline " << p.name << ": " << changed.size()
         << " files answered under another prompt version than " << version
         << (dry_run ? " (dry run: nothing sent)" : ": sending them again") << '\n';
     std::size_t sent = 0;
-    for (const std::string& rel : dry_run ? std::vector<std::string>{} : changed) {
-      if (requeueChangedFile(p, rel, **ledger, err)) {
+    for (const auto& [rel, stale] : dry_run ? decltype(changed){} : changed) {
+      if (requeueChangedFile(p, rel, stale, **ledger, err)) {
         ++sent;
       } else {
         err << "dropd requeue: " << p.name << ": " << rel

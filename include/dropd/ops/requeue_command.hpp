@@ -26,7 +26,8 @@ namespace dropd::ops {
 // files whose results (in each pipeline's output folder) were all made
 // under another prompt version than the config's now
 // (pipeline/prompt_version.hpp): a moved source comes back from the done
-// folder, a kept one is touched, and its ledger rows are forgotten. Says how
+// folder, a kept one is touched, its ledger rows are forgotten and its
+// results of other versions removed (the new answer replaces them). Says how
 // many per pipeline before it sends any; --dry-run only says.
 [[nodiscard]] int runRequeueChanged(const config::Config& config, const std::string& only_pipeline,
                                     bool dry_run, std::ostream& out, std::ostream& err);

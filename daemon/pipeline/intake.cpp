@@ -318,6 +318,10 @@ void Intake::lookUpAgain(Pending pending) {
   defer(std::move(pending), kPollInterval, "ledger look-up failed");
 }
 
+void Intake::heldElsewhere(Pending pending) {
+  defer(std::move(pending), kPollInterval, "held by another instance");
+}
+
 std::optional<Intake::Known> Intake::forget(const std::string& key, bool changed) {
   const auto found = known_.find(key);
   if (found == known_.end()) {

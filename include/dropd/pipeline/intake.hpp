@@ -108,6 +108,9 @@ class Intake {
   void settleAgain(Pending pending, const file::FileIdentity& as_read);
   // The read's ledger look-up failed: look again in kPollInterval.
   void lookUpAgain(Pending pending);
+  // Fleet mode: another instance holds the file; look again in
+  // kPollInterval (it is most often gone by then, or finished).
+  void heldElsewhere(Pending pending);
   // The path's job is over. `changed`: the commit found another version at
   // the path; it (or one an event announced meanwhile) is looked at again.
   void jobOver(const std::string& record_rel, bool changed = false);

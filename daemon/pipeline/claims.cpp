@@ -54,21 +54,93 @@ Claims::Claims(spdlog::logger& log, LedgerStore& ledger, std::string holder,
 Claims::~Claims() = default;
 
 void Claims::claim(Key key, ClaimFn done) {
-  std::weak_ptr<Claims*> alive = alive_;
-  Key kept = key;
-  ledger_.claim(holder_, {std::move(key)}, lease_,
-                [alive, kept = std::move(kept),
-                 done = std::move(done)](Result<std::vector<bool>> got) mutable {
-                  if (!got) {
-                    done(tl::unexpected(std::move(got.error())));
+  asked_.push_back({std::move(key), std::move(done)});
+  if (!claiming_) {
+    sendClaims();
+  }
+}
+
+void Claims::sendClaims() {
+  if (asked_.empty()) {
+    claiming_ = false;
+    return;
+  }
+  claiming_ = true;
+  std::vector<Asked> batch = std::move(asked_);
+  asked_.clear();
+  std::vector<Key> keys;
+  keys.reserve(batch.size());
+  for (const Asked& a : batch) {
+    keys.push_back(a.key);
+  }
+  ledger_.claim(holder_, std::move(keys), lease_,
+                [this, alive = std::weak_ptr<Claims*>(alive_),
+                 batch = std::move(batch)](Result<std::vector<bool>> got) mutable {
+                  if (alive.expired()) {
                     return;
                   }
-                  const bool held = !got->empty() && got->front();
-                  if (const auto self = alive.lock(); self && held) {
-                    (*self)->held_.emplace(keyString(kept), std::move(kept));
+                  if (!got) {
+                    for (Asked& a : batch) {
+                      a.done(tl::unexpected(got.error()));
+                    }
+                    sendClaims();
+                    return;
                   }
-                  done(held);
+                  lookUpHeld(std::move(batch), std::move(*got));
                 });
+}
+
+// The held files' rows, one look-up for the batch (its keys' pipelines
+// are most often one; each pipeline is asked apart, in turn).
+void Claims::lookUpHeld(std::vector<Asked> batch, std::vector<bool> held) {
+  std::vector<std::size_t> at;
+  std::vector<LedgerStore::LookupKey> keys;
+  std::string pipeline;
+  std::vector<Asked> later;
+  std::vector<bool> later_held;
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    const bool is_held = i < held.size() && held[i];
+    if (is_held) {
+      held_.emplace(keyString(batch[i].key), batch[i].key);
+    }
+    if (is_held && (pipeline.empty() || batch[i].key.pipeline == pipeline)) {
+      pipeline = batch[i].key.pipeline;
+      at.push_back(i);
+      keys.push_back({batch[i].key.rel, batch[i].key.identity});
+    } else if (!is_held) {
+      batch[i].done(Claimed{false, std::nullopt});
+    } else {
+      later.push_back(std::move(batch[i]));
+      later_held.push_back(true);
+    }
+  }
+  if (keys.empty()) {
+    sendClaims();
+    return;
+  }
+  ledger_.findAll(
+      pipeline, std::move(keys),
+      [this, alive = std::weak_ptr<Claims*>(alive_), batch = std::move(batch), at = std::move(at),
+       later = std::move(later), later_held = std::move(later_held)](
+          Result<std::vector<std::optional<LedgerStore::Finished>>> found) mutable {
+        if (alive.expired()) {
+          return;
+        }
+        for (std::size_t j = 0; j < at.size(); ++j) {
+          Asked& a = batch[at[j]];
+          if (!found) {
+            release(a.key);  // its job goes back to wait: the file is free meanwhile
+            a.done(tl::unexpected(found.error()));
+          } else {
+            a.done(Claimed{true, j < found->size() ? (*found)[j] : std::nullopt});
+          }
+        }
+        if (!later.empty()) {
+          lookUpHeld(std::move(later), std::move(later_held));
+          return;
+        }
+        sendClaims();
+      });
 }
 
 void Claims::release(const Key& key) {

@@ -200,19 +200,22 @@ void Pipeline::claimFirst(std::shared_ptr<std::unique_ptr<Job>> job, const Intak
   const file::FileIdentity as = *read.now;
   auto held = std::make_shared<ReadDone>(std::move(read));
   deps_.claims->claim({config_.name, (*job)->rel, as},
-                      [this, job, pending, held, as](Result<bool> got) {
+                      [this, job, pending, held, as](Result<Claims::Claimed> got) {
                         ReadDone& claimed = *held;
                         if (!got) {
-                          claimed.out.lookup_error = "claim: " + got.error().message();
+                          claimed.out.lookup_error = got.error().message();
                           claimed.decided = true;
-                        } else if (!*got) {
+                        } else if (!got->held) {
                           claimed.out.held_elsewhere = true;
                           claimed.decided = true;
                         } else {
                           (*job)->claimed = true;
                           (*job)->claimed_as = as;
-                          lookUp(job, pending, std::move(claimed));
-                          return;
+                          if (got->finished) {  // finished by another instance since the scan
+                            claimed.out.finished_as = as;
+                            claimed.out.finished = std::move(*got->finished);
+                            claimed.decided = true;
+                          }
                         }
                         afterLookUp(job, pending, std::move(claimed));
                       });

@@ -20,6 +20,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -36,7 +37,14 @@ namespace dropd::pipeline {
 class Claims {
  public:
   using Key = LedgerStore::TryKey;
-  using ClaimFn = std::function<void(Result<bool>)>;
+  // A claim's answer: held now (else another live instance holds it), and
+  // if held, the file's ledger row when it was finished already (by
+  // another instance since this one's scan: then it is not sent again).
+  struct Claimed {
+    bool held = false;
+    std::optional<LedgerStore::Finished> finished;
+  };
+  using ClaimFn = std::function<void(Result<Claimed>)>;
   using CheckFn = std::function<void(Result<std::vector<bool>>)>;
 
   // `holder` names this instance (instanceName()); `ledger` outlives the book.
@@ -48,8 +56,10 @@ class Claims {
   Claims(const Claims&) = delete;
   Claims& operator=(const Claims&) = delete;
 
-  // Asks the ledger for `key`: true when this instance holds it now, false
-  // while another live instance does; an Error when the ledger failed.
+  // Asks the ledger for `key`, then looks the held file up; an Error when
+  // the ledger failed. Claims asked while one batch is with the ledger go
+  // together in the next: two statements a batch (claim, look-up), not
+  // two a file.
   void claim(Key key, ClaimFn done);
   // Gives `key` up: its job ended without a record. No-op if not held.
   void release(const Key& key);
@@ -68,6 +78,12 @@ class Claims {
   Claims(spdlog::logger& log, LedgerStore& ledger, std::string holder, std::chrono::seconds lease,
          uv::Timer renew_timer);
   void renewAll();
+  void sendClaims();
+  struct Asked {
+    Key key;
+    ClaimFn done;
+  };
+  void lookUpHeld(std::vector<Asked> batch, std::vector<bool> held);
   // Forgets the keys the ledger said are no longer held.
   void forgetLost(const std::vector<Key>& keys, const std::vector<bool>& held);
 
@@ -78,6 +94,8 @@ class Claims {
   uv::Timer renew_timer_;
   std::map<std::string, Key> held_;  // by keyString()
   bool renewing_ = false;            // one renewAll() at a time
+  std::vector<Asked> asked_;         // claims waiting for the batch in flight
+  bool claiming_ = false;            // a batch is with the ledger
   std::uint64_t lost_ = 0;
   // Callbacks hold a weak_ptr to this: the book may be gone when they run.
   std::shared_ptr<Claims*> alive_;

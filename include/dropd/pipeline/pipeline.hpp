@@ -135,8 +135,9 @@ class Pipeline {
               ReadDone read);
   void afterLookUp(std::shared_ptr<std::unique_ptr<Job>> job, const Intake::Pending& pending,
                    ReadDone looked);
-  // Fleet mode: the claim of the file's identity now, then lookUp(), or
-  // the file is left to the instance that holds it.
+  // Fleet mode: the claim of the file's identity now and its row (one
+  // batch of both for the files claimed together, Claims), then the read;
+  // or the file is left to the instance that holds it.
   void claimFirst(std::shared_ptr<std::unique_ptr<Job>> job, const Intake::Pending& pending,
                   ReadDone read);
   // Fleet mode: the job ends without a record, its claim is given up; or

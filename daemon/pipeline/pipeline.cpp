@@ -47,7 +47,8 @@ Pipeline::Pipeline(Deps deps, const config::Pipeline& config, const config::Endp
                [this](const Intake::Pending& where, const Finished& finished) {
                  recover(where, finished);
                },
-               deps.events},
+               deps.events,
+               deps.claims != nullptr ? std::hash<std::string>{}(deps.claims->holder()) | 1 : 0},
               config_) {
   deps_.budget.addReader([this] { pump(); });
   deps_.dispatcher.setPipelineBudget(index, config.name, config.budget.tokens_per_day);

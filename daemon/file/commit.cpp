@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <ctime>
 #include <map>
 #include <set>
 #include <string>
@@ -215,16 +216,23 @@ struct Batch {
 
 }  // namespace
 
-std::size_t removeStaleTemps(const fs::path& dir) {
+std::size_t removeStaleTemps(const fs::path& dir, std::chrono::seconds min_age) {
   constexpr std::string_view kSuffix = ".dropd-tmp";
+  const std::time_t newest = std::time(nullptr) - static_cast<std::time_t>(min_age.count());
   std::size_t removed = 0;
   std::error_code ec;
   for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::end(it);
        it.increment(ec)) {
     const std::string name = it->path().filename().string();
-    if (name.size() > kSuffix.size() && name.front() == '.' &&
-        name.compare(name.size() - kSuffix.size(), kSuffix.size(), kSuffix) == 0 &&
-        ::unlink(it->path().c_str()) == 0) {
+    if (name.size() <= kSuffix.size() || name.front() != '.' ||
+        name.compare(name.size() - kSuffix.size(), kSuffix.size(), kSuffix) != 0) {
+      continue;
+    }
+    struct stat st {};
+    if (min_age.count() > 0 && (::lstat(it->path().c_str(), &st) != 0 || st.st_mtime > newest)) {
+      continue;  // young: another instance's batch may be placing it (fleet mode)
+    }
+    if (::unlink(it->path().c_str()) == 0) {
       ++removed;
     }
   }
@@ -240,6 +248,13 @@ std::vector<CommitOutcome> stageRecords(const std::vector<CommitItem>& items) {
     batch.out[i].record_staged = batch.staged[i];
   }
   return std::move(batch.out);
+}
+
+void discardStagedRecord(const CommitItem& item, CommitOutcome& outcome) {
+  if (outcome.record_staged && !item.record_written_before) {
+    ::unlink(recordTempFor(item).c_str());
+  }
+  outcome.record_staged = false;
 }
 
 void placeStagedRecords(const std::vector<CommitItem>& items,

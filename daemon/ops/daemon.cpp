@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <array>
 #include <cerrno>
 #include <csignal>
 #include <cstdlib>
@@ -33,6 +34,17 @@ constexpr bool kLedgerBuilt = false;
 constexpr bool kLedgerBuilt = true;
 #endif
 
+// This instance's name in the shared ledger's claims and rows.
+std::string instanceOf(WallTime started) {
+  std::array<char, 256> host{};
+  if (::gethostname(host.data(), host.size() - 1) != 0) {
+    host[0] = '\0';
+  }
+  const auto start_s =
+      std::chrono::duration_cast<std::chrono::seconds>(started.time_since_epoch()).count();
+  return pipeline::instanceName(host.data(), static_cast<long>(::getpid()), start_s);
+}
+
 // ledger.backend: postgres. Before the daemon's loop runs, it is driven
 // here until the schema is ready: an unreachable server is waited for
 // (ledger.postgres_down says so), a refusal (a newer schema) ends the run.
@@ -57,12 +69,14 @@ bool openPostgresLedger(Daemon::State& s) {
                 (*store)->where(), ready->error().message());
     return false;
   }
-  s.log.info("ledger.open backend=postgres where={:?} schema={}", (*store)->where(),
-             postgres::PgLedgerStore::schemaVersion());
-  s.log.warn(
-      "ledger.no_claims hint=\"fleet claims are not built yet: run one dropd per inbox, or "
-      "two hosts will send the same files\"");
+  s.log.info("ledger.open backend=postgres where={:?} schema={} instance={} lease_s={}",
+             (*store)->where(), postgres::PgLedgerStore::schemaVersion(), s.instance,
+             c.lease.count());
   s.ledger = std::move(*store);
+  // Fleet mode: every file is claimed before it is read (docs/fleet.md).
+  auto claims = pipeline::Claims::create(s.loop->get(), s.log, *s.ledger, s.instance, c.lease);
+  DROPD_CHECK(claims.has_value(), "claims timer");
+  s.claims = std::move(*claims);
   return true;
 }
 
@@ -119,10 +133,17 @@ bool findExtractProgram(Daemon::State& s) {
 }
 
 // Crash leftovers: temp records never renamed into place.
+// Fleet mode shares these folders with live instances, whose staged
+// records (temps) may be waiting for their batch's turn, for as long as
+// the database is away: only day-old temps are a crash's leftovers there.
+constexpr std::chrono::hours kFleetTempAge{24};
+
 void removeStaleTemps(const Daemon::State& s) {
+  const bool fleet = s.config.ledger.backend == config::LedgerConfig::Backend::kPostgres;
+  const std::chrono::seconds min_age = fleet ? kFleetTempAge : std::chrono::seconds(0);
   for (const config::Pipeline& p : s.config.pipelines) {
     for (const auto* dir : {&p.output_dir, &p.on_success.dir, &p.on_failure.dir}) {
-      if (const std::size_t n = dir->empty() ? 0 : file::removeStaleTemps(*dir); n > 0) {
+      if (const std::size_t n = dir->empty() ? 0 : file::removeStaleTemps(*dir, min_age); n > 0) {
         s.log.info("recovery.temps_removed pipeline={} dir={:?} count={}", p.name, dir->string(),
                    n);
       }
@@ -146,6 +167,7 @@ Daemon::~Daemon() {
   stopStatus(s);
   s.event_flush.reset();
   tearDownParts(s);
+  s.claims.reset();  // the ledger's callbacks for it find it gone
   s.lookup.reset();
   s.sqlite_ledger = nullptr;
   s.ledger.reset();  // PostgreSQL's connections close their uv_polls here
@@ -208,6 +230,7 @@ int Daemon::run(bool once, std::optional<std::chrono::milliseconds> give_up_afte
   s.give_up_after = give_up_after.value_or(giveUpAfterFor(s.config));
   s.started = s.clock.now();
   s.started_wall = s.clock.wallNow();
+  s.instance = instanceOf(s.started_wall);
   s.progress_bar = once && ::isatty(STDERR_FILENO) != 0;
   auto loop = uv::Loop::create();
   DROPD_CHECK(loop.has_value(), "uv_loop_init");
@@ -251,8 +274,8 @@ int Daemon::run(bool once, std::optional<std::chrono::milliseconds> give_up_afte
                                 })
                   .has_value(),
               "tick timer");
-  s.log.info("daemon.start mode={} pipelines={} endpoints={}", once ? "once" : "daemon",
-             s.pipelines.size(), s.config.endpoints.size());
+  s.log.info("daemon.start mode={} pipelines={} endpoints={} instance={}", once ? "once" : "daemon",
+             s.pipelines.size(), s.config.endpoints.size(), s.instance);
   startPipelines(s);
   s.loop->run();
   if (once) {

@@ -75,6 +75,7 @@ void buildPipelines(Daemon::State& s) {
       s.mask.get());
   DROPD_CHECK(sink.has_value(), "sink timer");
   s.sink = std::move(*sink);
+  s.sink->useClaims(s.claims.get());
   s.sink->observeCommits(
       [&s](std::chrono::nanoseconds took) { s.status_model.onLedgerCommit(took); });
   for (const config::Endpoint& endpoint : s.config.endpoints) {
@@ -90,6 +91,7 @@ void buildPipelines(Daemon::State& s) {
     pipeline::Pipeline::Deps deps{s.loop->get(),     s.clock,   s.log,
                                   *s.dispatchers[e], *s.sink,   *s.budgets[e],
                                   s.ledger.get(),    &s.events, s.extract_program};
+    deps.claims = s.claims.get();
     s.pipelines.push_back(std::make_unique<pipeline::Pipeline>(deps, p, s.config.endpoints[e], i));
   }
 }

@@ -18,6 +18,7 @@
 #include "dropd/ops/status_server.hpp"
 #include "dropd/ops/systemd_notifier.hpp"
 #include "dropd/pipeline/budget_book.hpp"
+#include "dropd/pipeline/claims.hpp"
 #include "dropd/pipeline/dispatcher.hpp"
 #include "dropd/pipeline/job_events.hpp"
 #include "dropd/pipeline/ledger.hpp"
@@ -67,6 +68,11 @@ struct Daemon::State {
   // The ledger (docs/ledger.md): opened at start, kept across reloads; each
   // Sink and Pipeline that buildParts() makes calls it. Idle once drained.
   std::unique_ptr<pipeline::LedgerStore> ledger;
+  // Fleet mode (ledger.backend: postgres): the files this instance holds,
+  // named `instance` (host:pid:start) in the shared ledger; kept across
+  // reloads; null with SQLite.
+  std::unique_ptr<pipeline::Claims> claims;
+  std::string instance;
   // The same ledger when it is the SQLite one (dedupe's rows at start), else null.
   pipeline::SqliteLedgerStore* sqlite_ledger = nullptr;
   // The ledger's read-only connection, lent to one look-up at a time;

@@ -21,6 +21,7 @@ Intake::Intake(Deps deps, const config::Pipeline& config)
       deferred_timer_(*uv::Timer::create(deps_.loop)),
       rescan_timer_(*uv::Timer::create(deps_.loop)),
       poll_timer_(*uv::Timer::create(deps_.loop)) {
+  spread_state_ = deps_.spread_seed;
   for (const auto& path : config_.watch) {
     const std::string& prefix = config_.record_prefixes[roots_.size()];  // roots_.size(): its index
     roots_.push_back({path, prefix, nullptr});
@@ -35,6 +36,12 @@ bool Intake::idle() const {
 }
 
 Intake::Pending Intake::next() {
+  if (deps_.spread_seed != 0 && backlog_.size() > 1) {
+    // PCG's LCG step; the high bits are the well-mixed ones.
+    spread_state_ = spread_state_ * 6364136223846793005ull + 1442695040888963407ull;
+    const std::size_t pick = (spread_state_ >> 33) % std::min(backlog_.size(), kSpread);
+    std::swap(backlog_.front(), backlog_[pick]);
+  }
   Pending pending = std::move(backlog_.front());
   backlog_.pop_front();
   const std::string key = keyOf(pending.root, pending.rel);
@@ -316,6 +323,10 @@ void Intake::settleAgain(Pending pending, const file::FileIdentity& as_read) {
 void Intake::lookUpAgain(Pending pending) {
   // Without the ledger's word the file might be sent twice: wait.
   defer(std::move(pending), kPollInterval, "ledger look-up failed");
+}
+
+void Intake::heldElsewhere(Pending pending) {
+  defer(std::move(pending), kPollInterval, "held by another instance");
 }
 
 std::optional<Intake::Known> Intake::forget(const std::string& key, bool changed) {

@@ -49,7 +49,8 @@ Pipeline::Pipeline(Deps deps, const config::Pipeline& config, const config::Endp
                [this](const Intake::Pending& where, const Finished& finished) {
                  recover(where, finished);
                },
-               deps.events},
+               deps.events,
+               deps.claims != nullptr ? std::hash<std::string>{}(deps.claims->holder()) | 1 : 0},
               config_) {
   deps_.budget.addReader([this] { pump(); });
   deps_.dispatcher.setPipelineBudget(index, config.name, config.budget.tokens_per_day);
@@ -197,6 +198,7 @@ void Pipeline::onRecordUnwritable(std::unique_ptr<Job> job, const file::CommitOu
   deps_.log.error("job.record_unwritable pipeline={} file={:?} kind={} error={:?} source=kept",
                   config_.name, job->rel, job->failure ? toString(job->failure->kind) : "",
                   outcome.error);
+  endClaim(*job, /*recorded=*/false);
   job->moveTo(JobState::kFailed, "record unwritable");
   finished_.remember(job->rel, {job->identity, false, {}});
   ++counters_.failed;
@@ -204,7 +206,36 @@ void Pipeline::onRecordUnwritable(std::unique_ptr<Job> job, const file::CommitOu
   intake_.jobOver(job->rel);
 }
 
+void Pipeline::endClaim(Job& job, bool recorded) {
+  if (!job.claimed || deps_.claims == nullptr) {
+    return;
+  }
+  job.claimed = false;
+  const Claims::Key key{config_.name, job.rel, job.claimed_as};
+  if (recorded) {
+    deps_.claims->recorded(key);
+  } else {
+    deps_.claims->release(key);
+  }
+}
+
+void Pipeline::onClaimLost(std::unique_ptr<Job> job) {
+  endClaim(*job, /*recorded=*/true);  // the ledger has no claim of ours left
+  deps_.log.warn(
+      "job.claim_lost pipeline={} file={:?} hint=\"another instance holds the file now: its "
+      "result is the one recorded, the source is left to it\"",
+      config_.name, job->rel);
+  const std::string rel = job->rel;
+  job->moveTo(JobState::kForgotten, "claim lost to another instance");
+  job.reset();
+  intake_.jobOver(rel);
+}
+
 void Pipeline::onCommitted(std::unique_ptr<Job> job, const file::CommitOutcome& outcome) {
+  if (job->claim_lost) {
+    onClaimLost(std::move(job));
+    return;
+  }
   if (!outcome.record_written) {
     onRecordUnwritable(std::move(job), outcome);
     return;
@@ -217,6 +248,9 @@ void Pipeline::onCommitted(std::unique_ptr<Job> job, const file::CommitOutcome& 
         "hint=\"saved again while in flight: the new version is a new job\"",
         config_.name, job->rel);
   }
+  // The fenced record gave the claim up with the row; if the row or the
+  // move failed, the claim is given up so the file is free again.
+  endClaim(*job, outcome.source_disposed);
   onRecordWritten(std::move(job), outcome);
   intake_.jobOver(rel, changed);  // last: it may start the next read at once
 }

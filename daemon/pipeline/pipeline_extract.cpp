@@ -173,6 +173,7 @@ void Pipeline::dropExtract(std::unique_ptr<Job> job) {
       }
     });
   }
+  endClaim(*job, /*recorded=*/false);
   const std::string rel = job->rel;
   job->moveTo(JobState::kForgotten, "stopping while extracting");
   job.reset();

@@ -33,6 +33,7 @@ struct ReadOut {
   std::optional<file::FileIdentity> finished_as;  // this version has a ledger row...
   LedgerLookup::Finished finished;                // ...which says this
   std::string lookup_error;                       // the look-up failed: nothing was read
+  bool held_elsewhere = false;  // fleet: another instance holds the file, nothing was read
 };
 
 // Threadpool: was this version finished before and kept in place
@@ -107,6 +108,12 @@ Result<ReadOut> readAndBuild(ReadIn in) {
   return out;
 }
 
+// The same file version as the ledger keys it (dev left out: it differs
+// between hosts).
+bool sameVersion(const file::FileIdentity& a, const file::FileIdentity& b) {
+  return a.ino == b.ino && a.size == b.size && a.mtime == b.mtime;
+}
+
 }  // namespace
 
 struct Pipeline::ReadDone {
@@ -142,7 +149,9 @@ void Pipeline::startRead(Intake::Pending pending) {
   deps_.budget.acquire();
   ++reads_running_;
   auto holder = std::make_shared<std::unique_ptr<Job>>(std::move(job));
-  if (pending.ledger_checked || deps_.ledger == nullptr) {
+  // Fleet mode always claims (on the identity a stat gives) and looks up
+  // after the claim: another instance may have finished it since the scan.
+  if ((pending.ledger_checked && deps_.claims == nullptr) || deps_.ledger == nullptr) {
     queueRead(holder, pending, std::move(read));
     return;
   }
@@ -158,6 +167,10 @@ void Pipeline::startRead(Intake::Pending pending) {
         DROPD_CHECK(statted.has_value(), "stat work cancelled");
         if (statted->decided || !statted->now) {
           afterLookUp(holder, pending, std::move(*statted));
+          return;
+        }
+        if (deps_.claims != nullptr) {
+          claimFirst(holder, pending, std::move(*statted));
           return;
         }
         lookUp(holder, pending, std::move(*statted));
@@ -184,6 +197,32 @@ void Pipeline::lookUp(std::shared_ptr<std::unique_ptr<Job>> job, const Intake::P
         }
         afterLookUp(job, pending, std::move(looked));
       });
+}
+
+void Pipeline::claimFirst(std::shared_ptr<std::unique_ptr<Job>> job, const Intake::Pending& pending,
+                          ReadDone read) {
+  const file::FileIdentity as = *read.now;
+  auto held = std::make_shared<ReadDone>(std::move(read));
+  deps_.claims->claim({config_.name, (*job)->rel, as},
+                      [this, job, pending, held, as](Result<Claims::Claimed> got) {
+                        ReadDone& claimed = *held;
+                        if (!got) {
+                          claimed.out.lookup_error = got.error().message();
+                          claimed.decided = true;
+                        } else if (!got->held) {
+                          claimed.out.held_elsewhere = true;
+                          claimed.decided = true;
+                        } else {
+                          (*job)->claimed = true;
+                          (*job)->claimed_as = as;
+                          if (got->finished) {  // finished by another instance since the scan
+                            claimed.out.finished_as = as;
+                            claimed.out.finished = std::move(*got->finished);
+                            claimed.decided = true;
+                          }
+                        }
+                        afterLookUp(job, pending, std::move(claimed));
+                      });
 }
 
 void Pipeline::afterLookUp(std::shared_ptr<std::unique_ptr<Job>> job,
@@ -214,6 +253,21 @@ void Pipeline::readEnded(std::unique_ptr<Job> job, const Intake::Pending& pendin
 
 bool Pipeline::onReadDone(std::unique_ptr<Job> job, const Intake::Pending& pending, ReadDone done) {
   ReadOut& out = done.out;
+  if (out.held_elsewhere) {
+    job->handBack();
+    intake_.heldElsewhere(pending);
+    return false;
+  }
+  // Fleet mode: the claim is of the version a stat saw; another one read
+  // (saved again in between) is read again later, under its own claim.
+  const bool other_version = job->claimed && out.outcome.status == file::ReadStatus::kOk &&
+                             !sameVersion(out.outcome.identity, job->claimed_as);
+  if (out.unchanged_since_kept || out.finished_as || !out.lookup_error.empty() ||
+      (pending.recheck && out.outcome.status == file::ReadStatus::kVanished) ||
+      out.outcome.status == file::ReadStatus::kUnsettled ||
+      out.outcome.status == file::ReadStatus::kChanged || other_version) {
+    endClaim(*job, /*recorded=*/false);  // no record will follow
+  }
   if (out.unchanged_since_kept) {
     job->moveTo(JobState::kForgotten, "finished before, unchanged");
     intake_.jobOver(job->rel);
@@ -233,7 +287,7 @@ bool Pipeline::onReadDone(std::unique_ptr<Job> job, const Intake::Pending& pendi
     job->handBack();
     intake_.lookUpAgain(pending);
   } else if (out.outcome.status == file::ReadStatus::kUnsettled ||
-             out.outcome.status == file::ReadStatus::kChanged) {
+             out.outcome.status == file::ReadStatus::kChanged || other_version) {
     job->handBack();
     intake_.settleAgain(pending, out.outcome.identity);  // still being written
   } else {
@@ -251,6 +305,7 @@ bool Pipeline::onRead(std::unique_ptr<Job> job, file::ReadOutcome outcome, bool 
     case ReadStatus::kOk:
       break;
     case ReadStatus::kVanished:
+      endClaim(*job, /*recorded=*/false);
       deps_.log.info("job.vanished pipeline={} file={:?}", config_.name, job->rel);
       job->moveTo(JobState::kForgotten, "vanished");
       intake_.jobOver(job->rel);

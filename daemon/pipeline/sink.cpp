@@ -16,6 +16,7 @@ namespace {
 struct Payload {
   std::vector<file::CommitItem> items;
   std::vector<file::CommitOutcome> outcomes;
+  std::vector<bool> discard;  // fleet: claim lost, the staged record is not placed
 };
 
 Result<Payload> stageBatch(Payload batch) {
@@ -24,6 +25,11 @@ Result<Payload> stageBatch(Payload batch) {
 }
 
 Result<Payload> placeBatch(Payload batch) {
+  for (std::size_t i = 0; i < batch.items.size(); ++i) {
+    if (batch.discard[i]) {
+      file::discardStagedRecord(batch.items[i], batch.outcomes[i]);
+    }
+  }
   file::placeStagedRecords(batch.items, batch.outcomes);
   return batch;
 }
@@ -115,6 +121,7 @@ void onPool(uv_loop_t& loop, const std::shared_ptr<std::vector<Entry>>& held,
   for (Entry& e : *held) {
     batch.items.push_back(std::move(e.item));
     batch.outcomes.push_back(std::move(e.outcome));
+    batch.discard.push_back(e.claim_lost);
   }
   const Status queued = uv::queueWork<Payload, Payload>(
       loop, std::move(batch), work, [held, then = std::move(then)](Result<Payload> out) {
@@ -145,7 +152,46 @@ void Sink::start(Stage stage) {
     onPool(loop_, held, stageBatch, [this, held] { onStageDone(kStage, std::move(*held)); });
     return;
   }
+  if (claims_ != nullptr) {
+    checkClaims(std::move(held));
+    return;
+  }
+  place(std::move(held));
+}
+
+void Sink::place(std::shared_ptr<std::vector<Entry>> held) {
   onPool(loop_, held, placeBatch, [this, held] { recordRows(held); });
+}
+
+// A lease runs for Claims::lease() from this renewal: the records are
+// placed and their rows recorded well within it, so a record is placed
+// only while this instance holds its file. (A stall longer than the lease
+// between here and the record is caught by the fence; docs/fleet.md.)
+void Sink::checkClaims(std::shared_ptr<std::vector<Entry>> held) {
+  std::vector<Claims::Key> keys;
+  std::vector<std::size_t> at;
+  for (std::size_t i = 0; i < held->size(); ++i) {
+    const Entry& e = (*held)[i];
+    if (e.row && e.job->claimed && e.outcome.record_staged) {
+      keys.push_back({e.job->pipeline_name, e.job->rel, e.job->claimed_as});
+      at.push_back(i);
+    }
+  }
+  if (keys.empty()) {
+    place(std::move(held));
+    return;
+  }
+  claims_->check(std::move(keys), [this, held, at = std::move(at)](Result<std::vector<bool>> ok) {
+    if (!ok) {
+      // The fenced record still decides; the check only spares a record.
+      log_.warn("claims.check_failed error={:?}", ok.error().message());
+    } else {
+      for (std::size_t j = 0; j < at.size() && j < ok->size(); ++j) {
+        (*held)[at[j]].claim_lost = !(*ok)[j];
+      }
+    }
+    place(held);
+  });
 }
 
 // The rows of the records now in place, in one transaction. A failed
@@ -153,14 +199,21 @@ void Sink::start(Stage stage) {
 // finds them without rows and redoes them), its error in each outcome.
 void Sink::recordRows(std::shared_ptr<std::vector<Entry>> held) {
   std::vector<LedgerRow> rows;
-  for (Entry& e : *held) {
+  std::vector<std::size_t> at;
+  for (std::size_t i = 0; i < held->size(); ++i) {
+    Entry& e = (*held)[i];
     if (e.row && e.outcome.record_written) {
       e.row->result_path = e.outcome.placed_at;
       rows.push_back(std::move(*e.row));  // written: never retried, the row is not needed again
+      at.push_back(i);
     }
   }
   if (ledger_ == nullptr || rows.empty()) {
     disposeSources(std::move(held));
+    return;
+  }
+  if (claims_ != nullptr) {
+    recordFenced(std::move(held), std::move(rows), std::move(at));
     return;
   }
   const auto began = std::chrono::steady_clock::now();
@@ -179,6 +232,38 @@ void Sink::recordRows(std::shared_ptr<std::vector<Entry>> held) {
     }
     disposeSources(held);
   });
+}
+
+void Sink::recordFenced(std::shared_ptr<std::vector<Entry>> held, std::vector<LedgerRow> rows,
+                        std::vector<std::size_t> at) {
+  const auto began = std::chrono::steady_clock::now();
+  ledger_->recordClaimed(
+      claims_->holder(), std::move(rows),
+      [this, held, at = std::move(at), began](Result<std::vector<bool>> written) {
+        if (observe_commit_) {
+          observe_commit_(std::chrono::steady_clock::now() - began);
+        }
+        if (!written) {
+          for (Entry& e : *held) {
+            if (e.outcome.record_written) {
+              e.outcome.error = "ledger: " + written.error().message();
+            }
+          }
+          onStageDone(kFinish, std::move(*held));
+          return;
+        }
+        for (std::size_t j = 0; j < at.size(); ++j) {
+          if (j >= written->size() || !(*written)[j]) {
+            // Another instance holds the file now: its work wins; this
+            // job's source stays for it (its record, placed under the same
+            // name, is replaced by the holder's).
+            Entry& e = (*held)[at[j]];
+            e.claim_lost = true;
+            e.outcome.record_written = false;
+          }
+        }
+        disposeSources(held);
+      });
 }
 
 void Sink::disposeSources(std::shared_ptr<std::vector<Entry>> held) {
@@ -201,6 +286,15 @@ void Sink::onStageDone(Stage stage, std::vector<Entry> entries) {
 }
 
 void Sink::handBack(Entry entry) {
+  if (entry.claim_lost) {
+    entry.job->claim_lost = true;
+    entry.outcome.record_written = false;
+    entry.done(std::move(entry.job), entry.outcome);
+    if (handed_back_) {
+      handed_back_();
+    }
+    return;
+  }
   if (!entry.outcome.record_written && shouldRetry(entry)) {
     retryLater(std::move(entry));
     return;

@@ -167,4 +167,17 @@ void SqliteLedgerStore::release(std::string /*holder*/, std::vector<TryKey> /*ke
   lanes_->tries.run<Status>([](ExtractTries&) { return Status{}; }, std::move(done));
 }
 
+// One host holds every claim: every row is written.
+void SqliteLedgerStore::recordClaimed(std::string /*holder*/, std::vector<LedgerRow> rows,
+                                      Done<std::vector<bool>> done) {
+  const std::size_t n = rows.size();
+  record(std::move(rows), [n, done = std::move(done)](Status st) {
+    if (!st) {
+      done(tl::unexpected(std::move(st.error())));
+      return;
+    }
+    done(std::vector<bool>(n, true));
+  });
+}
+
 }  // namespace dropd::pipeline

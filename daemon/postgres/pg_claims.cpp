@@ -16,8 +16,9 @@ namespace p = params;
   "WITH k AS (SELECT * FROM unnest($1::text[], $2::bytea[], $3::bigint[], $4::bigint[],"       \
   " $5::bigint[], $6::bigint[]) WITH ORDINALITY AS u(pipeline, rel, dev, ino, size, mtime_ns," \
   " i))"
-#define DROPD_PG_MATCH                                                             \
-  " c.pipeline = k.pipeline AND c.rel = k.rel AND c.dev = k.dev AND c.ino = k.ino" \
+// Schema v3: dev is not part of a key (it differs between hosts).
+#define DROPD_PG_MATCH                                           \
+  " c.pipeline = k.pipeline AND c.rel = k.rel AND c.ino = k.ino" \
   " AND c.size = k.size AND c.mtime_ns = k.mtime_ns"
 
 // Taken where no claim exists, where it expired, or where it is already
@@ -25,11 +26,12 @@ namespace p = params;
 constexpr const char* kClaimSql = DROPD_PG_KEYS
     ", got AS (INSERT INTO dropd_claims AS c (pipeline, rel, dev, ino, size, mtime_ns, holder,"
     " expires_at) SELECT pipeline, rel, dev, ino, size, mtime_ns, $7::text,"
-    " now() + make_interval(secs => $8::bigint) FROM k ON CONFLICT (pipeline, rel, dev, ino,"
-    " size, mtime_ns) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at"
+    " now() + make_interval(secs => $8::bigint) FROM k ON CONFLICT (pipeline, rel, ino,"
+    " size, mtime_ns) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at,"
+    " since = CASE WHEN c.holder = excluded.holder THEN c.since ELSE now() END"
     " WHERE c.expires_at < now() OR c.holder = excluded.holder"
-    " RETURNING pipeline, rel, dev, ino, size, mtime_ns)"
-    " SELECT (k.i - 1)::bigint FROM k JOIN got USING (pipeline, rel, dev, ino, size, mtime_ns)";
+    " RETURNING pipeline, rel, ino, size, mtime_ns)"
+    " SELECT (k.i - 1)::bigint FROM k JOIN got USING (pipeline, rel, ino, size, mtime_ns)";
 
 constexpr const char* kRenewSql = DROPD_PG_KEYS
     ", r AS (UPDATE dropd_claims c SET expires_at = now() + make_interval(secs => $8::bigint)"
@@ -92,7 +94,9 @@ void PgLedgerStore::claim(std::string holder, std::vector<TryKey> keys, std::chr
 void PgLedgerStore::renew(std::string holder, std::vector<TryKey> keys, std::chrono::seconds lease,
                           Done<std::vector<bool>> done) {
   const std::size_t n = keys.size();
-  run(kTries, {"dropd_renew", kRenewSql, claimParams(keys, holder, lease.count())},
+  // On the writer lane, as recordClaimed(): one holder's statements on its
+  // claims never wait for each other's row locks in opposite orders.
+  run(kWriter, {"dropd_renew", kRenewSql, claimParams(keys, holder, lease.count())},
       [n, done = std::move(done)](Result<PgResult> r) { answerPerKey(std::move(r), n, done); });
 }
 

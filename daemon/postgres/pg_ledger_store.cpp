@@ -19,8 +19,10 @@ using pipeline::LedgerRow;
 using pipeline::LedgerState;
 namespace p = params;
 
-#define DROPD_PG_KEY                                                                   \
-  " pipeline = $1::text AND rel = $2::bytea AND dev = $3::bigint AND ino = $4::bigint" \
+// A file version's key (schema v3): dev ($3) is typed, never compared; it
+// differs between the hosts of a fleet (docs/fleet.md).
+#define DROPD_PG_KEY                                                                         \
+  " pipeline = $1::text AND rel = $2::bytea AND $3::bigint IS NOT NULL AND ino = $4::bigint" \
   " AND size = $5::bigint AND mtime_ns = $6::bigint"
 #define DROPD_PG_COLUMNS                                                                        \
   "pipeline, rel, dev, ino, size, mtime_ns, sha256, state, attempts, last_error, result_path, " \
@@ -36,19 +38,45 @@ constexpr const char* kRecordSql =
     " AS u(" DROPD_PG_COLUMNS
     ", extracted)),"
     " up AS (INSERT INTO dropd_jobs (" DROPD_PG_COLUMNS ") SELECT " DROPD_PG_COLUMNS
-    " FROM k ON CONFLICT (pipeline, rel, dev, ino, size, mtime_ns) DO UPDATE SET"
-    " sha256 = excluded.sha256, state = excluded.state, attempts = excluded.attempts,"
+    " FROM k ON CONFLICT (pipeline, rel, ino, size, mtime_ns) DO UPDATE SET"
+    " dev = excluded.dev, sha256 = excluded.sha256, state = excluded.state, attempts = "
+    "excluded.attempts,"
     " last_error = excluded.last_error, result_path = excluded.result_path,"
     " source_moved_to = excluded.source_moved_to, updated_at = excluded.updated_at RETURNING 1),"
     " cleared AS (DELETE FROM dropd_extract_tries t USING k WHERE k.extracted"
-    " AND t.pipeline = k.pipeline AND t.rel = k.rel AND t.dev = k.dev AND t.ino = k.ino"
+    " AND t.pipeline = k.pipeline AND t.rel = k.rel AND t.ino = k.ino"
     " AND t.size = k.size AND t.mtime_ns = k.mtime_ns RETURNING 1)"
     " SELECT (SELECT count(*) FROM up), (SELECT count(*) FROM cleared)";
+
+// kRecordSql fenced by the claims ($16 the holder): a row is written only
+// where this holder's claim of its key is still there, and that claim is
+// deleted in the same statement, so a holder that lost its lease (expired
+// and taken by another instance) writes nothing. Returns the written rows'
+// (0-based) indexes.
+constexpr const char* kRecordClaimedSql =
+    "WITH k AS (SELECT * FROM unnest($1::text[], $2::bytea[], $3::bigint[], $4::bigint[],"
+    " $5::bigint[], $6::bigint[], $7::text[], $8::bigint[], $9::bigint[], $10::bytea[],"
+    " $11::bytea[], $12::bytea[], $13::bigint[], $14::bigint[], $15::bool[]) WITH ORDINALITY"
+    " AS u(" DROPD_PG_COLUMNS
+    ", extracted, i)),"
+    " held AS (DELETE FROM dropd_claims c USING k WHERE c.holder = $16::text"
+    " AND c.pipeline = k.pipeline AND c.rel = k.rel AND c.ino = k.ino AND c.size = k.size"
+    " AND c.mtime_ns = k.mtime_ns RETURNING k.*),"
+    " up AS (INSERT INTO dropd_jobs (" DROPD_PG_COLUMNS ", holder) SELECT " DROPD_PG_COLUMNS
+    ", $16::text FROM held ON CONFLICT (pipeline, rel, ino, size, mtime_ns) DO UPDATE SET"
+    " dev = excluded.dev, sha256 = excluded.sha256, state = excluded.state,"
+    " attempts = excluded.attempts, last_error = excluded.last_error,"
+    " result_path = excluded.result_path, source_moved_to = excluded.source_moved_to,"
+    " updated_at = excluded.updated_at, holder = excluded.holder RETURNING 1),"
+    " cleared AS (DELETE FROM dropd_extract_tries t USING held k WHERE k.extracted"
+    " AND t.pipeline = k.pipeline AND t.rel = k.rel AND t.ino = k.ino"
+    " AND t.size = k.size AND t.mtime_ns = k.mtime_ns RETURNING 1)"
+    " SELECT (i - 1)::bigint FROM held";
 
 constexpr const char* kFindAllSql =
     "SELECT (k.i - 1)::bigint, j.state, j.result_path FROM unnest($2::bytea[], $3::bigint[],"
     " $4::bigint[], $5::bigint[], $6::bigint[]) WITH ORDINALITY AS k(rel, dev, ino, size,"
-    " mtime_ns, i) JOIN dropd_jobs j ON j.pipeline = $1::text AND j.rel = k.rel AND j.dev = k.dev"
+    " mtime_ns, i) JOIN dropd_jobs j ON j.pipeline = $1::text AND j.rel = k.rel"
     " AND j.ino = k.ino AND j.size = k.size AND j.mtime_ns = k.mtime_ns";
 
 constexpr const char* kLatestSql =
@@ -79,8 +107,8 @@ constexpr const char* kBeginTrySql =
     " AS last_error FROM prev),"
     " counted AS (INSERT INTO dropd_extract_tries SELECT $1, $2, $3, $4, $5, $6, told.tries + 1,"
     " told.last_error, $8::bigint FROM told WHERE told.tries < $9::bigint ON CONFLICT (pipeline, "
-    "rel, dev, ino,"
-    " size, mtime_ns) DO UPDATE SET tries = excluded.tries, last_error = excluded.last_error,"
+    "rel, ino, size, mtime_ns) DO UPDATE SET tries = excluded.tries, last_error = "
+    "excluded.last_error,"
     " updated_at = excluded.updated_at RETURNING 1)"
     " SELECT told.tries, told.last_error, (SELECT count(*) FROM counted) FROM told";
 
@@ -99,31 +127,40 @@ std::vector<PgParam> keyParams(std::string_view pipeline, std::string_view rel,
           p::int64(p::bits(id.size)), p::int64(p::mtimeNs(id))};
 }
 
-// The last row of each key only: one statement may not upsert a key twice.
-std::vector<const LedgerRow*> lastOfEachKey(const std::vector<LedgerRow>& rows) {
-  std::map<std::tuple<std::string_view, std::string_view, std::uint64_t, std::uint64_t,
-                      std::uint64_t, std::int64_t>,
-           std::size_t>
+// The index of the last row of each key only: one statement may not
+// upsert a key twice. `of[i]` is the picked index that stands for row i.
+struct Picked {
+  std::vector<std::size_t> rows;
+  std::vector<std::size_t> of;
+};
+
+Picked lastOfEachKey(const std::vector<LedgerRow>& rows) {
+  std::map<
+      std::tuple<std::string_view, std::string_view, std::uint64_t, std::uint64_t, std::int64_t>,
+      std::size_t>
       last;
+  const auto keyOf = [](const LedgerRow& r) {
+    return std::make_tuple(std::string_view(r.pipeline), std::string_view(r.rel), r.identity.ino,
+                           r.identity.size, p::mtimeNs(r.identity));
+  };
   for (std::size_t i = 0; i < rows.size(); ++i) {
-    const LedgerRow& r = rows[i];
-    last[{r.pipeline, r.rel, r.identity.dev, r.identity.ino, r.identity.size,
-          p::mtimeNs(r.identity)}] = i;
+    last[keyOf(rows[i])] = i;
   }
-  std::vector<const LedgerRow*> out;
+  Picked out;
   for (std::size_t i = 0; i < rows.size(); ++i) {
-    const LedgerRow& r = rows[i];
-    if (last[{r.pipeline, r.rel, r.identity.dev, r.identity.ino, r.identity.size,
-              p::mtimeNs(r.identity)}] == i) {
-      out.push_back(&r);
+    const std::size_t stands_for = last[keyOf(rows[i])];
+    out.of.push_back(stands_for);
+    if (stands_for == i) {
+      out.rows.push_back(i);
     }
   }
   return out;
 }
 
-std::vector<PgParam> recordParams(const std::vector<LedgerRow>& rows) {
+std::vector<PgParam> recordParams(const std::vector<LedgerRow>& rows, const Picked& picked) {
   std::array<p::ArrayLiteral, 15> a;
-  for (const LedgerRow* r : lastOfEachKey(rows)) {
+  for (const std::size_t i : picked.rows) {
+    const LedgerRow* r = &rows[i];
     a[0].addText(r->pipeline);
     a[1].addBytes(r->rel);
     a[2].addInt(p::bits(r->identity.dev));
@@ -185,9 +222,39 @@ void PgLedgerStore::record(std::vector<LedgerRow> rows, StatusDone done) {
     });
     return;
   }
-  run(kWriter, {"dropd_record", kRecordSql, recordParams(rows)},
+  run(kWriter, {"dropd_record", kRecordSql, recordParams(rows, lastOfEachKey(rows))},
       [done = std::move(done)](Result<PgResult> r) {
         done(r ? Status{} : Status{tl::unexpected(std::move(r.error()))});
+      });
+}
+
+void PgLedgerStore::recordClaimed(std::string holder, std::vector<pipeline::LedgerRow> rows,
+                                  Done<std::vector<bool>> done) {
+  Picked picked = lastOfEachKey(rows);
+  std::vector<PgParam> params = recordParams(rows, picked);
+  params.push_back(p::text(holder));
+  run(kWriter, {"dropd_record_claimed", kRecordClaimedSql, std::move(params)},
+      [picked = std::move(picked), done = std::move(done)](Result<PgResult> r) {
+        if (!r) {
+          done(tl::unexpected(std::move(r.error())));
+          return;
+        }
+        std::vector<bool> picked_written(picked.rows.size(), false);
+        for (int i = 0; i < r->rows(); ++i) {
+          const auto at = static_cast<std::size_t>(r->int64At(i, 0));
+          if (at < picked_written.size()) {
+            picked_written[at] = true;
+          }
+        }
+        std::map<std::size_t, bool> by_row;
+        for (std::size_t j = 0; j < picked.rows.size(); ++j) {
+          by_row[picked.rows[j]] = picked_written[j];
+        }
+        std::vector<bool> written;
+        for (const std::size_t stands_for : picked.of) {
+          written.push_back(by_row[stands_for]);
+        }
+        done(std::move(written));
       });
 }
 

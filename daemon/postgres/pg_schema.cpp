@@ -67,7 +67,31 @@ CREATE TABLE dropd_claims (
 );
 )sql";
 
-constexpr std::array<std::string_view, 2> kMigrations = {kSchemaV1, kSchemaV2};
+// Schema v3: fleet mode (docs/fleet.md). A file version's key is the same
+// on every host: (pipeline, rel, ino, size, mtime_ns). `dev` is the
+// client's number for a mount (an NFS mount's differs between hosts), so
+// it is kept as information but left out of every key; rows that only dev
+// told apart keep the newest. Each row names the instance that recorded it
+// (`holder`: host:pid:start; '' before v3), and each claim since when it is
+// held.
+constexpr std::string_view kSchemaV3 = R"sql(
+DELETE FROM dropd_jobs a USING dropd_jobs b WHERE a.pipeline = b.pipeline AND a.rel = b.rel
+  AND a.ino = b.ino AND a.size = b.size AND a.mtime_ns = b.mtime_ns AND a.id < b.id;
+ALTER TABLE dropd_jobs DROP CONSTRAINT dropd_jobs_pipeline_rel_dev_ino_size_mtime_ns_key;
+ALTER TABLE dropd_jobs ADD CONSTRAINT dropd_jobs_key UNIQUE (pipeline, rel, ino, size, mtime_ns);
+ALTER TABLE dropd_jobs ADD COLUMN holder text NOT NULL DEFAULT '';
+DELETE FROM dropd_extract_tries a USING dropd_extract_tries b WHERE a.pipeline = b.pipeline
+  AND a.rel = b.rel AND a.ino = b.ino AND a.size = b.size AND a.mtime_ns = b.mtime_ns
+  AND a.ctid < b.ctid;
+ALTER TABLE dropd_extract_tries DROP CONSTRAINT dropd_extract_tries_pkey;
+ALTER TABLE dropd_extract_tries ADD PRIMARY KEY (pipeline, rel, ino, size, mtime_ns);
+DELETE FROM dropd_claims;
+ALTER TABLE dropd_claims DROP CONSTRAINT dropd_claims_pkey;
+ALTER TABLE dropd_claims ADD PRIMARY KEY (pipeline, rel, ino, size, mtime_ns);
+ALTER TABLE dropd_claims ADD COLUMN since timestamptz NOT NULL DEFAULT now();
+)sql";
+
+constexpr std::array<std::string_view, 3> kMigrations = {kSchemaV1, kSchemaV2, kSchemaV3};
 
 // "drpd" then 1: the lock every dropd takes to migrate.
 constexpr std::int64_t kMigrationLock = 7237971125936848897;

@@ -84,4 +84,19 @@ TEST_CASE("ledger: postgres with a pipeline's dedupe is refused until it is buil
                        "yet (issue 16)") != std::string::npos);
 }
 
+TEST_CASE("ledger: lease is whole seconds from 2s to 1h, postgres only", "[config]") {
+  const std::string pg = "ledger:\n  backend: postgres\n  url: hostaddr=10.0.0.5\n";
+  CHECK(loadConfigString(configWith(pg), "a.yaml").ledger.lease == std::chrono::seconds(30));
+  CHECK(loadConfigString(configWith(pg + "  lease: 2m\n"), "a.yaml").ledger.lease ==
+        std::chrono::seconds(120));
+  for (const char* bad : {"1s", "1500ms", "2h"}) {
+    const auto errors = errorsOf(configWith(pg + "  lease: " + bad + "\n"));
+    REQUIRE(errors.size() == 1);
+    CHECK(errors[0] == "bad.yaml:11:10: ledger.lease: must be whole seconds, between 2s and 1h");
+  }
+  const auto sqlite = errorsOf(configWith("ledger:\n  lease: 10s\n"));
+  REQUIRE(sqlite.size() == 1);
+  CHECK(sqlite[0].find("ledger.lease: only for backend: postgres") != std::string::npos);
+}
+
 }  // namespace

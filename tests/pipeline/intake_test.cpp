@@ -3,6 +3,7 @@
 // Pipeline: it takes paths (next()) and says when their jobs are over.
 #include "dropd/pipeline/intake.hpp"
 
+#include <algorithm>
 #include <filesystem>
 #include <memory>
 #include <set>
@@ -32,7 +33,7 @@ using dropd::pipeline::JobState;
 namespace {
 
 struct Harness {
-  Harness() {
+  explicit Harness(std::uint64_t spread_seed = 0) {
     fs::create_directories(dir.path() / "inbox");
     config = dropd::config::loadConfigString(fmt::format(R"(
 state_dir: {root}/state
@@ -60,7 +61,7 @@ pipelines:
         Intake::Deps{
             loop.get(), clock, *log, finished, nullptr, [this] { ++ready; },
             [this](const Intake::Pending& p, const Finished&) { recovered.push_back(p.rel); },
-            &events},
+            &events, spread_seed},
         config.pipelines[0]);
   }
   ~Harness() {
@@ -128,6 +129,31 @@ TEST_CASE("Intake hands out each path once until its job is over", "[pipeline]")
     h.intake->jobOver("b.txt");
     CHECK(h.intake->idle());
   }
+}
+
+TEST_CASE("Intake in fleet mode hands its backlog out in a spread order", "[pipeline]") {
+  std::vector<std::vector<std::string>> orders;
+  for (const std::uint64_t seed : {0ull, 7ull, 8ull}) {
+    Harness h(seed);
+    for (int i = 0; i < 100; ++i) {
+      h.dir.write(fmt::format("inbox/f{:03}.txt", i), "x");
+    }
+    h.intake->start(Intake::Mode::kOnce);
+    h.scanned();
+    std::vector<std::string> order;
+    while (h.intake->hasNext()) {
+      order.push_back(h.intake->next().rel);
+    }
+    std::vector<std::string> sorted = order;
+    std::sort(sorted.begin(), sorted.end());
+    CHECK(std::adjacent_find(sorted.begin(), sorted.end()) == sorted.end());  // each once
+    CHECK(sorted.size() == 100);
+    orders.push_back(std::move(order));
+  }
+  // Neither instance (seed) walks in the scan's order, nor in the other's.
+  CHECK(orders[1] != orders[0]);
+  CHECK(orders[2] != orders[0]);
+  CHECK(orders[1] != orders[2]);
 }
 
 TEST_CASE("Intake holds a file still being written for settle", "[pipeline]") {

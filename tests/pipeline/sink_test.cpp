@@ -1,5 +1,6 @@
 #include "dropd/pipeline/sink.hpp"
 
+#include <algorithm>
 #include <memory>
 #include <string>
 #include <vector>
@@ -10,6 +11,7 @@
 #include <spdlog/sinks/null_sink.h>
 #include <sqlite3.h>
 
+#include "dropd/pipeline/claims.hpp"
 #include "dropd/pipeline/sqlite_ledger_store.hpp"
 
 #include "support/loop_fixture.hpp"
@@ -153,4 +155,137 @@ TEST_CASE("Sink commit speed, in bulk and one job at a time", "[.][bench]") {
                one_at_a_time ? "one at a time" : "bulk", jobs, took.count(),
                static_cast<double>(jobs) / took.count(), took.count() * 1e6 / jobs);
   }
+}
+
+namespace {
+
+using dropd::Result;
+using dropd::pipeline::Claims;
+using dropd::pipeline::LedgerStore;
+
+// The SQLite store with a fleet's answers for one file: `renew` and
+// `recordClaimed` say `lost_rel` is held by another instance (from the
+// first call, or only at the record: the lease lost in between).
+class FencingStore final : public LedgerStore {
+ public:
+  FencingStore(LedgerStore& inner, std::string lost_rel, bool lost_at_check)
+      : inner_(inner), lost_rel_(std::move(lost_rel)), lost_at_check_(lost_at_check) {}
+  std::string_view backend() const override { return inner_.backend(); }
+  std::string where() const override { return inner_.where(); }
+  bool busy() const override { return inner_.busy(); }
+  void record(std::vector<LedgerRow> rows, StatusDone done) override {
+    inner_.record(std::move(rows), std::move(done));
+  }
+  void findAll(std::string p, std::vector<LookupKey> k,
+               Done<std::vector<std::optional<Finished>>> done) override {
+    inner_.findAll(std::move(p), std::move(k), std::move(done));
+  }
+  void latest(std::string p, std::string rel, Done<std::optional<History>> done) override {
+    inner_.latest(std::move(p), std::move(rel), std::move(done));
+  }
+  void forEachRow(std::string p, std::size_t n, PageVisitor v, StatusDone done) override {
+    inner_.forEachRow(std::move(p), n, std::move(v), std::move(done));
+  }
+  void forget(dropd::pipeline::ForgetFilter f, Done<std::size_t> done) override {
+    inner_.forget(std::move(f), std::move(done));
+  }
+  void stats(Done<dropd::pipeline::LedgerStats> done) override { inner_.stats(std::move(done)); }
+  void beginTry(TryKey k, std::uint32_t m, std::string e, Done<Try> done) override {
+    inner_.beginTry(std::move(k), m, std::move(e), std::move(done));
+  }
+  void undoTry(TryKey k, StatusDone done) override {
+    inner_.undoTry(std::move(k), std::move(done));
+  }
+  void countTries(TryKey k, Done<std::uint32_t> done) override {
+    inner_.countTries(std::move(k), std::move(done));
+  }
+  void claim(std::string h, std::vector<TryKey> k, std::chrono::seconds l,
+             Done<std::vector<bool>> done) override {
+    inner_.claim(std::move(h), std::move(k), l, std::move(done));
+  }
+  void renew(std::string h, std::vector<TryKey> keys, std::chrono::seconds l,
+             Done<std::vector<bool>> done) override {
+    std::vector<bool> held;
+    for (const TryKey& k : keys) {
+      held.push_back(!lost_at_check_ || k.rel != lost_rel_);
+    }
+    inner_.renew(std::move(h), std::move(keys), l,
+                 [held, done = std::move(done)](Result<std::vector<bool>>) { done(held); });
+  }
+  void release(std::string h, std::vector<TryKey> k, StatusDone done) override {
+    inner_.release(std::move(h), std::move(k), std::move(done));
+  }
+  void recordClaimed(std::string h, std::vector<LedgerRow> rows,
+                     Done<std::vector<bool>> done) override {
+    std::vector<bool> written;
+    std::vector<LedgerRow> kept;
+    for (LedgerRow& r : rows) {
+      written.push_back(r.rel != lost_rel_);
+      if (r.rel != lost_rel_) {
+        kept.push_back(std::move(r));
+      }
+    }
+    inner_.recordClaimed(std::move(h), std::move(kept),
+                         [written, done = std::move(done)](Result<std::vector<bool>> r) {
+                           done(r ? Result<std::vector<bool>>(written) : r);
+                         });
+  }
+
+ private:
+  LedgerStore& inner_;
+  const std::string lost_rel_;
+  const bool lost_at_check_;
+};
+
+}  // namespace
+
+TEST_CASE("Sink in fleet mode records only what this instance still holds", "[pipeline]") {
+  const bool at_check = GENERATE(true, false);
+  CAPTURE(at_check);
+  dropd::test::LoopFixture loop;
+  dropd::test::TempDir dir;
+  spdlog::logger log{"test", std::make_shared<spdlog::sinks::null_sink_mt>()};
+  auto inner = std::move(*SqliteLedgerStore::open(loop.get(), dir.path() / "state"));
+  FencingStore store(*inner, "lost.txt", at_check);
+  auto claims = Claims::create(loop.get(), log, store, "host:1:2", std::chrono::seconds(30));
+  REQUIRE(claims);
+  auto sink = std::move(*Sink::create(loop.get(), log, 3, &store, [] {}));
+  sink->useClaims(claims->get());
+  std::vector<std::pair<std::string, bool>> back;  // rel, claim_lost
+  for (const std::string rel : {"kept.txt", "lost.txt"}) {
+    const fs::path source = dir.write("in/" + rel, "content of " + rel);
+    auto job = std::make_unique<Job>();
+    job->rel = rel;
+    job->pipeline_name = "p";
+    job->path = source;
+    job->claimed = true;
+    dropd::file::CommitItem item;
+    item.record_path = dir.path() / "out" / (rel + ".json");
+    item.record = "{}\n";
+    item.source = source;
+    item.disposal = dropd::file::Disposal::kMove;
+    item.move_to = dir.path() / "done" / rel;
+    LedgerRow row;
+    row.pipeline = "p";
+    row.rel = rel;
+    sink->add(std::move(job), std::move(item), std::move(row),
+              [&back](std::unique_ptr<Job> job, const auto& outcome) {
+                CHECK(outcome.record_written == !job->claim_lost);
+                back.emplace_back(job->rel, job->claim_lost);
+              });
+  }
+  loop.runUntil([&] { return back.size() == 2 && !sink->committing() && !store.busy(); });
+  std::sort(back.begin(), back.end());
+  CHECK(back == std::vector<std::pair<std::string, bool>>{{"kept.txt", false}, {"lost.txt", true}});
+  CHECK(fs::exists(dir.path() / "done" / "kept.txt"));
+  CHECK(fs::exists(dir.path() / "in" / "lost.txt"));  // left to the other holder
+  CHECK_FALSE(fs::exists(dir.path() / "done" / "lost.txt"));
+  // Lost at the check: its record is never placed. Lost only at the record
+  // (a stall past the lease in between): placed, under the holder's name.
+  CHECK(fs::exists(dir.path() / "out" / "lost.txt.json") == !at_check);
+  const auto rows = inner->writerWhileIdle()->loadAll();
+  REQUIRE(rows->size() == 1);
+  CHECK(rows->front().rel == "kept.txt");
+  sink.reset();
+  claims->reset();
 }

@@ -330,5 +330,31 @@ TEST_CASE("LedgerStore claims: a holder gets, renews and releases its files", "[
   CHECK(none->empty());
 }
 
+TEST_CASE("LedgerStore records a claimed file's row and ends its claim", "[postgres]") {
+  const std::string backend = DROPD_BACKENDS();
+  CAPTURE(backend);
+  test::LoopFixture loop;
+  test::TempDir dir;
+  auto store = openStore(backend, loop, dir);
+  const LedgerRow a = makeRow("a.txt", 1);
+  const LedgerRow b = makeRow("b.txt", 2, LedgerState::kFailed);
+  auto claimed = await<Result<std::vector<bool>>>(loop, [&](auto cb) {
+    store->claim("host-a:1:100", {{"p", a.rel, a.identity}, {"p", b.rel, b.identity}}, 30s, cb);
+  });
+  REQUIRE(claimed);
+  auto written = await<Result<std::vector<bool>>>(loop, [&](auto cb) {
+    store->recordClaimed("host-a:1:100", {a, b}, cb);
+  });
+  REQUIRE(written);
+  CHECK(*written == std::vector<bool>{true, true});
+  CHECK(allRows(loop, *store, "p") == std::vector<LedgerRow>{a, b});
+  // The claims ended with the rows: another holder gets the files at once.
+  auto other = await<Result<std::vector<bool>>>(loop, [&](auto cb) {
+    store->claim("host-b:2:200", {{"p", a.rel, a.identity}}, 30s, cb);
+  });
+  REQUIRE(other);
+  CHECK(*other == std::vector<bool>{true});
+}
+
 }  // namespace
 }  // namespace dropd::pipeline

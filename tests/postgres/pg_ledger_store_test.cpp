@@ -201,5 +201,78 @@ TEST_CASE("PgLedgerStore claims: one holder at a time until the lease expires", 
   }
 }
 
+TEST_CASE("PgLedgerStore fences a record on its claims, with a key that leaves dev out",
+          "[postgres]") {
+  test::LoopFixture loop;
+  CapturedLog captured;
+  const std::string url = test::PgCluster::get().createDatabase();
+  std::optional<Status> ready_a;
+  std::optional<Status> ready_b;
+  auto a = PgLedgerStore::open(loop.get(), captured.log, {url, std::nullopt},
+                               [&](Status st) { ready_a = std::move(st); });
+  auto b = PgLedgerStore::open(loop.get(), captured.log, {url, std::nullopt},
+                               [&](Status st) { ready_b = std::move(st); });
+  REQUIRE(a);
+  REQUIRE(b);
+  loop.runUntil([&] { return ready_a.has_value() && ready_b.has_value(); });
+  REQUIRE(*ready_a);
+  REQUIRE(*ready_b);
+  const file::FileIdentity id{1, 2, 3, std::chrono::system_clock::time_point{1'700'000'000s}};
+  file::FileIdentity on_b = id;
+  on_b.dev = 77;  // the same file through another host's mount
+  using Key = pipeline::LedgerStore::TryKey;
+  auto ask = [&](PgLedgerStore& store, const std::string& holder, std::vector<Key> which,
+                 std::chrono::seconds lease) {
+    std::optional<Result<std::vector<bool>>> out;
+    store.claim(holder, std::move(which), lease, [&](Result<std::vector<bool>> r) { out = r; });
+    loop.runUntil([&] { return out.has_value(); });
+    REQUIRE(*out);
+    return **out;
+  };
+  auto row = [](const std::string& rel, const file::FileIdentity& identity) {
+    pipeline::LedgerRow r;
+    r.pipeline = "p";
+    r.rel = rel;
+    r.identity = identity;
+    r.result_path = "/out/" + rel + ".json";
+    return r;
+  };
+  auto fence = [&](PgLedgerStore& store, const std::string& holder,
+                   std::vector<pipeline::LedgerRow> rows) {
+    std::optional<Result<std::vector<bool>>> out;
+    store.recordClaimed(holder, std::move(rows), [&](Result<std::vector<bool>> r) { out = r; });
+    loop.runUntil([&] { return out.has_value(); });
+    REQUIRE(*out);
+    return **out;
+  };
+  auto found = [&](PgLedgerStore& store, const file::FileIdentity& identity) {
+    std::optional<Result<std::vector<std::optional<pipeline::LedgerStore::Finished>>>> out;
+    store.findAll("p", {{"x", identity}, {"y", identity}}, [&](auto r) { out = std::move(r); });
+    loop.runUntil([&] { return out.has_value(); });
+    REQUIRE(*out);
+    return std::vector<bool>{(**out)[0].has_value(), (**out)[1].has_value()};
+  };
+
+  CHECK(ask(**a, "a", {{"p", "x", id}}, 30s) == std::vector<bool>{true});
+  // The key has no dev: b's view of the same file is the same claim.
+  CHECK(ask(**b, "b", {{"p", "x", on_b}, {"p", "y", on_b}}, 30s) == std::vector<bool>{false, true});
+
+  SECTION("only the holder's rows are written, and their claims end with them") {
+    CHECK(fence(**a, "a", {row("x", id), row("y", id)}) == std::vector<bool>{true, false});
+    CHECK(found(**b, on_b) == std::vector<bool>{true, false});  // found through b's dev too
+    CHECK(ask(**b, "b", {{"p", "x", on_b}}, 30s) == std::vector<bool>{true});  // x is free
+    CHECK(fence(**b, "b", {row("y", on_b), row("y", on_b)}) == std::vector<bool>{true, true});
+    CHECK(found(**a, id) == std::vector<bool>{true, true});
+  }
+  SECTION("a holder whose lease expired and was taken writes nothing") {
+    CHECK(ask(**a, "a", {{"p", "x", id}}, 0s) == std::vector<bool>{true});  // expires at once
+    CHECK(ask(**b, "b", {{"p", "x", on_b}}, 30s) == std::vector<bool>{true});
+    CHECK(fence(**a, "a", {row("x", id)}) == std::vector<bool>{false});
+    CHECK(found(**a, id) == std::vector<bool>{false, false});
+    CHECK(fence(**b, "b", {row("x", on_b)}) == std::vector<bool>{true});
+    CHECK(found(**a, id) == std::vector<bool>{true, false});
+  }
+}
+
 }  // namespace
 }  // namespace dropd::postgres

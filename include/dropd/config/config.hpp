@@ -220,11 +220,15 @@ struct Pipeline {
 struct LedgerConfig {
   enum class Backend {
     kSqlite,    // state_dir/ledger.db (the default)
-    kPostgres,  // a PostgreSQL database (issue 16; one dropd per inbox until claims exist)
+    kPostgres,  // a PostgreSQL database shared by a fleet of dropd (docs/fleet.md)
   };
   Backend backend = Backend::kSqlite;
   std::string url;                 // postgres: a libpq connection string or URI
   std::optional<Secret> password;  // postgres: `{env:}` or `{file:}`, never logged
+  // postgres: how long a claim holds a file without being renewed (renewed
+  // every lease/3 while the file is in flight); a crashed instance's files
+  // are taken over after it. Whole seconds, 2s to 1h.
+  std::chrono::seconds lease{30};
 };
 
 struct Config {

@@ -10,6 +10,7 @@
 // syncfs(2) per file system for all temp files, one fsync per distinct folder.
 // Blocking: runs on the threadpool, never on the loop thread.
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -77,11 +78,19 @@ using BeforeDisposeFn =
 //    or removed (source_disposed, moved_to, or error).
 [[nodiscard]] std::vector<CommitOutcome> stageRecords(const std::vector<CommitItem>& items);
 void placeStagedRecords(const std::vector<CommitItem>& items, std::vector<CommitOutcome>& outcomes);
+// A staged record that must not be placed after all (fleet mode: its file
+// is held by another instance now): its temp file is removed and
+// record_staged cleared, so placeStagedRecords() and disposeSources() pass
+// it by.
+void discardStagedRecord(const CommitItem& item, CommitOutcome& outcome);
 void disposeSources(const std::vector<CommitItem>& items, std::vector<CommitOutcome>& outcomes);
 
 // Removes the temp files a crash can leave under `dir` (records that were
 // never renamed into place, copies across file systems cut short); returns
 // how many. Blocking; for startup.
-std::size_t removeStaleTemps(const std::filesystem::path& dir);
+// `min_age` > 0: only temps last written longer ago than that (fleet mode:
+// the folder is shared with live instances whose batches are in flight).
+std::size_t removeStaleTemps(const std::filesystem::path& dir,
+                             std::chrono::seconds min_age = std::chrono::seconds(0));
 
 }  // namespace dropd::file

@@ -80,7 +80,12 @@ class Intake {
     // its jobOver().
     std::function<void(const Pending&, const Finished&)> recover;
     JobEvents* events = nullptr;  // may be null; outlives the Intake
+    // Fleet mode: not 0, next() takes one of the backlog's first kSpread
+    // paths at random (seeded with this), so instances sharing an inbox
+    // mostly take different files instead of all claiming the same ones.
+    std::uint64_t spread_seed = 0;
   };
+  static constexpr std::size_t kSpread = 256;
 
   // How often a root on a network or FUSE file system, or such a mount
   // below a root, is scanned: inotify sees no writes made by other hosts
@@ -108,6 +113,9 @@ class Intake {
   void settleAgain(Pending pending, const file::FileIdentity& as_read);
   // The read's ledger look-up failed: look again in kPollInterval.
   void lookUpAgain(Pending pending);
+  // Fleet mode: another instance holds the file; look again in
+  // kPollInterval (it is most often gone by then, or finished).
+  void heldElsewhere(Pending pending);
   // The path's job is over. `changed`: the commit found another version at
   // the path; it (or one an event announced meanwhile) is looked at again.
   void jobOver(const std::string& record_rel, bool changed = false);
@@ -263,6 +271,7 @@ class Intake {
   std::size_t startup_scans_left_ = 0;
   std::uint64_t discovered_ = 0;
   std::deque<Pending> backlog_;
+  std::uint64_t spread_state_ = 0;  // Deps::spread_seed's generator
   std::multimap<MonoTime, Pending> deferred_;
   uv::Timer deferred_timer_;
   uv::Timer rescan_timer_;

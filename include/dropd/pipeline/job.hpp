@@ -111,6 +111,14 @@ struct Job {
   // dedupe: sha256: the result of an earlier file with the same content;
   // this job then succeeds without a request.
   std::optional<std::filesystem::path> duplicate_of;
+  // Fleet mode (claims.hpp): this instance claimed the file, as it was
+  // when claimed, before reading it; the claim ends with its record or is
+  // given up when the job ends without one. `claim_lost`: the Sink's fenced
+  // record refused the job (another instance holds the file now), so
+  // nothing of it was recorded and its source was not touched.
+  bool claimed = false;
+  file::FileIdentity claimed_as;
+  bool claim_lost = false;
 
   // output.format json (pipeline_json.cpp). The body as sent, kept for a
   // corrective follow-up (the Dispatcher drops `body` when it hands the

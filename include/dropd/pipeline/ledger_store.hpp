@@ -9,8 +9,9 @@
 //  - finished rows: record() a batch, look files up (findAll(), latest()),
 //    stream a pipeline's rows at start (forEachRow()), forget(), stats();
 //  - extraction tries: beginTry(), undoTry(), countTries();
-//  - jobs in flight: claim(), renew(), release() of a fleet's files
-//    (docs/ledger.md); the daemon does not call them yet (issue 16).
+//  - jobs in flight: claim(), renew(), release() of a fleet's files, and
+//    recordClaimed(), record() fenced by them (docs/ledger.md, docs/fleet.md;
+//    the daemon's Claims and Sink call them with backend: postgres).
 //
 // Threads: loop thread only. Every call returns at once; its callback runs
 // later on the loop thread, exactly once, never inside the call. The
@@ -102,6 +103,14 @@ class LedgerStore {
                      Done<std::vector<bool>> done) = 0;
   // Gives `holder`'s claims on `keys` up.
   virtual void release(std::string holder, std::vector<TryKey> keys, StatusDone done) = 0;
+  // record() fenced by the claims: in ONE transaction, each row is written
+  // only where `holder` still holds the claim of its key (pipeline, rel and
+  // the identity's ino, size, mtime), and that claim is given up. For each
+  // row, index-aligned: true = written. A holder that lost a claim (its
+  // lease expired and another instance took the file) writes nothing for
+  // it. The SQLite backend writes every row (a fleet of one).
+  virtual void recordClaimed(std::string holder, std::vector<LedgerRow> rows,
+                             Done<std::vector<bool>> done) = 0;
 };
 
 }  // namespace dropd::pipeline

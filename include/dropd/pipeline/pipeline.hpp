@@ -25,6 +25,7 @@
 #include "dropd/base/clock.hpp"
 #include "dropd/config/config.hpp"
 #include "dropd/llm/request_builder.hpp"
+#include "dropd/pipeline/claims.hpp"
 #include "dropd/pipeline/dispatcher.hpp"
 #include "dropd/pipeline/extract_tries.hpp"
 #include "dropd/pipeline/extractor_pool.hpp"
@@ -69,6 +70,10 @@ class Pipeline {
     JobEvents* events = nullptr;
     // The dropd-extract program, for a pipeline with `extract:`.
     std::string extract_program;
+    // Fleet mode (ledger.backend: postgres): each file is claimed before
+    // its read, and skipped (looked at again later) while another instance
+    // holds it. Null otherwise. Owned by ops, outlives the pipeline.
+    Claims* claims = nullptr;
   };
   // How long helpers get to exit after their stdin is closed.
   static constexpr std::chrono::milliseconds kExtractorGrace{2000};
@@ -130,6 +135,15 @@ class Pipeline {
               ReadDone read);
   void afterLookUp(std::shared_ptr<std::unique_ptr<Job>> job, const Intake::Pending& pending,
                    ReadDone looked);
+  // Fleet mode: the claim of the file's identity now and its row (one
+  // batch of both for the files claimed together, Claims), then the read;
+  // or the file is left to the instance that holds it.
+  void claimFirst(std::shared_ptr<std::unique_ptr<Job>> job, const Intake::Pending& pending,
+                  ReadDone read);
+  // Fleet mode: the job ends without a record, its claim is given up; or
+  // the Sink's fenced record ended it (`recorded`), nothing to send.
+  void endClaim(Job& job, bool recorded);
+  void onClaimLost(std::unique_ptr<Job> job);
   // Both return true when the job went to the Dispatcher (its body is held
   // until it comes back), false when the read's body is gone.
   [[nodiscard]] bool onReadDone(std::unique_ptr<Job> job, const Intake::Pending& pending,

@@ -26,6 +26,13 @@
 // outcome.record_written false, to the callback given with the job (its
 // pipeline's onCommitted), then the Sink's own `handed_back` hook runs (ops:
 // the endpoints' ReadBudgets, which read pending(), may have room again).
+// Fleet mode (useClaims()): before a batch's records are placed, the
+// claims of its jobs are renewed (Claims::check); a job whose claim is lost
+// has its staged record discarded. The rows are then recorded fenced on
+// the claims (LedgerStore::recordClaimed): a job the ledger refuses (its
+// claim was taken meanwhile) gets no row and its source is not touched.
+// Such jobs come back with Job::claim_lost set and outcome.record_written
+// false. See docs/fleet.md.
 // Loop thread only.
 
 #include <array>
@@ -39,6 +46,7 @@
 
 #include "dropd/config/secret_mask.hpp"
 #include "dropd/file/commit.hpp"
+#include "dropd/pipeline/claims.hpp"
 #include "dropd/pipeline/job.hpp"
 #include "dropd/pipeline/ledger_store.hpp"
 #include "dropd/uv/timer.hpp"
@@ -79,6 +87,8 @@ class Sink {
   // Told how long each batch's ledger commit took (status metrics).
   using CommitFn = std::function<void(std::chrono::nanoseconds)>;
   void observeCommits(CommitFn fn) { observe_commit_ = std::move(fn); }
+  // Fleet mode: records fenced on `claims` (outlives the Sink).
+  void useClaims(Claims* claims) { claims_ = claims; }
 
  private:
   struct Entry {
@@ -88,11 +98,17 @@ class Sink {
     DoneFn done;
     std::uint32_t retries = 0;
     file::CommitOutcome outcome{};  // filled in stage by stage
+    bool claim_lost = false;        // fleet: another instance holds the file now
   };
   enum Stage : std::size_t { kStage, kFinish, kStageCount };
   Sink(uv_loop_t& loop, spdlog::logger& log, std::uint32_t max_retries, LedgerStore* ledger,
        HandedBackFn handed_back, uv::Timer retry_timer, const config::SecretMask* mask);
   void start(Stage stage);
+  // Stage 2's first step in fleet mode: the claims renewed, lost ones marked.
+  void checkClaims(std::shared_ptr<std::vector<Entry>> held);
+  void place(std::shared_ptr<std::vector<Entry>> held);
+  void recordFenced(std::shared_ptr<std::vector<Entry>> held, std::vector<LedgerRow> rows,
+                    std::vector<std::size_t> at);
   // Stage 2's steps after the records are in place: the rows, then the sources.
   void recordRows(std::shared_ptr<std::vector<Entry>> held);
   void disposeSources(std::shared_ptr<std::vector<Entry>> held);
@@ -112,6 +128,7 @@ class Sink {
   std::array<std::size_t, kStageCount> running_{};       // entries on the threadpool
   std::vector<Entry> retrying_;
   const config::SecretMask* const mask_;
+  Claims* claims_ = nullptr;  // fleet mode only
 };
 
 }  // namespace dropd::pipeline

@@ -85,6 +85,8 @@ class PgLedgerStore final : public pipeline::LedgerStore {
   void renew(std::string holder, std::vector<TryKey> keys, std::chrono::seconds lease,
              Done<std::vector<bool>> done) override;
   void release(std::string holder, std::vector<TryKey> keys, StatusDone done) override;
+  void recordClaimed(std::string holder, std::vector<pipeline::LedgerRow> rows,
+                     Done<std::vector<bool>> done) override;
 
  private:
   enum Lane : std::size_t { kWriter, kReader, kTries, kLaneCount };

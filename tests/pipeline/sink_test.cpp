@@ -269,9 +269,9 @@ TEST_CASE("Sink in fleet mode records only what this instance still holds", "[pi
     row.pipeline = "p";
     row.rel = rel;
     sink->add(std::move(job), std::move(item), std::move(row),
-              [&back](std::unique_ptr<Job> job, const auto& outcome) {
-                CHECK(outcome.record_written == !job->claim_lost);
-                back.emplace_back(job->rel, job->claim_lost);
+              [&back](std::unique_ptr<Job> done, const auto& outcome) {
+                CHECK(outcome.record_written == !done->claim_lost);
+                back.emplace_back(done->rel, done->claim_lost);
               });
   }
   loop.runUntil([&] { return back.size() == 2 && !sink->committing() && !store.busy(); });

@@ -345,3 +345,45 @@ def nested_mime(depth=100):
     middle = "Content-Type: text/plain\n\ninnermost\n"
     tail = "".join(f"--b{i}--\n" for i in reversed(range(depth)))
     return head + "".join(parts) + middle + tail
+
+
+def pdf_of(objects, prev_self=False):
+    """A PDF of the object bodies `objects` (numbered from 1, the first the
+    catalog) with a correct xref table; prev_self makes the xref's /Prev
+    point at itself (a loop)."""
+    out = io.BytesIO()
+    out.write(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
+    offsets = []
+    for i, body in enumerate(objects, 1):
+        offsets.append(out.tell())
+        out.write(b"%d 0 obj\n" % i + body + b"\nendobj\n")
+    xref = out.tell()
+    out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1))
+    for off in offsets:
+        out.write(b"%010d 00000 n \n" % off)
+    prev = b" /Prev %d" % xref if prev_self else b""
+    out.write(b"trailer\n<< /Size %d /Root 1 0 R%s >>\nstartxref\n%d\n%%%%EOF\n"
+              % (len(objects) + 1, prev, xref))
+    return out.getvalue()
+
+
+def hostile_documents(tmp):
+    """Name -> bytes: a truncated PDF, a zip bomb as DOCX (80 MiB inflated),
+    billion laughs in a DOCX, a 30,000 x 30,000 PNG header, MIME 100 deep."""
+    files = {}
+    full = os.path.join(tmp, "full.pdf")
+    make_pdf(full, pages=3)
+    with open(full, "rb") as f:
+        data = f.read()
+    files["truncated.pdf"] = data[: len(data) // 2]
+    bomb = os.path.join(tmp, "bomb.docx")
+    make_zip_bomb_docx(bomb, expanded_mib=80)
+    with open(bomb, "rb") as f:
+        files["bomb.docx"] = f.read()
+    laughs = os.path.join(tmp, "laughs.docx")
+    make_docx(laughs, random.Random(1), billion_laughs_docx_xml())
+    with open(laughs, "rb") as f:
+        files["laughs.docx"] = f.read()
+    files["huge.png"] = huge_png_header(30000, 30000)
+    files["deep.eml"] = nested_mime(100).encode()
+    return files

@@ -140,22 +140,7 @@ def test_ocr(tmp):
 
 
 def hostile_files(tmp):
-    files = {}
-    full = os.path.join(tmp, "full.pdf")
-    md.make_pdf(full, pages=3)
-    with open(full, "rb") as f:
-        data = f.read()
-    files["truncated.pdf"] = data[: len(data) // 2]
-    bomb = os.path.join(tmp, "bomb.docx")
-    md.make_zip_bomb_docx(bomb, expanded_mib=80)
-    with open(bomb, "rb") as f:
-        files["bomb.docx"] = f.read()
-    laughs = os.path.join(tmp, "laughs.docx")
-    md.make_docx(laughs, random.Random(1), md.billion_laughs_docx_xml())
-    with open(laughs, "rb") as f:
-        files["laughs.docx"] = f.read()
-    files["huge.png"] = md.huge_png_header(30000, 30000)
-    files["deep.eml"] = md.nested_mime(100).encode()
+    files = md.hostile_documents(tmp)
     files["random.bin"] = random.Random(5).randbytes(64 << 10)
     files["zip.bin"] = b"PK\x03\x04" + random.Random(6).randbytes(4000)
     for name, data in files.items():

@@ -18,7 +18,6 @@ record) without holding it: its peak RSS may grow by 24 MiB at most over
 the idle daemon's.
 """
 
-import io
 import os
 import random
 import signal
@@ -36,24 +35,6 @@ GROWTH_LIMIT = 24 << 20
 KIB = 1024
 
 
-def pdf_of(objects, prev_self=False):
-    """A PDF of `objects` (numbered from 1) with a correct xref table."""
-    out = io.BytesIO()
-    out.write(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
-    offsets = []
-    for i, body in enumerate(objects, 1):
-        offsets.append(out.tell())
-        out.write(b"%d 0 obj\n" % i + body + b"\nendobj\n")
-    xref = out.tell()
-    out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1))
-    for off in offsets:
-        out.write(b"%010d 00000 n \n" % off)
-    prev = b" /Prev %d" % xref if prev_self else b""
-    out.write(b"trailer\n<< /Size %d /Root 1 0 R%s >>\nstartxref\n%d\n%%%%EOF\n"
-              % (len(objects) + 1, prev, xref))
-    return out.getvalue()
-
-
 def looping_pdfs():
     stream = b"BT /F1 18 Tf 72 720 Td (loop text) Tj ET"
     catalog = b"<< /Type /Catalog /Pages 2 0 R >>"
@@ -61,31 +42,16 @@ def looping_pdfs():
             b" /Resources << /Font << /F1 5 0 R >> >> >>")
     content = b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream"
     font = b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"
-    own_kid = pdf_of([catalog, b"<< /Type /Pages /Kids [2 0 R 3 0 R] /Count 2 >>", page, content,
+    own_kid = md.pdf_of([catalog, b"<< /Type /Pages /Kids [2 0 R 3 0 R] /Count 2 >>", page, content,
                       font], prev_self=True)
-    upward = pdf_of([catalog, b"<< /Type /Pages /Kids [6 0 R 6 0 R] /Count 2000000000 >>", page,
+    upward = md.pdf_of([catalog, b"<< /Type /Pages /Kids [6 0 R 6 0 R] /Count 2000000000 >>", page,
                      content, font,
                      b"<< /Type /Pages /Parent 2 0 R /Kids [2 0 R 6 0 R 3 0 R] /Count 1000000000 >>"])
     return own_kid, upward
 
 
 def hostile_files(tmp):
-    files = {}
-    full = os.path.join(tmp, "full.pdf")
-    md.make_pdf(full, pages=3)
-    with open(full, "rb") as f:
-        data = f.read()
-    files["truncated.pdf"] = data[: len(data) // 2]
-    bomb = os.path.join(tmp, "bomb.docx")
-    md.make_zip_bomb_docx(bomb, expanded_mib=80)
-    with open(bomb, "rb") as f:
-        files["bomb.docx"] = f.read()
-    laughs = os.path.join(tmp, "laughs.docx")
-    md.make_docx(laughs, random.Random(1), md.billion_laughs_docx_xml())
-    with open(laughs, "rb") as f:
-        files["laughs.docx"] = f.read()
-    files["huge.png"] = md.huge_png_header(30000, 30000)
-    files["deep.eml"] = md.nested_mime(100).encode()
+    files = md.hostile_documents(tmp)
     files["loop-kids.pdf"], files["loop-up.pdf"] = looping_pdfs()
     files["random.bin"] = random.Random(5).randbytes(BIG_BYTES)
     return files

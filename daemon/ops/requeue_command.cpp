@@ -277,8 +277,11 @@ int runRequeueChanged(const config::Config& config, const std::string& only_pipe
     out << "pipeline " << p.name << ": " << changed.size()
         << " files answered under another prompt version than " << version
         << (dry_run ? " (dry run: nothing sent)" : ": sending them again") << '\n';
+    if (dry_run) {
+      continue;
+    }
     std::size_t sent = 0;
-    for (const auto& [rel, stale] : dry_run ? decltype(changed){} : changed) {
+    for (const auto& [rel, stale] : changed) {
       if (requeueChangedFile(p, rel, stale, **ledger, err)) {
         ++sent;
       } else {
@@ -286,9 +289,7 @@ int runRequeueChanged(const config::Config& config, const std::string& only_pipe
             << ": its source is neither in the done folder nor in a watched one; skipped\n";
       }
     }
-    if (!dry_run) {
-      out << "pipeline " << p.name << ": requeued " << sent << " files\n";
-    }
+    out << "pipeline " << p.name << ": requeued " << sent << " files\n";
   }
   if (!known) {
     err << "dropd requeue: no pipeline named " << only_pipeline << '\n';

@@ -81,11 +81,20 @@ CREATE TABLE extract_tries (
 ) WITHOUT ROWID;
 )sql";
 
+// Schema v4 adds the prompt version a done row's result was made under
+// (docs/pipeline.md, "Prompt versions"): dedupe only points a file at an
+// earlier result made under the version the config gives now. '' is a
+// row from before v4, which matches no version.
+constexpr std::string_view kSchemaV4 = R"sql(
+ALTER TABLE jobs ADD COLUMN prompt_version TEXT NOT NULL DEFAULT '';
+)sql";
+
 // Step i takes the schema from version i to i + 1, all steps of one open in
 // one transaction. Version 0 is a file with no tables and no application_id:
 // a new file, or an empty one left by a dropd that crashed while creating it.
 // Append new steps; never edit a released one.
-constexpr std::array<std::string_view, 3> kMigrations = {kSchemaV1, kSchemaV2, kSchemaV3};
+constexpr std::array<std::string_view, 4> kMigrations = {kSchemaV1, kSchemaV2, kSchemaV3,
+                                                         kSchemaV4};
 
 constexpr int kBusyTimeoutMs = 5000;
 

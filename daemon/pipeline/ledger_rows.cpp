@@ -26,7 +26,7 @@ using sql::columnText;
 // The column order every SELECT returns and kUpsert binds (1-based there).
 #define DROPD_LEDGER_COLUMNS                                                                    \
   "pipeline, rel, dev, ino, size, mtime_ns, sha256, state, attempts, last_error, result_path, " \
-  "source_moved_to, created_at, updated_at"
+  "source_moved_to, created_at, updated_at, prompt_version"
 
 enum Column : int {
   kPipeline,
@@ -43,6 +43,7 @@ enum Column : int {
   kSourceMovedTo,
   kCreatedAt,
   kUpdatedAt,
+  kPromptVersion,
   kColumnCount,
 };
 
@@ -52,11 +53,12 @@ constexpr std::array<const char*, 11> kSql = {
     "COMMIT",
     "ROLLBACK",
     "INSERT INTO jobs (" DROPD_LEDGER_COLUMNS
-    ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"
+    ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"
     " ON CONFLICT (pipeline, rel, dev, ino, size, mtime_ns) DO UPDATE SET"
     " sha256 = excluded.sha256, state = excluded.state, attempts = excluded.attempts,"
     " last_error = excluded.last_error, result_path = excluded.result_path,"
-    " source_moved_to = excluded.source_moved_to, updated_at = excluded.updated_at",
+    " source_moved_to = excluded.source_moved_to, updated_at = excluded.updated_at,"
+    " prompt_version = excluded.prompt_version",
     "SELECT " DROPD_LEDGER_COLUMNS " FROM jobs ORDER BY id",
     "SELECT " DROPD_LEDGER_COLUMNS " FROM jobs WHERE pipeline = ?1 ORDER BY id",
     // No index since schema v2 (ledger.cpp): a scan of the pipeline's rows.
@@ -111,6 +113,7 @@ int bindRow(sqlite3_stmt* stmt, const LedgerRow& row) {
       bindText(stmt, kSourceMovedTo + 1, row.source_moved_to.native()),
       sqlite3_bind_int64(stmt, kCreatedAt + 1, row.created_at.time_since_epoch().count()),
       sqlite3_bind_int64(stmt, kUpdatedAt + 1, row.updated_at.time_since_epoch().count()),
+      bindText(stmt, kPromptVersion + 1, row.prompt_version),
   };
   for (const int rc : rcs) {
     if (rc != SQLITE_OK) {
@@ -149,6 +152,7 @@ std::optional<LedgerRow> readRow(sqlite3_stmt* stmt) {
       std::chrono::sys_seconds(std::chrono::seconds(sqlite3_column_int64(stmt, kCreatedAt)));
   row.updated_at =
       std::chrono::sys_seconds(std::chrono::seconds(sqlite3_column_int64(stmt, kUpdatedAt)));
+  row.prompt_version = columnText(stmt, kPromptVersion);
   return row;
 }
 

@@ -85,7 +85,10 @@ PipelineCounters Pipeline::counters() const {
 }
 
 void Pipeline::preloadRow(LedgerRow&& row) {
-  if (needsRows() && row.state == LedgerState::kDone && !row.sha256.empty()) {
+  // Only results made under the prompt version the config gives now: an
+  // answer to another prompt is no answer for this content.
+  if (needsRows() && row.state == LedgerState::kDone && !row.sha256.empty() &&
+      row.prompt_version == prompt_version_) {
     finished_.addHash(row.sha256, row.result_path);  // rows come oldest first
   }
 }
@@ -168,6 +171,7 @@ LedgerRow Pipeline::ledgerRow(const Job& job, const file::CommitItem& item, Wall
   row.identity = job.identity;
   row.sha256 = job.stats ? job.stats->sha256 : std::string();
   row.state = job.succeeded() ? LedgerState::kDone : LedgerState::kFailed;
+  row.prompt_version = job.succeeded() ? prompt_version_ : std::string();
   row.attempts = job.requestsSent();
   row.last_error = job.failure
                        ? std::string(toString(job.failure->kind)) + ": " + job.failure->message

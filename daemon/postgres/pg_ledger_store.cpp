@@ -26,7 +26,7 @@ namespace p = params;
   " AND size = $5::bigint AND mtime_ns = $6::bigint"
 #define DROPD_PG_COLUMNS                                                                        \
   "pipeline, rel, dev, ino, size, mtime_ns, sha256, state, attempts, last_error, result_path, " \
-  "source_moved_to, created_at, updated_at"
+  "source_moved_to, created_at, updated_at, prompt_version"
 
 // One batch, one statement: the rows as arrays, unnested; the upsert keeps
 // the first created_at; the tries of rows that went through extraction end
@@ -34,7 +34,7 @@ namespace p = params;
 constexpr const char* kRecordSql =
     "WITH k AS (SELECT * FROM unnest($1::text[], $2::bytea[], $3::bigint[], $4::bigint[],"
     " $5::bigint[], $6::bigint[], $7::text[], $8::bigint[], $9::bigint[], $10::bytea[],"
-    " $11::bytea[], $12::bytea[], $13::bigint[], $14::bigint[], $15::bool[])"
+    " $11::bytea[], $12::bytea[], $13::bigint[], $14::bigint[], $15::text[], $16::bool[])"
     " AS u(" DROPD_PG_COLUMNS
     ", extracted)),"
     " up AS (INSERT INTO dropd_jobs (" DROPD_PG_COLUMNS ") SELECT " DROPD_PG_COLUMNS
@@ -42,13 +42,14 @@ constexpr const char* kRecordSql =
     " dev = excluded.dev, sha256 = excluded.sha256, state = excluded.state, attempts = "
     "excluded.attempts,"
     " last_error = excluded.last_error, result_path = excluded.result_path,"
-    " source_moved_to = excluded.source_moved_to, updated_at = excluded.updated_at RETURNING 1),"
+    " source_moved_to = excluded.source_moved_to, updated_at = excluded.updated_at,"
+    " prompt_version = excluded.prompt_version RETURNING 1),"
     " cleared AS (DELETE FROM dropd_extract_tries t USING k WHERE k.extracted"
     " AND t.pipeline = k.pipeline AND t.rel = k.rel AND t.ino = k.ino"
     " AND t.size = k.size AND t.mtime_ns = k.mtime_ns RETURNING 1)"
     " SELECT (SELECT count(*) FROM up), (SELECT count(*) FROM cleared)";
 
-// kRecordSql fenced by the claims ($16 the holder): a row is written only
+// kRecordSql fenced by the claims ($17 the holder): a row is written only
 // where this holder's claim of its key is still there, and that claim is
 // deleted in the same statement, so a holder that lost its lease (expired
 // and taken by another instance) writes nothing. Returns the written rows'
@@ -56,18 +57,20 @@ constexpr const char* kRecordSql =
 constexpr const char* kRecordClaimedSql =
     "WITH k AS (SELECT * FROM unnest($1::text[], $2::bytea[], $3::bigint[], $4::bigint[],"
     " $5::bigint[], $6::bigint[], $7::text[], $8::bigint[], $9::bigint[], $10::bytea[],"
-    " $11::bytea[], $12::bytea[], $13::bigint[], $14::bigint[], $15::bool[]) WITH ORDINALITY"
+    " $11::bytea[], $12::bytea[], $13::bigint[], $14::bigint[], $15::text[], $16::bool[]) WITH "
+    "ORDINALITY"
     " AS u(" DROPD_PG_COLUMNS
     ", extracted, i)),"
-    " held AS (DELETE FROM dropd_claims c USING k WHERE c.holder = $16::text"
+    " held AS (DELETE FROM dropd_claims c USING k WHERE c.holder = $17::text"
     " AND c.pipeline = k.pipeline AND c.rel = k.rel AND c.ino = k.ino AND c.size = k.size"
     " AND c.mtime_ns = k.mtime_ns RETURNING k.*),"
     " up AS (INSERT INTO dropd_jobs (" DROPD_PG_COLUMNS ", holder) SELECT " DROPD_PG_COLUMNS
-    ", $16::text FROM held ON CONFLICT (pipeline, rel, ino, size, mtime_ns) DO UPDATE SET"
+    ", $17::text FROM held ON CONFLICT (pipeline, rel, ino, size, mtime_ns) DO UPDATE SET"
     " dev = excluded.dev, sha256 = excluded.sha256, state = excluded.state,"
     " attempts = excluded.attempts, last_error = excluded.last_error,"
     " result_path = excluded.result_path, source_moved_to = excluded.source_moved_to,"
-    " updated_at = excluded.updated_at, holder = excluded.holder RETURNING 1),"
+    " updated_at = excluded.updated_at, prompt_version = excluded.prompt_version,"
+    " holder = excluded.holder RETURNING 1),"
     " cleared AS (DELETE FROM dropd_extract_tries t USING held k WHERE k.extracted"
     " AND t.pipeline = k.pipeline AND t.rel = k.rel AND t.ino = k.ino"
     " AND t.size = k.size AND t.mtime_ns = k.mtime_ns RETURNING 1)"
@@ -158,7 +161,7 @@ Picked lastOfEachKey(const std::vector<LedgerRow>& rows) {
 }
 
 std::vector<PgParam> recordParams(const std::vector<LedgerRow>& rows, const Picked& picked) {
-  std::array<p::ArrayLiteral, 15> a;
+  std::array<p::ArrayLiteral, 16> a;
   for (const std::size_t i : picked.rows) {
     const LedgerRow* r = &rows[i];
     a[0].addText(r->pipeline);
@@ -175,7 +178,8 @@ std::vector<PgParam> recordParams(const std::vector<LedgerRow>& rows, const Pick
     a[11].addBytes(r->source_moved_to.native());
     a[12].addInt(r->created_at.time_since_epoch().count());
     a[13].addInt(r->updated_at.time_since_epoch().count());
-    a[14].addBool(r->extracted);
+    a[14].addText(r->prompt_version);
+    a[15].addBool(r->extracted);
   }
   std::vector<PgParam> out;
   for (p::ArrayLiteral& literal : a) {
@@ -203,6 +207,7 @@ LedgerRow readRow(const PgResult& res, int i) {
   row.source_moved_to = res.bytesAt(i, 11);
   row.created_at = std::chrono::sys_seconds(std::chrono::seconds(res.int64At(i, 12)));
   row.updated_at = std::chrono::sys_seconds(std::chrono::seconds(res.int64At(i, 13)));
+  row.prompt_version = res.bytesAt(i, 14);
   return row;
 }
 
@@ -330,7 +335,7 @@ void PgLedgerStore::nextPage(std::string pipeline, std::int64_t after, std::size
         std::int64_t last = 0;
         for (int i = 0; i < r->rows(); ++i) {
           rows.push_back(readRow(*r, i));
-          last = r->int64At(i, 14);
+          last = r->int64At(i, 15);
         }
         const bool end = rows.size() < page_rows;
         if (!rows.empty()) {

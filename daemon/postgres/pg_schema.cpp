@@ -91,7 +91,14 @@ ALTER TABLE dropd_claims ADD PRIMARY KEY (pipeline, rel, ino, size, mtime_ns);
 ALTER TABLE dropd_claims ADD COLUMN since timestamptz NOT NULL DEFAULT now();
 )sql";
 
-constexpr std::array<std::string_view, 3> kMigrations = {kSchemaV1, kSchemaV2, kSchemaV3};
+// Schema v4: the prompt version a done row's result was made under, as
+// SQLite's v4 (ledger.cpp); '' for rows from before.
+constexpr std::string_view kSchemaV4 = R"sql(
+ALTER TABLE dropd_jobs ADD COLUMN prompt_version text NOT NULL DEFAULT '';
+)sql";
+
+constexpr std::array<std::string_view, 4> kMigrations = {kSchemaV1, kSchemaV2, kSchemaV3,
+                                                         kSchemaV4};
 
 // "drpd" then 1: the lock every dropd takes to migrate.
 constexpr std::int64_t kMigrationLock = 7237971125936848897;

@@ -5,7 +5,9 @@ another name) and `other.txt`: `copy.txt`'s result says `duplicate_of` the
 first result and has no `llm` section, and only `other.txt` is sent. The
 hashes came from the ledger at start, so this holds across runs; within one
 daemon run a later copy is recognised too. Without dedupe the same copy is
-sent.
+sent. After a prompt edit the same content is sent once more (dedupe
+keys on content and prompt version), and later copies point at that new
+result.
 """
 
 import json
@@ -16,8 +18,8 @@ import tempfile
 import dropd_e2e as e2e
 
 
-def config_with_dedupe(config, root, url, dedupe):
-    dirs = e2e.write_config(config, root, url, rescan="0")
+def config_with_dedupe(config, root, url, dedupe, prompt_user="{{path}}\n{{content}}"):
+    dirs = e2e.write_config(config, root, url, rescan="0", prompt_user=prompt_user)
     if dedupe:
         with open(config, "a", encoding="utf-8") as f:
             f.write("    dedupe: sha256\n")
@@ -66,12 +68,35 @@ def main():
                 dropd.kill()
             e2e.note("within one daemon run a later copy is a duplicate too")
 
+            # Another prompt: the earlier answer is no answer to it, so the
+            # same content is sent again (dedupe keys on content + version).
+            config_with_dedupe(config, os.path.join(work, "on"), fake.url, True,
+                               prompt_user="Summarise {{path}}:\n{{content}}")
+            e2e.write_files(dirs["inbox"], {"again.txt": body})
+            third = e2e.run_dropd(["--config", config, "--once"])
+            e2e.check(third.returncode == 0, f"third run exit {third.returncode}")
+            e2e.check(len(fake.requests()) == 4,
+                      f"{len(fake.requests())} requests: the copy under a new prompt was not sent")
+            again = e2e.load_json(os.path.join(dirs["outbox"], "again.txt.json"))
+            first_doc = e2e.load_json(os.path.join(dirs["outbox"], "a.txt.json"))
+            e2e.check("duplicate_of" not in again and "llm" in again, json.dumps(again)[:200])
+            e2e.check(again["prompt_version"] != first_doc["prompt_version"],
+                      "the new prompt has the old version")
+            e2e.write_files(dirs["inbox"], {"again-copy.txt": body})
+            fourth = e2e.run_dropd(["--config", config, "--once"])
+            e2e.check(fourth.returncode == 0, f"fourth run exit {fourth.returncode}")
+            e2e.check(len(fake.requests()) == 4, f"{len(fake.requests())} requests")
+            copy2 = e2e.load_json(os.path.join(dirs["outbox"], "again-copy.txt.json"))
+            e2e.check(copy2.get("duplicate_of") == os.path.join(dirs["outbox"], "again.txt.json"),
+                      f"duplicate_of {copy2.get('duplicate_of')!r}: not the new version's result")
+            e2e.note("a prompt edit: the same content is sent once more, then deduped on it")
+
             plain = os.path.join(work, "plain.yaml")
             pdirs = config_with_dedupe(plain, os.path.join(work, "off"), fake.url, False)
             e2e.write_files(pdirs["inbox"], {"a.txt": body, "b.txt": body})
             off = e2e.run_dropd(["--config", plain, "--once"])
             e2e.check(off.returncode == 0, f"run without dedupe exit {off.returncode}")
-            e2e.check(len(fake.requests()) == 5, f"{len(fake.requests())} requests without dedupe")
+            e2e.check(len(fake.requests()) == 6, f"{len(fake.requests())} requests without dedupe")
             doc = e2e.load_json(os.path.join(pdirs["outbox"], "b.txt.json"))
             e2e.check("duplicate_of" not in doc and "llm" in doc, json.dumps(doc)[:200])
             e2e.note("without dedupe both copies are sent")

@@ -70,6 +70,7 @@ LedgerRow makeRow(std::string rel, std::uint64_t ino, LedgerState state = Ledger
                   .mtime = std::chrono::system_clock::time_point{1'700'000'000'123'456'789ns}};
   row.sha256 = std::string(64, 'a');
   row.state = state;
+  row.prompt_version = state == LedgerState::kDone ? "p1-0123456789abcdef" : "";
   row.attempts = 1;
   row.last_error = state == LedgerState::kFailed ? "HTTP 400: bad request" : "";
   row.result_path = "/out/" + row.rel + ".json";

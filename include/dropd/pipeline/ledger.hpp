@@ -67,6 +67,9 @@ struct LedgerRow {
   // Set by the caller from its clock. An upsert keeps the first created_at.
   std::chrono::sys_seconds created_at{};
   std::chrono::sys_seconds updated_at{};
+  // The prompt version (prompt_version.hpp) its result was made under;
+  // dedupe's key with sha256. Empty for failed rows and rows before it.
+  std::string prompt_version;
   // Not stored: the file went through extraction, so record() also ends its
   // extraction tries (ExtractTries) in the same transaction.
   bool extracted = false;

@@ -212,8 +212,7 @@ void writeEndpoints(Writer& w, const StatusModel& model, const StatusParts& part
     const bool open = d->gate().limiter().breaker().state() != throttle::BreakerState::kClosed;
     w.sample("dropd_endpoint_breaker_open", {"endpoint", d->name()}, open ? 1 : 0);
   }
-  w.family("dropd_budget_tokens_used", "gauge",
-           "Tokens counted against a budget.tokens_per_day this UTC day.");
+  w.family("dropd_budget_tokens_used", "gauge", "Tokens counted against a budget this UTC day.");
   for (const auto& d : parts.dispatchers) {
     for (const auto& b : d->budgets()) {
       w.sample("dropd_budget_tokens_used", {"scope", b.scope, "name", b.name},
@@ -224,6 +223,15 @@ void writeEndpoints(Writer& w, const StatusModel& model, const StatusParts& part
   for (const auto& d : parts.dispatchers) {
     for (const auto& b : d->budgets()) {
       w.sample("dropd_budget_spent", {"scope", b.scope, "name", b.name}, b.spent ? 1 : 0);
+    }
+  }
+  w.family("dropd_budget_cost", "gauge",
+           "What this UTC day's tokens cost at budget.cost_per_1k_tokens (its currency).");
+  for (const auto& d : parts.dispatchers) {
+    for (const auto& b : d->budgets()) {
+      if (b.cost_per_1k_tokens) {
+        w.sample("dropd_budget_cost", {"scope", b.scope, "name", b.name}, b.cost_today);
+      }
     }
   }
 }

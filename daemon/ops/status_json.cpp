@@ -99,15 +99,20 @@ Readiness readiness(const StatusParts& parts) {
   return {true, ""};
 }
 
-// budget.tokens_per_day of the endpoint and its pipelines, those set.
+// The budgets of the endpoint and its pipelines, those set: a limit
+// (tokens_per_day, null without one) and what the day cost at the price.
 ordered_json budgetsJson(const pipeline::Dispatcher& d) {
   ordered_json out = ordered_json::array();
   for (const auto& b : d.budgets()) {
+    const auto price = b.cost_per_1k_tokens;
     out.push_back({{"scope", b.scope},
                    {"name", b.name},
-                   {"tokens_per_day", b.tokens_per_day},
+                   {"tokens_per_day",
+                    b.tokens_per_day != 0 ? ordered_json(b.tokens_per_day) : ordered_json(nullptr)},
                    {"used_today", b.used_today},
-                   {"spent", b.spent}});
+                   {"spent", b.spent},
+                   {"cost_per_1k_tokens", price ? ordered_json(*price) : ordered_json(nullptr)},
+                   {"cost_today", price ? ordered_json(b.cost_today) : ordered_json(nullptr)}});
   }
   return out;
 }

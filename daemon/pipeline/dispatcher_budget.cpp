@@ -14,21 +14,25 @@ void Dispatcher::useBudgetBook(BudgetBook& book) {
 }
 
 void Dispatcher::setPipelineBudget(std::size_t pipeline, const std::string& name,
-                                   std::uint64_t tokens_per_day) {
-  pipeline_budgets_[pipeline] = {name, &book_->at("pipeline:" + name, tokens_per_day)};
+                                   const config::Budget& budget) {
+  pipeline_budgets_[pipeline] = {name, &book_->at("pipeline:" + name, budget.tokens_per_day),
+                                 budget.cost_per_1k_tokens};
 }
 
 std::vector<Dispatcher::BudgetView> Dispatcher::budgets() const {
   const WallTime now = clock_.wallNow();
   std::vector<BudgetView> out;
-  const auto add = [&](std::string scope, const std::string& name, const throttle::DailyBudget& b) {
-    if (b.limit() != 0) {
-      out.push_back({std::move(scope), name, b.limit(), b.usedToday(now), b.spent(now)});
+  const auto add = [&](std::string scope, const std::string& name, const throttle::DailyBudget& b,
+                       std::optional<double> price) {
+    if (b.limit() != 0 || price) {
+      const std::uint64_t used = b.usedToday(now);
+      const double cost = price ? static_cast<double>(used) / 1000.0 * *price : 0.0;
+      out.push_back({std::move(scope), name, b.limit(), used, b.spent(now), price, cost});
     }
   };
-  add("endpoint", endpoint_.name, *endpoint_budget_);
+  add("endpoint", endpoint_.name, *endpoint_budget_, endpoint_.budget.cost_per_1k_tokens);
   for (const auto& [index, p] : pipeline_budgets_) {
-    add("pipeline", p.name, *p.budget);
+    add("pipeline", p.name, *p.budget, p.cost_per_1k_tokens);
   }
   return out;
 }

@@ -53,7 +53,7 @@ Pipeline::Pipeline(Deps deps, const config::Pipeline& config, const config::Endp
                deps.claims != nullptr ? std::hash<std::string>{}(deps.claims->holder()) | 1 : 0},
               config_) {
   deps_.budget.addReader([this] { pump(); });
-  deps_.dispatcher.setPipelineBudget(index, config.name, config.budget.tokens_per_day);
+  deps_.dispatcher.setPipelineBudget(index, config.name, config.budget);
   if (config_.extract) {
     const config::Extract& e = *config_.extract;
     const auto secs = std::chrono::ceil<std::chrono::seconds>(e.timeout).count();

@@ -138,7 +138,9 @@ void Pipeline::startRead(Intake::Pending pending) {
        std::nullopt,
        config_.name,
        job->rel},
-      {}};
+      {},
+      false,
+      std::nullopt};
   // A binary file's bytes are sent only with `binary: send` and no
   // `extract:` (dropd-extract reads the file itself): else they are measured
   // and dropped as they are read.
@@ -239,7 +241,7 @@ void Pipeline::queueRead(std::shared_ptr<std::unique_ptr<Job>> job, const Intake
   const Status queued = uv::queueWork<ReadIn, ReadOut>(
       deps_.loop, std::move(read.in), readAndBuild, [this, job, pending](Result<ReadOut> out) {
         DROPD_CHECK(out.has_value(), "read work cancelled");
-        readEnded(std::move(*job), pending, ReadDone{{}, std::move(*out)});
+        readEnded(std::move(*job), pending, ReadDone{{}, std::move(*out), false, std::nullopt});
       });
   DROPD_CHECK(queued.has_value(), "uv_queue_work for a read");
 }

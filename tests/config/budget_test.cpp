@@ -11,8 +11,23 @@ TEST_CASE("budget.tokens_per_day is read for endpoints and pipelines", "[config]
       "b.yaml");
   CHECK(config.endpoints.at(0).budget.tokens_per_day == 5000);
   CHECK(config.pipelines.at(0).budget.tokens_per_day == 700);
+  CHECK_FALSE(config.pipelines.at(0).budget.cost_per_1k_tokens.has_value());
 
-  for (const char* bad : {"budget: { tokens_per_day: 0 }", "budget: {}", "budget: { cost: 1 }"}) {
+  const auto priced = dropd::config::loadConfigString(
+      "endpoints:\n  l:\n    url: http://127.0.0.1:8089/v1\n"
+      "    budget: { cost_per_1k_tokens: 0.15 }\n"
+      "pipelines:\n  - watch: [/srv/in]\n    endpoint: l\n    output: { dir: /srv/out }\n"
+      "    budget: { tokens_per_day: 700, cost_per_1k_tokens: 2 }\n",
+      "b.yaml");
+  CHECK(priced.endpoints.at(0).budget.tokens_per_day == 0);  // a price alone: no limit
+  CHECK(priced.endpoints.at(0).budget.cost_per_1k_tokens == 0.15);
+  CHECK(priced.pipelines.at(0).budget.cost_per_1k_tokens == 2.0);
+
+  for (const char* bad : {"budget: { tokens_per_day: 0 }", "budget: {}", "budget: { cost: 1 }",
+                          "budget: { cost_per_1k_tokens: -1 }",
+                          "budget: { cost_per_1k_tokens: 1e3 }",
+                          "budget: { cost_per_1k_tokens: abc }",
+                          "budget: { cost_per_1k_tokens: 2000000 }"}) {
     INFO(bad);
     CHECK_THROWS_AS(
         dropd::config::loadConfigString(

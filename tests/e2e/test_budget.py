@@ -5,7 +5,8 @@ them go.
 The endpoint's budget is 300 tokens; 20 files of ~100 bytes each cost
 ~60 tokens a request with the fake's usage. dropd sends a few, logs
 budget.spent once, and /status and /metrics show the budget spent, with
-the day's count at most one request over the limit. SIGHUP with a budget
+the day's count at most one request over the limit, and what it cost at
+budget.cost_per_1k_tokens. SIGHUP with a budget
 of 1,000,000 sends the rest: every file ends with a result.
 
 Then `--once` on the same budget: a spent budget heals only at 00:00 UTC,
@@ -24,6 +25,7 @@ import tempfile
 import dropd_e2e as e2e
 
 LIMIT = 300
+PRICE = 0.25  # per 1k tokens: reported, never a limit
 
 
 def get(port, path):
@@ -41,7 +43,8 @@ def write(config, root, url, tokens):
     with open(config, encoding="utf-8") as f:
         text = f.read()
     text = text.replace("    model: e2e-model\n",
-                        f"    model: e2e-model\n    budget: {{ tokens_per_day: {tokens} }}\n")
+                        f"    model: e2e-model\n    budget: {{ tokens_per_day: {tokens},"
+                        f" cost_per_1k_tokens: {PRICE} }}\n")
     text += "status:\n  listen: \"127.0.0.1:0\"\n"
     with open(config, "w", encoding="utf-8") as f:
         f.write(text)
@@ -90,12 +93,19 @@ def main():
                 e2e.check(len(budgets) == 1 and budgets[0]["spent"], f"budgets {budgets}")
                 used = budgets[0]["used_today"]
                 e2e.check(LIMIT <= used < LIMIT + 120, f"used_today {used}")
+                e2e.check(budgets[0]["cost_per_1k_tokens"] == PRICE and
+                          abs(budgets[0]["cost_today"] - used / 1000 * PRICE) < 1e-9,
+                          f"cost in /status {budgets[0]}")
                 status, body = get(port, "/readyz")
                 e2e.check(status == 503 and "budget.tokens_per_day" in body,
                           f"/readyz {status} {body}")
                 _, metrics = get(port, "/metrics")
                 e2e.check('dropd_budget_spent{scope="endpoint",name="fake"} 1' in metrics,
                           "dropd_budget_spent is not 1")
+                cost = re.search(r'^dropd_budget_cost\{scope="endpoint",name="fake"\} (\S+)$',
+                                 metrics, re.M)
+                e2e.check(cost is not None and abs(float(cost.group(1)) - used / 1000 * PRICE) < 1e-6,
+                          f"dropd_budget_cost {cost.group(0) if cost else None}")
                 e2e.check(not os.listdir(dirs["failed"]) if os.path.isdir(dirs["failed"]) else True,
                           "a file failed while the budget was spent")
                 e2e.check(len(fake.requests()) == sent, "sent more while the budget was spent")

@@ -131,8 +131,9 @@ TEST_CASE("An endpoint budget stops sending at N and resumes the next UTC day", 
 
 TEST_CASE("A pipeline budget sets its jobs aside and lets the others go", "[pipeline]") {
   Fixture f(endpoint(0));
-  f.dispatcher->setPipelineBudget(0, "capped", 300);
-  f.dispatcher->setPipelineBudget(1, "free", 0);
+  f.dispatcher->setPipelineBudget(0, "capped",
+                                  {.tokens_per_day = 300, .cost_per_1k_tokens = std::nullopt});
+  f.dispatcher->setPipelineBudget(1, "free", {});
   const auto capped = names("c", 6);
   const auto free = names("f", 6);
   for (std::size_t i = 0; i < capped.size(); ++i) {

@@ -122,8 +122,9 @@ pipelines:
     budget = std::make_unique<dropd::pipeline::ReadBudget>(config.endpoints[0].limits.max_in_flight,
                                                            *sink);
     pipeline = std::make_unique<Pipeline>(
-        Pipeline::Deps{loop.get(), clock, *log, *dispatcher, *sink, *budget}, config.pipelines[0],
-        config.endpoints[0], 0);
+        Pipeline::Deps{
+            loop.get(), clock, *log, *dispatcher, *sink, *budget, nullptr, nullptr, {}, nullptr},
+        config.pipelines[0], config.endpoints[0], 0);
   }
 
   ~Harness() {

@@ -111,7 +111,8 @@ pipelines:
       CHECK(e.at == clock.wallNow());
     });
     pipeline = std::make_unique<Pipeline>(
-        Pipeline::Deps{loop.get(), clock, *log, *dispatcher, *sink, *budget, nullptr, &events},
+        Pipeline::Deps{
+            loop.get(), clock, *log, *dispatcher, *sink, *budget, nullptr, &events, {}, nullptr},
         config.pipelines[0], config.endpoints[0], 0);
   }
   ~Harness() {

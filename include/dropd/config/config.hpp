@@ -93,6 +93,9 @@ struct Limits {
 // budget: a hard stop on tokens per UTC day (docs/config.md, "Budgets").
 struct Budget {
   std::uint64_t tokens_per_day = 0;  // 0: no budget
+  // What 1,000 tokens (prompt and completion alike) cost, in the
+  // operator's currency: only reported (status, metrics), never a limit.
+  std::optional<double> cost_per_1k_tokens;
 };
 
 struct RetryPolicy {

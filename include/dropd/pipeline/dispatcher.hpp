@@ -110,15 +110,17 @@ class Dispatcher {
   // `book` keeps the day's counts across reloads (ops); call before submit.
   void useBudgetBook(BudgetBook& book);
   void setPipelineBudget(std::size_t pipeline, const std::string& name,
-                         std::uint64_t tokens_per_day);
+                         const config::Budget& budget);
   struct BudgetView {
     std::string scope;  // "endpoint" or "pipeline"
     std::string name;
-    std::uint64_t tokens_per_day = 0;
+    std::uint64_t tokens_per_day = 0;  // 0: none (a cost only)
     std::uint64_t used_today = 0;
     bool spent = false;
+    std::optional<double> cost_per_1k_tokens;
+    double cost_today = 0;  // used_today at that price; 0 without one
   };
-  // Every budget with a limit, the endpoint's first.
+  // Every budget with a limit or a cost, the endpoint's first.
   [[nodiscard]] std::vector<BudgetView> budgets() const;
   // What the day's end does, for tests that move a ManualClock past it.
   void budgetWindowForTest() { onBudgetWindow(); }
@@ -138,6 +140,7 @@ class Dispatcher {
   struct PipelineBudget {
     std::string name;
     throttle::DailyBudget* budget = nullptr;  // in *book_
+    std::optional<double> cost_per_1k_tokens;
   };
   struct Backoff {
     Entry entry;

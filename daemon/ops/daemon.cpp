@@ -241,6 +241,9 @@ int Daemon::run(bool once, std::optional<std::chrono::milliseconds> give_up_afte
   }
   makeFolders(s.config, s.log);
   removeStaleTemps(s);
+  const auto budgets_file = s.config.state_dir / "budgets.json";
+  restoreBudgets(budgets_file, s.budget_book, s.clock.wallNow(), s.log);
+  s.budget_saver.emplace(s.loop->get(), budgets_file, s.log);
   buildParts(s);
   if (!preloadRows(s) || !startStatus(s)) {
     return kExitRuntime;
@@ -263,6 +266,8 @@ int Daemon::run(bool once, std::optional<std::chrono::milliseconds> give_up_afte
                   ->startRepeat(kTick, kTick,
                                 [&s] {
                                   tickStatus(s);
+                                  s.budget_saver->maybeSave(s.budget_book, s.clock.wallNow(),
+                                                            s.clock.now());
                                   maybeRebuild(s);
                                   if (!s.sink) {
                                     return;  // a failed reload left nothing to run
@@ -278,6 +283,7 @@ int Daemon::run(bool once, std::optional<std::chrono::milliseconds> give_up_afte
              s.pipelines.size(), s.config.endpoints.size(), s.instance);
   startPipelines(s);
   s.loop->run();
+  s.budget_saver->saveNow(s.budget_book, s.clock.wallNow());
   if (once) {
     const int code = printSummary(s);
     if (s.gave_up) {

@@ -156,7 +156,7 @@ bool poolWorkPending(const Daemon::State& s) {
       return true;
     }
   }
-  return s.sink->committing();
+  return s.sink->committing() || (s.budget_saver && s.budget_saver->saving());
 }
 
 bool everythingIdle(const Daemon::State& s) {

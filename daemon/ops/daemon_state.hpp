@@ -12,6 +12,7 @@
 
 #include "dropd/base/clock.hpp"
 #include "dropd/config/config.hpp"
+#include "dropd/ops/budget_file.hpp"
 #include "dropd/ops/daemon.hpp"
 #include "dropd/ops/event_hub.hpp"
 #include "dropd/ops/status_model.hpp"
@@ -80,8 +81,10 @@ struct Daemon::State {
   std::unique_ptr<pipeline::LookupQueue> lookup;
   std::string extract_program;  // dropd-extract (extractProgram())
   std::optional<uv::Loop> loop;
-  // The day's token counts of every budget, kept across reloads.
+  // The day's token counts of every budget, kept across reloads, and
+  // saved in state_dir for the next start (budget_file.hpp).
   pipeline::BudgetBook budget_book;
+  std::optional<BudgetSaver> budget_saver;                         // made with the loop
   std::vector<std::unique_ptr<pipeline::Dispatcher>> dispatchers;  // one per endpoint in use
   std::unique_ptr<pipeline::Sink> sink;
   // One per endpoint, index-aligned with dispatchers: read before the Sink

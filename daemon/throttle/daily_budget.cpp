@@ -32,6 +32,13 @@ std::int64_t DailyBudget::charge(std::uint64_t tokens, WallTime now) {
   return day_;
 }
 
+void DailyBudget::restore(std::int64_t day, std::uint64_t used, WallTime now) {
+  rollTo(utcDay(now));
+  if (day == day_) {
+    used_ += used;
+  }
+}
+
 void DailyBudget::settle(std::int64_t day, std::uint64_t estimate, std::uint64_t used,
                          WallTime now) {
   rollTo(utcDay(now));

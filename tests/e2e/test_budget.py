@@ -6,7 +6,8 @@ The endpoint's budget is 300 tokens; 20 files of ~100 bytes each cost
 ~60 tokens a request with the fake's usage. dropd sends a few, logs
 budget.spent once, and /status and /metrics show the budget spent, with
 the day's count at most one request over the limit, and what it cost at
-budget.cost_per_1k_tokens. SIGHUP with a budget
+budget.cost_per_1k_tokens. A restart restores the day's count from
+state_dir/budgets.json and sends nothing more. SIGHUP with a budget
 of 1,000,000 sends the rest: every file ends with a result.
 
 Then `--once` on the same budget: a spent budget heals only at 00:00 UTC,
@@ -112,6 +113,23 @@ def main():
                 e2e.check(len([l for l in dropd.stderr.lines if "budget.spent" in l]) == 1,
                           "budget.spent logged more than once")
                 e2e.note(f"{sent} requests, then none; {used} tokens used of {LIMIT}")
+
+                # A restart counts on from the saved count: nothing more is sent.
+                dropd.signal(signal.SIGTERM)
+                e2e.check(dropd.wait(30) == 0, "dropd did not exit 0")
+                saved = e2e.load_json(os.path.join(dirs["state"], "budgets.json"))
+                e2e.check(saved["used"].get("endpoint:fake") == used, f"budgets.json {saved}")
+                dropd = e2e.start_dropd(["--config", config])
+                line = dropd.stderr.lines[dropd.stderr.wait_for(r"status\.listening address=", 20)]
+                port = int(re.search(r":(\d+)", line.split("address=")[1]).group(1))
+                dropd.stderr.wait_for(r"budget\.restored .*tokens=\d+", 20)
+                dropd.stderr.wait_for(r"budget\.spent scope=endpoint name=fake", 20)
+                e2e.check(len(fake.requests()) == sent,
+                          f"{len(fake.requests()) - sent} sent after a restart on a spent budget")
+                _, body = get(port, "/status")
+                again = json.loads(body)["endpoints"][0]["budgets"][0]
+                e2e.check(again["used_today"] == used and again["spent"], f"after restart {again}")
+                e2e.note(f"a restart restored {used} tokens from budgets.json and sent nothing")
 
                 write(config, root, fake.url, 1_000_000)
                 dropd.signal(signal.SIGHUP)

@@ -37,6 +37,9 @@ class DailyBudget {
   // What the request charged on `day` really used (0 for one that failed).
   void settle(std::int64_t day, std::uint64_t estimate, std::uint64_t used, WallTime now);
   [[nodiscard]] std::uint64_t usedToday(WallTime now) const;
+  // What an earlier run of dropd used on `day` (state_dir/budgets.json),
+  // added to this run's count of that day; a day that is over is ignored.
+  void restore(std::int64_t day, std::uint64_t used, WallTime now);
 
  private:
   void rollTo(std::int64_t day);

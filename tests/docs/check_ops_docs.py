@@ -30,7 +30,7 @@ CONTRACT = {
     "dropd_llm_retries_total", "dropd_endpoint_paused", "dropd_endpoint_breaker_open",
     "dropd_ready", "dropd_start_time_seconds", "dropd_events_subscribers",
     "dropd_events_dropped_total", "dropd_llm_time_to_first_token_seconds",
-    "dropd_budget_tokens_used", "dropd_budget_spent",
+    "dropd_budget_tokens_used", "dropd_budget_spent", "dropd_budget_cost",
 }
 HISTOGRAMS = {"dropd_llm_request_duration_seconds", "dropd_ledger_commit_duration_seconds",
               "dropd_llm_time_to_first_token_seconds"}

@@ -19,6 +19,8 @@
 #include "dropd/pipeline/ledger.hpp"
 #include "dropd/pipeline/prompt_version.hpp"
 
+#include "ops/requeue_ledger.hpp"
+
 namespace dropd::ops {
 namespace {
 
@@ -185,7 +187,7 @@ std::map<std::string, ResultsOfFile> resultVersions(const config::Pipeline& p,
 // Sends one file again: moved back from the done folder, or touched where
 // it was kept; its ledger rows are forgotten. False when it is in neither.
 bool requeueChangedFile(const config::Pipeline& p, const std::string& rel,
-                        const std::vector<fs::path>& stale, pipeline::Ledger& ledger,
+                        const std::vector<fs::path>& stale, RequeueLedger& ledger,
                         std::ostream& err) {
   const auto root = config::rootOfRecord(p.record_prefixes, rel);
   if (!root) {
@@ -213,12 +215,7 @@ bool requeueChangedFile(const config::Pipeline& p, const std::string& rel,
 
 int runRequeueCommand(const config::Config& config, bool failed_only,
                       std::span<const std::string> paths, std::ostream& out, std::ostream& err) {
-  if (config.ledger.backend != config::LedgerConfig::Backend::kSqlite) {
-    err << "dropd requeue: not built yet for ledger.backend: postgres (issue 16); forget the "
-           "rows with SQL: DELETE FROM dropd_jobs WHERE pipeline = '...'\n";
-    return kExitRuntime;
-  }
-  auto ledger = pipeline::Ledger::open(config.state_dir);
+  auto ledger = RequeueLedger::open(config);
   if (!ledger) {
     err << "dropd requeue: " << ledger.error().message() << '\n';
     return kExitRuntime;
@@ -251,11 +248,7 @@ namespace dropd::ops {
 
 int runRequeueChanged(const config::Config& config, const std::string& only_pipeline, bool dry_run,
                       std::ostream& out, std::ostream& err) {
-  if (config.ledger.backend != config::LedgerConfig::Backend::kSqlite) {
-    err << "dropd requeue: not built yet for ledger.backend: postgres (issue 16)\n";
-    return kExitRuntime;
-  }
-  auto ledger = pipeline::Ledger::open(config.state_dir);
+  auto ledger = RequeueLedger::open(config);
   if (!ledger) {
     err << "dropd requeue: " << ledger.error().message() << '\n';
     return kExitRuntime;

@@ -61,6 +61,11 @@ void Dispatcher::enqueue(Entry entry) {
   queued_.emplace(id, std::move(entry));
 }
 
+void Dispatcher::shareLimitsWith(std::uint32_t instances) {
+  gate_.shareWith(instances);
+  pump();
+}
+
 void Dispatcher::pump() {
   while (sending_) {
     if (!next_) {

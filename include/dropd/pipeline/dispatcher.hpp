@@ -76,6 +76,10 @@ class Dispatcher {
   void stopSending();
   // Cancels in-flight requests too (their jobs are dropped).
   void close();
+  // Fleet mode (docs/fleet.md): the endpoint's RPM and TPM limits split
+  // over `instances` live ones from now on; a job waiting for the old
+  // share asks again at once.
+  void shareLimitsWith(std::uint32_t instances);
 
   [[nodiscard]] std::size_t inFlight() const { return in_flight_; }
   // False once stopSending() ran: a job submitted then would never be sent.

@@ -210,13 +210,27 @@ void Claims::heartbeat() {
                         log_.warn("claims.heartbeat_failed error={:?}", live.error().message());
                         return;
                       }
-                      const bool changed = !counted_ || *live != live_;
-                      counted_ = true;
-                      live_ = *live;
-                      if (changed && live_changed_ && !given_back_) {
-                        live_changed_(live_);
-                      }
+                      onCount(*live);
                     });
+}
+
+// A smaller count is believed only when the next heartbeat says so too:
+// after the database was away, the first instance back finds the others'
+// rows old (none could beat meanwhile) and would otherwise take the whole
+// limit until its next heartbeat. A larger count applies at once: the
+// safe direction.
+void Claims::onCount(std::uint32_t live) {
+  if (counted_ && live < live_ && !fewer_seen_) {
+    fewer_seen_ = true;
+    return;
+  }
+  fewer_seen_ = false;
+  const bool changed = !counted_ || live != live_;
+  counted_ = true;
+  live_ = live;
+  if (changed && live_changed_ && !given_back_) {
+    live_changed_(live_);
+  }
 }
 
 void Claims::giveBack(std::function<void()> done) {

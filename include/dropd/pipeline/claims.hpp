@@ -76,7 +76,8 @@ class Claims {
   void check(std::vector<Key> keys, CheckFn done);
 
   // Called with the number of live instances (>= 1, this one included)
-  // after the first heartbeat and whenever it changes.
+  // after the first heartbeat and whenever it changes: a larger count at
+  // once, a smaller one when two heartbeats in a row say so.
   using LiveFn = std::function<void(std::uint32_t live)>;
   void onLiveChange(LiveFn changed) { live_changed_ = std::move(changed); }
   // The last count (1 until the first heartbeat answered).
@@ -98,6 +99,7 @@ class Claims {
          uv::Timer renew_timer);
   void renewAll();
   void heartbeat();
+  void onCount(std::uint32_t live);
   void sendClaims();
   struct Asked {
     Key key;
@@ -120,7 +122,8 @@ class Claims {
   LiveFn live_changed_;
   std::uint32_t live_ = 1;
   bool counted_ = false;
-  bool beating_ = false;  // one heartbeat at a time
+  bool fewer_seen_ = false;  // a smaller count came once: believed the next time
+  bool beating_ = false;     // one heartbeat at a time
   bool given_back_ = false;
   // Callbacks hold a weak_ptr to this: the book may be gone when they run.
   std::shared_ptr<Claims*> alive_;

@@ -135,7 +135,7 @@ def fleet_phase(work, pg):
         for p, start_at in zip(procs[1:], at):
             p.stderr.wait_for(r"endpoint\.fleet_share endpoint=fake instances=2 rpm=900 ", 5,
                               start=start_at)
-        e2e.note("a clean stop removes the instance's row; the others apply 900 each at once")
+        e2e.note("a clean stop removes the instance's row; the others apply 900 each two heartbeats later")
         stop_all(procs[1:])
         e2e.check(pg.psql("dropd_limits", "SELECT count(*) FROM dropd_instances") == "0",
                   "every row removed at the stops")

@@ -33,6 +33,7 @@ TEST_CASE("EndpointLimiter paces its share of the RPM once shared", "[throttle]"
   dropd::throttle::LimiterConfig config;
   config.max_in_flight = 1000;
   config.requests.per_minute = 600;
+  config.tokens.per_minute = 60000;
   dropd::throttle::EndpointLimiter limiter(config, clock);
   const auto sent_in = [&](std::chrono::seconds span) {
     int sent = 0;
@@ -48,6 +49,7 @@ TEST_CASE("EndpointLimiter paces its share of the RPM once shared", "[throttle]"
   limiter.shareWith(3);
   CHECK(limiter.sharedWith() == 3);
   CHECK(limiter.requestBucket().capacity() == Approx(200.0 / 60));
+  CHECK(limiter.tokenBucket().capacity() == Approx(20000.0 / 60));  // TPM split the same way
   const int shared = sent_in(10s);
   limiter.shareWith(1);
   const int again = sent_in(10s);

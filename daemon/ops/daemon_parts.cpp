@@ -205,7 +205,12 @@ void beginDrain(Daemon::State& s) {
     p->stopDiscovery();
   }
   for (auto& d : s.dispatchers) {
-    d->stopSending();
+    // The files waiting to be sent go back to the fleet now, not at the
+    // drain's end (docs/fleet.md): another instance may take them at once.
+    const std::vector<pipeline::Claims::Key> dropped = d->stopSending();
+    if (s.claims) {
+      s.claims->release(dropped);
+    }
   }
   for (auto& budget : s.budgets) {
     budget->close();  // no new reads: their bodies could not be sent

@@ -166,6 +166,25 @@ void Claims::release(const Key& key) {
       });
 }
 
+void Claims::release(const std::vector<Key>& keys) {
+  std::vector<Key> held;
+  for (const Key& key : keys) {
+    if (held_.erase(keyString(key)) > 0) {
+      held.push_back(key);
+    }
+  }
+  if (held.empty()) {
+    return;
+  }
+  log_.info("claims.released count={} holder={} why=\"dropped by a drain\"", held.size(), holder_);
+  ledger_.release(holder_, std::move(held),
+                  [this, alive = std::weak_ptr<Claims*>(alive_)](Status st) {
+                    if (!st && !alive.expired()) {
+                      log_.warn("claims.release_failed error={:?}", st.error().message());
+                    }
+                  });
+}
+
 void Claims::recorded(const Key& key) { held_.erase(keyString(key)); }
 
 void Claims::forgetLost(const std::vector<Key>& keys, const std::vector<bool>& held) {

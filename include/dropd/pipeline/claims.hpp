@@ -69,6 +69,8 @@ class Claims {
   void claim(Key key, ClaimFn done);
   // Gives `key` up: its job ended without a record. No-op if not held.
   void release(const Key& key);
+  // Gives those of `keys` held up in one statement (jobs a drain dropped).
+  void release(const std::vector<Key>& keys);
   // The fenced record gave `key` up (or refused it): forgotten here.
   void recorded(const Key& key);
   // Renews `keys` now (the Sink, right before placing records): for each,

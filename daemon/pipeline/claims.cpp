@@ -227,6 +227,11 @@ void Claims::heartbeat() {
                       beating_ = false;
                       if (!live) {
                         log_.warn("claims.heartbeat_failed error={:?}", live.error().message());
+                        // The start waits for a first count: one that failed
+                        // counts this instance alone until a heartbeat works.
+                        if (!counted_) {
+                          onCount(1);
+                        }
                         return;
                       }
                       onCount(*live);

@@ -77,6 +77,16 @@ bool openPostgresLedger(Daemon::State& s) {
   auto claims = pipeline::Claims::create(s.loop->get(), s.log, *s.ledger, s.instance, c.lease);
   DROPD_CHECK(claims.has_value(), "claims timer");
   s.claims = std::move(*claims);
+  // The first count of live instances before the first send, so the
+  // endpoints' limits start split (docs/fleet.md, "Shared endpoint limits").
+  while (!s.claims->counted()) {
+    uv_run(&s.loop->get(), UV_RUN_ONCE);
+  }
+  s.log.info("fleet.instances live={} instance={}", s.claims->liveInstances(), s.instance);
+  s.claims->onLiveChange([&s](std::uint32_t live) {
+    s.log.info("fleet.instances live={} instance={}", live, s.instance);
+    shareLimits(s);
+  });
   return true;
 }
 
@@ -189,6 +199,36 @@ void beginStop(Daemon::State& s, int signum) {
   beginDrain(s);
 }
 
+namespace {
+
+// Fleet mode, once nothing is in flight or waiting for the Sink: the
+// claims still held go back and this instance leaves the count, so the
+// other instances take its files and their larger share of the limits now
+// rather than after the lease. True once answered, or after
+// kGiveBackTimeout (the database is away: the claims expire by themselves).
+constexpr milliseconds kGiveBackTimeout{2000};
+
+bool givenBack(Daemon::State& s) {
+  if (!s.claims || s.given_back) {
+    return true;
+  }
+  if (!s.give_back_asked) {
+    s.give_back_asked = true;
+    s.give_back_deadline = s.clock.now() + kGiveBackTimeout;
+    s.claims->giveBack([&s] { s.given_back = true; });
+    return false;
+  }
+  if (s.clock.now() >= s.give_back_deadline) {
+    s.log.warn(
+        "claims.give_back_timeout hint=\"the database did not answer; the claims expire "
+        "after the lease\"");
+    s.given_back = true;
+  }
+  return s.given_back;
+}
+
+}  // namespace
+
 // Called on every tick and after every commit: ends the run when its time has come.
 void maybeFinish(Daemon::State& s) {
   if (!s.ready_sent) {
@@ -218,6 +258,9 @@ void maybeFinish(Daemon::State& s) {
     for (auto& p : s.pipelines) {
       p->closeExtractors();  // helpers exit at EOF; the loop runs until they are reaped
     }
+  }
+  if (done && !givenBack(s)) {
+    return;
   }
   if (done && !poolWorkPending(s)) {
     s.loop->stop();

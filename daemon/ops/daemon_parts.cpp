@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <stdexcept>
 
+#include "dropd/throttle/fleet_share.hpp"
 #include "dropd/uv/check.hpp"
 
 namespace dropd::ops {
@@ -45,6 +46,27 @@ void logProxy(spdlog::logger& log, const config::Endpoint& endpoint) {
   }
 }
 
+}  // namespace
+
+void shareLimits(Daemon::State& s) {
+  if (!s.claims) {
+    return;
+  }
+  const std::uint32_t live = s.claims->liveInstances();
+  for (auto& d : s.dispatchers) {
+    d->shareLimitsWith(live);
+  }
+  for (const config::Endpoint& e : s.config.endpoints) {
+    if (e.limits.requests_per_minute > 0 || e.limits.tokens_per_minute > 0) {
+      s.log.info("endpoint.fleet_share endpoint={} instances={} rpm={} tpm={}", e.name, live,
+                 throttle::fleetShare(static_cast<double>(e.limits.requests_per_minute), live),
+                 throttle::fleetShare(static_cast<double>(e.limits.tokens_per_minute), live));
+    }
+  }
+}
+
+namespace {
+
 void buildDispatchers(Daemon::State& s) {
   for (const config::Endpoint& endpoint : s.config.endpoints) {
     logProxy(s.log, endpoint);
@@ -56,6 +78,7 @@ void buildDispatchers(Daemon::State& s) {
     observeDispatcher(s, **d);
     s.dispatchers.push_back(std::move(*d));
   }
+  shareLimits(s);
 }
 
 void buildPipelines(Daemon::State& s) {
@@ -182,7 +205,12 @@ void beginDrain(Daemon::State& s) {
     p->stopDiscovery();
   }
   for (auto& d : s.dispatchers) {
-    d->stopSending();
+    // The files waiting to be sent go back to the fleet now, not at the
+    // drain's end (docs/fleet.md): another instance may take them at once.
+    const std::vector<pipeline::Claims::Key> dropped = d->stopSending();
+    if (s.claims) {
+      s.claims->release(dropped);
+    }
   }
   for (auto& budget : s.budgets) {
     budget->close();  // no new reads: their bodies could not be sent

@@ -22,6 +22,10 @@ void makeFolders(const config::Config& cfg, spdlog::logger& log);
 // pipeline, from s.config. Throws std::runtime_error if an endpoint cannot
 // be set up (its TLS context, say).
 void buildParts(Daemon::State& s);
+// Fleet mode: every Dispatcher's RPM/TPM limits split over the live
+// instances Claims counted (docs/fleet.md, "Shared endpoint limits"),
+// logged per endpoint with a limit. A no-op without claims.
+void shareLimits(Daemon::State& s);
 // Dedupe's content hashes from the ledger; false (logged) if it cannot be read.
 [[nodiscard]] bool preloadRows(Daemon::State& s);
 void startPipelines(Daemon::State& s);

@@ -74,6 +74,11 @@ struct Daemon::State {
   // reloads; null with SQLite.
   std::unique_ptr<pipeline::Claims> claims;
   std::string instance;
+  // Fleet mode's clean stop (Claims::giveBack): asked once the drain is
+  // over, waited for until it answers or give_back_deadline.
+  bool give_back_asked = false;
+  bool given_back = false;
+  MonoTime give_back_deadline{};
   // The same ledger when it is the SQLite one (dedupe's rows at start), else null.
   pipeline::SqliteLedgerStore* sqlite_ledger = nullptr;
   // The ledger's read-only connection, lent to one look-up at a time;

@@ -17,9 +17,10 @@ namespace {
 constexpr std::chrono::milliseconds kEventFlushDelay{50};
 
 StatusParts partsOf(Daemon::State& s) {
-  return StatusParts{s.config,       s.pipelines, s.dispatchers,  [&s] { return s.reloading(); },
-                     s.lookup.get(), s.clock,     s.started_wall, s.once,
-                     s.mask.get(),   &s.event_hub};
+  return StatusParts{s.config,       s.pipelines,  s.dispatchers,  [&s] { return s.reloading(); },
+                     s.lookup.get(), s.clock,      s.started_wall, s.once,
+                     s.mask.get(),   &s.event_hub, s.instance,     s.ledger.get(),
+                     s.claims.get()};
 }
 
 bool listen(Daemon::State& s) {

@@ -243,6 +243,21 @@ void writeProcess(Writer& w, const StatusModel& model, const StatusParts& parts,
   w.histogram("dropd_ledger_commit_duration_seconds", "", "", model.ledgerCommits());
   w.family("dropd_build_info", "gauge", "The running dropd's version.");
   w.sample("dropd_build_info", {"version", kVersion}, 1);
+  // Its name as a label of an info metric, not of every sample: an
+  // `instance` label would clash with the one Prometheus gives each target
+  // (and be renamed exported_instance), and one series per process keeps
+  // the others' cardinality as it is; join on it where needed.
+  w.family("dropd_instance_info", "gauge",
+           "This dropd's name in a fleet's ledger, host:pid:start; always 1.");
+  w.sample("dropd_instance_info", {"holder", parts.instance}, 1);
+  if (parts.claims != nullptr) {
+    w.family("dropd_fleet_instances", "gauge",
+             "Live instances of the fleet, this one included; the endpoints' limits are split "
+             "by it.");
+    w.sample("dropd_fleet_instances", {}, parts.claims->liveInstances());
+    w.family("dropd_fleet_claims_held", "gauge", "Files this instance holds a claim of.");
+    w.sample("dropd_fleet_claims_held", {}, static_cast<double>(parts.claims->held()));
+  }
   w.family("dropd_ready", "gauge", "1 when /readyz answers 200.");
   w.sample("dropd_ready", {}, readiness(parts).ready ? 1 : 0);
   w.family("dropd_start_time_seconds", "gauge", "When the process started, Unix time.");

@@ -96,6 +96,11 @@ Readiness readiness(const StatusParts& parts) {
       return {false, fmt::format("endpoint {} paused: {}", d->name(), state.reason)};
     }
   }
+  if (parts.ledger != nullptr) {
+    if (std::string why = parts.ledger->unreachable(); !why.empty()) {
+      return {false, "ledger unreachable: " + why};
+    }
+  }
   return {true, ""};
 }
 
@@ -175,7 +180,14 @@ ordered_json statusJson(const StatusModel& model, const StatusParts& parts) {
                      {"started_at", rfc3339(parts.started_at)},
                      {"version", kVersion},
                      {"config", parts.config.file.string()},
-                     {"mode", parts.once ? "once" : "daemon"}};
+                     {"mode", parts.once ? "once" : "daemon"},
+                     {"name", parts.instance}};
+  if (parts.claims != nullptr) {
+    out["fleet"] = {{"live_instances", parts.claims->liveInstances()},
+                    {"claims_held", parts.claims->held()},
+                    {"claims_lost", parts.claims->lostCount()},
+                    {"lease_s", parts.claims->lease().count()}};
+  }
   out["ready"] = ready.ready;
   out["reason"] = ready.ready ? ordered_json(nullptr) : ordered_json(ready.reason);
   ordered_json pipelines = ordered_json::array();

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <memory>
 #include <utility>
 
 #include <fmt/format.h>
@@ -47,8 +48,15 @@ Claims::Claims(spdlog::logger& log, LedgerStore& ledger, std::string holder,
   // server and still land before the lease runs out.
   const auto every =
       std::max(std::chrono::milliseconds(lease_) / 3, std::chrono::milliseconds(100));
-  DROPD_CHECK(renew_timer_.startRepeat(every, every, [this] { renewAll(); }).has_value(),
+  DROPD_CHECK(renew_timer_
+                  .startRepeat(every, every,
+                               [this] {
+                                 heartbeat();
+                                 renewAll();
+                               })
+                  .has_value(),
               "claims renew timer");
+  heartbeat();  // the first count, before the first file is sent
 }
 
 Claims::~Claims() = default;
@@ -158,6 +166,25 @@ void Claims::release(const Key& key) {
       });
 }
 
+void Claims::release(const std::vector<Key>& keys) {
+  std::vector<Key> held;
+  for (const Key& key : keys) {
+    if (held_.erase(keyString(key)) > 0) {
+      held.push_back(key);
+    }
+  }
+  if (held.empty()) {
+    return;
+  }
+  log_.info("claims.released count={} holder={} why=\"dropped by a drain\"", held.size(), holder_);
+  ledger_.release(holder_, std::move(held),
+                  [this, alive = std::weak_ptr<Claims*>(alive_)](Status st) {
+                    if (!st && !alive.expired()) {
+                      log_.warn("claims.release_failed error={:?}", st.error().message());
+                    }
+                  });
+}
+
 void Claims::recorded(const Key& key) { held_.erase(keyString(key)); }
 
 void Claims::forgetLost(const std::vector<Key>& keys, const std::vector<bool>& held) {
@@ -187,8 +214,87 @@ void Claims::check(std::vector<Key> keys, CheckFn done) {
                 });
 }
 
+void Claims::heartbeat() {
+  if (beating_ || given_back_) {
+    return;  // the server is slow or away: the last count stands
+  }
+  beating_ = true;
+  ledger_.heartbeat(holder_, lease_,
+                    [this, alive = std::weak_ptr<Claims*>(alive_)](Result<std::uint32_t> live) {
+                      if (alive.expired()) {
+                        return;
+                      }
+                      beating_ = false;
+                      if (!live) {
+                        log_.warn("claims.heartbeat_failed error={:?}", live.error().message());
+                        // The start waits for a first count: one that failed
+                        // counts this instance alone until a heartbeat works.
+                        if (!counted_) {
+                          onCount(1);
+                        }
+                        return;
+                      }
+                      onCount(*live);
+                    });
+}
+
+// A smaller count is believed only when the next heartbeat says so too:
+// after the database was away, the first instance back finds the others'
+// rows old (none could beat meanwhile) and would otherwise take the whole
+// limit until its next heartbeat. A larger count applies at once: the
+// safe direction.
+void Claims::onCount(std::uint32_t live) {
+  if (counted_ && live < live_ && !fewer_seen_) {
+    fewer_seen_ = true;
+    return;
+  }
+  fewer_seen_ = false;
+  const bool changed = !counted_ || live != live_;
+  counted_ = true;
+  live_ = live;
+  if (changed && live_changed_ && !given_back_) {
+    live_changed_(live_);
+  }
+}
+
+void Claims::giveBack(std::function<void()> done) {
+  given_back_ = true;
+  renew_timer_.stop();
+  std::vector<Key> keys;
+  keys.reserve(held_.size());
+  for (const auto& [_, key] : held_) {
+    keys.push_back(key);
+  }
+  held_.clear();
+  const std::size_t n = keys.size();
+  // Two answers to wait for; `done` after the second.
+  auto left = std::make_shared<int>(2);
+  auto one_done = [this, alive = std::weak_ptr<Claims*>(alive_), left, n, done = std::move(done)](
+                      const char* what, Status st) {
+    if (!st && !alive.expired()) {
+      log_.warn(
+          "claims.give_back_failed what={} error={:?} hint=\"they expire after the "
+          "lease\"",
+          what, st.error().message());
+    }
+    if (--*left == 0) {
+      if (!alive.expired()) {
+        log_.info("claims.given_back released={} holder={}", n, holder_);
+      }
+      done();
+    }
+  };
+  auto shared = std::make_shared<decltype(one_done)>(std::move(one_done));
+  if (keys.empty()) {
+    (*shared)("claims", Status{});
+  } else {
+    ledger_.release(holder_, std::move(keys), [shared](Status st) { (*shared)("claims", st); });
+  }
+  ledger_.leave(holder_, [shared](Status st) { (*shared)("instance", st); });
+}
+
 void Claims::renewAll() {
-  if (held_.empty() || renewing_) {
+  if (held_.empty() || renewing_ || given_back_) {
     return;
   }
   renewing_ = true;

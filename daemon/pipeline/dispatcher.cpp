@@ -61,6 +61,11 @@ void Dispatcher::enqueue(Entry entry) {
   queued_.emplace(id, std::move(entry));
 }
 
+void Dispatcher::shareLimitsWith(std::uint32_t instances) {
+  gate_.shareWith(instances);
+  pump();
+}
+
 void Dispatcher::pump() {
   while (sending_) {
     if (!next_) {
@@ -220,7 +225,25 @@ void Dispatcher::finish(Entry entry) {
   done(std::move(entry.job));
 }
 
-void Dispatcher::stopSending() {
+std::vector<Claims::Key> Dispatcher::stopSending() {
+  std::vector<Claims::Key> claimed;
+  const auto note = [&claimed](const Entry& e) {
+    if (e.job && e.job->claimed) {
+      claimed.push_back({e.job->pipeline_name, e.job->rel, e.job->claimed_as});
+    }
+  };
+  for (const auto& [_, e] : queued_) {
+    note(e);
+  }
+  if (next_) {
+    note(*next_);
+  }
+  for (const Backoff& b : backoff_) {
+    note(b.entry);
+  }
+  for (const Entry& e : parked_) {
+    note(e);
+  }
   sending_ = false;
   queue_ = throttle::FairQueue{};
   queued_.clear();
@@ -228,10 +251,11 @@ void Dispatcher::stopSending() {
   backoff_.clear();
   parked_.clear();
   budget_timer_.reset();
+  return claimed;
 }
 
 void Dispatcher::close() {
-  stopSending();
+  (void)stopSending();  // after stopSending(): nothing is left to give back
   gate_.close();
   if (client_) {
     auto client = std::move(client_);  // callbacks see client_ == null and drop their jobs

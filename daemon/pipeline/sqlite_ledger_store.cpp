@@ -167,6 +167,17 @@ void SqliteLedgerStore::release(std::string /*holder*/, std::vector<TryKey> /*ke
   lanes_->tries.run<Status>([](ExtractTries&) { return Status{}; }, std::move(done));
 }
 
+// One host is a fleet of one.
+void SqliteLedgerStore::heartbeat(std::string /*holder*/, std::chrono::seconds /*lease*/,
+                                  Done<std::uint32_t> done) {
+  lanes_->tries.run<Result<std::uint32_t>>([](ExtractTries&) { return Result<std::uint32_t>(1); },
+                                           std::move(done));
+}
+
+void SqliteLedgerStore::leave(std::string /*holder*/, StatusDone done) {
+  lanes_->tries.run<Status>([](ExtractTries&) { return Status{}; }, std::move(done));
+}
+
 // One host holds every claim: every row is written.
 void SqliteLedgerStore::recordClaimed(std::string /*holder*/, std::vector<LedgerRow> rows,
                                       Done<std::vector<bool>> done) {

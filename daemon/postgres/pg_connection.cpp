@@ -83,6 +83,10 @@ void PgConnection::connect(std::function<void(Status)> done) {
 void PgConnection::watch(int events) {
   if (state_ == State::kConnecting || !poll_) {
     poll_.reset();
+    if (PQsocket(conn_) < 0) {
+      fail(serverError("connect"));  // libpq gave its socket up: its message says why
+      return;
+    }
     auto poll = uv::Poll::create(loop_, PQsocket(conn_));
     if (!poll) {
       fail(fmt::format("ledger: postgres ({}): {}", where_, poll.error().message()));
@@ -97,7 +101,16 @@ void PgConnection::watch(int events) {
 
 void PgConnection::onEvents(Result<int> events) {
   if (!events) {
-    fail(fmt::format("ledger: postgres ({}): {}", where_, events.error().message()));
+    // libuv reports a socket error (POLLERR) as EBADF. libpq can say what
+    // it was ("connection refused", "server closed the connection"), which
+    // the logs and /readyz show: let it look at the socket.
+    if (state_ == State::kConnecting) {
+      onConnectStep();
+    } else if (state_ == State::kReady && PQconsumeInput(conn_) == 0) {
+      fail(serverError("read"));
+    } else {
+      fail(fmt::format("ledger: postgres ({}): {}", where_, events.error().message()));
+    }
     return;
   }
   if (state_ == State::kConnecting) {

@@ -60,6 +60,7 @@ void PgLane::connect() {
       ++reconnects_;
     }
     down_logged_ = false;
+    down_why_.clear();
     failures_ = 0;
     pump();
   });
@@ -78,6 +79,7 @@ void PgLane::onLost(const std::string& why) {
         name_, target_.where, why, delay.count());
     down_logged_ = true;
   }
+  down_why_ = why.empty() ? std::string("unreachable") : why;
   // The connection is dropped from the timer, not from inside its callback.
   const Status started = backoff_timer_.start(delay, [this] {
     conn_.reset();

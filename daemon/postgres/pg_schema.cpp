@@ -97,8 +97,18 @@ constexpr std::string_view kSchemaV4 = R"sql(
 ALTER TABLE dropd_jobs ADD COLUMN prompt_version text NOT NULL DEFAULT '';
 )sql";
 
-constexpr std::array<std::string_view, 4> kMigrations = {kSchemaV1, kSchemaV2, kSchemaV3,
-                                                         kSchemaV4};
+// Schema v5: the fleet's live instances (docs/fleet.md, "Shared endpoint
+// limits"). Each instance marks its row every lease/3 (the server's clock)
+// and splits its endpoints' limits by the rows seen within a lease.
+constexpr std::string_view kSchemaV5 = R"sql(
+CREATE TABLE dropd_instances (
+  holder  text        PRIMARY KEY,
+  seen_at timestamptz NOT NULL
+);
+)sql";
+
+constexpr std::array<std::string_view, 5> kMigrations = {kSchemaV1, kSchemaV2, kSchemaV3,
+                                                         kSchemaV4, kSchemaV5};
 
 // "drpd" then 1: the lock every dropd takes to migrate.
 constexpr std::int64_t kMigrationLock = 7237971125936848897;
@@ -166,6 +176,8 @@ Result<std::string> describeTarget(const std::string& url) {
 
 int PgLedgerStore::schemaVersion() { return static_cast<int>(kMigrations.size()); }
 
+std::span<const std::string_view> PgLedgerStore::migrationsForTest() { return kMigrations; }
+
 Result<std::unique_ptr<PgLedgerStore>> PgLedgerStore::open(uv_loop_t& loop, spdlog::logger& log,
                                                            const PgLedgerOptions& options,
                                                            ReadyFn ready) {
@@ -231,6 +243,15 @@ bool PgLedgerStore::busy() const {
     }
   }
   return false;
+}
+
+std::string PgLedgerStore::unreachable() const {
+  for (const auto& lane : lanes_) {
+    if (!lane->downReason().empty()) {
+      return lane->downReason();  // its errors name where_ already
+    }
+  }
+  return {};
 }
 
 int PgLedgerStore::reconnectsForTest() const {

@@ -1,6 +1,9 @@
 #include "dropd/throttle/endpoint_limiter.hpp"
 
 #include <algorithm>
+#include <utility>
+
+#include "dropd/throttle/fleet_share.hpp"
 
 namespace dropd::throttle {
 
@@ -183,6 +186,15 @@ void EndpointLimiter::pauseUntil(MonoTime until, std::string reason) {
   auth_paused_ = true;
   paused_until_ = until;
   pause_reason_ = std::move(reason);
+}
+
+void EndpointLimiter::shareWith(std::uint32_t instances) {
+  shared_with_ = std::max<std::uint32_t>(instances, 1);
+  for (auto [bucket, config] :
+       {std::pair{&requests_, &config_.requests}, std::pair{&tokens_, &config_.tokens}}) {
+    bucket->reconfigure(
+        {fleetShare(config->per_minute, shared_with_), fleetShare(config->burst, shared_with_)});
+  }
 }
 
 }  // namespace dropd::throttle

@@ -94,4 +94,11 @@ void TokenBucket::limitTo(std::uint64_t available, MonoTime hold_until) {
   hold_until_ = std::max(hold_until_, hold_until);
 }
 
+void TokenBucket::reconfigure(BucketConfig config) {
+  refill();
+  rate_per_ns_ = sane(config.per_minute) / kNanosPerMinute;
+  capacity_ = defaultCapacity(config);
+  level_ = std::min(level_, capacity_);
+}
+
 }  // namespace dropd::throttle

@@ -20,7 +20,7 @@ SOURCE_DIR = os.environ.get(
     "DROPD_SOURCE_DIR", os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 DOCS = os.path.join(SOURCE_DIR, "docs")
 
-# The contract's names (INTERFACE.md plus what issues 12 and 15 added).
+# The contract's names (INTERFACE.md plus what issues 12, 15 and 16 added).
 CONTRACT = {
     "dropd_files_discovered_total", "dropd_files_done_total", "dropd_files_failed_total",
     "dropd_queue_depth", "dropd_bytes_read_total", "dropd_llm_requests_total",
@@ -31,6 +31,7 @@ CONTRACT = {
     "dropd_ready", "dropd_start_time_seconds", "dropd_events_subscribers",
     "dropd_events_dropped_total", "dropd_llm_time_to_first_token_seconds",
     "dropd_budget_tokens_used", "dropd_budget_spent", "dropd_budget_cost",
+    "dropd_instance_info", "dropd_fleet_instances", "dropd_fleet_claims_held",
 }
 HISTOGRAMS = {"dropd_llm_request_duration_seconds", "dropd_ledger_commit_duration_seconds",
               "dropd_llm_time_to_first_token_seconds"}

@@ -105,6 +105,12 @@ def test_counts(work):
         check(st["ready"] is True and st["reason"] is None, f"ready {st['ready']} {st['reason']}")
         check(st["instance"]["config"] == os.path.abspath(config), f"{st['instance']}")
         check(st["instance"]["mode"] == "daemon" and st["instance"]["pid"] == dropd.pid, "instance")
+        # Its name in a fleet's ledger (host:pid:start), as daemon.start says it.
+        started = dropd.stderr.lines[dropd.stderr.wait_for(r"daemon\.start ", 5)]
+        name = re.search(r"instance=(\S+)", started).group(1)
+        check(st["instance"]["name"] == name and name.split(":")[1] == str(dropd.pid),
+              f"instance name {st['instance'].get('name')!r}, daemon.start says {name!r}")
+        check("fleet" not in st, "no fleet section without ledger.backend: postgres")
         check(re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$", st["instance"]["started_at"]),
               f"started_at {st['instance']['started_at']}")
         e = st["endpoints"][0]
@@ -134,6 +140,7 @@ def test_counts(work):
             'dropd_queue_depth{pipeline="e2e",state="waiting"}': 0,
             'dropd_ready': 1,
             'dropd_llm_in_flight{endpoint="fake"}': 0,
+            f'dropd_instance_info{{holder="{name}"}}': 1,
         }
         for key, value in want.items():
             check(m.get(key) == value, f"{key} = {m.get(key)}, want {value}")

@@ -336,3 +336,33 @@ TEST_CASE("Dispatcher::close drops in-flight and waiting jobs", "[pipeline]") {
   CHECK(f.dispatcher->held() == 0);
   CHECK(f.done.empty());
 }
+
+TEST_CASE("Dispatcher::stopSending returns the claims of the jobs it drops", "[pipeline]") {
+  auto e = endpoint();
+  e.limits.max_in_flight = 1;
+  Fixture f(e);
+  f.submit("a");
+  f.submit("b");  // waits, never claimed (a SQLite ledger)
+  REQUIRE(f.client->pending() == 1);
+  // A fleet's job (docs/fleet.md): claimed before it was read.
+  auto job = std::make_unique<Job>();
+  job->rel = "claimed.txt";
+  job->pipeline_name = "p";
+  job->claimed = true;
+  job->claimed_as = {1, 2, 3, {}};
+  job->body = std::make_shared<const std::string>("claimed.txt");
+  job->moveTo(dropd::pipeline::JobState::kQueued, "test");
+  job->moveTo(dropd::pipeline::JobState::kReading, "test");
+  f.dispatcher->submit(std::move(job), [](std::unique_ptr<Job>) {});
+  f.dispatcher->shareLimitsWith(3);  // no limits set: nothing changes, nothing more is sent
+  CHECK(f.client->pending() == 1);
+
+  const auto dropped = f.dispatcher->stopSending();
+  REQUIRE(dropped.size() == 1);
+  CHECK(dropped[0].pipeline == "p");
+  CHECK(dropped[0].rel == "claimed.txt");
+  CHECK(dropped[0].identity.ino == 2);
+  CHECK(f.dispatcher->inFlight() == 1);  // a still finishes
+  f.client->answerAll(succeeded());
+  CHECK(f.done.size() == 1);
+}

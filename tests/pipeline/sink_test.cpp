@@ -215,6 +215,12 @@ class FencingStore final : public LedgerStore {
   void release(std::string h, std::vector<TryKey> k, StatusDone done) override {
     inner_.release(std::move(h), std::move(k), std::move(done));
   }
+  void heartbeat(std::string h, std::chrono::seconds l, Done<std::uint32_t> done) override {
+    inner_.heartbeat(std::move(h), l, std::move(done));
+  }
+  void leave(std::string h, StatusDone done) override {
+    inner_.leave(std::move(h), std::move(done));
+  }
   void recordClaimed(std::string h, std::vector<LedgerRow> rows,
                      Done<std::vector<bool>> done) override {
     std::vector<bool> written;

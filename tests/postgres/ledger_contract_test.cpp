@@ -331,6 +331,30 @@ TEST_CASE("LedgerStore claims: a holder gets, renews and releases its files", "[
   CHECK(none->empty());
 }
 
+TEST_CASE("LedgerStore heartbeats count the live instances, each once", "[postgres]") {
+  const std::string backend = DROPD_BACKENDS();
+  CAPTURE(backend);
+  test::LoopFixture loop;
+  test::TempDir dir;
+  auto store = openStore(backend, loop, dir);
+  const auto beat = [&](const std::string& holder) {
+    auto live =
+        await<Result<std::uint32_t>>(loop, [&](auto cb) { store->heartbeat(holder, 30s, cb); });
+    REQUIRE(live);
+    return *live;
+  };
+  // SQLite is a fleet of one: every answer is 1.
+  const bool fleet = backend == "postgres";
+  CHECK(beat("host-a:1:100") == 1);
+  CHECK(beat("host-b:2:100") == (fleet ? 2u : 1u));
+  CHECK(beat("host-a:1:100") == (fleet ? 2u : 1u));  // a second beat is the same instance
+  CHECK(beat("host-c:3:100") == (fleet ? 3u : 1u));
+  REQUIRE(await<Status>(loop, [&](auto cb) { store->leave("host-b:2:100", cb); }));
+  CHECK(beat("host-a:1:100") == (fleet ? 2u : 1u));
+  REQUIRE(await<Status>(loop, [&](auto cb) { store->leave("host-b:2:100", cb); }));  // again: fine
+  CHECK(store->unreachable().empty());
+}
+
 TEST_CASE("LedgerStore records a claimed file's row and ends its claim", "[postgres]") {
   const std::string backend = DROPD_BACKENDS();
   CAPTURE(backend);

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include <catch2/catch.hpp>
+#include <fmt/format.h>
 #include <spdlog/logger.h>
 #include <spdlog/sinks/ostream_sink.h>
 
@@ -94,6 +95,104 @@ TEST_CASE("PgLedgerStore migrates once under the lock and refuses a newer schema
   }
 }
 
+// Fails (psql's exit status non-zero) unless `condition` holds: a division
+// by zero otherwise. (PgCluster::psql quotes for a shell: no $ or ".)
+bool holds(const std::string& dbname, const std::string& condition) {
+  return test::PgCluster::get().psql(
+             dbname, "SELECT 1 / (CASE WHEN " + condition + " THEN 1 ELSE 0 END)") == 0;
+}
+
+TEST_CASE("PgLedgerStore upgrades a schema 2 database and keeps its rows", "[postgres]") {
+  test::LoopFixture loop;
+  CapturedLog captured;
+  const std::string url = test::PgCluster::get().createDatabase();
+  const std::string dbname = url.substr(url.rfind('=') + 1);
+  const auto all = PgLedgerStore::migrationsForTest();
+  REQUIRE(all.size() >= 3);
+  auto v2 = startOpen(loop, captured.log, {url, std::nullopt}, all.first(2));
+  loop.runUntil([&] { return v2->ready.has_value(); });
+  REQUIRE(*v2->ready);
+  REQUIRE(holds(dbname, "(SELECT version FROM dropd_schema) = 2"));
+  // Rows as a schema 2 dropd wrote them: two hosts' rows of one file that
+  // only dev tells apart (the newer, id 2, is kept), another file's row, a
+  // try and a claim (claims are dropped by the upgrade).
+  const std::string cols =
+      "INSERT INTO dropd_jobs (pipeline, rel, dev, ino, size, mtime_ns, sha256, state, attempts, "
+      "last_error, result_path, source_moved_to, created_at, updated_at) VALUES ";
+  REQUIRE(test::PgCluster::get().psql(
+              dbname, cols + "('p', 'a.txt', 1, 7, 10, 5, 'h1', 1, 1, '', '/o/a1', '', 1, 1), "
+                             "('p', 'a.txt', 2, 7, 10, 5, 'h2', 1, 1, '', '/o/a2', '', 2, 2), "
+                             "('p', 'b.txt', 1, 8, 10, 5, 'h3', 2, 3, 'bad', '/o/b', '', 3, 3)") ==
+          0);
+  REQUIRE(test::PgCluster::get().psql(
+              dbname,
+              "INSERT INTO dropd_extract_tries VALUES ('p', 'c.pdf', 1, 9, 10, 5, 2, 'x', 4); "
+              "INSERT INTO dropd_claims VALUES ('p', 'd.txt', 1, 3, 1, 1, 'old:1:1', now())") == 0);
+  v2.reset();
+
+  std::optional<Status> ready;
+  auto current = PgLedgerStore::open(loop.get(), captured.log, {url, std::nullopt},
+                                     [&ready](Status st) { ready = std::move(st); });
+  REQUIRE(current);
+  loop.runUntil([&] { return ready.has_value(); });
+  INFO((*ready ? std::string() : ready->error().message()));
+  REQUIRE(*ready);
+  CHECK(holds(dbname, "(SELECT version FROM dropd_schema) = " +
+                          std::to_string(PgLedgerStore::schemaVersion())));
+  CHECK(holds(dbname, "(SELECT count(*) FROM dropd_jobs) = 2"));
+  CHECK(holds(dbname, "(SELECT sha256 FROM dropd_jobs WHERE rel = 'a.txt') = 'h2'"));
+  CHECK(holds(dbname,
+              "(SELECT last_error FROM dropd_jobs WHERE rel = 'b.txt') = 'bad' AND "
+              "(SELECT holder FROM dropd_jobs WHERE rel = 'b.txt') = ''"));
+  CHECK(holds(dbname, "(SELECT tries FROM dropd_extract_tries) = 2"));
+  CHECK(holds(dbname, "(SELECT count(*) FROM dropd_claims) = 0"));
+  CHECK(holds(dbname, "(SELECT count(*) FROM dropd_instances) = 0"));
+
+  // The upgraded rows answer through the store: the kept row is found on
+  // its key without dev, whatever dev the asking host has.
+  std::optional<Result<std::vector<std::optional<pipeline::LedgerStore::Finished>>>> found;
+  const file::FileIdentity id{99, 7, 10, std::chrono::system_clock::time_point{5ns}};
+  (*current)->findAll("p", {{"a.txt", id}}, [&](auto r) { found = std::move(r); });
+  loop.runUntil([&] { return found.has_value(); });
+  REQUIRE(*found);
+  REQUIRE((*found)->size() == 1);
+  CHECK((**found)[0].has_value());
+
+  SECTION("after which a schema 2 dropd is refused, clearly") {
+    auto older = startOpen(loop, captured.log, {url, std::nullopt}, all.first(2));
+    loop.runUntil([&] { return older->ready.has_value(); });
+    REQUIRE_FALSE(*older->ready);
+    CHECK_THAT(older->ready->error().message(),
+               Catch::Contains(fmt::format("schema in this database is version {}, newer than "
+                                           "this dropd's (2): upgrade dropd",
+                                           PgLedgerStore::schemaVersion())));
+  }
+}
+
+TEST_CASE("PgLedgerStore counts an instance live for a lease after its heartbeat", "[postgres]") {
+  test::LoopFixture loop;
+  CapturedLog captured;
+  const std::string url = test::PgCluster::get().createDatabase();
+  std::optional<Status> ready;
+  auto store = PgLedgerStore::open(loop.get(), captured.log, {url, std::nullopt},
+                                   [&ready](Status st) { ready = std::move(st); });
+  REQUIRE(store);
+  loop.runUntil([&] { return ready.has_value(); });
+  REQUIRE(*ready);
+  const auto beat = [&](const std::string& holder, std::chrono::seconds lease) {
+    std::optional<Result<std::uint32_t>> live;
+    (*store)->heartbeat(holder, lease, [&](Result<std::uint32_t> r) { live = r; });
+    loop.runUntil([&] { return live.has_value(); });
+    REQUIRE(*live);
+    return **live;
+  };
+  CHECK(beat("a:1:1", 30s) == 1);
+  CHECK(beat("b:2:2", 30s) == 2);
+  // Seen longer ago than a lease of 0 s: a is no longer counted.
+  CHECK(beat("b:2:2", 0s) == 1);
+  CHECK(beat("b:2:2", 30s) == 2);
+}
+
 TEST_CASE("PgLedgerStore refuses a url libpq cannot parse", "[postgres]") {
   test::LoopFixture loop;
   CapturedLog captured;
@@ -137,12 +236,14 @@ TEST_CASE("PgLedgerStore waits while the server is down and goes on when it is b
   loop.runUntil([&] { return captured.has("ledger.postgres_down"); });
   CHECK_FALSE(recorded.has_value());  // waiting, not failed
   CHECK((*store)->busy());
+  CHECK_THAT((*store)->unreachable(), Catch::Contains((*store)->where()));  // for /readyz
 
   cluster.start();
   loop.runUntil([&] { return recorded.has_value() && stats.has_value(); }, 20s);
   CHECK(*recorded);
   REQUIRE(*stats);
   CHECK(stats->value().done == 2);
+  CHECK((*store)->unreachable().empty());
   CHECK((*store)->reconnectsForTest() >= 1);
   CHECK(captured.has("ledger.postgres_up"));
   CHECK_FALSE(captured.has(password));

@@ -7,6 +7,7 @@
 #include <catch2/catch.hpp>
 
 #include "dropd/throttle/backoff.hpp"
+#include "dropd/throttle/fleet_share.hpp"
 #include "dropd/throttle/rate_limit_headers.hpp"
 
 namespace throttle = dropd::throttle;
@@ -16,6 +17,7 @@ TEST_CASE("Backoff and rate-limit header parsing", "[.][bench]") {
   const dropd::WallTime now{std::chrono::seconds(1445412000)};
 
   BENCHMARK("backoffDelay") { return throttle::backoffDelay(policy, 7, 0.37); };
+  BENCHMARK("fleetShare") { return throttle::fleetShare(10000, 3); };
   BENCHMARK("parseRetryAfterSeconds") { return throttle::parseRetryAfterSeconds("1.5"); };
   BENCHMARK("parseRetryAfter, HTTP-date") {
     return throttle::parseRetryAfter("Wed, 21 Oct 2015 07:28:00 GMT", now);

@@ -14,7 +14,9 @@
 #include "dropd/config/config.hpp"
 #include "dropd/config/secret_mask.hpp"
 #include "dropd/ops/event_hub.hpp"
+#include "dropd/pipeline/claims.hpp"
 #include "dropd/pipeline/dispatcher.hpp"
+#include "dropd/pipeline/ledger_store.hpp"
 #include "dropd/pipeline/lookup_queue.hpp"
 #include "dropd/pipeline/pipeline.hpp"
 
@@ -36,9 +38,18 @@ struct StatusParts {
   // GET /events' subscribers and ring (event_hub.hpp); null: /events is
   // not served (404).
   EventHub* events = nullptr;
+  // This instance's name, host:pid:start (the same as in the ledger's
+  // claims and rows, and in daemon.start).
+  std::string instance;
+  // The ledger: /readyz says when it cannot be reached. Null: none.
+  const pipeline::LedgerStore* ledger = nullptr;
+  // Fleet mode (ledger.backend: postgres): the live instances and the
+  // files held. Null otherwise.
+  const pipeline::Claims* claims = nullptr;
 };
 
-// /readyz's answer: every startup scan done, no endpoint paused, no reload.
+// /readyz's answer: every startup scan done, no endpoint paused, no reload,
+// the ledger reachable.
 struct Readiness {
   bool ready = false;
   std::string reason;  // empty when ready

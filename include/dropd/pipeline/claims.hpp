@@ -10,6 +10,12 @@
 // another took the file) is forgotten here, logged once, and its job is
 // refused by the fence when it reaches the Sink.
 //
+// The same timer marks this instance live in the ledger (heartbeat()) and
+// counts the fleet's live instances, by which ops splits the endpoints'
+// limits (docs/fleet.md, "Shared endpoint limits"). At a clean stop,
+// giveBack() releases what is still held and forgets the instance, so the
+// others take its files and their full share at once.
+//
 // Loop thread only. Owned by ops next to the ledger, kept across reloads.
 // The ledger's callbacks may outlive this book (the ledger is destroyed
 // after it at shutdown): they find it gone and do nothing.
@@ -63,11 +69,27 @@ class Claims {
   void claim(Key key, ClaimFn done);
   // Gives `key` up: its job ended without a record. No-op if not held.
   void release(const Key& key);
+  // Gives those of `keys` held up in one statement (jobs a drain dropped).
+  void release(const std::vector<Key>& keys);
   // The fenced record gave `key` up (or refused it): forgotten here.
   void recorded(const Key& key);
   // Renews `keys` now (the Sink, right before placing records): for each,
   // index-aligned, false when it is no longer held (then forgotten here).
   void check(std::vector<Key> keys, CheckFn done);
+
+  // Called with the number of live instances (>= 1, this one included)
+  // after the first heartbeat and whenever it changes: a larger count at
+  // once, a smaller one when two heartbeats in a row say so.
+  using LiveFn = std::function<void(std::uint32_t live)>;
+  void onLiveChange(LiveFn changed) { live_changed_ = std::move(changed); }
+  // The last count (1 until the first heartbeat answered).
+  [[nodiscard]] std::uint32_t liveInstances() const { return live_; }
+  [[nodiscard]] bool counted() const { return counted_; }
+  // A clean stop: releases every claim still held (files waiting, in
+  // backoff, or dropped by the drain; none is in flight any more) and
+  // forgets this instance in the ledger. `done` once both were answered,
+  // well or not. Renewals and heartbeats stop.
+  void giveBack(std::function<void()> done);
 
   [[nodiscard]] const std::string& holder() const { return holder_; }
   [[nodiscard]] std::chrono::seconds lease() const { return lease_; }
@@ -78,6 +100,8 @@ class Claims {
   Claims(spdlog::logger& log, LedgerStore& ledger, std::string holder, std::chrono::seconds lease,
          uv::Timer renew_timer);
   void renewAll();
+  void heartbeat();
+  void onCount(std::uint32_t live);
   void sendClaims();
   struct Asked {
     Key key;
@@ -97,6 +121,12 @@ class Claims {
   std::vector<Asked> asked_;         // claims waiting for the batch in flight
   bool claiming_ = false;            // a batch is with the ledger
   std::uint64_t lost_ = 0;
+  LiveFn live_changed_;
+  std::uint32_t live_ = 1;
+  bool counted_ = false;
+  bool fewer_seen_ = false;  // a smaller count came once: believed the next time
+  bool beating_ = false;     // one heartbeat at a time
+  bool given_back_ = false;
   // Callbacks hold a weak_ptr to this: the book may be gone when they run.
   std::shared_ptr<Claims*> alive_;
 };

@@ -42,6 +42,7 @@
 #include "dropd/config/config.hpp"
 #include "dropd/llm/client.hpp"
 #include "dropd/pipeline/budget_book.hpp"
+#include "dropd/pipeline/claims.hpp"
 #include "dropd/pipeline/job.hpp"
 #include "dropd/pipeline/send_gate.hpp"
 #include "dropd/throttle/fair_queue.hpp"
@@ -72,10 +73,16 @@ class Dispatcher {
   void submit(std::unique_ptr<Job> job, DoneFn done);
 
   // Shutdown: nothing new is sent; in-flight requests may finish. Jobs that
-  // were waiting are dropped (their files stay in the inbox).
-  void stopSending();
+  // were waiting (queued, in backoff, parked) are dropped (their files stay
+  // in the inbox); returned are the claims those held in a fleet, for the
+  // caller to give back at once (Claims::release).
+  std::vector<Claims::Key> stopSending();
   // Cancels in-flight requests too (their jobs are dropped).
   void close();
+  // Fleet mode (docs/fleet.md): the endpoint's RPM and TPM limits split
+  // over `instances` live ones from now on; a job waiting for the old
+  // share asks again at once.
+  void shareLimitsWith(std::uint32_t instances);
 
   [[nodiscard]] std::size_t inFlight() const { return in_flight_; }
   // False once stopSending() ran: a job submitted then would never be sent.

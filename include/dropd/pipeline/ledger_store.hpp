@@ -11,7 +11,9 @@
 //  - extraction tries: beginTry(), undoTry(), countTries();
 //  - jobs in flight: claim(), renew(), release() of a fleet's files, and
 //    recordClaimed(), record() fenced by them (docs/ledger.md, docs/fleet.md;
-//    the daemon's Claims and Sink call them with backend: postgres).
+//    the daemon's Claims and Sink call them with backend: postgres);
+//  - the fleet's live instances: heartbeat(), leave() (docs/fleet.md,
+//    "Shared endpoint limits").
 //
 // Threads: loop thread only. Every call returns at once; its callback runs
 // later on the loop thread, exactly once, never inside the call. The
@@ -63,6 +65,9 @@ class LedgerStore {
   [[nodiscard]] virtual std::string where() const = 0;
   // A call has not called back yet.
   [[nodiscard]] virtual bool busy() const = 0;
+  // Why the ledger cannot be reached now (its calls wait), for /readyz; an
+  // empty string while it can. The SQLite file is always reachable.
+  [[nodiscard]] virtual std::string unreachable() const { return {}; }
 
   // --- finished rows ---
   // Inserts or updates every row (on its key) as ONE transaction, and ends
@@ -111,6 +116,15 @@ class LedgerStore {
   // it. The SQLite backend writes every row (a fleet of one).
   virtual void recordClaimed(std::string holder, std::vector<LedgerRow> rows,
                              Done<std::vector<bool>> done) = 0;
+
+  // --- the fleet's live instances ---
+  // Marks `holder` seen now (the server's clock) and answers how many
+  // instances were seen within the last `lease`, `holder` included (>= 1).
+  // The SQLite backend answers 1 without I/O (a fleet of one).
+  virtual void heartbeat(std::string holder, std::chrono::seconds lease,
+                         Done<std::uint32_t> done) = 0;
+  // Forgets `holder` (a clean stop): the others stop counting it at once.
+  virtual void leave(std::string holder, StatusDone done) = 0;
 };
 
 }  // namespace dropd::pipeline

@@ -67,6 +67,9 @@ class SendGate {
   // The attempt was cancelled (shutdown): releases its slot, nothing else.
   void abandon();
   void close();
+  // Fleet mode: the endpoint's RPM and TPM limits are split over
+  // `instances` live ones from now on (EndpointLimiter::shareWith).
+  void shareWith(std::uint32_t instances) { limiter_.shareWith(instances); }
 
   [[nodiscard]] std::uint32_t concurrencyLimit() const { return limiter_.concurrencyLimit(); }
   // While paused by 401/403/insufficient_quota: when the next probe may go.

@@ -61,6 +61,8 @@ class SqliteLedgerStore final : public LedgerStore {
   void renew(std::string holder, std::vector<TryKey> keys, std::chrono::seconds lease,
              Done<std::vector<bool>> done) override;
   void release(std::string holder, std::vector<TryKey> keys, StatusDone done) override;
+  void heartbeat(std::string holder, std::chrono::seconds lease, Done<std::uint32_t> done) override;
+  void leave(std::string holder, StatusDone done) override;
   void recordClaimed(std::string holder, std::vector<LedgerRow> rows,
                      Done<std::vector<bool>> done) override;
 

@@ -51,6 +51,9 @@ class PgLane {
   void run(PgQuery query, ResultFn done);
   [[nodiscard]] bool busy() const { return !queue_.empty(); }
   [[nodiscard]] bool up() const { return conn_ && conn_->connected(); }
+  // While the server is away (between ledger.postgres_down and _up): the
+  // last connection error; empty otherwise.
+  [[nodiscard]] const std::string& downReason() const { return down_why_; }
   // Reconnects done since creation (tests).
   [[nodiscard]] int reconnectsForTest() const { return reconnects_; }
 
@@ -70,6 +73,7 @@ class PgLane {
   bool connecting_ = false;
   bool in_flight_ = false;
   bool down_logged_ = false;
+  std::string down_why_;  // set while down_logged_
   int failures_ = 0;
   int reconnects_ = 0;
   struct Item {

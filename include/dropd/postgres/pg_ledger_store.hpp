@@ -55,6 +55,8 @@ class PgLedgerStore final : public pipeline::LedgerStore {
       std::span<const std::string_view> migrations);
   // The schema version this dropd writes.
   [[nodiscard]] static int schemaVersion();
+  // This dropd's migration steps, oldest first (tests: an older schema).
+  [[nodiscard]] static std::span<const std::string_view> migrationsForTest();
 
   ~PgLedgerStore() override;
   PgLedgerStore(const PgLedgerStore&) = delete;
@@ -63,6 +65,7 @@ class PgLedgerStore final : public pipeline::LedgerStore {
   [[nodiscard]] std::string_view backend() const override { return "postgres"; }
   [[nodiscard]] std::string where() const override { return where_; }
   [[nodiscard]] bool busy() const override;
+  [[nodiscard]] std::string unreachable() const override;
   [[nodiscard]] bool ready() const { return ready_; }
   // Reconnects of all lanes since open (tests).
   [[nodiscard]] int reconnectsForTest() const;
@@ -87,6 +90,8 @@ class PgLedgerStore final : public pipeline::LedgerStore {
   void release(std::string holder, std::vector<TryKey> keys, StatusDone done) override;
   void recordClaimed(std::string holder, std::vector<pipeline::LedgerRow> rows,
                      Done<std::vector<bool>> done) override;
+  void heartbeat(std::string holder, std::chrono::seconds lease, Done<std::uint32_t> done) override;
+  void leave(std::string holder, StatusDone done) override;
 
  private:
   enum Lane : std::size_t { kWriter, kReader, kTries, kLaneCount };

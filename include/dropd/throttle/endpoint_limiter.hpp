@@ -86,6 +86,10 @@ class EndpointLimiter {
   void onRateLimitHeaders(const RateLimitHints& hints);
   void onRetryAfter(std::chrono::milliseconds wait);
   void pauseUntil(MonoTime until, std::string reason);
+  // Fleet mode: from now on the RPM and TPM buckets (rate and burst) hold
+  // this instance's share of the configured limits, split over `instances`
+  // live ones (fleetShare(); 1 = the whole limit, as at construction).
+  void shareWith(std::uint32_t instances);
 
   [[nodiscard]] std::uint32_t inFlight() const noexcept { return in_flight_; }
   [[nodiscard]] std::uint32_t concurrencyLimit() const noexcept;
@@ -94,6 +98,8 @@ class EndpointLimiter {
   [[nodiscard]] const CircuitBreaker& breaker() const noexcept { return breaker_; }
   [[nodiscard]] const TokenBucket& requestBucket() const noexcept { return requests_; }
   [[nodiscard]] const TokenBucket& tokenBucket() const noexcept { return tokens_; }
+  // The live instances the limits are split over (1 outside a fleet).
+  [[nodiscard]] std::uint32_t sharedWith() const noexcept { return shared_with_; }
 
  private:
   [[nodiscard]] std::optional<Decision> pausedDecision(MonoTime now) const;
@@ -107,6 +113,7 @@ class EndpointLimiter {
   CircuitBreaker breaker_;
   AdaptiveConcurrency aimd_;
   std::uint32_t in_flight_ = 0;
+  std::uint32_t shared_with_ = 1;
   MonoTime retry_after_until_{};
   MonoTime paused_until_{};
   bool auth_paused_ = false;  // set by pauseUntil(), cleared by a good answer

@@ -17,6 +17,9 @@
 //   the response's usage); the level stays within (-inf, capacity].
 // - limitTo() applies a server's hint: it may only lower the level and hold
 //   refills, never add tokens.
+// - reconfigure() changes the rate and capacity in place (a fleet's share
+//   of the limit changed): what accrued so far counts at the old rate, and
+//   the level is capped at the new capacity.
 
 #include <chrono>
 #include <cstdint>
@@ -50,6 +53,8 @@ class TokenBucket {
   // A server says only `available` remain: the level drops to at most that,
   // and nothing refills before `hold_until`.
   void limitTo(std::uint64_t available, MonoTime hold_until);
+  // A new rate and capacity from now on (the rules above, as at construction).
+  void reconfigure(BucketConfig config);
 
   [[nodiscard]] bool unlimited() const noexcept { return rate_per_ns_ == 0; }
   [[nodiscard]] double capacity() const noexcept { return capacity_; }
@@ -59,8 +64,8 @@ class TokenBucket {
   [[nodiscard]] double levelAt(MonoTime now) const;
   void refill();
 
-  const double rate_per_ns_;  // tokens per nanosecond; 0: unlimited
-  const double capacity_;
+  double rate_per_ns_;  // tokens per nanosecond; 0: unlimited
+  double capacity_;
   const Clock& clock_;
   double level_;
   MonoTime last_;          // when level_ was last brought up to date

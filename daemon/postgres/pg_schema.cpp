@@ -91,7 +91,27 @@ ALTER TABLE dropd_claims ADD PRIMARY KEY (pipeline, rel, ino, size, mtime_ns);
 ALTER TABLE dropd_claims ADD COLUMN since timestamptz NOT NULL DEFAULT now();
 )sql";
 
-constexpr std::array<std::string_view, 3> kMigrations = {kSchemaV1, kSchemaV2, kSchemaV3};
+// The answers of long documents' chunks (issue 15, pg_chunks.cpp,
+// docs/chunking.md), as SQLite's v4 holds them; the answer is bytea (text
+// refuses a NUL). Its own step, so that it can follow whatever step comes
+// before it when branches meet.
+constexpr std::string_view kSchemaChunks = R"sql(
+CREATE TABLE dropd_chunks (
+  pipeline          text   NOT NULL,
+  sha256            text   NOT NULL,
+  prompt_version    text   NOT NULL,
+  level             bigint NOT NULL,
+  idx               bigint NOT NULL,
+  answer            bytea  NOT NULL,
+  prompt_tokens     bigint NOT NULL,
+  completion_tokens bigint NOT NULL,
+  updated_at        bigint NOT NULL,
+  PRIMARY KEY (pipeline, sha256, prompt_version, level, idx)
+);
+)sql";
+
+constexpr std::array<std::string_view, 4> kMigrations = {kSchemaV1, kSchemaV2, kSchemaV3,
+                                                         kSchemaChunks};
 
 // "drpd" then 1: the lock every dropd takes to migrate.
 constexpr std::int64_t kMigrationLock = 7237971125936848897;

@@ -11,7 +11,9 @@
 //  - extraction tries: beginTry(), undoTry(), countTries();
 //  - jobs in flight: claim(), renew(), release() of a fleet's files, and
 //    recordClaimed(), record() fenced by them (docs/ledger.md, docs/fleet.md;
-//    the daemon's Claims and Sink call them with backend: postgres).
+//    the daemon's Claims and Sink call them with backend: postgres);
+//  - long documents' chunk answers: chunkAnswers(), recordChunk(),
+//    forgetChunks() (docs/chunking.md).
 //
 // Threads: loop thread only. Every call returns at once; its callback runs
 // later on the loop thread, exactly once, never inside the call. The
@@ -36,6 +38,7 @@
 #include <vector>
 
 #include "dropd/base/error.hpp"
+#include "dropd/pipeline/chunk_answers.hpp"
 #include "dropd/pipeline/extract_tries.hpp"
 #include "dropd/pipeline/ledger.hpp"
 #include "dropd/pipeline/ledger_lookup.hpp"
@@ -111,6 +114,14 @@ class LedgerStore {
   // it. The SQLite backend writes every row (a fleet of one).
   virtual void recordClaimed(std::string holder, std::vector<LedgerRow> rows,
                              Done<std::vector<bool>> done) = 0;
+
+  // --- long documents' chunk answers (ChunkAnswers' contract, chunk_answers.hpp) ---
+  // Every answer of `key`, ordered by level and index.
+  virtual void chunkAnswers(ChunkKey key, Done<std::vector<ChunkAnswer>> done) = 0;
+  // Inserts or replaces one answer, durably before `done`.
+  virtual void recordChunk(ChunkKey key, ChunkAnswer answer, StatusDone done) = 0;
+  // Removes every answer of `key`; says how many.
+  virtual void forgetChunks(ChunkKey key, Done<std::size_t> done) = 0;
 };
 
 }  // namespace dropd::pipeline

@@ -87,6 +87,10 @@ class PgLedgerStore final : public pipeline::LedgerStore {
   void release(std::string holder, std::vector<TryKey> keys, StatusDone done) override;
   void recordClaimed(std::string holder, std::vector<pipeline::LedgerRow> rows,
                      Done<std::vector<bool>> done) override;
+  // pg_chunks.cpp, on the tries lane.
+  void chunkAnswers(pipeline::ChunkKey key, Done<std::vector<pipeline::ChunkAnswer>> done) override;
+  void recordChunk(pipeline::ChunkKey key, pipeline::ChunkAnswer answer, StatusDone done) override;
+  void forgetChunks(pipeline::ChunkKey key, Done<std::size_t> done) override;
 
  private:
   enum Lane : std::size_t { kWriter, kReader, kTries, kLaneCount };

@@ -10,13 +10,20 @@
 // thread: a chunk is at most max_tokens (tens of KiB), a small copy next
 // to the read that made the text.
 #include <algorithm>
-#include <numeric>
+#include <utility>
 
 #include <fmt/format.h>
 
 #include "dropd/pipeline/pipeline.hpp"
 
 namespace dropd::pipeline {
+
+// A job waits here (`parked`) for the write before it to be done.
+struct ChunkWrite {
+  bool done = false;
+  std::unique_ptr<Job> parked;
+};
+
 namespace {
 
 constexpr std::string_view kSeparator = config::kChunkAnswerSeparator;
@@ -80,11 +87,11 @@ void Pipeline::startChunks(std::unique_ptr<Job> job) {
     nextChunk(std::move(job));
     return;
   }
-  ++chunk_lookups_;
+  ++chunk_calls_;
   auto holder = std::make_shared<std::unique_ptr<Job>>(std::move(job));
   deps_.ledger->chunkAnswers(chunkKey(**holder),
                              [this, holder](Result<std::vector<ChunkAnswer>> found) {
-                               --chunk_lookups_;
+                               --chunk_calls_;
                                std::unique_ptr<Job> job = std::move(*holder);
                                if (found) {
                                  job->chunks->stored = std::move(*found);
@@ -214,14 +221,26 @@ void Pipeline::onChunkAnswered(std::unique_ptr<Job> job) {
   ++run.index;
   if (deps_.ledger != nullptr && job->stats) {
     // Written on the ledger's own connection while the next request goes;
-    // a failure only means this chunk is asked for again after a restart.
-    deps_.ledger->recordChunk(chunkKey(*job), std::move(answer),
-                              [log = &deps_.log, name = config_.name](Status st) {
-                                if (!st) {
-                                  log->warn("ledger.chunk_record_failed pipeline={} error={:?}",
-                                            name, st.error().message());
-                                }
-                              });
+    // the one after it waits for this write (ChunkRun::write). A failure
+    // only means this chunk is asked for again after a restart.
+    auto write = std::make_shared<ChunkWrite>();
+    ++chunk_calls_;
+    deps_.ledger->recordChunk(chunkKey(*job), std::move(answer), [this, write](Status st) {
+      --chunk_calls_;
+      if (!st) {
+        deps_.log.warn("ledger.chunk_record_failed pipeline={} error={:?}", config_.name,
+                       st.error().message());
+      }
+      write->done = true;
+      if (write->parked) {
+        nextChunk(std::move(write->parked));
+      }
+    });
+    const std::shared_ptr<ChunkWrite> before = std::exchange(run.write, std::move(write));
+    if (before && !before->done) {
+      before->parked = std::move(job);
+      return;
+    }
   }
   nextChunk(std::move(job));
 }
@@ -230,10 +249,12 @@ void Pipeline::endChunks(const Job& job) {
   if (deps_.ledger == nullptr || !job.stats) {
     return;
   }
-  deps_.ledger->forgetChunks(chunkKey(job), [log = &deps_.log,
-                                             name = config_.name](Result<std::size_t> st) {
-    if (!st) {
-      log->warn("ledger.chunk_forget_failed pipeline={} error={:?}", name, st.error().message());
+  ++chunk_calls_;
+  deps_.ledger->forgetChunks(chunkKey(job), [this](Result<std::size_t> forgot) {
+    --chunk_calls_;
+    if (!forgot) {
+      deps_.log.warn("ledger.chunk_forget_failed pipeline={} error={:?}", config_.name,
+                     forgot.error().message());
     }
   });
 }

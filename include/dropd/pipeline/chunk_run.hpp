@@ -17,6 +17,9 @@
 
 namespace dropd::pipeline {
 
+// The ledger write of one answer, while it runs (pipeline_chunks.cpp).
+struct ChunkWrite;
+
 // One request of the run, for the record's llm.chunks.
 struct ChunkUsage {
   std::uint32_t level = 0;
@@ -38,6 +41,10 @@ struct ChunkRun {
   bool sent_this_level = false;
   std::vector<ChunkAnswer> stored;  // the ledger's answers at the start, by level and index
   std::vector<ChunkUsage> usage;    // every request of the run (the final reduce's too)
+  // The last answer's ledger write. The request after the next one waits
+  // for it, so at most one answered chunk is ever unrecorded (sent again
+  // after a crash) however far the ledger lags behind a fast endpoint.
+  std::shared_ptr<ChunkWrite> write;
 };
 
 // Threadpool: a ChunkRun for `text` when its estimated tokens (`tokens`)

@@ -103,7 +103,7 @@ class Pipeline {
   // Scans or reads still on the threadpool: the pipeline must outlive them.
   [[nodiscard]] bool poolWorkPending() const {
     return intake_.discoveryJobRunning() || reads_running_ > 0 || extract_works_ > 0 ||
-           chunk_lookups_ > 0 || (extractor_ && !extractor_->closed() && extractors_closing_);
+           chunk_calls_ > 0 || (extractor_ && !extractor_->closed() && extractors_closing_);
   }
   // Every root is watched (daemon mode) and its first scan chunk is in: the
   // pipeline is up (READY=1). The walk of a large inbox goes on after that.
@@ -206,7 +206,8 @@ class Pipeline {
   std::unique_ptr<const llm::RequestBuilder> map_builder_;
   std::unique_ptr<const llm::RequestBuilder> reduce_builder_;
   std::unique_ptr<const llm::RequestBuilder> final_builder_;
-  std::size_t chunk_lookups_ = 0;  // chunkAnswers() calls not yet answered
+  // Chunk answers' ledger calls not yet answered: the pipeline outlives them.
+  std::size_t chunk_calls_ = 0;
   FinishedIndex finished_;
   Intake intake_;  // after finished_ and config_, which it uses
   std::size_t reads_running_ = 0;

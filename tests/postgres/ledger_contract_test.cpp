@@ -356,7 +356,6 @@ TEST_CASE("LedgerStore records a claimed file's row and ends its claim", "[postg
   CHECK(*other == std::vector<bool>{true});
 }
 
-
 TEST_CASE("LedgerStore keeps chunk answers per content and prompt version", "[postgres]") {
   using dropd::pipeline::ChunkAnswer;
   using dropd::pipeline::ChunkKey;

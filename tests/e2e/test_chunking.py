@@ -22,7 +22,8 @@ The crash and restart run twice: with the SQLite ledger and with
 PostgreSQL (a throwaway cluster, tests/e2e/pg_cluster.py); after the
 record no chunk answer is left in either.
 
-Also: with output.schema only the final reduce is asked for JSON (the
+Also: an HTML page through dropd-extract is chunked by its text; with
+output.schema only the final reduce is asked for JSON (the
 fake's log marks what it answered in JSON) and llm.json is its value; and
 the same document through a pipeline without chunking fails with kind
 context_length, its message saying to set chunking.
@@ -57,7 +58,7 @@ def make_document(rng, target_bytes):
     return "\n\n".join(paragraphs).encode("utf-8")
 
 
-def chunk_config(path, root, url, chunking=True, ledger_yaml="", schema=None):
+def chunk_config(path, root, url, chunking=True, ledger_yaml="", schema=None, extra=""):
     dirs = e2e.write_config(path, root, url, max_in_flight=4, max_file_size="8MiB",
                             prompt_user="{{content}}")
     with open(path, encoding="utf-8") as f:
@@ -66,6 +67,7 @@ def chunk_config(path, root, url, chunking=True, ledger_yaml="", schema=None):
         outbox = e2e.yq(dirs["outbox"])
         text = text.replace(f"output: {{ dir: {outbox} }}",
                             f"output: {{ dir: {outbox}, schema: {e2e.yq(schema)} }}")
+    text += extra
     if chunking:
         text += (f"    chunking:\n"
                  f"      max_tokens: {MAX_TOKENS}\n"
@@ -206,6 +208,33 @@ def run_json(work, fake, document):
     e2e.note(f"json: {len(sent) - 1} map requests in text, the final reduce in JSON: {llm['json']}")
 
 
+def run_extracted(work, fake, document):
+    """An HTML page through dropd-extract is chunked by its extracted text."""
+    if not os.access(os.path.join(e2e.BINARY_DIR, "daemon", "dropd-extract"), os.X_OK):
+        e2e.note("extracted: skipped, dropd-extract is not built")
+        return
+    config = os.path.join(work, "html.yaml")
+    dirs = chunk_config(config, os.path.join(work, "html"), fake.url,
+                        extra="    extract: { formats: [html] }\n")
+    paragraphs = document[:120_000].decode("utf-8", "ignore").split("\n\n")
+    page = ("<!DOCTYPE html><html><head><title>Big page</title></head><body>"
+            + "".join(f"<p>{p}</p>\n" for p in paragraphs) + "</body></html>").encode()
+    e2e.write_files(dirs["inbox"], {"page.html": page})
+    before = len(fake.requests())
+    res = e2e.run_dropd(["--config", config, "--once"], timeout=60)
+    e2e.check(res.returncode == 0, f"extracted: exit {res.returncode}: {res.stderr.decode()[-1500:]}")
+    sent = fake.requests()[before:]
+    maps = [e for e in sent if kind_of(e) == "MAP"]
+    e2e.check(len(maps) >= 5 and not any("<" in e["first_words"] for e in maps),
+              f"extracted: {len(maps)} map requests, first words {[e['first_words'] for e in maps[:2]]}")
+    result = e2e.load_json(os.path.join(dirs["outbox"], "page.html.json"))
+    e2e.check(result["extract"]["method"] != "" and result["llm"]["content"].startswith("fake: REDUCE"),
+              f"extracted: {result.get('extract')} {result['llm']['content'][:60]!r}")
+    levels = collections.Counter(c["level"] for c in result["llm"]["chunks"])
+    e2e.check(levels[0] == len(maps), f"extracted: record lists {dict(levels)}, {len(maps)} sent")
+    e2e.note(f"extracted: a {len(page) // 1000} kB HTML page as {len(maps)} chunks of its text")
+
+
 def main():
     e2e.require_binaries()
     rng = random.Random(15)
@@ -227,6 +256,7 @@ def main():
         fake = e2e.Fake(work, extra=["--context-tokens", str(CONTEXT)])
         try:
             run_json(work, fake, document)
+            run_extracted(work, fake, document)
             run_unchunked(work, fake, document)
         finally:
             fake.stop()

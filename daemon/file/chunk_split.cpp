@@ -129,9 +129,16 @@ std::vector<TextSpan> splitChunks(std::string_view text, std::uint64_t max_token
   const std::uint64_t overlap = std::min(overlap_tokens, max_tokens / 2);
   std::size_t start = 0;
   std::size_t done = 0;  // the end of the chunk before: the next one ends later
+  const auto cutFrom = [&](std::size_t from) {
+    const std::size_t far = farthestEnd(text, from, max_tokens);
+    return far == text.size() ? far : chooseCut(text, std::max(from, done), far);
+  };
   while (done < text.size()) {
-    const std::size_t far = farthestEnd(text, start, max_tokens);
-    const std::size_t end = far == text.size() ? far : chooseCut(text, std::max(start, done), far);
+    std::size_t end = cutFrom(start);
+    if (start < done && estimateTextTokens(text.substr(start, end - start)) > max_tokens) {
+      start = done;  // only one code point more fits after the overlap: no overlap then
+      end = cutFrom(start);
+    }
     chunks.push_back({start, end - start});
     done = end;
     start = overlap == 0 || end == text.size() ? end : overlapStart(text, start, end, overlap);

@@ -34,7 +34,8 @@ struct TextSpan {
 //  - with `overlap_tokens` > 0, each chunk after the first starts with
 //    the words at the end of the one before it that fit in
 //    `overlap_tokens` (at a word start; none when even one word does not
-//    fit). The overlap is taken as at most max_tokens / 2.
+//    fit, or when the chunk would then hold no more than one new code
+//    point over max_tokens). The overlap is taken as at most max_tokens / 2.
 // Without overlap the chunks concatenate back to `text`. Every chunk holds
 // at least one code point, so a `max_tokens` below one code point's
 // estimate (0) still ends; every chunk with more than one code point is

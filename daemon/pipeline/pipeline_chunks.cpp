@@ -63,6 +63,27 @@ void nextLevel(ChunkRun& run, std::uint64_t max_tokens) {
   run.group_ends = file::groupForReduce(tokens, max_tokens);
 }
 
+// A request's placeholders: `content` and the whole document's others.
+config::TemplateValues templateValues(const Job& job, std::string_view content) {
+  const std::size_t slash = job.rel.rfind('/');
+  const std::string_view rel = job.rel;
+  config::TemplateValues values;
+  values.content = content;
+  values.filename = slash == std::string::npos ? rel : rel.substr(slash + 1);
+  values.path = rel;
+  if (job.stats) {
+    values.lines = job.stats->lines;
+    values.words = job.stats->words;
+    values.chars = job.stats->chars;
+    values.bytes = job.stats->bytes;
+  }
+  if (job.extracted) {
+    values.title = job.extracted->title;
+    values.type = job.extracted->mime;
+  }
+  return values;
+}
+
 }  // namespace
 
 std::unique_ptr<ChunkRun> planChunks(std::string&& text, std::uint64_t tokens,
@@ -158,27 +179,11 @@ void Pipeline::sendChunk(std::unique_ptr<Job> job, bool final) {
     joined = joinGroup(run);
     content = joined;
   }
-  const std::size_t slash = job->rel.rfind('/');
-  const std::string_view rel = job->rel;
-  config::TemplateValues values;
-  values.content = content;
-  values.filename = slash == std::string::npos ? rel : rel.substr(slash + 1);
-  values.path = rel;
-  if (job->stats) {  // the document's, for every request
-    values.lines = job->stats->lines;
-    values.words = job->stats->words;
-    values.chars = job->stats->chars;
-    values.bytes = job->stats->bytes;
-  }
-  if (job->extracted) {
-    values.title = job->extracted->title;
-    values.type = job->extracted->mime;
-  }
   const llm::RequestBuilder& builder = run.level == 0 ? *map_builder_
                                        : final        ? *final_builder_
                                                       : *reduce_builder_;
   job->request_content = JobRequestContent{file::estimateTextTokens(content), content.size()};
-  job->body = std::make_shared<const std::string>(builder.build(values));
+  job->body = std::make_shared<const std::string>(builder.build(templateValues(*job, content)));
   deps_.log.debug("job.chunk pipeline={} file={:?} level={} index={} tokens={}", config_.name,
                   job->rel, run.level, run.index, job->request_content->tokens);
   if (final) {
@@ -219,30 +224,39 @@ void Pipeline::onChunkAnswered(std::unique_ptr<Job> job) {
   run.answers.push_back(answer.text);
   run.sent_this_level = true;
   ++run.index;
-  if (deps_.ledger != nullptr && job->stats) {
-    // Written on the ledger's own connection while the next request goes;
-    // the one after it waits for this write (ChunkRun::write). A failure
-    // only means this chunk is asked for again after a restart.
-    auto write = std::make_shared<ChunkWrite>();
-    ++chunk_calls_;
-    deps_.ledger->recordChunk(chunkKey(*job), std::move(answer), [this, write](Status st) {
-      --chunk_calls_;
-      if (!st) {
-        deps_.log.warn("ledger.chunk_record_failed pipeline={} error={:?}", config_.name,
-                       st.error().message());
-      }
-      write->done = true;
-      if (write->parked) {
-        nextChunk(std::move(write->parked));
-      }
-    });
-    const std::shared_ptr<ChunkWrite> before = std::exchange(run.write, std::move(write));
-    if (before && !before->done) {
-      before->parked = std::move(job);
-      return;
-    }
+  if (writeChunk(job, std::move(answer))) {
+    return;  // waiting for the write before
   }
   nextChunk(std::move(job));
+}
+
+bool Pipeline::writeChunk(std::unique_ptr<Job>& job, ChunkAnswer answer) {
+  if (deps_.ledger == nullptr || !job->stats) {
+    return false;
+  }
+  ChunkRun& run = *job->chunks;
+  // Written on the ledger's own connection while the next request goes;
+  // the one after it waits for this write (ChunkRun::write). A failure
+  // only means this chunk is asked for again after a restart.
+  auto write = std::make_shared<ChunkWrite>();
+  ++chunk_calls_;
+  deps_.ledger->recordChunk(chunkKey(*job), std::move(answer), [this, write](Status st) {
+    --chunk_calls_;
+    if (!st) {
+      deps_.log.warn("ledger.chunk_record_failed pipeline={} error={:?}", config_.name,
+                     st.error().message());
+    }
+    write->done = true;
+    if (write->parked) {
+      nextChunk(std::move(write->parked));
+    }
+  });
+  const std::shared_ptr<ChunkWrite> before = std::exchange(run.write, std::move(write));
+  if (before && !before->done) {
+    before->parked = std::move(job);
+    return true;
+  }
+  return false;
 }
 
 void Pipeline::endChunks(const Job& job) {

@@ -177,6 +177,9 @@ class Pipeline {
   [[nodiscard]] bool reuseChunk(Job& job);
   void sendChunk(std::unique_ptr<Job> job, bool final);
   void onChunkAnswered(std::unique_ptr<Job> job);
+  // Keeps the answer in the ledger. True when the job was parked to wait
+  // for the write before (it goes on when that write is done).
+  [[nodiscard]] bool writeChunk(std::unique_ptr<Job>& job, ChunkAnswer answer);
   void endChunks(const Job& job);  // its record is committed: the answers go
   [[nodiscard]] ChunkKey chunkKey(const Job& job) const;
   // pipeline.cpp

@@ -74,6 +74,12 @@ Prompt defaultPrompt() {
                 *parseTemplate("Summarize {{filename}}:\n\n{{content}}")};
 }
 
+Prompt defaultReducePrompt(const Template& system) {
+  return Prompt{system, *parseTemplate("These are answers about consecutive parts of {{filename}}, "
+                                       "in order. Combine them into one answer about the whole "
+                                       "document, in the same form:\n\n{{content}}")};
+}
+
 const Endpoint* Config::findEndpoint(std::string_view name) const {
   const auto it = std::find_if(endpoints.begin(), endpoints.end(),
                                [name](const Endpoint& e) { return e.name == name; });

@@ -17,7 +17,8 @@ constexpr std::array kPipelineKeys{
     "name"sv,     "watch"sv,           "recursive"sv,     "include"sv,    "exclude"sv,
     "settle"sv,   "rescan_interval"sv, "max_file_size"sv, "binary"sv,     "dedupe"sv,
     "endpoint"sv, "prompt"sv,          "output"sv,        "on_success"sv, "on_failure"sv,
-    "budget"sv,   "extract"sv};
+    "budget"sv,   "extract"sv,         "chunking"sv};
+constexpr std::array kChunkingKeys{"max_tokens"sv, "overlap"sv, "map"sv, "reduce"sv};
 constexpr std::array kExtractKeys{"formats"sv, "max_pages"sv, "max_chars"sv, "ocr"sv,
                                   "timeout"sv, "memory"sv,    "helpers"sv,   "max_tries"sv};
 constexpr std::array kOcrKeys{"languages"sv};
@@ -145,6 +146,49 @@ void readPromptAndOutput(const MapReader& pipeline, Pipeline& out) {
   }
   out.on_success = readDisposal(pipeline, "on_success", kSuccessActions);
   out.on_failure = readDisposal(pipeline, "on_failure", kFailureActions);
+}
+
+// chunking.map or chunking.reduce: a prompt like `prompt:`, which must
+// put the text ({{content}}) somewhere.
+void readChunkPrompt(const MapReader& chunking, std::string_view key, Prompt& out) {
+  const YAML::Node node = chunking.find(key);
+  if (!node.IsDefined()) {
+    return;
+  }
+  const MapReader map(chunking.ctx(), node, chunking.pathOf(key), kPromptKeys);
+  readField(map, "system", out.system, readTemplate);
+  readField(map, "user", out.user, readTemplate);
+  if (map.isMapping() && !out.system.uses(Placeholder::kContent) &&
+      !out.user.uses(Placeholder::kContent)) {
+    chunking.ctx().error(node, chunking.pathOf(key),
+                         key == "map" ? "must use {{content}} (the chunk) in system or user"
+                                      : "must use {{content}} (the answers) in system or user");
+  }
+}
+
+// `chunking:` (docs/chunking.md); after `prompt:`, whose texts it defaults to.
+void readChunking(const MapReader& pipeline, Pipeline& out) {
+  const YAML::Node node = pipeline.find("chunking");
+  if (!node.IsDefined()) {
+    return;
+  }
+  Context& ctx = pipeline.ctx();
+  const MapReader map(ctx, node, pipeline.pathOf("chunking"), kChunkingKeys);
+  Chunking c{0, 0, out.prompt, defaultReducePrompt(out.prompt.system)};
+  if (map.require("max_tokens").IsDefined()) {
+    readField(map, "max_tokens", c.max_tokens, [](Context& x, const YAML::Node& n, Path p) {
+      return readUInt(x, n, p, {16, 100'000'000});
+    });
+  }
+  readField(map, "overlap", c.overlap, [&](Context& x, const YAML::Node& n, Path p) {
+    // Without max_tokens (an error already) only the overlap's own range.
+    return readUInt(x, n, p, {0, (c.max_tokens == 0 ? 100'000'000 : c.max_tokens) / 2});
+  });
+  readChunkPrompt(map, "map", c.map);
+  readChunkPrompt(map, "reduce", c.reduce);
+  if (map.isMapping()) {
+    out.chunking = std::move(c);
+  }
 }
 
 // `formats: all` or a list of kExtractFormats names.
@@ -278,6 +322,7 @@ Pipeline readPipeline(Context& ctx, std::size_t index, const YAML::Node& node) {
   readPromptAndOutput(map, out);
   readBudget(map, out.budget);
   readExtract(map, out);
+  readChunking(map, out);
   if (out.extract && out.binary == BinaryPolicy::kSend) {
     ctx.error(map.find("binary"), map.pathOf("binary"),
               "binary: send cannot be used with extract: (files that are not text are "

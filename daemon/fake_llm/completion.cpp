@@ -1,5 +1,9 @@
 #include "dropd/fake_llm/completion.hpp"
 
+#include <fmt/format.h>
+
+#include "dropd/file/token_estimate.hpp"
+
 namespace dropd::fake_llm {
 
 namespace {
@@ -56,6 +60,8 @@ bool readChatRequest(const json& body, ChatRequest& out) {
   const auto model = body.find("model");
   out.model = model != body.end() && model->is_string() ? model->get<std::string>() : "";
   out.prompt_bytes = 0;
+  out.prompt_words = 0;
+  out.messages = 0;
   out.user_content.clear();
   out.first_user_content.clear();
   out.has_assistant = false;
@@ -87,6 +93,13 @@ bool readChatRequest(const json& body, ChatRequest& out) {
     }
     std::string text = contentText(message);
     out.prompt_bytes += text.size();
+    ++out.messages;
+    bool in_word = false;
+    for (const char ch : text) {
+      const bool blank = isSpace(ch);
+      out.prompt_words += !blank && !in_word ? 1 : 0;
+      in_word = !blank;
+    }
     const auto role = message.find("role");
     if (role != message.end() && role->is_string() && *role == "assistant") {
       out.has_assistant = true;
@@ -291,6 +304,24 @@ std::string rateLimitBody(std::string_view type, std::string_view message) {
                       {{"message", std::string(message)},
                        {"type", std::string(type)},
                        {"code", "rate_limit_exceeded"}}}};
+  return body.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+std::uint64_t contextTokens(const ChatRequest& request) noexcept {
+  return file::estimateTokens({request.prompt_bytes, request.prompt_words}) + 3 * request.messages +
+         3;
+}
+
+std::string contextLengthBody(std::uint64_t context, std::uint64_t tokens) {
+  const std::string message = fmt::format(
+      "This model's maximum context length is {} tokens. However, your messages resulted in {} "
+      "tokens. Please reduce the length of the messages.",
+      context, tokens);
+  const json body = {{"error",
+                      {{"message", message},
+                       {"type", "invalid_request_error"},
+                       {"param", "messages"},
+                       {"code", "context_length_exceeded"}}}};
   return body.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 

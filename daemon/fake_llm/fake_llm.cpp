@@ -198,6 +198,12 @@ void FakeLlm::onChat(const net::ServerRequest& request, net::Responder responder
   const auto since_start =
       std::chrono::duration_cast<std::chrono::milliseconds>(clock_.now() - started_);
   pending.chat.echo = config_.echo_content;
+  if (const std::uint64_t tokens = contextTokens(pending.chat);
+      config_.context_tokens > 0 && tokens > config_.context_tokens) {
+    logRequest(pending.chat, 400, "context");
+    pending.responder.send(400, kJson, contextLengthBody(config_.context_tokens, tokens));
+    return;
+  }
   pending.plan = picker_.pick(config_.faults, pending.chat.user_content, since_start);
   if (pending.plan.terminal == FaultKind::kHang) {
     logRequest(pending.chat, 0, pending.plan.names);
@@ -341,7 +347,7 @@ void FakeLlm::logRequest(const ChatRequest& chat, int status, const std::string&
     request_log_->write(LogEntry{clock_.wallNow(), status, fault, chat.user_content.size(),
                                  sha256Hex(chat.user_content), firstWords(chat.user_content, 8),
                                  chat.has_assistant, firstWords(chat.first_user_content, 8),
-                                 std::string(toString(jsonAnswerKind(chat)))});
+                                 std::string(toString(jsonAnswerKind(chat))), contextTokens(chat)});
   }
 }
 

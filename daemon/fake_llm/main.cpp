@@ -72,6 +72,14 @@ Streaming: a request with "stream": true gets text/event-stream, chunked:
   a role chunk, one chat.completion.chunk per word of the content, one with
   finish_reason "stop", a usage chunk if "stream_options": {"include_usage":
   true}, then data: [DONE].
+Context (--context-tokens N): a request whose messages come to more than N
+  tokens (dropd's own estimate of text, file/token_estimate.hpp, over all
+  messages' bytes and words, + 3 per message + 3) gets OpenAI's 400:
+  {"error": {"message": "This model's maximum context length is N tokens.
+  However, your messages resulted in M tokens. ...", "type":
+  "invalid_request_error", "param": "messages", "code":
+  "context_length_exceeded"}}, logged with fault "context". The request
+  log's "tokens" is that count for every request.
 TLS: --tls-cert and --tls-key (PEM files, both or neither) serve https.
 Not implemented yet: pauses between slow-body's writes.)help";
 
@@ -88,6 +96,7 @@ struct Options {
   std::string tls_key;
   bool echo_credentials = false;
   bool echo_content = false;
+  std::uint64_t context_tokens = 0;
 };
 
 // "HOST:PORT" or "[V6]:PORT"; throws CLI::ValidationError (startup only).
@@ -129,6 +138,7 @@ fake_llm::FakeLlmConfig toConfig(const Options& options) {
   config.tls_key = options.tls_key;
   config.echo_credentials = options.echo_credentials;
   config.echo_content = options.echo_content;
+  config.context_tokens = options.context_tokens;
   if (options.verbose) {
     config.log = spdlog::stderr_color_mt("fake");
     config.log->set_level(spdlog::level::debug);
@@ -195,6 +205,10 @@ int main(int argc, char** argv) {
                "quote the request's Authorization/api-key headers in every answer");
   app.add_flag("--echo-content", options.echo_content,
                "answer with the last user message itself (what dropd sent)");
+  app.add_option("--context-tokens", options.context_tokens,
+                 "the model's context: a longer request gets a 400 context_length_exceeded "
+                 "(see below; 0: none)")
+      ->check(CLI::Range(std::uint64_t{0}, std::uint64_t{1000000000}));
   try {
     app.parse(argc, argv);
     return serve(toConfig(options));

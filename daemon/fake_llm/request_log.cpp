@@ -49,7 +49,8 @@ Result<RequestLog> RequestLog::open(const std::string& path) {
 void RequestLog::write(const LogEntry& entry) {
   nlohmann::json line = {{"time", isoTime(entry.time)}, {"status", entry.status},
                          {"fault", entry.fault},        {"bytes", entry.bytes},
-                         {"sha256", entry.sha256},      {"first_words", entry.first_words}};
+                         {"sha256", entry.sha256},      {"first_words", entry.first_words},
+                         {"tokens", entry.tokens}};
   if (!entry.answer.empty()) {
     line["answer"] = entry.answer;
     line["repair"] = entry.repair;

@@ -13,6 +13,10 @@ namespace {
 using std::chrono::milliseconds;
 
 RequestSize requestSize(const Job& job) {
+  if (job.request_content) {  // a chunk's or a reduce's request (pipeline_chunks.cpp)
+    return {job.request_content->tokens, job.request_content->bytes,
+            job.body ? job.body->size() : 0};
+  }
   return {job.stats ? job.stats->estimated_tokens : 0, job.stats ? job.stats->bytes : 0,
           job.body ? job.body->size() : 0};
 }

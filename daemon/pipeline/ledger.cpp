@@ -89,12 +89,32 @@ constexpr std::string_view kSchemaV4 = R"sql(
 ALTER TABLE jobs ADD COLUMN prompt_version TEXT NOT NULL DEFAULT '';
 )sql";
 
+// Schema v5 adds the answers of long documents' chunks (issue 15,
+// ledger_chunks.cpp, docs/chunking.md): each map and reduce answer as it
+// comes, keyed by the content and the prompt version, so a restart sends
+// only the chunks without one. The Pipeline deletes them once the
+// document's record is committed.
+constexpr std::string_view kSchemaV5 = R"sql(
+CREATE TABLE chunk_answers (
+  pipeline          TEXT    NOT NULL,
+  sha256            TEXT    NOT NULL,
+  prompt_version    TEXT    NOT NULL,
+  level             INTEGER NOT NULL,
+  idx               INTEGER NOT NULL,
+  answer            TEXT    NOT NULL,
+  prompt_tokens     INTEGER NOT NULL,
+  completion_tokens INTEGER NOT NULL,
+  updated_at        INTEGER NOT NULL,
+  PRIMARY KEY (pipeline, sha256, prompt_version, level, idx)
+);
+)sql";
+
 // Step i takes the schema from version i to i + 1, all steps of one open in
 // one transaction. Version 0 is a file with no tables and no application_id:
 // a new file, or an empty one left by a dropd that crashed while creating it.
 // Append new steps; never edit a released one.
-constexpr std::array<std::string_view, 4> kMigrations = {kSchemaV1, kSchemaV2, kSchemaV3,
-                                                         kSchemaV4};
+constexpr std::array<std::string_view, 5> kMigrations = {kSchemaV1, kSchemaV2, kSchemaV3,
+                                                         kSchemaV4, kSchemaV5};
 
 constexpr int kBusyTimeoutMs = 5000;
 

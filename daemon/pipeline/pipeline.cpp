@@ -52,6 +52,13 @@ Pipeline::Pipeline(Deps deps, const config::Pipeline& config, const config::Endp
                deps.events,
                deps.claims != nullptr ? std::hash<std::string>{}(deps.claims->holder()) | 1 : 0},
               config_) {
+  if (config_.chunking) {
+    const config::Chunking& c = *config_.chunking;
+    map_builder_ = std::make_unique<const llm::RequestBuilder>(endpoint, c.map);
+    reduce_builder_ = std::make_unique<const llm::RequestBuilder>(endpoint, c.reduce);
+    final_builder_ = std::make_unique<const llm::RequestBuilder>(
+        endpoint, c.reduce, llm::jsonOutputOf(config, endpoint));
+  }
   deps_.budget.addReader([this] { pump(); });
   deps_.dispatcher.setPipelineBudget(index, config.name, config.budget);
   if (config_.extract) {
@@ -129,6 +136,12 @@ void Pipeline::onAnswered(std::unique_ptr<Job> job) {
     return;  // sent again with a correction (or dropped: draining)
   }
   job->sent_body.reset();
+  if (job->failure && job->failure->kind == llm::FailureKind::kContextLength) {
+    job->failure->message += config_.chunking
+                                 ? " (lower chunking.max_tokens, or the endpoint's max_tokens)"
+                                 : " (the document does not fit the model's context: set "
+                                   "chunking, docs/chunking.md)";
+  }
   const bool ok = job->succeeded();
   commit(std::move(job), ok);
   deps_.budget.release();  // its body is gone (Dispatcher::finish)
@@ -270,6 +283,9 @@ void Pipeline::onRecordWritten(std::unique_ptr<Job> job, const file::CommitOutco
   }
   const bool ok = job->succeeded();
   const config::SourceDisposal& rule = ok ? config_.on_success : config_.on_failure;
+  if (job->chunks) {
+    endChunks(*job);
+  }
   if (ok && config_.dedupe == config::Dedupe::kSha256 && !job->duplicate_of && job->stats) {
     finished_.addHash(job->stats->sha256, outcome.placed_at);
   }

@@ -18,11 +18,13 @@ struct BodyIn {
   std::string rel;
   extract::Document doc;
   std::string source_sha256;
+  std::optional<config::Chunking> chunking;
 };
 
 struct BodyOut {
   std::shared_ptr<const std::string> body;
   file::Stats stats;
+  std::unique_ptr<ChunkRun> chunks;  // instead of `body`: a text over chunking.max_tokens
 };
 
 // Threadpool: stats of the text and the request body, as a read does for
@@ -31,6 +33,13 @@ Result<BodyOut> buildBody(BodyIn in) {
   BodyOut out;
   out.stats = file::computeStats(std::as_bytes(std::span(in.doc.text.data(), in.doc.text.size())));
   out.stats.sha256 = std::move(in.source_sha256);
+  if (in.chunking) {
+    out.chunks = planChunks(std::move(in.doc.text), out.stats.estimated_tokens,
+                            in.chunking->max_tokens, in.chunking->overlap);
+    if (out.chunks) {
+      return out;
+    }
+  }
   const std::size_t slash = in.rel.rfind('/');
   const std::string_view rel = in.rel;
   config::TemplateValues values;
@@ -140,7 +149,8 @@ void Pipeline::onExtracted(std::unique_ptr<Job> job, ExtractOutcome outcome) {
 void Pipeline::onDocument(std::unique_ptr<Job> job, extract::Document doc) {
   job->extracted =
       Job::Extracted{doc.mime, doc.method, doc.title, doc.pages, doc.chars, doc.truncated, doc.ocr};
-  BodyIn in{builder_, job->rel, std::move(doc), job->stats ? job->stats->sha256 : std::string()};
+  BodyIn in{builder_, job->rel, std::move(doc), job->stats ? job->stats->sha256 : std::string(),
+            config_.chunking};
   ++extract_works_;
   auto holder = std::make_shared<std::unique_ptr<Job>>(std::move(job));
   const Status queued = uv::queueWork<BodyIn, BodyOut>(
@@ -150,6 +160,11 @@ void Pipeline::onDocument(std::unique_ptr<Job> job, extract::Document doc) {
         std::unique_ptr<Job> built_job = std::move(*holder);
         built_job->stats = std::move(built->stats);
         built_job->body = std::move(built->body);
+        if (built->chunks) {
+          built_job->chunks = std::move(built->chunks);
+          startChunks(std::move(built_job));
+          return;
+        }
         deps_.dispatcher.submit(std::move(built_job),
                                 [this](std::unique_ptr<Job> done) { onAnswered(std::move(done)); });
       });

@@ -22,11 +22,13 @@ struct ReadIn {
   std::optional<file::FileIdentity> kept;  // finished earlier and kept in place (no ledger)
   std::string pipeline;
   std::string record_rel;
+  std::optional<config::Chunking> chunking;  // max_tokens and overlap: a long text is chunked
 };
 
 struct ReadOut {
   file::ReadOutcome outcome;  // content moved out into the body
   std::shared_ptr<const std::string> body;
+  std::unique_ptr<ChunkRun> chunks;  // instead of `body`: a text over chunking.max_tokens
   bool unchanged_since_kept = false;
   bool binary = false;
   bool to_extract = false;                        // binary and the pipeline extracts: no body
@@ -90,6 +92,13 @@ Result<ReadOut> readAndBuild(ReadIn in) {
   }
   out.binary = file::looksBinary(out.outcome.stats);
   out.to_extract = in.extract && (out.binary || extractsText(in, out.outcome.content));
+  if (!out.to_extract && (!out.binary || in.send_binary) && in.chunking) {
+    out.chunks = planChunks(std::move(out.outcome.content), out.outcome.stats.estimated_tokens,
+                            in.chunking->max_tokens, in.chunking->overlap);
+    if (out.chunks) {
+      return out;
+    }
+  }
   if (!out.to_extract && (!out.binary || in.send_binary)) {
     const file::Stats& s = out.outcome.stats;
     const std::size_t slash = in.rel.rfind('/');
@@ -145,6 +154,7 @@ void Pipeline::startRead(Intake::Pending pending) {
   // `extract:` (dropd-extract reads the file itself): else they are measured
   // and dropped as they are read.
   read.in.request.keep_binary = read.in.send_binary && !read.in.extract;
+  read.in.chunking = config_.chunking;
   if (const Finished* kept = finished_.find(job->rel); kept != nullptr) {
     read.in.kept = kept->identity;
   }
@@ -294,6 +304,7 @@ bool Pipeline::onReadDone(std::unique_ptr<Job> job, const Intake::Pending& pendi
     intake_.settleAgain(pending, out.outcome.identity);  // still being written
   } else {
     job->body = std::move(out.body);
+    job->chunks = std::move(out.chunks);
     const bool to_extract = out.to_extract;
     return onRead(std::move(job), std::move(out.outcome), to_extract);
   }
@@ -331,7 +342,7 @@ bool Pipeline::onRead(std::unique_ptr<Job> job, file::ReadOutcome outcome, bool 
     startExtract(std::move(job), {});
     return true;  // its room is held until its text is sent or it fails
   }
-  if (!job->body && !to_extract) {
+  if (!job->body && !job->chunks && !to_extract) {
     failJob(std::move(job), llm::FailureKind::kSkipped,
             "binary file (a NUL byte or mostly invalid UTF-8); "
             "set binary: send to send such files");
@@ -341,9 +352,14 @@ bool Pipeline::onRead(std::unique_ptr<Job> job, file::ReadOutcome outcome, bool 
     if (auto earlier = finished_.duplicateOf(job->stats->sha256); earlier) {
       job->duplicate_of = std::move(*earlier);
       job->body.reset();
+      job->chunks.reset();
       commit(std::move(job), /*success=*/true);
       return false;
     }
+  }
+  if (job->chunks) {
+    startChunks(std::move(job));
+    return true;  // its room is held until the last reduce is answered
   }
   if (config_.output_format == config::OutputFormat::kJson) {
     job->sent_body = job->body;  // for a corrective follow-up (pipeline_json.cpp)

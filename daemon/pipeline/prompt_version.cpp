@@ -20,6 +20,15 @@ std::string promptVersion(const config::Pipeline& pipeline, const config::Endpoi
     inputs["schema"] = pipeline.output_schema->document;
     inputs["structured_output"] = config::toString(endpoint.structured_output);
   }
+  if (pipeline.chunking) {
+    // Only with chunking, so every other pipeline keeps its version.
+    const config::Chunking& c = *pipeline.chunking;
+    inputs["chunking"] = {
+        {"max_tokens", c.max_tokens},
+        {"overlap", c.overlap},
+        {"map", {{"system", c.map.system.source}, {"user", c.map.user.source}}},
+        {"reduce", {{"system", c.reduce.system.source}, {"user", c.reduce.user.source}}}};
+  }
   const std::string canonical =
       inputs.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};

@@ -62,6 +62,23 @@ ordered_json extractJson(const Job::Extracted& e) {
           {"ocr", e.ocr}};
 }
 
+// chunking: every request of the map/reduce, in order; the last is the
+// final reduce, whose usage is the answer's (docs/chunking.md).
+ordered_json chunksJson(const ChunkRun& run, const llm::Completion* last) {
+  ordered_json list = ordered_json::array();
+  for (std::size_t i = 0; i < run.usage.size(); ++i) {
+    const ChunkUsage& u = run.usage[i];
+    const bool final = i + 1 == run.usage.size() && last != nullptr;
+    list.push_back(
+        {{"level", u.level},
+         {"index", u.index},
+         {"prompt_tokens", final ? last->usage.prompt_tokens : u.prompt_tokens},
+         {"completion_tokens", final ? last->usage.completion_tokens : u.completion_tokens},
+         {"reused", u.reused}});
+  }
+  return list;
+}
+
 std::string dump(const ordered_json& doc, int indent) {
   return doc.dump(indent, ' ', false, nlohmann::json::error_handler_t::replace);
 }
@@ -87,7 +104,8 @@ std::string renderResult(const Job& job, const RecordContext& ctx) {
       llm["json"] = *job.json;  // output.format json: the value found in the content
     }
     llm["finish_reason"] = job.completion->finish_reason;
-    // With repairs, what every request of the job cost together.
+    // With repairs or chunks, what every request of the job cost together
+    // (chunks answered before a restart included).
     llm["usage"] = {
         {"prompt_tokens", job.earlier_usage.prompt_tokens + job.completion->usage.prompt_tokens},
         {"completion_tokens",
@@ -95,6 +113,9 @@ std::string renderResult(const Job& job, const RecordContext& ctx) {
     if (job.completion->usage_estimated) {
       llm["usage_estimated"] = true;  // a stream without a usage chunk (send_estimate.hpp)
     }
+  }
+  if (job.chunks && job.completion) {
+    llm["chunks"] = chunksJson(*job.chunks, &*job.completion);
   }
   llm["attempts"] = job.requestsSent();
   if (job.json) {

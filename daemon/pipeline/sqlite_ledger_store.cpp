@@ -14,15 +14,17 @@ namespace detail {
 
 struct SqliteLanes {
   SqliteLanes(uv_loop_t& loop, std::unique_ptr<Ledger> ledger, std::unique_ptr<LedgerLookup> lookup,
-              std::unique_ptr<ExtractTries> counts)
+              std::unique_ptr<ExtractTries> counts, std::unique_ptr<ChunkAnswers> answers)
       : path(ledger->path()),
         writer(loop, std::move(ledger)),
         reader(loop, std::move(lookup)),
-        tries(loop, std::move(counts)) {}
+        tries(loop, std::move(counts)),
+        chunks(loop, std::move(answers)) {}
   const std::filesystem::path path;
   LentConnection<Ledger> writer;
   LentConnection<LedgerLookup> reader;
   LentConnection<ExtractTries> tries;
+  LentConnection<ChunkAnswers> chunks;
 };
 
 }  // namespace detail
@@ -41,9 +43,13 @@ Result<std::unique_ptr<SqliteLedgerStore>> SqliteLedgerStore::open(
   if (!tries) {
     return tl::unexpected(std::move(tries.error()));
   }
+  auto chunks = ChunkAnswers::open((*writer)->path());
+  if (!chunks) {
+    return tl::unexpected(std::move(chunks.error()));
+  }
   return std::unique_ptr<SqliteLedgerStore>(
       new SqliteLedgerStore(std::make_unique<detail::SqliteLanes>(
-          loop, std::move(*writer), std::move(*reader), std::move(*tries))));
+          loop, std::move(*writer), std::move(*reader), std::move(*tries), std::move(*chunks))));
 }
 
 SqliteLedgerStore::SqliteLedgerStore(std::unique_ptr<detail::SqliteLanes> lanes)
@@ -56,7 +62,8 @@ std::string SqliteLedgerStore::where() const { return lanes_->path.string(); }
 Ledger* SqliteLedgerStore::writerWhileIdle() const { return lanes_->writer.idle(); }
 
 bool SqliteLedgerStore::busy() const {
-  return lanes_->writer.busy() || lanes_->reader.busy() || lanes_->tries.busy();
+  return lanes_->writer.busy() || lanes_->reader.busy() || lanes_->tries.busy() ||
+         lanes_->chunks.busy();
 }
 
 void SqliteLedgerStore::record(std::vector<LedgerRow> rows, StatusDone done) {
@@ -189,6 +196,22 @@ void SqliteLedgerStore::recordClaimed(std::string /*holder*/, std::vector<Ledger
     }
     done(std::vector<bool>(n, true));
   });
+}
+
+void SqliteLedgerStore::chunkAnswers(ChunkKey key, Done<std::vector<ChunkAnswer>> done) {
+  lanes_->chunks.run<Result<std::vector<ChunkAnswer>>>(
+      [key = std::move(key)](ChunkAnswers& c) { return c.load(key); }, std::move(done));
+}
+
+void SqliteLedgerStore::recordChunk(ChunkKey key, ChunkAnswer answer, StatusDone done) {
+  lanes_->chunks.run<Status>([key = std::move(key), answer = std::move(answer)](
+                                 ChunkAnswers& c) { return c.record(key, answer); },
+                             std::move(done));
+}
+
+void SqliteLedgerStore::forgetChunks(ChunkKey key, Done<std::size_t> done) {
+  lanes_->chunks.run<Result<std::size_t>>(
+      [key = std::move(key)](ChunkAnswers& c) { return c.forget(key); }, std::move(done));
 }
 
 }  // namespace dropd::pipeline

@@ -107,8 +107,27 @@ CREATE TABLE dropd_instances (
 );
 )sql";
 
-constexpr std::array<std::string_view, 5> kMigrations = {kSchemaV1, kSchemaV2, kSchemaV3,
-                                                         kSchemaV4, kSchemaV5};
+// The answers of long documents' chunks (issue 15, pg_chunks.cpp,
+// docs/chunking.md), as SQLite's v5 holds them; the answer is bytea (text
+// refuses a NUL). Its own step, so that it can follow whatever step comes
+// before it when branches meet.
+constexpr std::string_view kSchemaChunks = R"sql(
+CREATE TABLE dropd_chunks (
+  pipeline          text   NOT NULL,
+  sha256            text   NOT NULL,
+  prompt_version    text   NOT NULL,
+  level             bigint NOT NULL,
+  idx               bigint NOT NULL,
+  answer            bytea  NOT NULL,
+  prompt_tokens     bigint NOT NULL,
+  completion_tokens bigint NOT NULL,
+  updated_at        bigint NOT NULL,
+  PRIMARY KEY (pipeline, sha256, prompt_version, level, idx)
+);
+)sql";
+
+constexpr std::array<std::string_view, 6> kMigrations = {kSchemaV1, kSchemaV2, kSchemaV3,
+                                                         kSchemaV4, kSchemaV5, kSchemaChunks};
 
 // "drpd" then 1: the lock every dropd takes to migrate.
 constexpr std::int64_t kMigrationLock = 7237971125936848897;

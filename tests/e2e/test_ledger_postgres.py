@@ -48,7 +48,7 @@ def main():
             e2e.check(len(results(dirs["outbox"])) == FILES, "one record per file")
             rows = pg.psql("dropd_e2e", "SELECT count(*) FROM dropd_jobs WHERE state = 1")
             e2e.check(rows == str(FILES), f"{rows} done rows in dropd_jobs")
-            e2e.check(re.search(r"ledger\.open backend=postgres .*schema=5 instance=\S+:\d+:\d+",
+            e2e.check(re.search(r"ledger\.open backend=postgres .*schema=6 instance=\S+:\d+:\d+",
                                 out) is not None, "the instance's name is said")
             e2e.note(f"{FILES} files sent once, {rows} rows in PostgreSQL")
 

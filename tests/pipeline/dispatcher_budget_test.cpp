@@ -154,3 +154,32 @@ TEST_CASE("A pipeline budget sets its jobs aside and lets the others go", "[pipe
   f.answerAll();
   CHECK(f.done.size() == 12);
 }
+
+TEST_CASE("A chunk's request is charged its own text's estimate, not the file's", "[pipeline]") {
+  Fixture f(endpoint(1'000'000));
+  auto job = std::make_unique<Job>();
+  job->rel = "big.txt";
+  job->stats.emplace();
+  job->stats->estimated_tokens = 600'000;  // the whole document
+  job->stats->bytes = 2'000'000;
+  job->body = std::make_shared<const std::string>(std::string(60, 'x'));
+  SECTION("with request_content: the chunk's 10 tokens + (60 - 40) / 4 + max_tokens 100") {
+    job->request_content = dropd::pipeline::JobRequestContent{10, 40};
+    job->moveTo(dropd::pipeline::JobState::kQueued, "test");
+    job->moveTo(dropd::pipeline::JobState::kReading, "test");
+    f.dispatcher->submit(std::move(job),
+                         [&f](std::unique_ptr<Job> j) { f.done.push_back(std::move(j)); });
+    REQUIRE(f.client->pending() == 1);
+    CHECK(f.dispatcher->budgets()[0].used_today == 10 + 5 + 100);
+  }
+  SECTION("without: the file's") {
+    job->moveTo(dropd::pipeline::JobState::kQueued, "test");
+    job->moveTo(dropd::pipeline::JobState::kReading, "test");
+    f.dispatcher->submit(std::move(job),
+                         [&f](std::unique_ptr<Job> j) { f.done.push_back(std::move(j)); });
+    REQUIRE(f.client->pending() == 1);
+    CHECK(f.dispatcher->budgets()[0].used_today == 600'000 + 100);
+  }
+  f.answerAll();
+  CHECK(f.done.size() == 1);
+}

@@ -130,7 +130,7 @@ TEST_CASE("Ledger keeps recorded rows across a reopen", "[pipeline]") {
   SECTION("the file carries dropd's application_id, schema version and WAL mode") {
     CHECK(rawInt(db_path, "PRAGMA application_id") == Ledger::kApplicationId);
     CHECK(rawInt(db_path, "PRAGMA user_version") == Ledger::schemaVersion());
-    CHECK(Ledger::schemaVersion() == 4);
+    CHECK(Ledger::schemaVersion() == 5);
     CHECK(rawInt(db_path, "SELECT count(*) FROM pragma_journal_mode WHERE journal_mode = 'wal'") ==
           1);
   }
@@ -271,7 +271,7 @@ TEST_CASE("Ledger open refuses files and folders that are not a usable ledger", 
     rawSql(db_path, "PRAGMA user_version = 7");
     CHECK(openError(dir.path()) ==
           db_path.string() +
-              " schema 7 is newer than this dropd (4): upgrade dropd or move the file away");
+              " schema 7 is newer than this dropd (5): upgrade dropd or move the file away");
   }
   SECTION("a text file named ledger.db") {
     dir.write("ledger.db", "these are my notes, not a database\n");
@@ -410,12 +410,14 @@ PRAGMA user_version = 1;
                               Ledger::kApplicationId));
   auto ledger = Ledger::open(dir.path());
   REQUIRE(ledger);
-  CHECK(rawInt(db_path, "PRAGMA user_version") == 4);
+  CHECK(rawInt(db_path, "PRAGMA user_version") == 5);
   CHECK(rawInt(db_path, "SELECT count(*) FROM sqlite_schema WHERE name = 'jobs_by_sha256'") == 0);
   // v4: rows from before prompt versions have none (so dedupe skips them).
   CHECK(rawInt(db_path, "SELECT count(*) FROM jobs WHERE prompt_version = ''") == 1);
   // v3: the extraction tries (issue 14) joined, empty.
   CHECK(rawInt(db_path, "SELECT count(*) FROM extract_tries") == 0);
+  // v5: the chunk answers (issue 15) joined, empty.
+  CHECK(rawInt(db_path, "SELECT count(*) FROM chunk_answers") == 0);
   const auto old = makeRow("old.txt", 7, "aa");
   CHECK((*ledger)->loadAll() == std::vector<LedgerRow>{old});
 
@@ -431,7 +433,7 @@ PRAGMA user_version = 1;
   SECTION("a second open finds nothing left to migrate") {
     ledger->reset();
     REQUIRE(Ledger::open(dir.path()));
-    CHECK(rawInt(db_path, "PRAGMA user_version") == 4);
+    CHECK(rawInt(db_path, "PRAGMA user_version") == 5);
   }
 }
 

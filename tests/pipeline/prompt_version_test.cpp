@@ -50,6 +50,19 @@ TEST_CASE("promptVersion changes with what the answer depends on, only", "[pipel
     CHECK(with_schema != v);
     schema.pipeline.output_schema->document = {{"type", "array"}};
     CHECK(schema.version() != with_schema);
+    Setup chunked;
+    chunked.pipeline.chunking =
+        dropd::config::Chunking{3000, 0, chunked.pipeline.prompt, chunked.pipeline.prompt};
+    const std::string with_chunking = chunked.version();
+    CHECK(with_chunking != v);
+    chunked.pipeline.chunking->max_tokens = 2000;
+    CHECK(chunked.version() != with_chunking);
+    chunked.pipeline.chunking->max_tokens = 3000;
+    chunked.pipeline.chunking->overlap = 10;
+    CHECK(chunked.version() != with_chunking);
+    chunked.pipeline.chunking->overlap = 0;
+    chunked.pipeline.chunking->reduce.user.source = "Combine: {{content}}";
+    CHECK(chunked.version() != with_chunking);
   }
   SECTION("what does not") {
     Setup s;

@@ -160,6 +160,8 @@ TEST_CASE("Sink commit speed, in bulk and one job at a time", "[.][bench]") {
 namespace {
 
 using dropd::Result;
+using dropd::pipeline::ChunkAnswer;
+using dropd::pipeline::ChunkKey;
 using dropd::pipeline::Claims;
 using dropd::pipeline::LedgerStore;
 
@@ -211,6 +213,15 @@ class FencingStore final : public LedgerStore {
     }
     inner_.renew(std::move(h), std::move(keys), l,
                  [held, done = std::move(done)](Result<std::vector<bool>>) { done(held); });
+  }
+  void chunkAnswers(ChunkKey k, Done<std::vector<ChunkAnswer>> done) override {
+    inner_.chunkAnswers(std::move(k), std::move(done));
+  }
+  void recordChunk(ChunkKey k, ChunkAnswer a, StatusDone done) override {
+    inner_.recordChunk(std::move(k), std::move(a), std::move(done));
+  }
+  void forgetChunks(ChunkKey k, Done<std::size_t> done) override {
+    inner_.forgetChunks(std::move(k), std::move(done));
   }
   void release(std::string h, std::vector<TryKey> k, StatusDone done) override {
     inner_.release(std::move(h), std::move(k), std::move(done));

@@ -381,5 +381,44 @@ TEST_CASE("LedgerStore records a claimed file's row and ends its claim", "[postg
   CHECK(*other == std::vector<bool>{true});
 }
 
+TEST_CASE("LedgerStore keeps chunk answers per content and prompt version", "[postgres]") {
+  using dropd::pipeline::ChunkAnswer;
+  using dropd::pipeline::ChunkKey;
+  const std::string backend = DROPD_BACKENDS();
+  CAPTURE(backend);
+  test::LoopFixture loop;
+  test::TempDir dir;
+  auto store = openStore(backend, loop, dir);
+  const ChunkKey key{"p", std::string(64, 'a'), "p1-0123456789abcdef"};
+  const auto load = [&](const ChunkKey& k) {
+    auto got =
+        await<Result<std::vector<ChunkAnswer>>>(loop, [&](auto cb) { store->chunkAnswers(k, cb); });
+    REQUIRE(got);
+    return *got;
+  };
+  CHECK(load(key).empty());
+  const ChunkAnswer a{0, 1, "second chunk", 3000, 40};
+  const ChunkAnswer b{0, 0, std::string("first\0chunk \xc3\xa9", 14), 2900, 41};
+  const ChunkAnswer c{1, 0, "a reduce answer", 90, 12};
+  for (const ChunkAnswer& answer : {a, b, c}) {
+    REQUIRE(await<Status>(loop, [&](auto cb) { store->recordChunk(key, answer, cb); }));
+  }
+  CHECK(load(key) == std::vector<ChunkAnswer>{b, a, c});  // by level, then index
+
+  ChunkAnswer again = a;
+  again.text = "second chunk, answered again";
+  REQUIRE(await<Status>(loop, [&](auto cb) { store->recordChunk(key, again, cb); }));
+  CHECK(load(key) == std::vector<ChunkAnswer>{b, again, c});
+
+  CHECK(load({"p", std::string(64, 'b'), key.prompt_version}).empty());  // other content
+  CHECK(load({"p", key.sha256, "p1-fedcba9876543210"}).empty());         // other prompt
+  CHECK(load({"q", key.sha256, key.prompt_version}).empty());            // other pipeline
+
+  auto forgot = await<Result<std::size_t>>(loop, [&](auto cb) { store->forgetChunks(key, cb); });
+  REQUIRE(forgot);
+  CHECK(*forgot == 3);
+  CHECK(load(key).empty());
+}
+
 }  // namespace
 }  // namespace dropd::pipeline

@@ -153,6 +153,25 @@ struct Prompt {
 // documents.", user "Summarize {{filename}}:\n\n{{content}}".
 [[nodiscard]] Prompt defaultPrompt();
 
+// The reduce prompt a pipeline's `chunking:` gets when it sets none:
+// `system` as given, user "These are answers about consecutive parts of
+// {{filename}}, in order. Combine them into one answer about the whole
+// document, in the same form:\n\n{{content}}".
+[[nodiscard]] Prompt defaultReducePrompt(const Template& system);
+
+// A pipeline's `chunking:` (docs/chunking.md): a text whose estimated
+// tokens exceed max_tokens is split into chunks of at most max_tokens
+// (file/chunk_split.hpp); `map` is sent per chunk ({{content}}: the
+// chunk), `reduce` over the map answers ({{content}}: the answers, joined
+// by kChunkAnswerSeparator), in rounds until one answer is left.
+struct Chunking {
+  std::uint64_t max_tokens = 0;  // required
+  std::uint64_t overlap = 0;     // tokens the next chunk repeats; <= max_tokens / 2
+  Prompt map;                    // default: the pipeline's prompt
+  Prompt reduce;                 // default: defaultReducePrompt(prompt.system)
+};
+inline constexpr std::string_view kChunkAnswerSeparator = "\n\n---\n\n";
+
 struct SourceDisposal {
   SourceAction action = SourceAction::kKeep;
   std::filesystem::path dir;  // required for kMove, else may stay empty
@@ -216,7 +235,8 @@ struct Pipeline {
   Budget budget;                              // this pipeline's own, beside its endpoint's
   SourceDisposal on_success;
   SourceDisposal on_failure;
-  std::optional<Extract> extract;  // nullopt: binary files follow `binary:` as before
+  std::optional<Extract> extract;    // nullopt: binary files follow `binary:` as before
+  std::optional<Chunking> chunking;  // nullopt: every text goes in one request
 };
 
 // `ledger:` (docs/ledger.md): where finished jobs are remembered.

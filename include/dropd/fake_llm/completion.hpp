@@ -24,6 +24,8 @@ struct ChatRequest {
   // "response_format"'s "type" ("json_schema", "json_object", "text"), "" if absent.
   std::string response_format;
   std::size_t prompt_bytes = 0;  // all messages' text, for usage
+  std::size_t prompt_words = 0;  // and its words (runs of non-ASCII-whitespace)
+  std::size_t messages = 0;
   std::uint64_t max_tokens = 0;  // "max_tokens" or "max_completion_tokens"; 0 if absent
   bool stream = false;           // "stream": true
   bool include_usage = false;    // "stream_options": {"include_usage": true}
@@ -60,6 +62,14 @@ enum class JsonAnswerKind { kNone, kValid, kInvalidOnce, kInvalid, kFenced, kThi
 
 // Tokens as the fake counts them: ceil(bytes / 4), at least 1 for non-empty text.
 [[nodiscard]] std::uint64_t estimateTokens(std::size_t bytes) noexcept;
+
+// The request's size in tokens as dropd estimates text
+// (file::estimateTokens() of all messages' bytes and words) plus 3 per
+// message and 3 for the answer's start (OpenAI's counting rule): what
+// --context-tokens compares with the model's context.
+[[nodiscard]] std::uint64_t contextTokens(const ChatRequest& request) noexcept;
+// OpenAI's 400 for a request over the context (code context_length_exceeded).
+[[nodiscard]] std::string contextLengthBody(std::uint64_t context, std::uint64_t tokens);
 
 // The whole chat.completion JSON body.
 [[nodiscard]] std::string completionBody(const ChatRequest& request, std::uint64_t id,

@@ -68,6 +68,9 @@ struct FakeLlmConfig {
   // Every completion's content is the last user message itself, so a test
   // sees exactly what dropd sent (--echo-content).
   bool echo_content = false;
+  // The model's context in tokens (contextTokens(), completion.hpp): a
+  // request over it gets OpenAI's 400 context_length_exceeded. 0: none.
+  std::uint64_t context_tokens = 0;
   std::shared_ptr<spdlog::logger> log{};  // one debug line per request; null: silent
 };
 

@@ -25,7 +25,8 @@ struct LogEntry {
   // first 8 words of its first user message (the document's).
   bool repair = false;
   std::string document_words;
-  std::string answer;  // the JSON answer's kind ("json", "json-invalid", ...), "" for text
+  std::string answer;        // the JSON answer's kind ("json", "json-invalid", ...), "" for text
+  std::uint64_t tokens = 0;  // the request's contextTokens() (completion.hpp)
 };
 
 class RequestLog {

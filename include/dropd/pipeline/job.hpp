@@ -23,6 +23,7 @@
 #include "dropd/file/reader.hpp"
 #include "dropd/file/stats.hpp"
 #include "dropd/llm/response.hpp"
+#include "dropd/pipeline/chunk_run.hpp"
 
 namespace dropd::pipeline {
 
@@ -60,6 +61,13 @@ struct JobExtracted {
   std::uint64_t chars = 0;
   bool truncated = false;
   bool ocr = false;
+};
+
+// The text of the request in flight when it is not the file's (a chunk's,
+// or a reduce's answers): what the send estimate counts (Job::request_content).
+struct JobRequestContent {
+  std::uint64_t tokens = 0;
+  std::uint64_t bytes = 0;
 };
 
 struct Job {
@@ -129,6 +137,13 @@ struct Job {
   std::uint32_t repairs = 0;           // corrective follow-ups sent
   std::uint32_t earlier_attempts = 0;  // requests of the answers repaired
   llm::Usage earlier_usage;            // their usage
+
+  // chunking (pipeline_chunks.cpp, docs/chunking.md): a document over
+  // chunking.max_tokens is sent as map and reduce requests; `body` is then
+  // the request in flight, and `request_content` its text's estimated
+  // tokens and bytes (the send estimate's content, instead of the file's).
+  std::unique_ptr<ChunkRun> chunks;
+  std::optional<JobRequestContent> request_content;
 
   // Every request this job sent: its repairs' too.
   [[nodiscard]] std::uint32_t requestsSent() const { return earlier_attempts + attempts; }

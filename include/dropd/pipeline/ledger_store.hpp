@@ -13,7 +13,9 @@
 //    recordClaimed(), record() fenced by them (docs/ledger.md, docs/fleet.md;
 //    the daemon's Claims and Sink call them with backend: postgres);
 //  - the fleet's live instances: heartbeat(), leave() (docs/fleet.md,
-//    "Shared endpoint limits").
+//    "Shared endpoint limits");
+//  - long documents' chunk answers: chunkAnswers(), recordChunk(),
+//    forgetChunks() (docs/chunking.md).
 //
 // Threads: loop thread only. Every call returns at once; its callback runs
 // later on the loop thread, exactly once, never inside the call. The
@@ -38,6 +40,7 @@
 #include <vector>
 
 #include "dropd/base/error.hpp"
+#include "dropd/pipeline/chunk_answers.hpp"
 #include "dropd/pipeline/extract_tries.hpp"
 #include "dropd/pipeline/ledger.hpp"
 #include "dropd/pipeline/ledger_lookup.hpp"
@@ -125,6 +128,14 @@ class LedgerStore {
                          Done<std::uint32_t> done) = 0;
   // Forgets `holder` (a clean stop): the others stop counting it at once.
   virtual void leave(std::string holder, StatusDone done) = 0;
+
+  // --- long documents' chunk answers (ChunkAnswers' contract, chunk_answers.hpp) ---
+  // Every answer of `key`, ordered by level and index.
+  virtual void chunkAnswers(ChunkKey key, Done<std::vector<ChunkAnswer>> done) = 0;
+  // Inserts or replaces one answer, durably before `done`.
+  virtual void recordChunk(ChunkKey key, ChunkAnswer answer, StatusDone done) = 0;
+  // Removes every answer of `key`; says how many.
+  virtual void forgetChunks(ChunkKey key, Done<std::size_t> done) = 0;
 };
 
 }  // namespace dropd::pipeline

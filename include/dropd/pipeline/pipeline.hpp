@@ -103,7 +103,7 @@ class Pipeline {
   // Scans or reads still on the threadpool: the pipeline must outlive them.
   [[nodiscard]] bool poolWorkPending() const {
     return intake_.discoveryJobRunning() || reads_running_ > 0 || extract_works_ > 0 ||
-           (extractor_ && !extractor_->closed() && extractors_closing_);
+           chunk_calls_ > 0 || (extractor_ && !extractor_->closed() && extractors_closing_);
   }
   // Every root is watched (daemon mode) and its first scan chunk is in: the
   // pipeline is up (READY=1). The walk of a large inbox goes on after that.
@@ -169,6 +169,19 @@ class Pipeline {
   // draining): it still holds its body.
   [[nodiscard]] bool checkJsonAnswer(std::unique_ptr<Job>& job);
   void sendRepair(std::unique_ptr<Job> job, std::string body, const std::string& problem);
+  // pipeline_chunks.cpp: chunking (docs/chunking.md). A job with `chunks`
+  // goes through map and reduce requests one at a time, each answer kept
+  // in the ledger; the last reduce is answered through onAnswered().
+  void startChunks(std::unique_ptr<Job> job);
+  void nextChunk(std::unique_ptr<Job> job);
+  [[nodiscard]] bool reuseChunk(Job& job);
+  void sendChunk(std::unique_ptr<Job> job, bool final);
+  void onChunkAnswered(std::unique_ptr<Job> job);
+  // Keeps the answer in the ledger. True when the job was parked to wait
+  // for the write before (it goes on when that write is done).
+  [[nodiscard]] bool writeChunk(std::unique_ptr<Job>& job, ChunkAnswer answer);
+  void endChunks(const Job& job);  // its record is committed: the answers go
+  [[nodiscard]] ChunkKey chunkKey(const Job& job) const;
   // pipeline.cpp
   void onAnswered(std::unique_ptr<Job> job);
   void failJob(std::unique_ptr<Job> job, llm::FailureKind kind, std::string message);
@@ -191,6 +204,13 @@ class Pipeline {
   const std::string prompt_version_;  // written into each result
   const std::size_t index_;
   std::shared_ptr<const llm::RequestBuilder> builder_;  // shared with read work on the pool
+  // chunking: the map requests, the reduce rounds, and the last reduce
+  // (with output.format json, the only one asked for JSON). Null without.
+  std::unique_ptr<const llm::RequestBuilder> map_builder_;
+  std::unique_ptr<const llm::RequestBuilder> reduce_builder_;
+  std::unique_ptr<const llm::RequestBuilder> final_builder_;
+  // Chunk answers' ledger calls not yet answered: the pipeline outlives them.
+  std::size_t chunk_calls_ = 0;
   FinishedIndex finished_;
   Intake intake_;  // after finished_ and config_, which it uses
   std::size_t reads_running_ = 0;

@@ -13,7 +13,8 @@ namespace dropd::pipeline {
 
 // "p1-" and 16 hex digits of SHA-256 over the system and user templates as
 // written, the endpoint's model and params, the output format, the JSON
-// Schema document and how the endpoint is asked for it. Not in it: the
+// Schema document and how the endpoint is asked for it, and `chunking`
+// (max_tokens, overlap, the map and reduce templates) when set. Not in it: the
 // endpoint's URL, key, limits and timeouts, stream (the answer is the
 // same), the file's settings (extract, binary, folders). A change of the
 // formula changes the prefix.

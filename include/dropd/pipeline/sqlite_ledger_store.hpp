@@ -1,12 +1,13 @@
 #pragma once
 
 // The LedgerStore of one host: state_dir/ledger.db (docs/ledger.md). It
-// owns the three SQLite connections the daemon has always used, each lent
+// owns the four SQLite connections the daemon has always used, each lent
 // to one threadpool work at a time, so none needs a lock of its own:
 //  - the writer (Ledger): record(), forEachRow(), forget(), stats();
 //  - the reader (LedgerLookup): findAll(), latest(), which WAL lets run
 //    beside a commit;
-//  - the tries (ExtractTries, with its own mutex): beginTry() and the rest.
+//  - the tries (ExtractTries, with its own mutex): beginTry() and the rest;
+//  - the chunk answers (ChunkAnswers): chunkAnswers() and the rest.
 // Calls on one connection run in the order they were made.
 //
 // Loop thread only (LedgerStore's contract); open() blocks (startup).
@@ -65,6 +66,9 @@ class SqliteLedgerStore final : public LedgerStore {
   void leave(std::string holder, StatusDone done) override;
   void recordClaimed(std::string holder, std::vector<LedgerRow> rows,
                      Done<std::vector<bool>> done) override;
+  void chunkAnswers(ChunkKey key, Done<std::vector<ChunkAnswer>> done) override;
+  void recordChunk(ChunkKey key, ChunkAnswer answer, StatusDone done) override;
+  void forgetChunks(ChunkKey key, Done<std::size_t> done) override;
 
  private:
   explicit SqliteLedgerStore(std::unique_ptr<detail::SqliteLanes> lanes);

@@ -92,6 +92,10 @@ class PgLedgerStore final : public pipeline::LedgerStore {
                      Done<std::vector<bool>> done) override;
   void heartbeat(std::string holder, std::chrono::seconds lease, Done<std::uint32_t> done) override;
   void leave(std::string holder, StatusDone done) override;
+  // pg_chunks.cpp, on the tries lane.
+  void chunkAnswers(pipeline::ChunkKey key, Done<std::vector<pipeline::ChunkAnswer>> done) override;
+  void recordChunk(pipeline::ChunkKey key, pipeline::ChunkAnswer answer, StatusDone done) override;
+  void forgetChunks(pipeline::ChunkKey key, Done<std::size_t> done) override;
 
  private:
   enum Lane : std::size_t { kWriter, kReader, kTries, kLaneCount };

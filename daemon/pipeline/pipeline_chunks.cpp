@@ -113,15 +113,15 @@ void Pipeline::startChunks(std::unique_ptr<Job> job) {
   deps_.ledger->chunkAnswers(chunkKey(**holder),
                              [this, holder](Result<std::vector<ChunkAnswer>> found) {
                                --chunk_calls_;
-                               std::unique_ptr<Job> job = std::move(*holder);
+                               std::unique_ptr<Job> back = std::move(*holder);
                                if (found) {
-                                 job->chunks->stored = std::move(*found);
+                                 back->chunks->stored = std::move(*found);
                                } else {
                                  // Not fatal: every chunk is asked for again.
                                  deps_.log.warn("ledger.chunks_failed pipeline={} error={:?}",
                                                 config_.name, found.error().message());
                                }
-                               nextChunk(std::move(job));
+                               nextChunk(std::move(back));
                              });
 }
 

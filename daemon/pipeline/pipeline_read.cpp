@@ -146,7 +146,8 @@ void Pipeline::startRead(Intake::Pending pending) {
        config_.extract ? config_.extract->formats : std::vector<std::string>{},
        std::nullopt,
        config_.name,
-       job->rel},
+       job->rel,
+       config_.chunking},
       {},
       false,
       std::nullopt};
@@ -154,7 +155,6 @@ void Pipeline::startRead(Intake::Pending pending) {
   // `extract:` (dropd-extract reads the file itself): else they are measured
   // and dropped as they are read.
   read.in.request.keep_binary = read.in.send_binary && !read.in.extract;
-  read.in.chunking = config_.chunking;
   if (const Finished* kept = finished_.find(job->rel); kept != nullptr) {
     read.in.kept = kept->identity;
   }

@@ -109,6 +109,9 @@ def fleet_phase(work, pg):
         e2e.write_files(dirs["inbox"], files)
         e2e.wait_until(lambda: done_count(dirs["outbox"]) >= FILES, 40, "every file done")
         took = time.monotonic() - began
+        # A batch's results are placed before its sources move (after the
+        # ledger's commit): wait for the moves too, as test_fleet does.
+        e2e.wait_until(lambda: not e2e.list_files(dirs["inbox"]), 10, "an empty inbox")
         ok, bad = e2e.check_outcomes(dirs, files.keys())
         e2e.check(len(ok) == FILES and not bad, f"{len(ok)} done, {len(bad)} failed")
         log = fake.requests()

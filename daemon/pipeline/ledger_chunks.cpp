@@ -1,4 +1,4 @@
-// ChunkAnswers: the chunk_answers rows (ledger.cpp's schema v4).
+// ChunkAnswers: the chunk_answers rows (ledger.cpp's schema v5).
 #include <chrono>
 
 #include <fmt/format.h>
@@ -11,7 +11,6 @@
 namespace dropd::pipeline {
 namespace {
 
-constexpr int kBusyTimeoutMs = 5000;
 constexpr const char* kKey = " WHERE pipeline = ?1 AND sha256 = ?2 AND prompt_version = ?3";
 
 // A prepared statement finalized at scope end, with the key bound.
@@ -37,29 +36,15 @@ class Stmt {
   int rc_ = SQLITE_OK;
 };
 
-std::int64_t unixNow() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 }  // namespace
 
 Result<std::unique_ptr<ChunkAnswers>> ChunkAnswers::open(const std::filesystem::path& ledger_path) {
-  sqlite3* db = nullptr;
-  const int rc = sqlite3_open_v2(ledger_path.c_str(), &db,
-                                 SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr);
-  if (rc != SQLITE_OK) {
-    auto error =
-        makeError(ErrorCode::kSystem, fmt::format("ledger: open for chunk answers ({}): {}",
-                                                  ledger_path.string(), sqlite3_errmsg(db)));
-    sqlite3_close(db);
-    return error;
-  }
-  sqlite3_busy_timeout(db, kBusyTimeoutMs);
   // NORMAL: an answer lost to a power cut is only asked for again.
-  (void)sqlite3_exec(db, "PRAGMA synchronous = NORMAL", nullptr, nullptr, nullptr);
-  return std::unique_ptr<ChunkAnswers>(new ChunkAnswers(ledger_path, db));
+  auto db = sql::openSide(ledger_path, "chunk answers", "NORMAL");
+  if (!db) {
+    return tl::unexpected(std::move(db.error()));
+  }
+  return std::unique_ptr<ChunkAnswers>(new ChunkAnswers(ledger_path, *db));
 }
 
 ChunkAnswers::ChunkAnswers(std::filesystem::path path, sqlite3* db)
@@ -107,7 +92,7 @@ Status ChunkAnswers::record(const ChunkKey& key, const ChunkAnswer& answer) {
     sql::bindText(s, 6, answer.text);
     sqlite3_bind_int64(s, 7, static_cast<std::int64_t>(answer.prompt_tokens));
     sqlite3_bind_int64(s, 8, static_cast<std::int64_t>(answer.completion_tokens));
-    sqlite3_bind_int64(s, 9, unixNow());
+    sqlite3_bind_int64(s, 9, sql::unixNow());
     rc = sqlite3_step(s);
   }
   if (rc != SQLITE_DONE) {

@@ -11,7 +11,6 @@
 namespace dropd::pipeline {
 namespace {
 
-constexpr int kBusyTimeoutMs = 5000;
 constexpr const char* kKey =
     " WHERE pipeline = ?1 AND rel = ?2 AND dev = ?3 AND ino = ?4 AND size = ?5 AND mtime_ns = ?6";
 
@@ -44,30 +43,16 @@ class Stmt {
   int rc_ = SQLITE_OK;
 };
 
-std::int64_t unixNow() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 }  // namespace
 
 Result<std::unique_ptr<ExtractTries>> ExtractTries::open(const std::filesystem::path& ledger_path) {
-  sqlite3* db = nullptr;
-  const int rc = sqlite3_open_v2(ledger_path.c_str(), &db,
-                                 SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr);
-  if (rc != SQLITE_OK) {
-    auto error =
-        makeError(ErrorCode::kSystem, fmt::format("ledger: open for extraction tries ({}): {}",
-                                                  ledger_path.string(), sqlite3_errmsg(db)));
-    sqlite3_close(db);
-    return error;
-  }
-  sqlite3_busy_timeout(db, kBusyTimeoutMs);
   // FULL: a try must survive a power cut, or a file that crashes the whole
   // machine could loop (WAL's NORMAL may lose the last commits).
-  (void)sqlite3_exec(db, "PRAGMA synchronous = FULL", nullptr, nullptr, nullptr);
-  return std::unique_ptr<ExtractTries>(new ExtractTries(ledger_path, db));
+  auto db = sql::openSide(ledger_path, "extraction tries", "FULL");
+  if (!db) {
+    return tl::unexpected(std::move(db.error()));
+  }
+  return std::unique_ptr<ExtractTries>(new ExtractTries(ledger_path, *db));
 }
 
 ExtractTries::ExtractTries(std::filesystem::path path, sqlite3* db)
@@ -115,7 +100,7 @@ Result<ExtractTries::Try> ExtractTries::begin(const Key& key, std::uint32_t max_
     if (rc == SQLITE_OK) {
       sqlite3_bind_int64(upsert.get(), 7, out.tries + 1);
       sql::bindText(upsert.get(), 8, out.last_error);
-      sqlite3_bind_int64(upsert.get(), 9, unixNow());
+      sqlite3_bind_int64(upsert.get(), 9, sql::unixNow());
       rc = sqlite3_step(upsert.get());
     }
   }

@@ -35,12 +35,6 @@ std::vector<PgParam> keyParams(const pipeline::ChunkKey& key) {
   return {p::text(key.pipeline), p::text(key.sha256), p::text(key.prompt_version)};
 }
 
-std::int64_t unixNow() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 }  // namespace
 
 void PgLedgerStore::chunkAnswers(pipeline::ChunkKey key,
@@ -70,7 +64,7 @@ void PgLedgerStore::recordChunk(pipeline::ChunkKey key, pipeline::ChunkAnswer an
   params.push_back(p::bytes(answer.text));
   params.push_back(p::int64(p::bits(answer.prompt_tokens)));
   params.push_back(p::int64(p::bits(answer.completion_tokens)));
-  params.push_back(p::int64(unixNow()));
+  params.push_back(p::int64(p::unixNow()));
   run(kTries, {"dropd_record_chunk", kRecordSql, std::move(params)},
       [done = std::move(done)](Result<PgResult> r) {
         done(r ? Status{} : Status{tl::unexpected(std::move(r.error()))});

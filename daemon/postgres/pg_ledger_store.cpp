@@ -1,5 +1,7 @@
-// PgLedgerStore: each LedgerStore call as one prepared statement on its
-// lane. Opening and the schema are in pg_schema.cpp.
+// PgLedgerStore: the finished rows' calls, each one prepared statement on
+// its lane. Opening and the schema are in pg_schema.cpp; the extraction
+// tries in pg_tries.cpp, claims in pg_claims.cpp, the live instances in
+// pg_instances.cpp, chunk answers in pg_chunks.cpp.
 #include "dropd/postgres/pg_ledger_store.hpp"
 
 #include <algorithm>
@@ -19,11 +21,6 @@ using pipeline::LedgerRow;
 using pipeline::LedgerState;
 namespace p = params;
 
-// A file version's key (schema v3): dev ($3) is typed, never compared; it
-// differs between the hosts of a fleet (docs/fleet.md).
-#define DROPD_PG_KEY                                                                         \
-  " pipeline = $1::text AND rel = $2::bytea AND $3::bigint IS NOT NULL AND ino = $4::bigint" \
-  " AND size = $5::bigint AND mtime_ns = $6::bigint"
 #define DROPD_PG_COLUMNS                                                                        \
   "pipeline, rel, dev, ino, size, mtime_ns, sha256, state, attempts, last_error, result_path, " \
   "source_moved_to, created_at, updated_at, prompt_version"
@@ -99,36 +96,7 @@ constexpr const char* kForgetSql =
 
 constexpr const char* kStatsSql = "SELECT state, count(*) FROM dropd_jobs GROUP BY state";
 
-// ExtractTries::begin() in one statement: the count before, and one more
-// try written only below max_tries ($7 last_error, $8 now, $9 max_tries).
-constexpr const char* kBeginTrySql =
-    "WITH prev AS (SELECT coalesce((SELECT tries FROM dropd_extract_tries WHERE" DROPD_PG_KEY
-    "), 0) AS tries, coalesce((SELECT last_error FROM dropd_extract_tries WHERE" DROPD_PG_KEY
-    "), ''::bytea) AS last_error),"
-    " told AS (SELECT tries, CASE WHEN length($7::bytea) > 0 THEN $7::bytea WHEN tries > 0 THEN"
-    " convert_to('dropd stopped while the file was extracted', 'UTF8') ELSE last_error END"
-    " AS last_error FROM prev),"
-    " counted AS (INSERT INTO dropd_extract_tries SELECT $1, $2, $3, $4, $5, $6, told.tries + 1,"
-    " told.last_error, $8::bigint FROM told WHERE told.tries < $9::bigint ON CONFLICT (pipeline, "
-    "rel, ino, size, mtime_ns) DO UPDATE SET tries = excluded.tries, last_error = "
-    "excluded.last_error,"
-    " updated_at = excluded.updated_at RETURNING 1)"
-    " SELECT told.tries, told.last_error, (SELECT count(*) FROM counted) FROM told";
-
-constexpr const char* kUndoTrySql =
-    "UPDATE dropd_extract_tries SET tries = tries - 1 WHERE" DROPD_PG_KEY " AND tries > 0";
-
-constexpr const char* kCountTriesSql = "SELECT tries FROM dropd_extract_tries WHERE" DROPD_PG_KEY;
-
-#undef DROPD_PG_KEY
 #undef DROPD_PG_COLUMNS
-
-std::vector<PgParam> keyParams(std::string_view pipeline, std::string_view rel,
-                               const file::FileIdentity& id) {
-  return {p::text(pipeline),          p::bytes(rel),
-          p::int64(p::bits(id.dev)),  p::int64(p::bits(id.ino)),
-          p::int64(p::bits(id.size)), p::int64(p::mtimeNs(id))};
-}
 
 // The index of the last row of each key only: one statement may not
 // upsert a key twice. `of[i]` is the picked index that stands for row i.
@@ -209,12 +177,6 @@ LedgerRow readRow(const PgResult& res, int i) {
   row.updated_at = std::chrono::sys_seconds(std::chrono::seconds(res.int64At(i, 13)));
   row.prompt_version = res.bytesAt(i, 14);
   return row;
-}
-
-std::int64_t unixNow() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
 }
 
 }  // namespace
@@ -384,44 +346,6 @@ void PgLedgerStore::stats(Done<pipeline::LedgerStats> done) {
     }
     done(stats);
   });
-}
-
-void PgLedgerStore::beginTry(TryKey key, std::uint32_t max_tries, std::string last_error,
-                             Done<Try> done) {
-  std::vector<PgParam> params = keyParams(key.pipeline, key.rel, key.identity);
-  params.push_back(p::bytes(last_error));
-  params.push_back(p::int64(unixNow()));
-  params.push_back(p::int64(max_tries));
-  run(kTries, {"dropd_begin_try", kBeginTrySql, std::move(params)},
-      [max_tries, done = std::move(done)](Result<PgResult> r) {
-        if (!r) {
-          done(tl::unexpected(std::move(r.error())));
-          return;
-        }
-        Try out;
-        out.tries = static_cast<std::uint32_t>(r->int64At(0, 0));
-        out.last_error = r->bytesAt(0, 1);
-        out.allowed = out.tries < max_tries;
-        done(std::move(out));
-      });
-}
-
-void PgLedgerStore::undoTry(TryKey key, StatusDone done) {
-  run(kTries, {"dropd_undo_try", kUndoTrySql, keyParams(key.pipeline, key.rel, key.identity)},
-      [done = std::move(done)](Result<PgResult> r) {
-        done(r ? Status{} : Status{tl::unexpected(std::move(r.error()))});
-      });
-}
-
-void PgLedgerStore::countTries(TryKey key, Done<std::uint32_t> done) {
-  run(kTries, {"dropd_count_tries", kCountTriesSql, keyParams(key.pipeline, key.rel, key.identity)},
-      [done = std::move(done)](Result<PgResult> r) {
-        if (!r) {
-          done(tl::unexpected(std::move(r.error())));
-          return;
-        }
-        done(r->rows() == 0 ? 0u : static_cast<std::uint32_t>(r->int64At(0, 0)));
-      });
 }
 
 }  // namespace dropd::postgres

@@ -23,6 +23,12 @@ inline PgParam text(std::string_view s) { return {std::string(s), false}; }
 inline PgParam bytes(std::string_view s) { return {std::string(s), true}; }
 inline PgParam int64(std::int64_t v) { return {std::to_string(v), false}; }
 inline std::int64_t bits(std::uint64_t v) { return std::bit_cast<std::int64_t>(v); }
+// Seconds since the epoch, for rows' updated_at.
+inline std::int64_t unixNow() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
 inline std::int64_t mtimeNs(const file::FileIdentity& id) {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(id.mtime.time_since_epoch()).count();
 }

@@ -79,10 +79,12 @@ class PgLedgerStore final : public pipeline::LedgerStore {
   void forget(pipeline::ForgetFilter filter, Done<std::size_t> done) override;
   void stats(Done<pipeline::LedgerStats> done) override;
 
+  // pg_tries.cpp, on the tries lane.
   void beginTry(TryKey key, std::uint32_t max_tries, std::string last_error,
                 Done<Try> done) override;
   void undoTry(TryKey key, StatusDone done) override;
   void countTries(TryKey key, Done<std::uint32_t> done) override;
+  // pg_claims.cpp and pg_instances.cpp.
   void claim(std::string holder, std::vector<TryKey> keys, std::chrono::seconds lease,
              Done<std::vector<bool>> done) override;
   void renew(std::string holder, std::vector<TryKey> keys, std::chrono::seconds lease,

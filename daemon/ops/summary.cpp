@@ -62,8 +62,21 @@ std::string statusLine(const Daemon::State& s) {
     waiting += d->held() - d->inFlight();
     in_flight += d->inFlight();
   }
-  return fmt::format("{} queued, {} in flight, {} done, {} failed", waiting, in_flight, t.done,
-                     t.failed);
+  std::string line = fmt::format("{} queued, {} in flight, {} done, {} failed", waiting, in_flight,
+                                 t.done, t.failed);
+  // A spent budget holds files until 00:00 UTC: `systemctl status` says so.
+  std::string spent;
+  for (const auto& d : s.dispatchers) {
+    for (const auto& b : d->budgets()) {
+      if (b.spent) {
+        spent += fmt::format("{}{} {}", spent.empty() ? "" : ", ", b.scope, b.name);
+      }
+    }
+  }
+  if (!spent.empty()) {
+    line += "; budget spent: " + spent;
+  }
+  return line;
 }
 
 int printSummary(const Daemon::State& s) {

@@ -11,7 +11,8 @@ namespace dropd::ops {
 
 void printProgress(const Daemon::State& state);
 
-// systemd's STATUS= text: "12 queued, 3 in flight, 140 done, 2 failed".
+// systemd's STATUS= text: "12 queued, 3 in flight, 140 done, 2 failed",
+// then "; budget spent: endpoint openai" while a budget holds files.
 // Queued counts paths not yet read and jobs waiting for their endpoint;
 // done and failed count since the parts were last built (start or reload).
 [[nodiscard]] std::string statusLine(const Daemon::State& state);

@@ -6,7 +6,8 @@ The endpoint's budget is 300 tokens; 20 files of ~100 bytes each cost
 ~60 tokens a request with the fake's usage. dropd sends a few, logs
 budget.spent once, and /status and /metrics show the budget spent, with
 the day's count at most one request over the limit, and what it cost at
-budget.cost_per_1k_tokens. A restart restores the day's count from
+budget.cost_per_1k_tokens, and systemd's STATUS= says which budget is
+spent. A restart restores the day's count from
 state_dir/budgets.json and sends nothing more. SIGHUP with a budget
 of 1,000,000 sends the rest: every file ends with a result.
 
@@ -74,6 +75,7 @@ def main():
     e2e.require_binaries()
     with tempfile.TemporaryDirectory(prefix="dropd-budget-") as work:
         fake = e2e.Fake(work)
+        notify = e2e.NotifySocket(work)
         try:
             config = os.path.join(work, "dropd.yaml")
             root = os.path.join(work, "b")
@@ -81,7 +83,7 @@ def main():
             files = {f"f{i:02}.txt": (f"file {i} " + "words " * 14 + "\n").encode()
                      for i in range(20)}
             e2e.write_files(dirs["inbox"], files)
-            dropd = e2e.start_dropd(["--config", config])
+            dropd = e2e.start_dropd(["--config", config], env=dict(os.environ, **notify.env()))
             try:
                 line = dropd.stderr.lines[dropd.stderr.wait_for(r"status\.listening address=", 20)]
                 port = int(re.search(r":(\d+)", line.split("address=")[1]).group(1))
@@ -112,6 +114,7 @@ def main():
                 e2e.check(len(fake.requests()) == sent, "sent more while the budget was spent")
                 e2e.check(len([l for l in dropd.stderr.lines if "budget.spent" in l]) == 1,
                           "budget.spent logged more than once")
+                notify.wait_for(r"^STATUS=.*; budget spent: endpoint fake$", 10)
                 e2e.note(f"{sent} requests, then none; {used} tokens used of {LIMIT}")
 
                 # A restart counts on from the saved count: nothing more is sent.
@@ -145,6 +148,7 @@ def main():
             once_gives_up(work, fake)
         finally:
             fake.stop()
+            notify.close()
 
 
 if __name__ == "__main__":

@@ -42,12 +42,16 @@ int makeDirs(const fs::path& dir, std::string& error) {
 
 // A temp file sits beside its final name so the rename stays in one folder;
 // its hidden name (file_name.hpp) keeps it out of include globs if output is
-// ever watched. The tag is a hash of the source: two records may want the
-// same final name (x.error.json: the error record of x and the result of
-// x.error), and the Sink stages one batch while it places the one before,
-// so each needs a temp of its own.
+// ever watched. The tag is a hash of the source and of this process: two
+// records may want the same final name (x.error.json: the error record of
+// x and the result of x.error), and the Sink stages one batch while it
+// places the one before, so each needs a temp of its own; and in a fleet
+// two instances may stage records of one path at once (two versions of a
+// file saved again in flight), which must not write or rename each
+// other's temp. A crash's temps are found by their pattern, not their tag.
 fs::path tempPathFor(const fs::path& final_path, const fs::path& source) {
-  const auto tag = static_cast<std::uint32_t>(stableHash(source.native()));
+  const std::string process = ":" + std::to_string(::getpid());  // not cached: forks
+  const auto tag = static_cast<std::uint32_t>(stableHash(source.native() + process));
   return final_path.parent_path() / tempNameFor(final_path.filename().native(), tag);
 }
 

@@ -1,5 +1,8 @@
 #include "dropd/file/commit.hpp"
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <cerrno>
 
 #include <catch2/catch.hpp>
@@ -254,4 +257,32 @@ TEST_CASE("commitBatch handles source names of up to NAME_MAX bytes", "[file]") 
     CHECK(second[0].moved_to.filename().string().size() <= 255);
     CHECK(dropd::test::TempDir::read(second[0].moved_to) == "y");
   }
+}
+
+TEST_CASE("two processes staging a record of one path use temps of their own", "[file]") {
+  // A fleet's instances may stage records of one path at once (two
+  // versions of a file saved again while in flight): neither may write or
+  // rename the other's temp.
+  dropd::test::TempDir dir;
+  CommitItem item;
+  item.record_path = dir.path() / "out" / "a.txt.json";
+  item.record = "{}\n";
+  item.source = dir.write("in/a.txt", "a");
+  const std::vector<CommitItem> items{item};
+  REQUIRE(dropd::file::stageRecords(items)[0].record_staged);
+  const pid_t child = ::fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    const bool staged = dropd::file::stageRecords(items)[0].record_staged;
+    ::_exit(staged ? 0 : 1);
+  }
+  int status = 0;
+  REQUIRE(::waitpid(child, &status, 0) == child);
+  REQUIRE(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
+  std::size_t temps = 0;
+  for (const auto& e : fs::directory_iterator(dir.path() / "out")) {
+    temps += e.path().filename().string().ends_with(".dropd-tmp") ? 1 : 0;
+  }
+  CHECK(temps == 2);
 }

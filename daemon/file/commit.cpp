@@ -12,6 +12,7 @@
 #include <set>
 #include <string>
 #include <system_error>
+#include <utility>
 
 #include "dropd/file/file_name.hpp"
 #include "dropd/file/reader.hpp"
@@ -185,6 +186,8 @@ struct Batch {
         continue;
       }
       const fs::path temp = recordTempFor(items[i]);
+      struct stat st {};
+      const std::uint64_t ino = ::lstat(temp.c_str(), &st) == 0 ? st.st_ino : 0;
       Placement placed = placeRecord(temp, items[i].record_path, items[i].owner);
       if (!placed.ok) {
         out[i].error_errno = placed.err;
@@ -192,6 +195,7 @@ struct Batch {
         continue;
       }
       out[i].placed_at = std::move(placed.placed);
+      out[i].record_ino = ino;
     }
   }
 
@@ -259,6 +263,33 @@ void discardStagedRecord(const CommitItem& item, CommitOutcome& outcome) {
     ::unlink(recordTempFor(item).c_str());
   }
   outcome.record_staged = false;
+}
+
+bool takeBackRecord(CommitOutcome& outcome, std::string& error) {
+  if (outcome.placed_at.empty() || outcome.record_ino == 0) {
+    return true;
+  }
+  const fs::path placed = std::exchange(outcome.placed_at, fs::path());
+  const fs::path aside =
+      placed.parent_path() / ("." + placed.filename().string() + ".dropd-takeback");
+  if (::renameat2(AT_FDCWD, placed.c_str(), AT_FDCWD, aside.c_str(), RENAME_NOREPLACE) != 0) {
+    if (errno == ENOENT) {
+      return true;  // gone already
+    }
+    error = errnoText("rename", placed, errno);
+    return false;
+  }
+  struct stat st {};
+  if (::lstat(aside.c_str(), &st) == 0 && st.st_ino == outcome.record_ino) {
+    ::unlink(aside.c_str());
+    return true;
+  }
+  // The holder's record replaced ours in between: back where it was.
+  if (::renameat2(AT_FDCWD, aside.c_str(), AT_FDCWD, placed.c_str(), RENAME_NOREPLACE) != 0) {
+    error = errnoText("rename", aside, errno);
+    return false;
+  }
+  return true;
 }
 
 void placeStagedRecords(const std::vector<CommitItem>& items,

@@ -34,7 +34,14 @@ Result<Payload> placeBatch(Payload batch) {
   return batch;
 }
 
+// Fleet: a record placed whose row the fence refused is taken back, so
+// only the holder's outcome stays (docs/fleet.md).
 Result<Payload> disposeBatch(Payload batch) {
+  for (std::size_t i = 0; i < batch.items.size(); ++i) {
+    if (batch.discard[i] && !batch.items[i].record_written_before) {
+      (void)file::takeBackRecord(batch.outcomes[i], batch.outcomes[i].error);
+    }
+  }
   file::disposeSources(batch.items, batch.outcomes);
   return batch;
 }
@@ -255,8 +262,8 @@ void Sink::recordFenced(std::shared_ptr<std::vector<Entry>> held, std::vector<Le
         for (std::size_t j = 0; j < at.size(); ++j) {
           if (j >= written->size() || !(*written)[j]) {
             // Another instance holds the file now: its work wins; this
-            // job's source stays for it (its record, placed under the same
-            // name, is replaced by the holder's).
+            // job's source stays for it, and its placed record is taken
+            // back (disposeBatch), whatever kind the holder's outcome is.
             Entry& e = (*held)[at[j]];
             e.claim_lost = true;
             e.outcome.record_written = false;

@@ -285,4 +285,37 @@ TEST_CASE("two processes staging a record of one path use temps of their own", "
     temps += e.path().filename().string().ends_with(".dropd-tmp") ? 1 : 0;
   }
   CHECK(temps == 2);
+TEST_CASE("takeBackRecord removes this record only, never one that replaced it", "[file]") {
+  dropd::test::TempDir dir;
+  const fs::path source = dir.write("in/a.txt", "a");
+  dropd::file::CommitItem item;
+  item.record_path = dir.path() / "out" / "a.txt.json";
+  item.record = "{\"mine\":true}\n";
+  item.source = source;
+  std::vector<dropd::file::CommitItem> items{item};
+  auto outcomes = dropd::file::stageRecords(items);
+  dropd::file::placeStagedRecords(items, outcomes);
+  REQUIRE(outcomes[0].record_written);
+  REQUIRE(outcomes[0].record_ino != 0);
+  std::string error;
+
+  SECTION("still ours: gone") {
+    CHECK(dropd::file::takeBackRecord(outcomes[0], error));
+    CHECK_FALSE(fs::exists(item.record_path));
+  }
+  SECTION("replaced by the holder's: it stays, whole") {
+    const fs::path holders = dir.write("out/.holder", "{\"holder\":true}\n");
+    fs::rename(holders, item.record_path);
+    CHECK(dropd::file::takeBackRecord(outcomes[0], error));
+    CHECK(dropd::test::TempDir::read(item.record_path) == "{\"holder\":true}\n");
+  }
+  SECTION("already gone: nothing to do") {
+    fs::remove(item.record_path);
+    CHECK(dropd::file::takeBackRecord(outcomes[0], error));
+  }
+  CHECK(outcomes[0].placed_at.empty());
+  CHECK(error.empty());
+  for (const auto& e : fs::directory_iterator(dir.path() / "out")) {
+    CHECK(e.path().filename().string().find("takeback") == std::string::npos);
+  }
 }

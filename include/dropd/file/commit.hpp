@@ -43,6 +43,7 @@ struct CommitOutcome {
   bool record_staged = false;       // stageRecords(): durable in its temp file, not yet in place
   bool record_written = false;      // the record is durable at placed_at
   std::filesystem::path placed_at;  // record_path, or a suffixed name if that was taken
+  std::uint64_t record_ino = 0;     // the placed record's inode (takeBackRecord())
   int error_errno = 0;              // errno of the failure, 0 if none or unknown
   bool source_disposed = false;     // the source was moved/removed as asked (or kept)
   // Another version is at the source path now (saved again, or replaced,
@@ -83,6 +84,14 @@ void placeStagedRecords(const std::vector<CommitItem>& items, std::vector<Commit
 // record_staged cleared, so placeStagedRecords() and disposeSources() pass
 // it by.
 void discardStagedRecord(const CommitItem& item, CommitOutcome& outcome);
+// A record placed whose row the fenced ledger then refused (fleet mode: its
+// lease ran out meanwhile, another instance holds the file and writes its
+// own outcome): the record at placed_at is taken away if it is still this
+// one (its inode), so no second outcome stays beside the holder's. It is
+// renamed aside first, so a holder's record that replaced it in between is
+// put back, never removed. placed_at is cleared. False with `error` when a
+// call failed (the record may stay).
+bool takeBackRecord(CommitOutcome& outcome, std::string& error);
 void disposeSources(const std::vector<CommitItem>& items, std::vector<CommitOutcome>& outcomes);
 
 // Removes the temp files a crash can leave under `dir` (records that were

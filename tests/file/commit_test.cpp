@@ -285,6 +285,8 @@ TEST_CASE("two processes staging a record of one path use temps of their own", "
     temps += e.path().filename().string().ends_with(".dropd-tmp") ? 1 : 0;
   }
   CHECK(temps == 2);
+}
+
 TEST_CASE("takeBackRecord removes this record only, never one that replaced it", "[file]") {
   dropd::test::TempDir dir;
   const fs::path source = dir.write("in/a.txt", "a");

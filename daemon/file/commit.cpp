@@ -14,6 +14,8 @@
 #include <system_error>
 #include <utility>
 
+#include <fmt/format.h>
+
 #include "dropd/file/file_name.hpp"
 #include "dropd/file/reader.hpp"
 #include "dropd/file/record_placement.hpp"
@@ -43,16 +45,12 @@ int makeDirs(const fs::path& dir, std::string& error) {
 
 // A temp file sits beside its final name so the rename stays in one folder;
 // its hidden name (file_name.hpp) keeps it out of include globs if output is
-// ever watched. The tag is a hash of the source and of this process: two
-// records may want the same final name (x.error.json: the error record of
-// x and the result of x.error), and the Sink stages one batch while it
-// places the one before, so each needs a temp of its own; and in a fleet
-// two instances may stage records of one path at once (two versions of a
-// file saved again in flight), which must not write or rename each
-// other's temp. A crash's temps are found by their pattern, not their tag.
-fs::path tempPathFor(const fs::path& final_path, const fs::path& source) {
-  const std::string process = ":" + std::to_string(::getpid());  // not cached: forks
-  const auto tag = static_cast<std::uint32_t>(stableHash(source.native() + process));
+// ever watched. The tag is a hash of the source: two records may want the
+// same final name (x.error.json: the error record of x and the result of
+// x.error), and the Sink stages one batch while it places the one before,
+// so each needs a temp of its own.
+fs::path tempPathFor(const fs::path& final_path, std::string_view source) {
+  const auto tag = static_cast<std::uint32_t>(stableHash(source));
   return final_path.parent_path() / tempNameFor(final_path.filename().native(), tag);
 }
 
@@ -83,8 +81,18 @@ using detail::makeDirs;
 using detail::syncDir;
 using detail::tempPathFor;
 
+// A record's temp is tagged by its source's version too: in a fleet two
+// instances may stage records of one path at once (the file saved again
+// while in flight: one holds the old version, one the new), and neither
+// may write or rename the other's temp. One version is held by one
+// instance at a time, so a holder that takes a crashed one's file over
+// writes over the same temp, and no temp of a kill lingers.
 fs::path recordTempFor(const CommitItem& item) {
-  return tempPathFor(item.record_path, item.source);
+  const FileIdentity& id = item.identity;
+  const auto mtime_ns =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(id.mtime.time_since_epoch()).count();
+  return tempPathFor(item.record_path,
+                     fmt::format("{}:{}:{}:{}", item.source.native(), id.ino, id.size, mtime_ns));
 }
 
 // Returns 0, or the errno of the failure with `error` set.

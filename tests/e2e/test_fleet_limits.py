@@ -41,8 +41,12 @@ def config_for(work, i, url, fake_url, ledger):
     path = os.path.join(work, f"dropd-{i}.yaml")
     root = os.path.join(work, f"root-{i}") if ledger is None else work
     os.makedirs(root, exist_ok=True)
+    # settle: the files are written while the instances run, and a scan of
+    # a new folder may find one between its creation and its write; read
+    # then, that empty version would get its own result (as a re-save
+    # does), beside the full one's.
     dirs = e2e.write_config(path, root, fake_url, max_in_flight=IN_FLIGHT,
-                            retry=("20", "100ms", "2s"))
+                            retry=("20", "100ms", "2s"), settle="300ms")
     with open(path, encoding="utf-8") as f:
         text = f.read()
     old = f"limits: {{ max_in_flight: {IN_FLIGHT} }}"

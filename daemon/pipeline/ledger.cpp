@@ -113,8 +113,8 @@ CREATE TABLE chunk_answers (
 // one transaction. Version 0 is a file with no tables and no application_id:
 // a new file, or an empty one left by a dropd that crashed while creating it.
 // Append new steps; never edit a released one.
-constexpr std::array<std::string_view, 5> kMigrations = {kSchemaV1, kSchemaV2, kSchemaV3,
-                                                         kSchemaV4, kSchemaV5};
+constexpr std::array<std::string_view, 5> kMigrations = {kSchemaV1, kSchemaV2, kSchemaV3, kSchemaV4,
+                                                         kSchemaV5};
 
 constexpr int kBusyTimeoutMs = 5000;
 

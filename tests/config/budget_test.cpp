@@ -23,11 +23,10 @@ TEST_CASE("budget.tokens_per_day is read for endpoints and pipelines", "[config]
   CHECK(priced.endpoints.at(0).budget.cost_per_1k_tokens == 0.15);
   CHECK(priced.pipelines.at(0).budget.cost_per_1k_tokens == 2.0);
 
-  for (const char* bad : {"budget: { tokens_per_day: 0 }", "budget: {}", "budget: { cost: 1 }",
-                          "budget: { cost_per_1k_tokens: -1 }",
-                          "budget: { cost_per_1k_tokens: 1e3 }",
-                          "budget: { cost_per_1k_tokens: abc }",
-                          "budget: { cost_per_1k_tokens: 2000000 }"}) {
+  for (const char* bad :
+       {"budget: { tokens_per_day: 0 }", "budget: {}", "budget: { cost: 1 }",
+        "budget: { cost_per_1k_tokens: -1 }", "budget: { cost_per_1k_tokens: 1e3 }",
+        "budget: { cost_per_1k_tokens: abc }", "budget: { cost_per_1k_tokens: 2000000 }"}) {
     INFO(bad);
     CHECK_THROWS_AS(
         dropd::config::loadConfigString(
